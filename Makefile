@@ -1,0 +1,155 @@
+# Makefile -- Keel's one non-recursive make: labs/*/lab.mk hold each lab's variables, the rules
+# below build any implementation of any lab into out/. `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+# ---- What to build: override on the command line (make grade LAB=01-servers IMPL=~/mine) ----
+LAB ?= all
+IMPL ?= labs
+DEPS ?= $(IMPL)
+SANITIZE ?=
+OUT ?= out
+# The harness's own tests point these at fixture labs; everyone else leaves them alone.
+KEEL_LABS_DIR ?= labs
+KEEL_REF_DIR ?= reference
+
+CC ?= cc
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Werror
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -O2 -g $(WARNINGS) -pthread -MMD -MP
+SAN_address := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_undefined := -fsanitize=undefined -fno-sanitize-recover=undefined
+SAN_thread := -fsanitize=thread
+ifneq ($(SANITIZE),)
+  ifeq ($(SAN_$(SANITIZE)),)
+    $(error SANITIZE must be address, undefined or thread, not '$(SANITIZE)')
+  endif
+endif
+CFLAGS_ALL := $(CFLAGS_BASE) $(SAN_$(SANITIZE)) $(EXTRA_CFLAGS)
+LDFLAGS_ALL := -pthread $(SAN_$(SANITIZE))
+
+include $(sort $(wildcard $(KEEL_LABS_DIR)/*/lab.mk))
+LABS_SELECTED := $(if $(filter all,$(LAB)),$(LABS),$(LAB))
+$(foreach l,$(LABS_SELECTED),$(if $(filter $(l),$(LABS)),,$(error no lab '$(l)'; labs: $(LABS))))
+
+# An implementation is `labs`, `reference`, or a path; a path with a subdirectory named after
+# the lab means that subdirectory (one submission folder can hold several labs).
+impl_dir = $(strip $(if $(filter labs,$(1)),$(KEEL_LABS_DIR)/$(2),$(if $(filter reference,$(1)),$(KEEL_REF_DIR)/$(2),$(if $(wildcard $(1)/$(2)/.),$(1)/$(2),$(1)))))
+impl_name = $(if $(filter labs reference,$(1)),$(1),ext$(subst /,_,$(abspath $(1))))
+VARIANT := $(call impl_name,$(IMPL))$(if $(filter-out $(IMPL),$(DEPS)),+deps-$(call impl_name,$(DEPS)))$(if $(SANITIZE),-$(SANITIZE))
+BUILD_ROOT := $(OUT)/build/$(VARIANT)
+HARNESS_BD := $(OUT)/build/harness$(if $(SANITIZE),-$(SANITIZE))
+
+# ---- libharness ----
+HARNESS_SRCS := $(wildcard harness/lib/*.c)
+HARNESS_OBJS := $(patsubst harness/lib/%.c,$(HARNESS_BD)/%.o,$(HARNESS_SRCS))
+HARNESS_LIB := $(HARNESS_BD)/libharness.a
+$(HARNESS_BD)/%.o: harness/lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Iharness/lib -c $< -o $@
+$(HARNESS_LIB): $(HARNESS_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# ---- One lab: student sources from the implementation, the rest from the kit ----
+# $(1) = lab. Objects of the labs it NEEDS are built from DEPS into this lab's build directory.
+define LAB_RULES
+$(1)_IMPL_DIR := $(call impl_dir,$(IMPL),$(1))
+$(1)_BD := $(BUILD_ROOT)/$(1)
+$(1)_INCLUDES := -I$(KEEL_LABS_DIR)/$(1) $(foreach n,$($(1)_NEEDS),-I$(KEEL_LABS_DIR)/$(n)) -Iharness/lib
+$(1)_OBJS := $(patsubst %.c,$(BUILD_ROOT)/$(1)/student/%.o,$($(1)_STUDENT_SRCS)) \
+  $(patsubst %.c,$(BUILD_ROOT)/$(1)/given/%.o,$($(1)_GIVEN_SRCS)) \
+  $(foreach n,$($(1)_NEEDS),$(patsubst %.c,$(BUILD_ROOT)/$(1)/needs/$(n)/student/%.o,$($(n)_STUDENT_SRCS)) \
+    $(patsubst %.c,$(BUILD_ROOT)/$(1)/needs/$(n)/given/%.o,$($(n)_GIVEN_SRCS)))
+$(1)_TEST_BINS := $(patsubst %,$(BUILD_ROOT)/$(1)/tests/%,$($(1)_TESTS))
+$(1)_BENCH_BINS := $(patsubst %,$(BUILD_ROOT)/$(1)/bench/%,$($(1)_BENCHES))
+
+$(BUILD_ROOT)/$(1)/student/%.o: $(call impl_dir,$(IMPL),$(1))/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -c $$< -o $$@
+$(BUILD_ROOT)/$(1)/given/%.o: $(KEEL_LABS_DIR)/$(1)/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -c $$< -o $$@
+$(BUILD_ROOT)/$(1)/tests/%.o: $(KEEL_LABS_DIR)/$(1)/tests/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -DKEEL_RUBRIC='"$(abspath $(KEEL_LABS_DIR)/$(1)/tests/rubric)"' -c $$< -o $$@
+$(BUILD_ROOT)/$(1)/bench/%.o: $(KEEL_LABS_DIR)/$(1)/bench/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -c $$< -o $$@
+$(BUILD_ROOT)/$(1)/tests/%: $(BUILD_ROOT)/$(1)/tests/%.o $$($(1)_OBJS) $(HARNESS_LIB)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ -lcmocka $$($(1)_LIBS) -lm
+$(BUILD_ROOT)/$(1)/bench/%: $(BUILD_ROOT)/$(1)/bench/%.o $$($(1)_OBJS) $(HARNESS_LIB)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ -lcmocka $$($(1)_LIBS) -lm
+$(foreach n,$($(1)_NEEDS),$(call NEED_RULES,$(1),$(n)))
+build-$(1): $$($(1)_TEST_BINS) $$($(1)_BENCH_BINS)
+endef
+
+# $(1) = lab, $(2) = a lab it needs, built from DEPS (`DEPS=reference` when stuck on $(2)).
+define NEED_RULES
+$(BUILD_ROOT)/$(1)/needs/$(2)/student/%.o: $(call impl_dir,$(DEPS),$(2))/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) -I$(KEEL_LABS_DIR)/$(2) -Iharness/lib -c $$< -o $$@
+$(BUILD_ROOT)/$(1)/needs/$(2)/given/%.o: $(KEEL_LABS_DIR)/$(2)/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) -I$(KEEL_LABS_DIR)/$(2) -Iharness/lib -c $$< -o $$@
+endef
+
+$(foreach l,$(LABS_SELECTED),$(eval $(call LAB_RULES,$(l))))
+.SECONDARY:
+-include $(shell find $(OUT)/build -name '*.d' 2>/dev/null)
+
+# ---- Targets (each `## ` comment is what `make help` prints) ----
+.PHONY: help build builddir labvars grade bench report demo test deps peers handout format \
+        format-check lint bin clean
+
+help: ## list the targets
+	@echo "Keel: make TARGET [LAB=NN-name|all] [IMPL=labs|reference|DIR] [DEPS=reference] [SANITIZE=address|undefined|thread]"
+	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[^:]*:([a-zA-Z_.-]+):.*## /\1\t/; s/^([a-zA-Z_.-]+):.*## /\1\t/' | \
+	  awk -F'\t' '{ printf "  %-22s %s\n", $$1, $$2 }'
+
+build: $(addprefix build-,$(LABS_SELECTED)) ## build LAB's tests and benchmarks for IMPL into out/build/
+builddir: ## print the build directory of LAB for IMPL (used by the harness)
+	@echo $(BUILD_ROOT)/$(LAB)
+labvars: ## print LAB's lab.mk variables (used by the harness)
+	@$(foreach v,STUDENT_SRCS GIVEN_SRCS NEEDS TESTS BENCHES LIBS SANITIZERS,echo '$(v)=$($(LAB)_$(v))';)
+	@echo 'IMPL_DIR=$(call impl_dir,$(IMPL),$(LAB))'
+	@echo 'DEPS_DIRS=$(foreach n,$($(LAB)_NEEDS),$(call impl_dir,$(DEPS),$(n)))'
+
+grade: ## grade LAB (default: your labs/ copy); TEST=name SEED=n to replay one failure
+	@harness/grade $(LAB) --impl $(IMPL) $(if $(filter-out $(IMPL),$(DEPS)),--deps $(DEPS)) \
+	  $(if $(TEST),--test $(TEST)) $(if $(SEED),--seed $(SEED)) $(if $(SANITIZE),--sanitize $(SANITIZE))
+bench: ## benchmark LAB for IMPL (PEERS=1 adds real systems, FULL=1 the long runs), plot it
+	@harness/bench $(LAB) --impl $(IMPL) $(if $(PEERS),--peers) $(if $(FULL),--full,--quick)
+report: ## build out/report/index.html from the latest grades, results and notes/
+	@python3 visualize/report.py --out $(OUT)/report
+demo: deps ## install what is missing, grade every reference, quick benchmarks, the report
+	@harness/grade all --impl reference
+	@harness/bench all --impl reference --quick
+	@python3 visualize/report.py --out $(OUT)/report
+	@echo; echo "demo: the report is at $(abspath $(OUT))/report/index.html"
+test: deps ## the kit's own suite: harness tests, references, skeletons, mutants, sanitizers
+	@harness/check
+deps: ## install the Debian packages the kit needs (only those missing)
+	@harness/deps kit
+peers: ## install the comparison peers (redis, leveldb, rocksdb, lmdb, sqlite, ck, ...)
+	@harness/deps peers
+handout: ## write out/handout.tar.gz: what students get (no reference/, no mutants)
+	@harness/handout $(OUT)/handout.tar.gz
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find labs reference harness -name '*.[ch]')
+format: ## reformat the C sources with the checked-in .clang-format
+	@clang-format -i $(FORMAT_FILES)
+format-check: ## fail if a C source is not formatted
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format: clean ($(words $(FORMAT_FILES)) files)"
+lint: ## clang-tidy and cppcheck over reference/ and harness/
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+	  --suppress=missingIncludeSystem $(foreach l,$(LABS),-I$(KEEL_LABS_DIR)/$(l)) -Iharness/lib \
+	  reference harness/lib
+	@clang-tidy --quiet $(wildcard $(KEEL_REF_DIR)/*/*.c) harness/lib/*.c -- -std=c11 -D_GNU_SOURCE \
+	  $(foreach l,$(LABS),-I$(KEEL_LABS_DIR)/$(l)) -Iharness/lib
+compile_commands.json: ## compile database for clangd (via bear), from a clean build of IMPL
+	@rm -rf $(BUILD_ROOT)
+	bear --output $@ -- $(MAKE) --no-print-directory build LAB=$(LAB) IMPL=$(IMPL)
+clean: ## remove out/
+	rm -rf $(OUT)

@@ -1,0 +1,472 @@
+/* runner.c -- the main of every Keel test binary: each test runs in its own forked child with a
+ * wall clock, so a crash, a hang, an early exit() or a stray fork fails that one test alone.
+ * Read harness_run_tests first, then run_one (the parent's side) and child_run (the child's side). */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RUN_NAMES_MAX 64u
+#define OUTPUT_SIZE_BYTES_MAX (1u << 20) /* a test printing more is cut, not stored */
+#define TIMEOUT_S_DEFAULT 10.0           /* when neither --timeout-s nor the rubric says */
+#define FAILURE_LINE_SIZE_MAX 512u
+#define POLL_SLICE_MS 50 /* how often the parent looks at the child while it runs */
+
+enum status { STATUS_PASS, STATUS_FAIL, STATUS_TIMEOUT, STATUS_CRASH };
+static const char *const status_names[] = {"PASS", "FAIL", "TIMEOUT", "CRASH"};
+
+struct options {
+    const char *run_names[RUN_NAMES_MAX];
+    size_t run_name_count;
+    bool is_list;
+    bool has_seed;
+    uint64_t seed;
+    double timeout_s; /* < 0: from the rubric */
+};
+
+struct output {
+    char *bytes; /* owned; at most OUTPUT_SIZE_BYTES_MAX */
+    size_t size_bytes;
+    size_t dropped_bytes;
+};
+
+struct result {
+    enum status status;
+    int signal;
+    uint64_t elapsed_ms;
+    char failure[FAILURE_LINE_SIZE_MAX];
+};
+
+/* The child's state: the seed, the user's test function, and the signal dispositions in force
+ * before cmocka replaced them (restored, so a crash is a real signal death the parent sees). */
+static uint64_t g_seed;
+static CMUnitTestFunction g_test_func;
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS};
+static struct sigaction g_saved_actions[HARNESS_ARRAY_LEN(crash_signals)];
+
+uint64_t
+harness_seed(void)
+{
+    return g_seed;
+}
+
+static void
+usage(const char *argv0)
+{
+    fprintf(stderr,
+            "usage: %s [--list] [--run NAME]... [--seed N] [--timeout-s SECONDS]\n"
+            "  runs each test in its own process; prints one KEEL-RESULT line per test\n",
+            argv0);
+}
+
+static int
+parse_options(int argc, char **argv, struct options *opt)
+{
+    memset(opt, 0, sizeof(*opt));
+    opt->timeout_s = -1.0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(arg, "--list") == 0) {
+            opt->is_list = true;
+        } else if (strcmp(arg, "--run") == 0 && has_value) {
+            if (opt->run_name_count == RUN_NAMES_MAX) {
+                fprintf(stderr, "too many --run flags (at most %u)\n", RUN_NAMES_MAX);
+                return -1;
+            }
+            opt->run_names[opt->run_name_count++] = argv[++i];
+        } else if (strcmp(arg, "--seed") == 0 && has_value) {
+            char *end = NULL;
+            opt->seed = strtoull(argv[++i], &end, 0);
+            if (*end != '\0') {
+                fprintf(stderr, "--seed takes a number, got '%s'\n", argv[i]);
+                return -1;
+            }
+            opt->has_seed = true;
+        } else if (strcmp(arg, "--timeout-s") == 0 && has_value) {
+            opt->timeout_s = strtod(argv[++i], NULL);
+            if (opt->timeout_s <= 0) {
+                fprintf(stderr, "--timeout-s takes a positive number of seconds\n");
+                return -1;
+            }
+        } else {
+            fprintf(stderr, "unknown or incomplete argument '%s'\n", arg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The default seed of a test is a hash of its name (FNV-1a), so a plain run is reproducible. */
+static uint64_t
+seed_of_name(const char *name)
+{
+    uint64_t hash = 0xcbf29ce484222325u;
+    for (const char *c = name; *c != '\0'; c++) {
+        hash = (hash ^ (uint8_t)*c) * 0x100000001b3u;
+    }
+    return hash & 0xffffffffu; /* short enough to type into --seed */
+}
+
+/* Looks the test up in the lab's rubric for its timeout. A line reads:
+ * test NAME PART POINTS TIMEOUT_S VISIBILITY. */
+static double
+rubric_timeout_s(const char *rubric_path, const char *name)
+{
+    FILE *f = rubric_path != NULL ? fopen(rubric_path, "r") : NULL;
+    if (f == NULL) {
+        return TIMEOUT_S_DEFAULT;
+    }
+    char line[512];
+    double timeout_s = TIMEOUT_S_DEFAULT;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char kind[16], test[256], part[16];
+        double points = 0, seconds = 0;
+        if (sscanf(line, "%15s %255s %15s %lf %lf", kind, test, part, &points, &seconds) == 5 &&
+            strcmp(kind, "test") == 0 && strcmp(test, name) == 0 && seconds > 0) {
+            timeout_s = seconds;
+            break;
+        }
+    }
+    fclose(f);
+    return timeout_s;
+}
+
+static void
+trampoline(void **state)
+{
+    /* cmocka turned crash signals into longjmps; put back what was there before (the default,
+     * or a sanitizer's handler) so that a crash kills the child and is reported as one. */
+    for (size_t i = 0; i < HARNESS_ARRAY_LEN(crash_signals); i++) {
+        sigaction(crash_signals[i], &g_saved_actions[i], NULL);
+    }
+    g_test_func(state);
+}
+
+/* The child: runs one test through cmocka, then reports "done <pid> <failed>" on result_fd.
+ * A test that exits, crashes or hangs never writes that line; a forked grandchild that
+ * returns into the runner writes a line with the wrong pid, which the parent ignores. */
+static void
+child_run(const struct CMUnitTest *test, int result_fd, uint64_t seed)
+{
+    setpgid(0, 0);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    g_seed = seed;
+    for (size_t i = 0; i < HARNESS_ARRAY_LEN(crash_signals); i++) {
+        sigaction(crash_signals[i], NULL, &g_saved_actions[i]);
+    }
+    struct CMUnitTest wrapped = *test;
+    g_test_func = test->test_func;
+    wrapped.test_func = trampoline;
+    int failed_count = _cmocka_run_group_tests(test->name, &wrapped, 1, NULL, NULL);
+    fflush(stdout);
+    fflush(stderr);
+    char line[64];
+    int length = snprintf(line, sizeof(line), "done %d %d\n", (int)getpid(), failed_count);
+    if (write(result_fd, line, (size_t)length) != length) {
+        _exit(3);
+    }
+    _exit(failed_count == 0 ? 0 : 1);
+}
+
+static void
+output_append(struct output *out, const char *bytes, size_t size_bytes)
+{
+    size_t room = OUTPUT_SIZE_BYTES_MAX - out->size_bytes;
+    size_t kept = size_bytes < room ? size_bytes : room;
+    memcpy(out->bytes + out->size_bytes, bytes, kept);
+    out->size_bytes += kept;
+    out->dropped_bytes += size_bytes - kept;
+}
+
+/* Reads what is there without blocking. Returns false at EOF. */
+static bool
+drain(int fd, struct output *out)
+{
+    char buf[8192];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n > 0) {
+            output_append(out, buf, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        return n < 0; /* EAGAIN: open but empty; 0: EOF */
+    }
+}
+
+/* Waits for the child until it exits or the deadline passes, collecting its output and its
+ * "done" line. Returns the waitpid status, or -1 when the deadline passed (child killed). */
+static int
+supervise(pid_t pid, int out_fd, int result_fd, uint64_t deadline_ms, struct output *out,
+          struct output *done)
+{
+    bool is_out_open = true;
+    bool is_result_open = true;
+    for (;;) {
+        struct pollfd fds[2] = {{.fd = is_out_open ? out_fd : -1, .events = POLLIN},
+                                {.fd = is_result_open ? result_fd : -1, .events = POLLIN}};
+        /* Once both pipes are closed the child is exiting: look again soon, not in a slice. */
+        poll(fds, 2, is_out_open || is_result_open ? POLL_SLICE_MS : 1);
+        if (is_out_open && fds[0].revents != 0) {
+            is_out_open = drain(out_fd, out);
+        }
+        if (is_result_open && fds[1].revents != 0) {
+            is_result_open = drain(result_fd, done);
+        }
+        int wstatus = 0;
+        if (waitpid(pid, &wstatus, WNOHANG) == pid) {
+            drain(out_fd, out); /* what it wrote just before exiting */
+            drain(result_fd, done);
+            return wstatus;
+        }
+        if (clock_now_ms() >= deadline_ms) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &wstatus, 0);
+            drain(out_fd, out);
+            return -1;
+        }
+    }
+}
+
+static bool
+has_line_prefix(const char *line, const char *prefix)
+{
+    return strncmp(line, prefix, strlen(prefix)) == 0;
+}
+
+/* Finds the first line that says what broke: cmocka's error and location lines
+ * ("file.c:12: message"), or a sanitizer's report line. Returns false if none. */
+static bool
+first_failure_line(const struct output *out, char *failure, size_t failure_size)
+{
+    char message[FAILURE_LINE_SIZE_MAX] = "";
+    const char *text = out->bytes;
+    const char *end = out->bytes + out->size_bytes;
+    while (text < end) {
+        const char *newline = memchr(text, '\n', (size_t)(end - text));
+        size_t length = newline != NULL ? (size_t)(newline - text) : (size_t)(end - text);
+        char line[FAILURE_LINE_SIZE_MAX];
+        snprintf(line, sizeof(line), "%.*s", (int)length, text);
+        text += length + 1;
+        if (strstr(line, "Sanitizer") != NULL && strstr(line, "ERROR") != NULL) {
+            snprintf(failure, failure_size, "%s", line);
+            return true;
+        }
+        if (strstr(line, "runtime error:") != NULL || has_line_prefix(line, "WARNING: ThreadSan")) {
+            snprintf(failure, failure_size, "%s", line);
+            return true;
+        }
+        if (message[0] == '\0' && has_line_prefix(line, "ERROR: ")) {
+            snprintf(message, sizeof(message), "%s", line + strlen("ERROR: "));
+        } else if (message[0] == '\0' && has_line_prefix(line, "[  ERROR   ] --- ") &&
+                   !has_line_prefix(line + 17, "[   LINE")) {
+            snprintf(message, sizeof(message), "%s", line + 17);
+        }
+        const char *where = strstr(line, "[   LINE   ] --- ");
+        if (where != NULL) {
+            where += strlen("[   LINE   ] --- ");
+            const char *cut = strstr(where, ": error:");
+            int where_length = cut != NULL ? (int)(cut - where) : (int)strlen(where);
+            snprintf(failure, failure_size, "%.*s: %s", where_length, where,
+                     message[0] != '\0' ? message : "assertion failed");
+            return true;
+        }
+    }
+    if (message[0] != '\0') {
+        snprintf(failure, failure_size, "%s", message);
+        return true;
+    }
+    return false;
+}
+
+static bool
+output_has_sanitizer_report(const struct output *out)
+{
+    return memmem(out->bytes, out->size_bytes, "Sanitizer", 9) != NULL ||
+           memmem(out->bytes, out->size_bytes, "runtime error:", 14) != NULL;
+}
+
+/* Turns how the child ended into a status and one line saying why. */
+static void
+classify(int wstatus, pid_t pid, const struct output *out, const struct output *done,
+         double timeout_s, struct result *r)
+{
+    char expected[64];
+    snprintf(expected, sizeof(expected), "done %d ", (int)pid);
+    const char *line = memmem(done->bytes, done->size_bytes, expected, strlen(expected));
+    int failed_count = line != NULL ? atoi(line + strlen(expected)) : -1;
+    bool has_failure = first_failure_line(out, r->failure, sizeof(r->failure));
+    r->signal = 0;
+    if (wstatus == -1) {
+        r->status = STATUS_TIMEOUT;
+        snprintf(r->failure, sizeof(r->failure),
+                 "no result after %.1f s: an infinite loop, a deadlock or a blocking call "
+                 "that never returns",
+                 timeout_s);
+    } else if (WIFSIGNALED(wstatus)) {
+        r->status = STATUS_CRASH;
+        r->signal = WTERMSIG(wstatus);
+        if (!has_failure) {
+            snprintf(r->failure, sizeof(r->failure), "killed by SIG%s (%s)",
+                     sigabbrev_np(r->signal), strsignal(r->signal));
+        }
+    } else if (output_has_sanitizer_report(out)) {
+        r->status = STATUS_CRASH; /* a sanitizer found a bug and ended the process */
+    } else if (failed_count < 0) {
+        r->status = STATUS_FAIL;
+        snprintf(r->failure, sizeof(r->failure),
+                 "the test process exited with status %d before the test finished "
+                 "(exit() called by the code under test?)",
+                 WEXITSTATUS(wstatus));
+    } else if (failed_count > 0 || WEXITSTATUS(wstatus) != 0) {
+        r->status = STATUS_FAIL;
+        if (!has_failure) {
+            snprintf(r->failure, sizeof(r->failure), "failed (exit status %d)",
+                     WEXITSTATUS(wstatus));
+        }
+    } else {
+        r->status = STATUS_PASS;
+        r->failure[0] = '\0';
+    }
+}
+
+static int
+make_pipe(int fds[2])
+{
+    if (pipe(fds) != 0) {
+        return -1;
+    }
+    fcntl(fds[0], F_SETFL, O_NONBLOCK); /* the parent only ever drains what is there */
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    return 0;
+}
+
+/* Runs one test in a child process group and returns how it went. */
+static void
+run_one(const struct CMUnitTest *test, uint64_t seed, double timeout_s, struct result *r)
+{
+    struct output out = {.bytes = malloc(OUTPUT_SIZE_BYTES_MAX)};
+    char done_bytes[256];
+    struct output done = {.bytes = done_bytes};
+    int out_pipe[2], result_pipe[2];
+    if (out.bytes == NULL || make_pipe(out_pipe) != 0 || make_pipe(result_pipe) != 0) {
+        perror("runner: cannot set up the test's output");
+        exit(2);
+    }
+    fflush(stdout);
+    fflush(stderr);
+    uint64_t start_ms = clock_now_ms();
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("runner: fork");
+        exit(2);
+    }
+    if (pid == 0) {
+        dup2(out_pipe[1], STDOUT_FILENO);
+        dup2(out_pipe[1], STDERR_FILENO);
+        close(out_pipe[1]);
+        child_run(test, result_pipe[1], seed);
+    }
+    setpgid(pid, pid); /* also in the child: whichever runs first makes the group */
+    close(out_pipe[1]);
+    close(result_pipe[1]);
+    uint64_t deadline_ms = start_ms + (uint64_t)(timeout_s * 1000.0);
+    int wstatus = supervise(pid, out_pipe[0], result_pipe[0], deadline_ms, &out, &done);
+    kill(-pid, SIGKILL); /* whatever the test forked and left behind */
+    r->elapsed_ms = clock_now_ms() - start_ms;
+    classify(wstatus, pid, &out, &done, timeout_s, r);
+    fwrite(out.bytes, 1, out.size_bytes, stdout);
+    if (out.dropped_bytes > 0) {
+        printf("\n[runner: %zu more bytes of output were dropped]\n", out.dropped_bytes);
+    }
+    close(out_pipe[0]);
+    close(result_pipe[0]);
+    free(out.bytes);
+}
+
+static void
+print_result(const char *name, const struct result *r, uint64_t seed)
+{
+    char signal_name[32] = "-";
+    if (r->signal != 0) {
+        snprintf(signal_name, sizeof(signal_name), "SIG%s", sigabbrev_np(r->signal));
+    }
+    for (char *c = (char *)r->failure; *c != '\0'; c++) {
+        if (*c == '\t' || *c == '\n' || *c == '\r') {
+            *c = ' ';
+        }
+    }
+    printf("KEEL-RESULT\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%s\n", name,
+           status_names[r->status], signal_name, r->elapsed_ms, seed, r->failure);
+    fflush(stdout);
+}
+
+static bool
+is_selected(const struct options *opt, const char *name)
+{
+    if (opt->run_name_count == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < opt->run_name_count; i++) {
+        if (strcmp(opt->run_names[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+harness_run_tests(int argc, char **argv, const struct CMUnitTest *tests, size_t test_count,
+                  const char *rubric_path)
+{
+    struct options opt;
+    if (parse_options(argc, argv, &opt) != 0) {
+        usage(argv[0]);
+        return 2;
+    }
+    for (size_t i = 0; i < opt.run_name_count; i++) {
+        size_t j = 0;
+        while (j < test_count && strcmp(tests[j].name, opt.run_names[i]) != 0) {
+            j++;
+        }
+        if (j == test_count) {
+            fprintf(stderr, "%s: no test named '%s' (--list shows them)\n", argv[0],
+                    opt.run_names[i]);
+            return 2;
+        }
+    }
+    size_t run_count = 0, pass_count = 0;
+    for (size_t i = 0; i < test_count; i++) {
+        if (opt.is_list) {
+            printf("%s\n", tests[i].name);
+            continue;
+        }
+        if (!is_selected(&opt, tests[i].name)) {
+            continue;
+        }
+        uint64_t seed = opt.has_seed ? opt.seed : seed_of_name(tests[i].name);
+        double timeout_s = opt.timeout_s > 0 ? opt.timeout_s : rubric_timeout_s(rubric_path, tests[i].name);
+        struct result r;
+        run_one(&tests[i], seed, timeout_s, &r);
+        print_result(tests[i].name, &r, seed);
+        if (r.status != STATUS_PASS) {
+            printf("replay: %s --run %s --seed %" PRIu64 "\n", argv[0], tests[i].name, seed);
+        }
+        run_count++;
+        pass_count += r.status == STATUS_PASS;
+    }
+    if (!opt.is_list) {
+        printf("keel: %zu of %zu tests passed\n", pass_count, run_count);
+    }
+    return pass_count == run_count ? 0 : 1;
+}

@@ -1,0 +1,218 @@
+"""test_grade.py -- the harness's own tests: the C runner's isolation, the grader's reports
+(table, Gradescope JSON, JUnit XML, gradebook), rubric parsing, NEEDS/DEPS, resource limits.
+Everything runs against the fixture labs in harness/tests/fixtures, never the real labs."""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+ROOT = Path(__file__).resolve().parents[2]
+FIX = ROOT / "harness" / "tests" / "fixtures"
+OUT = ROOT / "out" / "selftest"
+ENV = dict(os.environ, KEEL_LABS_DIR=str(FIX / "labs"), KEEL_REF_DIR=str(FIX / "reference"),
+           KEEL_OUT=str(OUT))
+sys.path.insert(0, str(ROOT / "harness" / "py"))
+import keelkit  # noqa: E402
+
+
+def make(*args):
+    subprocess.run(["make", "-s", "--no-print-directory", "-C", str(ROOT),
+                    f"KEEL_LABS_DIR={FIX / 'labs'}", f"KEEL_REF_DIR={FIX / 'reference'}",
+                    f"OUT={OUT}", *args], check=True, capture_output=True, text=True)
+
+
+def grade(*args):
+    return subprocess.run([str(ROOT / "harness" / "grade"), "-q", *args], env=ENV,
+                          capture_output=True, text=True, timeout=600)
+
+
+def results_of(stdout):
+    rows = {}
+    for line in stdout.splitlines():
+        if line.startswith("KEEL-RESULT\t"):
+            fields = line.split("\t")
+            rows[fields[1]] = fields[2:]
+    return rows
+
+
+class RunnerIsolation(unittest.TestCase):
+    """The C runner, run directly: each kind of misbehaviour gets its own status."""
+
+    @classmethod
+    def setUpClass(cls):
+        make("build", "LAB=90-runner", "IMPL=reference")
+        cls.binary = OUT / "build" / "reference" / "90-runner" / "tests" / "test_a_runner"
+        proc = subprocess.run([str(cls.binary)], capture_output=True, text=True, timeout=120)
+        cls.stdout = proc.stdout
+        cls.returncode = proc.returncode
+        cls.rows = results_of(proc.stdout)
+
+    def status(self, name):
+        return self.rows[name][0], self.rows[name][1]
+
+    def test_every_test_reports_exactly_once(self):
+        listed = subprocess.run([str(self.binary), "--list"], capture_output=True, text=True).stdout.split()
+        self.assertEqual(sorted(listed), sorted(self.rows))
+        self.assertEqual(self.returncode, 1)
+
+    def test_pass_fail_and_message(self):
+        self.assertEqual(self.status("test_a_passes"), ("PASS", "-"))
+        self.assertEqual(self.status("test_a_fails_with_message"), ("FAIL", "-"))
+        self.assertIn("test_a_runner.c:", self.rows["test_a_fails_with_message"][4])
+        self.assertIn("the answer was 4, expected 5", self.rows["test_a_fails_with_message"][4])
+
+    def test_crashes_carry_their_signal(self):
+        self.assertEqual(self.status("test_a_segfaults"), ("CRASH", "SIGSEGV"))
+        self.assertEqual(self.status("test_a_aborts"), ("CRASH", "SIGABRT"))
+
+    def test_hang_times_out_at_the_rubric_timeout(self):
+        self.assertEqual(self.status("test_a_hangs")[0], "TIMEOUT")
+        elapsed_ms = int(self.rows["test_a_hangs"][2])
+        self.assertGreaterEqual(elapsed_ms, 1000)
+        self.assertLess(elapsed_ms, 5000)  # the rubric says 1 s, the default would be 10 s
+
+    def test_early_exit_zero_is_not_a_pass(self):
+        self.assertEqual(self.status("test_a_exits_early")[0], "FAIL")
+        self.assertIn("exited with status 0", self.rows["test_a_exits_early"][4])
+
+    def test_forking_tests_neither_confuse_nor_hold_the_runner(self):
+        self.assertEqual(self.status("test_a_forks_and_returns")[0], "PASS")
+        self.assertEqual(self.status("test_a_forks_a_sleeper")[0], "PASS")
+        self.assertLess(int(self.rows["test_a_forks_a_sleeper"][2]), 2000)
+
+    def test_seed_reaches_the_test_and_is_printed_for_replay(self):
+        self.assertEqual(self.status("test_a_fails_on_seed_777")[0], "PASS")
+        proc = subprocess.run([str(self.binary), "--run", "test_a_fails_on_seed_777", "--seed", "777"],
+                              capture_output=True, text=True)
+        row = results_of(proc.stdout)["test_a_fails_on_seed_777"]
+        self.assertEqual((row[0], row[3]), ("FAIL", "777"))
+        self.assertIn("--run test_a_fails_on_seed_777 --seed 777", proc.stdout)
+
+    def test_byte_mismatch_shows_escaped_streams_and_the_difference(self):
+        self.assertEqual(self.status("test_a_bytes_differ")[0], "FAIL")
+        for text in ('sent:     "GET k\\r\\n"', 'expected: "$1\\r\\nv\\r\\n"', "^ first difference"):
+            self.assertIn(text, self.stdout)
+
+    def test_unknown_test_name_is_a_usage_error(self):
+        proc = subprocess.run([str(self.binary), "--run", "no_such_test"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("no test named 'no_such_test'", proc.stderr)
+
+
+class Rubric(unittest.TestCase):
+    def parse(self, text):
+        with tempfile.NamedTemporaryFile("w", suffix="rubric", delete=False) as f:
+            f.write(text)
+        try:
+            return keelkit.parse_rubric(f.name)
+        finally:
+            os.unlink(f.name)
+
+    def test_parts_points_limits_and_visibility(self):
+        r = self.parse("part A a-anchor The A part\npart B b Bee\n"
+                       "test t1 A 2 5 visible  # comment\ntest t2 B 3.5 1 hidden\nlimit nofile 20000\n")
+        self.assertEqual(r.max_points, 5.5)
+        self.assertEqual(r.parts["A"].title, "The A part")
+        self.assertEqual(r.test("t2").visibility, "hidden")
+        self.assertEqual(r.limits, {"nofile": 20000})
+
+    def test_errors_name_file_and_line(self):
+        cases = {"part A a A\ntest t1 C 2 5 visible\n": "names part C",
+                 "part A a A\ntest t1 A 2 5 public\n": "visibility must be",
+                 "part A a A\ntest t1 A two 5 visible\n": "must be numbers",
+                 "part A a A\ntest t1 A 2 5 visible\ntest t1 A 2 5 visible\n": "listed twice",
+                 "part A a A\nbogus line\n": "cannot read",
+                 "part A a A\n": "lists no tests"}
+        for text, message in cases.items():
+            with self.assertRaises(keelkit.KitError) as ctx:
+                self.parse(text)
+            self.assertIn(message, str(ctx.exception))
+
+
+class Grader(unittest.TestCase):
+    """harness/grade on the fixture lab 91-adder and its fixture submissions."""
+
+    def grade_json(self, impl, *extra):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = grade("91-adder", "--impl", impl, "--json", f"{tmp}/r.json",
+                         "--junit", f"{tmp}/j.xml", *extra)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            return proc, json.loads(Path(f"{tmp}/r.json").read_text()), \
+                ET.parse(f"{tmp}/j.xml").getroot()
+
+    def test_reference_full_marks_and_gradescope_schema(self):
+        proc, results, junit = self.grade_json("reference")
+        self.assertIn("TOTAL 91-adder: 10/10", proc.stdout)
+        self.assertEqual((results["score"], results["max_score"]), (10, 10))
+        for t in results["tests"]:
+            self.assertEqual(set(t) >= {"name", "score", "max_score", "output", "visibility"}, True)
+            self.assertIn(t["visibility"], ("visible", "hidden", "after_due_date"))
+        visibilities = sorted(t["visibility"] for t in results["tests"])
+        self.assertEqual(visibilities, ["after_due_date", "hidden", "visible"])
+        suite = junit.find("testsuite")
+        self.assertEqual((suite.get("tests"), suite.get("failures"), suite.get("errors")), ("3", "0", "0"))
+
+    def test_skeleton_scores_zero_with_every_test_listed(self):
+        proc, results, junit = self.grade_json("labs")
+        self.assertIn("TOTAL 91-adder: 0/10", proc.stdout)
+        self.assertEqual(len(results["tests"]), 3)
+        self.assertTrue(all(t["score"] == 0 for t in results["tests"]))
+        self.assertEqual(junit.find("testsuite").get("failures"), "3")
+        self.assertIn("replay:     make grade LAB=91-adder IMPL=labs TEST=test_a_adds_small SEED=", proc.stdout)
+        self.assertIn("read:       labs/91-adder/README.md#part-a-positive", proc.stdout)
+
+    def test_misbehaving_submissions_get_clean_reports(self):
+        expected = {"loops": "TIMEOUT", "segfaults": "CRASH(SIGSEGV)", "bigfile": "CRASH(SIGXFSZ)",
+                    "forkbomb": "TIMEOUT", "nocompile": "NOT-BUILT"}
+        for name, status in expected.items():
+            with self.subTest(submission=name):
+                proc = grade("91-adder", "--impl", str(FIX / "submissions" / name), "--test", "test_a_adds_small")
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertIn(status, proc.stdout)
+                self.assertIn("TOTAL 91-adder: 0/2", proc.stdout)
+                self.assertNotIn("Traceback", proc.stdout + proc.stderr)
+        proc = grade("91-adder", "--impl", str(FIX / "submissions" / "nocompile"))
+        self.assertIn("BUILD FAILED", proc.stdout)
+        self.assertIn("adder.c:6:17: error: expected", proc.stdout)
+
+    def test_batch_writes_one_gradebook_row_per_submission(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subs = [str(FIX / "submissions" / n) for n in ("partA", "nocompile")] + \
+                [str(FIX / "reference" / "91-adder")]
+            proc = grade("91-adder", "--batch", *subs, "--gradebook", f"{tmp}/book.csv")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(f"{tmp}/book.csv") as f:
+                rows = list(csv.DictReader(f))
+        self.assertEqual([r["submission"] for r in rows], subs)
+        self.assertEqual([(r["part_A"], r["part_B"], r["total"]) for r in rows],
+                         [("5", "0", "5"), ("0", "0", "0"), ("5", "5", "10")])
+        self.assertEqual(rows[1]["build"], "failed")
+
+    def test_repeat_reports_pass_rate_and_part_filter(self):
+        proc = grade("91-adder", "--impl", str(FIX / "submissions" / "partA"), "--repeat", "3", "--part", "B")
+        self.assertIn("test_b_adds_negative", proc.stdout)
+        self.assertNotIn("test_a_adds_small", proc.stdout)
+        self.assertIn("passed 0 of 3 runs; failing seeds:", proc.stdout)
+
+    def test_cannot_grade_is_a_nonzero_exit(self):
+        self.assertEqual(grade("no-such-lab").returncode, 2)
+        self.assertEqual(grade("91-adder", "--impl", "/no/such/dir").returncode, 2)
+        self.assertEqual(grade("91-adder", "--test", "no_such_test").returncode, 2)
+
+    def test_needs_build_from_deps(self):
+        # 92-needs' own code is right; it passes only when lab 91 comes from the reference.
+        self.assertIn("TOTAL 92-needs: 1/1", grade("92-needs", "--impl", "labs", "--deps", "reference").stdout)
+        self.assertIn("TOTAL 92-needs: 0/1", grade("92-needs", "--impl", "labs").stdout)
+
+    def test_rubric_check_agrees_with_binaries_and_readme(self):
+        proc = grade("91-adder", "--check-rubric")
+        self.assertEqual(proc.returncode, 0, proc.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

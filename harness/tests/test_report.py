@@ -1,0 +1,280 @@
+"""test_report.py -- tests of the benchmark-to-report pipeline's pieces that need no build:
+selectors, targets, placeholders, the Markdown renderer (visualize/keelviz.py, keelmd.py).
+Run: python3 -m unittest discover -s harness/tests -p 'test_*.py'
+"""
+
+import importlib.util
+import tempfile
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def load(name):
+    """Imports visualize/<name>.py by path (visualize/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "visualize" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+kv = load("keelviz")
+md = load("keelmd")
+
+CSV = """# keel lab=01-servers bench=bench_resp impl=reference mode=quick commit=abc1234 \
+date=2025-01-02T03:04:05Z cpu="AMD EPYC 7B13" cores=2
+variant,chunk_bytes,requests,bytes,seconds,mb_per_s,requests_per_s
+parser,0,200000,6400000,0.008,812.345,25000000
+parser,16,200000,6400000,0.013,492.1,15384615
+parser,1,200000,6400000,0.11,58.2,1818181
+linescan,0,200000,6400000,0.0011,5818.2,181818181
+"""
+
+
+class Fixture(unittest.TestCase):
+    """A temporary lab run: out/results/<lab>/bench_resp.csv, targets and one plot."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = Path(self.tmp.name)
+        self.results = self.dir / "results"
+        self.plots = self.dir / "plots"
+        self.results.mkdir()
+        self.plots.mkdir()
+        (self.results / "bench_resp.csv").write_text(CSV)
+        (self.plots / "bench_resp.png").write_bytes(b"png")
+        (self.plots / "bench_resp.svg").write_text("<svg/>")
+        (self.dir / "targets").write_text(
+            "# comment\n\n"
+            "parser_vs_linescan >=0.1 bench_resp/mb_per_s[variant=parser,chunk_bytes=0] "
+            "bench_resp/mb_per_s[variant=linescan,chunk_bytes=0] whole vs scan\n"
+            "bytewise <=0.05 bench_resp/mb_per_s[variant=parser,chunk_bytes=1] "
+            "bench_resp/mb_per_s[variant=parser,chunk_bytes=0]\n")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def context(self, targets=None):
+        return kv.NotesContext("01-servers", self.results, targets, self.plots,
+                               lambda name, ext: f"plots/01-servers/{name}.{ext}")
+
+
+class SelectorTest(Fixture):
+    def test_parses_bench_column_and_filters(self):
+        s = kv.Selector("bench_resp/mb_per_s[variant=parser, chunk_bytes=0]")
+        self.assertEqual((s.bench, s.column), ("bench_resp", "mb_per_s"))
+        self.assertEqual(s.filters, [("variant", "parser"), ("chunk_bytes", "0")])
+
+    def test_filters_are_optional(self):
+        self.assertEqual(kv.Selector("b/c").filters, [])
+
+    def test_rejects_malformed_selectors(self):
+        for bad in ("mb_per_s", "b/c[variant]", "b/c[=x]", "b/c[a=1", "/c", "b/"):
+            with self.subTest(bad=bad), self.assertRaises(kv.KeelError):
+                kv.Selector(bad)
+
+    def test_picks_the_one_matching_row(self):
+        r = kv.read_results(self.results / "bench_resp.csv")
+        s = kv.Selector("bench_resp/mb_per_s[variant=parser,chunk_bytes=16]")
+        self.assertEqual(kv.pick(s, r), "492.1")
+
+    def test_numbers_match_numerically(self):
+        r = kv.read_results(self.results / "bench_resp.csv")
+        s = kv.Selector("bench_resp/mb_per_s[variant=parser,chunk_bytes=16.0]")
+        self.assertEqual(kv.pick(s, r), "492.1")
+
+    def test_zero_matching_rows_is_an_error(self):
+        r = kv.read_results(self.results / "bench_resp.csv")
+        s = kv.Selector("bench_resp/mb_per_s[variant=parser,chunk_bytes=2]")
+        with self.assertRaisesRegex(kv.KeelError, "no row matches"):
+            kv.pick(s, r)
+
+    def test_several_matching_rows_is_an_error(self):
+        r = kv.read_results(self.results / "bench_resp.csv")
+        s = kv.Selector("bench_resp/mb_per_s[chunk_bytes=0]")
+        with self.assertRaisesRegex(kv.KeelError, "2 rows match"):
+            kv.pick(s, r)
+
+    def test_unknown_column_is_an_error(self):
+        r = kv.read_results(self.results / "bench_resp.csv")
+        with self.assertRaisesRegex(kv.KeelError, "no column 'gb_per_s'"):
+            kv.pick(kv.Selector("bench_resp/gb_per_s[variant=linescan]"), r)
+
+    def test_reads_the_metadata_line(self):
+        r = kv.read_results(self.results / "bench_resp.csv")
+        self.assertEqual(r.meta["cpu"], "AMD EPYC 7B13")
+        self.assertEqual(r.meta["cores"], "2")
+
+    def test_metadata_line_round_trips(self):
+        meta = {"lab": "01-servers", "cpu": "Intel(R) Xeon(R) CPU @ 2.20GHz", "commit": "ab+dirty"}
+        self.assertEqual(kv.parse_meta(kv.format_meta(meta)), meta)
+
+    def test_ragged_or_empty_bench_output_is_refused(self):
+        with self.assertRaisesRegex(kv.KeelError, "line 3 has 2 fields"):
+            kv.parse_csv_text("a,b,c\n1,2,3\n1,2\n", "bench_x")
+        with self.assertRaisesRegex(kv.KeelError, "no rows"):
+            kv.parse_csv_text("a,b,c\n", "bench_x")
+        with self.assertRaisesRegex(kv.KeelError, "no CSV output"):
+            kv.parse_csv_text("", "bench_x")
+
+
+class TargetTest(Fixture):
+    def test_goals(self):
+        self.assertTrue(kv.Goal(">=0.25").holds(0.25))
+        self.assertFalse(kv.Goal(">=0.25").holds(0.2499))
+        self.assertTrue(kv.Goal("<=1.2").holds(1.2))
+        self.assertFalse(kv.Goal("<=1.2").holds(1.3))
+        self.assertFalse(kv.Goal(">1").holds(1.0))
+        self.assertTrue(kv.Goal("<1").holds(0.5))
+        for bad in ("0.25", "=>0.25", ">=", ">=x", "==1"):
+            with self.subTest(bad=bad), self.assertRaises(kv.KeelError):
+                kv.Goal(bad)
+
+    def test_evaluates_ratios_from_the_run(self):
+        targets = kv.parse_targets(self.dir / "targets")
+        self.assertEqual([t.name for t in targets], ["parser_vs_linescan", "bytewise"])
+        self.assertEqual(targets[0].description, "whole vs scan")
+        results = kv.evaluate_targets(targets, self.results)
+        self.assertAlmostEqual(results[0].ratio, 812.345 / 5818.2)
+        self.assertTrue(results[0].holds)
+        self.assertAlmostEqual(results[1].ratio, 58.2 / 812.345)
+        self.assertFalse(results[1].holds)
+        text = kv.targets_text(results)
+        self.assertIn("1 of 2 targets hold", text)
+
+    def test_missing_numbers_name_the_target_and_selector(self):
+        (self.dir / "targets").write_text(
+            "t1 >=1 bench_resp/mb_per_s[variant=redis] bench_resp/mb_per_s[variant=linescan]\n"
+            "t2 >=1 bench_nope/x bench_resp/mb_per_s[variant=linescan]\n")
+        with self.assertRaises(kv.KeelError) as cm:
+            kv.evaluate_targets(kv.parse_targets(self.dir / "targets"), self.results)
+        message = str(cm.exception)
+        self.assertIn("target t1", message)
+        self.assertIn("bench_resp/mb_per_s[variant=redis]", message)
+        self.assertIn("target t2", message)
+        self.assertIn("bench_nope.csv does not exist", message)
+
+    def test_bad_targets_line_names_file_and_line(self):
+        (self.dir / "targets").write_text("# c\nt1 0.5 a/b c/d\n")
+        with self.assertRaisesRegex(kv.KeelError, r"targets:2: bad goal"):
+            kv.parse_targets(self.dir / "targets")
+
+    def test_targets_csv_round_trips(self):
+        targets = kv.parse_targets(self.dir / "targets")
+        results = kv.evaluate_targets(targets, self.results)
+        kv.write_targets_csv(self.results / "targets.csv", results)
+        self.assertTrue((self.results / "targets.csv").read_text().startswith(
+            "name,ratio,goal,holds\nparser_vs_linescan,0.1396"))
+        back = kv.read_targets_csv(self.results / "targets.csv", targets)
+        self.assertEqual([(r.name, r.holds) for r in back],
+                         [("parser_vs_linescan", True), ("bytewise", False)])
+        self.assertEqual(back[0].description, "whole vs scan")
+
+
+class PlaceholderTest(Fixture):
+    def test_fills_every_kind(self):
+        targets = kv.evaluate_targets(kv.parse_targets(self.dir / "targets"), self.results)
+        text = ("Speed {{results:bench_resp/mb_per_s[variant=parser,chunk_bytes=0]}} MB/s, "
+                "{{results:bench_resp/requests_per_s[variant=parser,chunk_bytes=0]}} req/s.\n"
+                "Ratio {{target:parser_vs_linescan}} on {{meta:cpu}} ({{meta:cores}} cores).\n"
+                "{{plot:bench_resp}}\n{{targets}}\n")
+        ctx = self.context(targets)
+        filled, errors = kv.fill_placeholders(text, "notes/x.md", ctx)
+        self.assertEqual(errors, [])
+        self.assertIn("Speed 812 MB/s, 25,000,000 req/s.", filled)
+        self.assertIn("Ratio 0.140\u00d7 on AMD EPYC 7B13 (2 cores).", filled)
+        self.assertIn("[![plot bench\\_resp](plots/01-servers/bench_resp.png)]"
+                      "(plots/01-servers/bench_resp.svg)", filled)
+        self.assertIn("| `parser_vs_linescan` | 0.140\u00d7 |", filled)
+        self.assertEqual(ctx.plots_used, ["bench_resp"])
+        self.assertTrue(ctx.targets_used)
+
+    def test_every_unfillable_placeholder_is_listed_with_file_and_line(self):
+        text = ("ok {{results:bench_resp/seconds[variant=linescan]}}\n"
+                "{{results:bench_resp/mb_per_s[chunk_bytes=0]}}\n"
+                "\n"
+                "{{target:parser_vs_linescan}} {{plot:nope}} {{meta:host}} {{weird}}\n")
+        filled, errors = kv.fill_placeholders(text, "notes/01-servers.md", self.context(None))
+        self.assertEqual(len(errors), 5, errors)
+        self.assertTrue(errors[0].startswith(
+            "notes/01-servers.md:2: cannot fill {{results:bench_resp/mb_per_s[chunk_bytes=0]}}: "))
+        self.assertIn("2 rows match", errors[0])
+        for e in errors[1:]:
+            self.assertTrue(e.startswith("notes/01-servers.md:4: cannot fill {{"), e)
+        self.assertIn("no targets", errors[1])
+        self.assertIn("nope.png does not exist", errors[2])
+        self.assertIn("unknown placeholder kind 'weird'", errors[4])
+
+    def test_number_formatting(self):
+        cases = [(1234567, "1,230,000"), (812.345, "812"), (12.345, "12.3"),
+                 (0.012345, "0.0123"), (16, "16"), (999.7, "1,000"), (0, "0"),
+                 (-1534.2, "-1,530"), (5818.2, "5,820")]
+        for x, want in cases:
+            with self.subTest(x=x):
+                self.assertEqual(kv.format_number(x), want)
+        self.assertEqual(kv.format_value("parser"), "parser")
+        self.assertEqual(kv.format_ratio(0.4123), "0.412\u00d7")
+
+    def test_filled_text_is_escaped_for_markdown(self):
+        (self.results / "bench_resp.csv").write_text(
+            CSV.replace('cpu="AMD EPYC 7B13"', 'cpu="*bold* <b>x</b>"'))
+        filled, errors = kv.fill_placeholders("{{meta:cpu}}", "n.md", self.context())
+        self.assertEqual(errors, [])
+        self.assertEqual(md.render_markdown(filled), "<p>*bold* &lt;b&gt;x&lt;/b&gt;</p>")
+
+
+class MarkdownTest(unittest.TestCase):
+    def test_table_with_alignment_and_escaping(self):
+        html = md.render_markdown("| name | MB/s |\n| :--- | ---: |\n| `a|b` | 1 < 2 |\n"
+                                  "| **p** | x\\|y |\n")
+        self.assertEqual(html, (
+            "<table>\n<thead><tr><th style=\"text-align:left\">name</th>"
+            "<th style=\"text-align:right\">MB/s</th></tr></thead>\n<tbody>\n"
+            "<tr><td style=\"text-align:left\"><code>a|b</code></td>"
+            "<td style=\"text-align:right\">1 &lt; 2</td></tr>\n"
+            "<tr><td style=\"text-align:left\"><strong>p</strong></td>"
+            "<td style=\"text-align:right\">x|y</td></tr>\n</tbody>\n</table>"))
+
+    def test_fenced_code_is_escaped_verbatim(self):
+        html = md.render_markdown("```c\nif (a < b && *p) { x_y = **q; }\n\n  # not a heading\n```")
+        self.assertEqual(html, '<pre><code class="language-c">if (a &lt; b &amp;&amp; *p) '
+                               "{ x_y = **q; }\n\n  # not a heading\n</code></pre>")
+
+    def test_headings_paragraphs_and_inline(self):
+        html = md.render_markdown("# Title\n\nSome *it* and **bold** and `code <x>`,\n"
+                                  "a [link](http://a.b/?q=1&r=2) and snake_case_name.\n")
+        self.assertEqual(html, '<h1 id="title">Title</h1>\n<p>Some <em>it</em> and '
+                               "<strong>bold</strong> and <code>code &lt;x&gt;</code>,\n"
+                               'a <a href="http://a.b/?q=1&amp;r=2">link</a> and '
+                               "snake_case_name.</p>")
+
+    def test_heading_offset(self):
+        self.assertEqual(md.render_markdown("## Sub", heading_offset=2), '<h4 id="sub">Sub</h4>')
+
+    def test_lists(self):
+        self.assertEqual(md.render_markdown("- one\n- two\n  - inner\n\n1. first\n2. second"),
+                         "<ul>\n<li>one</li>\n<li>two\n<ul>\n<li>inner</li>\n</ul></li>\n</ul>\n"
+                         "<ol>\n<li>first</li>\n<li>second</li>\n</ol>")
+
+    def test_images_and_linked_images(self):
+        self.assertEqual(md.render_inline("[![a plot](p.png)](p.svg)"),
+                         '<a href="p.svg"><img src="p.png" alt="a plot"></a>')
+
+    def test_html_is_escaped_everywhere(self):
+        html = md.render_markdown('<script>alert("x")</script> & [t](javascript:alert(1))\n\n'
+                                  "## <i>h</i>\n")
+        self.assertNotIn("<script>", html)
+        self.assertNotIn("<i>", html)
+        self.assertIn("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp;", html)
+        self.assertIn('<a href="#">t</a>', html)
+        self.assertIn("&lt;i&gt;h&lt;/i&gt;", html)
+
+    def test_md_escape_renders_literally(self):
+        text = "a_b *c* [d](e) `f` <g> | #"
+        self.assertEqual(md.render_inline(md.md_escape(text)),
+                         "a_b *c* [d](e) `f` &lt;g&gt; | #")
+
+
+if __name__ == "__main__":
+    unittest.main()
