@@ -81,8 +81,14 @@ $(BUILD_ROOT)/$(1)/tests/%: $(BUILD_ROOT)/$(1)/tests/%.o $$($(1)_OBJS) $(HARNESS
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ -lcmocka $$($(1)_LIBS) -lm
 $(BUILD_ROOT)/$(1)/bench/%: $(BUILD_ROOT)/$(1)/bench/%.o $$($(1)_OBJS) $(HARNESS_LIB)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ -lcmocka $$($(1)_LIBS) -lm
+$(BUILD_ROOT)/$(1)/cmd/%: $(KEEL_LABS_DIR)/$(1)/cmd/%.c $$($(1)_OBJS) $(HARNESS_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -o $$@ $$^ $$($(1)_LIBS) -lm
 $(foreach n,$($(1)_NEEDS),$(call NEED_RULES,$(1),$(n)))
 build-$(1): $$($(1)_TEST_BINS) $$($(1)_BENCH_BINS)
+bin-$(1): $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS))
+	@mkdir -p $(OUT)/bin
+	@$$(if $$^,cp $$^ $(OUT)/bin/ && echo "bin: $$(notdir $$^) from $(IMPL) in $(OUT)/bin/",echo "bin: lab $(1) has no programs yet")
 endef
 
 # $(1) = lab, $(2) = a lab it needs, built from DEPS (`DEPS=reference` when stuck on $(2)).
@@ -116,6 +122,7 @@ labvars: ## print LAB's lab.mk variables (used by the harness)
 	@echo 'IMPL_DIR=$(call impl_dir,$(IMPL),$(LAB))'
 	@echo 'DEPS_DIRS=$(foreach n,$($(LAB)_NEEDS),$(call impl_dir,$(DEPS),$(n)))'
 
+bin: $(addprefix bin-,$(LABS_SELECTED)) ## the labs' command-line programs from IMPL into out/bin/
 grade: ## grade LAB (default: your labs/ copy); TEST=name SEED=n to replay one failure
 	@harness/grade $(LAB) --impl $(IMPL) $(if $(filter-out $(IMPL),$(DEPS)),--deps $(DEPS)) \
 	  $(if $(TEST),--test $(TEST)) $(if $(SEED),--seed $(SEED)) $(if $(SANITIZE),--sanitize $(SANITIZE))
@@ -149,7 +156,7 @@ lint: ## clang-tidy and cppcheck over reference/ and harness/
 	@clang-tidy --quiet $(wildcard $(KEEL_REF_DIR)/*/*.c) harness/lib/*.c -- -std=c11 -D_GNU_SOURCE \
 	  $(foreach l,$(LABS),-I$(KEEL_LABS_DIR)/$(l)) -Iharness/lib
 compile_commands.json: ## compile database for clangd (via bear), from a clean build of IMPL
-	@rm -rf $(BUILD_ROOT)
+	@rm -rf $(BUILD_ROOT) $(HARNESS_BD)
 	bear --output $@ -- $(MAKE) --no-print-directory build LAB=$(LAB) IMPL=$(IMPL)
 clean: ## remove out/
 	rm -rf $(OUT)

@@ -305,6 +305,7 @@ classify(int wstatus, pid_t pid, const struct output *out, const struct output *
     snprintf(expected, sizeof(expected), "done %d ", (int)pid);
     const char *line = memmem(done->bytes, done->size_bytes, expected, strlen(expected));
     int failed_count = line != NULL ? atoi(line + strlen(expected)) : -1;
+    r->failure[0] = '\0';
     bool has_failure = first_failure_line(out, r->failure, sizeof(r->failure));
     r->signal = 0;
     if (wstatus == -1) {
@@ -337,6 +338,11 @@ classify(int wstatus, pid_t pid, const struct output *out, const struct output *
     } else {
         r->status = STATUS_PASS;
         r->failure[0] = '\0';
+    }
+    for (char *c = r->failure; *c != '\0'; c++) { /* the result line is tab-separated */
+        if (*c == '\t' || *c == '\n' || *c == '\r') {
+            *c = ' ';
+        }
     }
 }
 
@@ -400,11 +406,6 @@ print_result(const char *name, const struct result *r, uint64_t seed)
     char signal_name[32] = "-";
     if (r->signal != 0) {
         snprintf(signal_name, sizeof(signal_name), "SIG%s", sigabbrev_np(r->signal));
-    }
-    for (char *c = (char *)r->failure; *c != '\0'; c++) {
-        if (*c == '\t' || *c == '\n' || *c == '\r') {
-            *c = ' ';
-        }
     }
     printf("KEEL-RESULT\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%s\n", name,
            status_names[r->status], signal_name, r->elapsed_ms, seed, r->failure);

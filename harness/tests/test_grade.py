@@ -209,6 +209,13 @@ class Grader(unittest.TestCase):
         self.assertIn("TOTAL 92-needs: 1/1", grade("92-needs", "--impl", "labs", "--deps", "reference").stdout)
         self.assertIn("TOTAL 92-needs: 0/1", grade("92-needs", "--impl", "labs").stdout)
 
+    def test_make_bin_builds_programs_from_the_chosen_impl(self):
+        for impl, expected in (("reference", "5"), ("labs", "0")):
+            make("bin", "LAB=91-adder", f"IMPL={impl}")
+            out = subprocess.run([str(OUT / "bin" / "adder-cli"), "2", "3"], capture_output=True,
+                                 text=True).stdout.strip()
+            self.assertEqual(out, expected, f"IMPL={impl}")
+
     def test_rubric_check_agrees_with_binaries_and_readme(self):
         proc = grade("91-adder", "--check-rubric")
         self.assertEqual(proc.returncode, 0, proc.stdout)
