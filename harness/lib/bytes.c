@@ -18,7 +18,11 @@ bytes_escape(const void *bytes, size_t size_bytes, char *out, size_t out_size)
         char piece[8];
         unsigned char c = in[i];
         if (c == '\r' || c == '\n' || c == '\t' || c == '\\') {
-            snprintf(piece, sizeof(piece), "\\%c", c == '\r' ? 'r' : c == '\n' ? 'n' : c == '\t' ? 't' : '\\');
+            snprintf(piece, sizeof(piece), "\\%c",
+                     c == '\r'   ? 'r'
+                     : c == '\n' ? 'n'
+                     : c == '\t' ? 't'
+                                 : '\\');
         } else if (c < 0x20 || c >= 0x7f) {
             snprintf(piece, sizeof(piece), "\\x%02x", c);
         } else {
@@ -45,9 +49,8 @@ escaped_width(const unsigned char *bytes, size_t count)
 }
 
 void
-harness_check_bytes(const void *sent, size_t sent_size, const void *expected,
-                    size_t expected_size, const void *got, size_t got_size, const char *file,
-                    int line)
+harness_check_bytes(const void *sent, size_t sent_size, const void *expected, size_t expected_size,
+                    const void *got, size_t got_size, const char *file, int line)
 {
     const unsigned char *e = expected;
     const unsigned char *g = got;

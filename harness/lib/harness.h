@@ -25,7 +25,8 @@
  *        --seed N          the seed every randomized test draws from (default: fixed per test)
  *        --timeout-s N     per-test wall clock; default from the lab's tests/rubric, else 10 s
  * For each test it prints the test's own output, then one line the grader parses:
- *   KEEL-RESULT <name> <PASS|FAIL|TIMEOUT|CRASH> <signal or -> <elapsed ms> <seed> <first failure line>
+ *   KEEL-RESULT name status signal elapsed_ms seed first_failure_line   (tab-separated;
+ *   status is PASS, FAIL, TIMEOUT or CRASH; signal is SIGxxx or -).
  * Returns 0 when every selected test passed, 1 when one did not, 2 on a usage error. */
 int harness_run_tests(int argc, char **argv, const struct CMUnitTest *tests, size_t test_count,
                       const char *rubric_path);
@@ -141,12 +142,12 @@ void proc_close(struct proc *p);
 void bytes_escape(const void *bytes, size_t size_bytes, char *out, size_t out_size);
 /* Fails the running test unless got equals expected byte for byte. The message shows what
  * was sent, what was expected and what came back, escaped, with the first difference marked. */
-#define assert_bytes_equal(sent, sent_size, expected, expected_size, got, got_size)              \
-    harness_check_bytes((sent), (sent_size), (expected), (expected_size), (got), (got_size),     \
+#define assert_bytes_equal(sent, sent_size, expected, expected_size, got, got_size)                \
+    harness_check_bytes((sent), (sent_size), (expected), (expected_size), (got), (got_size),       \
                         __FILE__, __LINE__)
 void harness_check_bytes(const void *sent, size_t sent_size, const void *expected,
-                         size_t expected_size, const void *got, size_t got_size,
-                         const char *file, int line);
+                         size_t expected_size, const void *got, size_t got_size, const char *file,
+                         int line);
 
 /* ---- CSV writer (csv.c): header first, one row per measurement -------------------------- */
 

@@ -1,6 +1,7 @@
 /* runner.c -- the main of every Keel test binary: each test runs in its own forked child with a
  * wall clock, so a crash, a hang, an early exit() or a stray fork fails that one test alone.
- * Read harness_run_tests first, then run_one (the parent's side) and child_run (the child's side). */
+ * Read harness_run_tests first, then run_one (the parent's side) and child_run (the child's side).
+ */
 #include "harness.h"
 
 #include <errno.h>
@@ -407,8 +408,8 @@ print_result(const char *name, const struct result *r, uint64_t seed)
     if (r->signal != 0) {
         snprintf(signal_name, sizeof(signal_name), "SIG%s", sigabbrev_np(r->signal));
     }
-    printf("KEEL-RESULT\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%s\n", name,
-           status_names[r->status], signal_name, r->elapsed_ms, seed, r->failure);
+    printf("KEEL-RESULT\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%s\n", name, status_names[r->status],
+           signal_name, r->elapsed_ms, seed, r->failure);
     fflush(stdout);
 }
 
@@ -456,7 +457,8 @@ harness_run_tests(int argc, char **argv, const struct CMUnitTest *tests, size_t 
             continue;
         }
         uint64_t seed = opt.has_seed ? opt.seed : seed_of_name(tests[i].name);
-        double timeout_s = opt.timeout_s > 0 ? opt.timeout_s : rubric_timeout_s(rubric_path, tests[i].name);
+        double timeout_s =
+            opt.timeout_s > 0 ? opt.timeout_s : rubric_timeout_s(rubric_path, tests[i].name);
         struct result r;
         run_one(&tests[i], seed, timeout_s, &r);
         print_result(tests[i].name, &r, seed);
