@@ -129,11 +129,11 @@ grade: ## grade LAB (default: your labs/ copy); TEST=name SEED=n to replay one f
 bench: ## benchmark LAB for IMPL (PEERS=1 adds real systems, FULL=1 the long runs), plot it
 	@harness/bench $(LAB) --impl $(IMPL) $(if $(PEERS),--peers) $(if $(FULL),--full,--quick)
 report: ## build out/report/index.html from the latest grades, results and notes/
-	@python3 visualize/report.py --out $(OUT)/report
+	@python3 visualize/report.py --in $(OUT) --out $(OUT)/report
 demo: deps ## install what is missing, grade every reference, quick benchmarks, the report
 	@harness/grade all --impl reference
 	@harness/bench all --impl reference --quick
-	@python3 visualize/report.py --out $(OUT)/report
+	@python3 visualize/report.py --in $(OUT) --out $(OUT)/report
 	@echo; echo "demo: the report is at $(abspath $(OUT))/report/index.html"
 test: deps ## the kit's own suite: harness tests, references, skeletons, mutants, sanitizers
 	@harness/check

@@ -182,6 +182,7 @@ class PlaceholderTest(Fixture):
         ctx = self.context(targets)
         filled, errors = kv.fill_placeholders(text, "notes/x.md", ctx)
         self.assertEqual(errors, [])
+        filled = ctx.restore(filled, escape=str)
         self.assertIn("Speed 812 MB/s, 25,000,000 req/s.", filled)
         self.assertIn("Ratio 0.140\u00d7 on AMD EPYC 7B13 (2 cores).", filled)
         self.assertIn("[![plot bench\\_resp](plots/01-servers/bench_resp.png)]"
@@ -216,12 +217,19 @@ class PlaceholderTest(Fixture):
         self.assertEqual(kv.format_value("parser"), "parser")
         self.assertEqual(kv.format_ratio(0.4123), "0.412\u00d7")
 
-    def test_filled_text_is_escaped_for_markdown(self):
+    def test_filled_values_are_literal_text_everywhere(self):
         (self.results / "bench_resp.csv").write_text(
-            CSV.replace('cpu="AMD EPYC 7B13"', 'cpu="*bold* <b>x</b>"'))
-        filled, errors = kv.fill_placeholders("{{meta:cpu}}", "n.md", self.context())
+            CSV.replace('cpu="AMD EPYC 7B13"', 'cpu="*bold*_x | <b>x</b>"')
+            .replace("commit=abc1234", "commit=abc1234+dirty"))
+        ctx = self.context()
+        text = "{{meta:cpu}} and `{{meta:commit}}`\n\n| cpu |\n| --- |\n| {{meta:cpu}} |"
+        filled, errors = kv.fill_placeholders(text, "n.md", ctx)
         self.assertEqual(errors, [])
-        self.assertEqual(md.render_markdown(filled), "<p>*bold* &lt;b&gt;x&lt;/b&gt;</p>")
+        cpu = "*bold*_x | &lt;b&gt;x&lt;/b&gt;"
+        self.assertEqual(ctx.restore(md.render_markdown(filled)),
+                         f"<p>{cpu} and <code>abc1234+dirty</code></p>\n<table>\n"
+                         f"<thead><tr><th>cpu</th></tr></thead>\n<tbody>\n"
+                         f"<tr><td>{cpu}</td></tr>\n</tbody>\n</table>")
 
 
 class MarkdownTest(unittest.TestCase):
