@@ -199,6 +199,12 @@ class Grader(unittest.TestCase):
         self.assertNotIn("test_a_adds_small", proc.stdout)
         self.assertIn("passed 0 of 3 runs; failing seeds:", proc.stdout)
 
+    def test_sanitizer_builds_grade_the_reference_at_full_marks(self):
+        for sanitizer in ("thread", "undefined"):
+            proc = grade("91-adder", "--impl", "reference", "--sanitize", sanitizer)
+            self.assertIn("TOTAL 91-adder: 10/10", proc.stdout, sanitizer + proc.stderr)
+            self.assertIn(f"sanitize={sanitizer}", proc.stdout)
+
     def test_cannot_grade_is_a_nonzero_exit(self):
         self.assertEqual(grade("no-such-lab").returncode, 2)
         self.assertEqual(grade("91-adder", "--impl", "/no/such/dir").returncode, 2)

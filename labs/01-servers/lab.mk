@@ -2,7 +2,7 @@
 # rules live in the top-level Makefile). Names are prefixed with the lab so labs never clash.
 LABS += 01-servers
 01-servers_STUDENT_SRCS := resp.c
-01-servers_GIVEN_SRCS :=
+01-servers_GIVEN_SRCS := resp_given.c
 01-servers_NEEDS :=
 01-servers_TESTS := test_a_resp
 01-servers_BENCHES := bench_resp

@@ -37,19 +37,6 @@ static const char ERR_REQUEST_TOO_BIG[] = "Protocol error: too big request";
 
 /* ---- Status ----------------------------------------------------------------------------- */
 
-#define RESP_STATUS_TEXT_ENTRY(name, text) [(name)] = (text),
-static const char *const status_texts[] = {RESP_STATUS_LIST(RESP_STATUS_TEXT_ENTRY)};
-#undef RESP_STATUS_TEXT_ENTRY
-
-const char *
-resp_strerror(resp_status status)
-{
-    if ((size_t)status >= sizeof(status_texts) / sizeof(status_texts[0])) {
-        return "unknown status";
-    }
-    return status_texts[status];
-}
-
 /* ---- Parser: storage -------------------------------------------------------------------- */
 
 void
@@ -68,26 +55,6 @@ resp_parser_init(struct resp_parser *p, const struct resp_limits *limits)
     p->state = STATE_REQUEST_START;
     p->failed_status = RESP_OK;
     assert(p->data == NULL);
-}
-
-void
-resp_parser_free(struct resp_parser *p)
-{
-    assert(p != NULL);
-    free(p->data);
-    free(p->args);
-    p->data = NULL;
-    p->args = NULL;
-    p->data_capacity_bytes = 0;
-    p->args_capacity = 0;
-    p->request.argc = 0;
-}
-
-const char *
-resp_parser_error(const struct resp_parser *p)
-{
-    assert(p != NULL);
-    return p->error_message;
 }
 
 /* Marks p failed with message; every later resp_parse returns status. */
@@ -459,30 +426,6 @@ resp_parse(struct resp_parser *p, const void *buf, size_t size_bytes, size_t *co
 }
 
 /* ---- Reply writer ----------------------------------------------------------------------- */
-
-void
-resp_buf_init(struct resp_buf *b)
-{
-    assert(b != NULL);
-    b->data = NULL;
-    b->size_bytes = 0;
-    b->capacity_bytes = 0;
-}
-
-void
-resp_buf_reset(struct resp_buf *b)
-{
-    assert(b != NULL);
-    b->size_bytes = 0;
-}
-
-void
-resp_buf_free(struct resp_buf *b)
-{
-    assert(b != NULL);
-    free(b->data);
-    resp_buf_init(b);
-}
 
 /* Makes room for size_bytes more bytes, doubling; on failure b is unchanged. */
 static resp_status
