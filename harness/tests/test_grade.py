@@ -205,6 +205,12 @@ class Grader(unittest.TestCase):
             self.assertIn("TOTAL 91-adder: 10/10", proc.stdout, sanitizer + proc.stderr)
             self.assertIn(f"sanitize={sanitizer}", proc.stdout)
 
+    def test_libharness_own_tests_pass_plain_and_under_asan(self):
+        # rng, histogram, CSV, loopback and process control (fixtures/labs/93-libharness).
+        for extra in ((), ("--sanitize", "address")):
+            proc = grade("93-libharness", "--impl", "reference", *extra)
+            self.assertIn("TOTAL 93-libharness: 7/7", proc.stdout, proc.stdout + proc.stderr)
+
     def test_cannot_grade_is_a_nonzero_exit(self):
         self.assertEqual(grade("no-such-lab").returncode, 2)
         self.assertEqual(grade("91-adder", "--impl", "/no/such/dir").returncode, 2)
