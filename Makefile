@@ -52,6 +52,12 @@ $(HARNESS_LIB): $(HARNESS_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# ---- The harness's own programs (harness/cmd/NAME.c, e.g. the load generator keel-load) ----
+HARNESS_CMDS := $(patsubst harness/cmd/%.c,$(HARNESS_BD)/cmd/%,$(wildcard harness/cmd/*.c))
+$(HARNESS_BD)/cmd/%: harness/cmd/%.c $(HARNESS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Iharness/lib -o $@ $^ -lcmocka -lm
+
 # ---- One lab: student sources from the implementation, the rest from the kit ----
 # $(1) = lab. Objects of the labs it NEEDS are built from DEPS into this lab's build directory.
 define LAB_RULES
@@ -85,7 +91,7 @@ $(BUILD_ROOT)/$(1)/cmd/%: $(KEEL_LABS_DIR)/$(1)/cmd/%.c $$($(1)_OBJS) $(HARNESS_
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -o $$@ $$^ $$($(1)_LIBS) -lm
 $(foreach n,$($(1)_NEEDS),$(call NEED_RULES,$(1),$(n)))
-build-$(1): $$($(1)_TEST_BINS) $$($(1)_BENCH_BINS)
+build-$(1): $$($(1)_TEST_BINS) $$($(1)_BENCH_BINS) $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS)) $(HARNESS_CMDS)
 bin-$(1): $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS))
 	@mkdir -p $(OUT)/bin
 	@$$(if $$^,cp $$^ $(OUT)/bin/ && echo "bin: $$(notdir $$^) from $(IMPL) in $(OUT)/bin/",echo "bin: lab $(1) has no programs yet")
@@ -144,7 +150,7 @@ peers: ## install the comparison peers (redis, leveldb, rocksdb, lmdb, sqlite, c
 handout: ## write out/handout.tar.gz: what students get (no reference/, no mutants)
 	@harness/handout $(OUT)/handout.tar.gz
 
-FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find labs reference harness -name '*.[ch]')
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find labs reference harness -name '*.[ch]')
 format: ## reformat the C sources with the checked-in .clang-format
 	@clang-format -i $(FORMAT_FILES)
 format-check: ## fail if a C source is not formatted
