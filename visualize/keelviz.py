@@ -286,15 +286,42 @@ class Goal:
         return self.text
 
 
+_CONSTANT_RE = re.compile(r"^[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?$")
+
+
+class Constant:
+    """A target's operand written as a number (a budget such as 16384 bytes), not a selector."""
+
+    def __init__(self, text):
+        self.text = text.strip()
+        self.value = float(self.text)
+
+    def __str__(self):
+        return self.text
+
+
+def operand(text):
+    """A NUMERATOR or DENOMINATOR: a positive number is a Constant, anything else a Selector."""
+    return Constant(text) if _CONSTANT_RE.match(text.strip()) else Selector(text)
+
+
+# The word after DENOMINATOR that marks a target measured only in runs with --peers.
+PEERS_FLAG = "peers"
+
+
 class Target:
-    def __init__(self, name, goal, numerator, denominator, description, where):
+    def __init__(self, name, goal, numerator, denominator, description, where,
+                 needs_peers=False):
         self.name, self.goal, self.description, self.where = name, goal, description, where
         self.numerator, self.denominator = numerator, denominator
+        self.needs_peers = needs_peers
 
 
 def parse_targets(path):
-    """labs/<lab>/bench/targets: `NAME GOAL NUMERATOR DENOMINATOR [description...]` lines,
-    '#' comments. A missing file means no targets. Raises KeelError (file:line) on bad lines."""
+    """labs/<lab>/bench/targets: `NAME GOAL NUMERATOR DENOMINATOR [peers] [description...]`
+    lines, '#' comments. NUMERATOR and DENOMINATOR are selectors or numbers; the word `peers`
+    right after them marks a target whose numbers exist only in a run with --peers.
+    A missing file means no targets. Raises KeelError (file:line) on bad lines."""
     path = Path(path)
     if not path.is_file():
         return []
@@ -314,29 +341,45 @@ def parse_targets(path):
             raise KeelError(f"{where}: target {name} is defined twice")
         seen.add(name)
         try:
-            goal, num, den = Goal(words[1]), Selector(words[2]), Selector(words[3])
+            goal, num, den = Goal(words[1]), operand(words[2]), operand(words[3])
         except KeelError as e:
             raise KeelError(f"{where}: {e}") from None
-        targets.append(Target(name, goal, num, den, " ".join(words[4:]), where))
+        needs_peers = len(words) > 4 and words[4] == PEERS_FLAG
+        rest = words[5:] if needs_peers else words[4:]
+        targets.append(Target(name, goal, num, den, " ".join(rest), where, needs_peers))
     return targets
 
 
 class TargetResult:
-    def __init__(self, name, ratio, goal, holds, description=""):
+    """ratio and holds are None when the target was not measured (is_skipped: it needs
+    --peers and the run had none)."""
+
+    def __init__(self, name, ratio, goal, holds, description="", is_skipped=False):
         self.name, self.ratio, self.goal, self.holds = name, ratio, goal, holds
-        self.description = description
+        self.description, self.is_skipped = description, is_skipped
 
 
-def evaluate_targets(targets, results_dir):
+SKIPPED_TEXT = "needs --peers"
+
+
+def _operand_value(results_dir, op):
+    return op.value if isinstance(op, Constant) else results_dir.number(op)
+
+
+def evaluate_targets(targets, results_dir, has_peers=True):
     """Each target's ratio from this run's CSVs. Raises one KeelError listing every target
-    whose numbers are missing (naming the target and the selector): never a silent skip."""
+    whose numbers are missing (naming the target and the selector): never a silent skip.
+    Without has_peers, a target marked `peers` is not computed but listed as skipped."""
     if not isinstance(results_dir, ResultsDir):
         results_dir = ResultsDir(results_dir)
     out, errors = [], []
     for t in targets:
+        if t.needs_peers and not has_peers:
+            out.append(TargetResult(t.name, None, str(t.goal), None, t.description, True))
+            continue
         try:
-            num = results_dir.number(t.numerator)
-            den = results_dir.number(t.denominator)
+            num = _operand_value(results_dir, t.numerator)
+            den = _operand_value(results_dir, t.denominator)
             if den == 0:
                 raise KeelError(f"{t.denominator}: is zero, the ratio is undefined")
         except KeelError as e:
@@ -354,7 +397,10 @@ def write_targets_csv(path, results):
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["name", "ratio", "goal", "holds"])
         for r in results:
-            w.writerow([r.name, f"{r.ratio:.6g}", r.goal, "yes" if r.holds else "no"])
+            if r.is_skipped:
+                w.writerow([r.name, "", r.goal, SKIPPED_TEXT])
+            else:
+                w.writerow([r.name, f"{r.ratio:.6g}", r.goal, "yes" if r.holds else "no"])
 
 
 def read_targets_csv(path, targets=()):
@@ -369,7 +415,9 @@ def read_targets_csv(path, targets=()):
         raise KeelError(f"{path}: header must be name,ratio,goal,holds")
     described = {t.name: t.description for t in targets}
     try:
-        return [TargetResult(r["name"], float(r["ratio"]), r["goal"], r["holds"] == "yes",
+        return [TargetResult(r["name"], None, r["goal"], None, described.get(r["name"], ""), True)
+                if r["holds"] == SKIPPED_TEXT else
+                TargetResult(r["name"], float(r["ratio"]), r["goal"], r["holds"] == "yes",
                              described.get(r["name"], "")) for r in rows]
     except ValueError:
         raise KeelError(f"{path}: a ratio is not a number") from None
@@ -379,14 +427,26 @@ def targets_text(results):
     """An aligned plain-text table for the terminal, then 'N of M targets hold'."""
     rows = [("target", "ratio", "goal", "holds", "")]
     for r in results:
+        if r.is_skipped:
+            rows.append((r.name, "-", r.goal, SKIPPED_TEXT, r.description))
+            continue
         rows.append((r.name, format_ratio(r.ratio), r.goal, "yes" if r.holds else "NO",
                      r.description))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) if i < 4 else cell
                        for i, cell in enumerate(row)).rstrip() for row in rows]
-    held = sum(r.holds for r in results)
-    lines.append(f"{held} of {len(results)} targets hold")
+    lines.append(_summary(results))
     return "\n".join(lines)
+
+
+def _summary(results):
+    """'N of M targets hold', and how many were not measured for want of --peers."""
+    measured = [r for r in results if not r.is_skipped]
+    text = f"{sum(bool(r.holds) for r in measured)} of {len(measured)} targets hold"
+    skipped = len(results) - len(measured)
+    if skipped:
+        text += f" ({skipped} more {'needs' if skipped == 1 else 'need'} --peers)"
+    return text
 
 
 def targets_markdown(results):
@@ -395,8 +455,9 @@ def targets_markdown(results):
     lines = ["| target | ratio | goal | holds | what it compares |",
              "| --- | ---: | :---: | :---: | --- |"]
     for r in results:
-        holds = "yes" if r.holds else "**no**"
-        lines.append(f"| `{r.name}` | {format_ratio(r.ratio)} | {md_escape(r.goal)} | {holds} "
+        holds = SKIPPED_TEXT if r.is_skipped else "yes" if r.holds else "**no**"
+        ratio = "-" if r.is_skipped else format_ratio(r.ratio)
+        lines.append(f"| `{r.name}` | {ratio} | {md_escape(r.goal)} | {holds} "
                      f"| {md_escape(r.description)} |")
     return "\n".join(lines)
 
@@ -455,7 +516,8 @@ class NotesContext:
                 raise KeelError("the run computed no targets (no targets.csv)")
             for t in self.targets:
                 if t.name == arg:
-                    return self.literal(format_ratio(t.ratio))
+                    return self.literal(f"not measured ({SKIPPED_TEXT})" if t.is_skipped
+                                        else format_ratio(t.ratio))
             raise KeelError(f"no target named {arg!r}")
         if kind == "targets" and not sep:
             if self.targets is None:

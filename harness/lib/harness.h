@@ -127,6 +127,8 @@ int proc_wait_port(struct proc *p, uint16_t port, int timeout_ms);
 /* Waits until the child's stderr holds a line "... port N" (a server started with --port 0
  * prints where it listens) and parses N into *port. Returns 0, or -1 on timeout or death. */
 int proc_wait_port_line(struct proc *p, uint16_t *port, int timeout_ms);
+/* True while the child runs; once it has ended, reaps it and records exit_status. */
+bool proc_is_alive(struct proc *p);
 /* Sends sig to the child's process group and reaps it (SIGKILL is a crash; SIGTERM a stop). */
 int proc_kill(struct proc *p, int sig);
 /* Starts the same argv again (after proc_kill). */
@@ -135,6 +137,33 @@ int proc_restart(struct proc *p);
 size_t proc_stderr(const struct proc *p, char *buf, size_t size_bytes);
 /* Kills the child if it still runs, removes the stderr file, frees argv. */
 void proc_close(struct proc *p);
+
+/* ---- A RESP client for server tests (rclient.c) -------------------------------------------
+ * Sends commands and reads replies one whole reply at a time, however the server split its
+ * bytes. Replies are returned raw (e.g. "$3\r\nbar\r\n") for byte-exact comparison. */
+
+struct rclient {
+    int fd;
+    char *buf; /* owned: bytes received and not yet returned */
+    size_t size_bytes;
+    size_t capacity_bytes;
+};
+
+/* Connects to 127.0.0.1:port. Returns 0, or -1 with errno set. */
+int rclient_connect(struct rclient *c, uint16_t port);
+/* Sends argv as one multibulk request (argv[i] are C strings). Returns 0 or -1. */
+int rclient_send(struct rclient *c, size_t argc, const char *const argv[]);
+/* Waits up to timeout_ms for one complete reply and copies it, NUL-terminated, into out.
+ * Returns its size in bytes; -1 on timeout or if the connection closed first (errno ETIMEDOUT
+ * or ECONNRESET); -2 when it does not fit in out_size - 1. */
+ssize_t rclient_reply(struct rclient *c, char *out, size_t out_size, int timeout_ms);
+/* True when the server closed the connection (EOF) within timeout_ms. */
+bool rclient_is_closed(struct rclient *c, int timeout_ms);
+void rclient_close(struct rclient *c);
+
+/* Fills out with the directory of the running executable joined with relative, e.g.
+ * "../cmd/keel-server" from a test binary. Returns 0, or -1 if it does not fit. */
+int harness_exe_relative(const char *relative, char *out, size_t out_size);
 
 /* ---- Byte-exact protocol checks (bytes.c) ------------------------------------------------ */
 

@@ -71,9 +71,8 @@ proc_spawn(struct proc *p, const char *const argv[])
     return start(p);
 }
 
-/* True while the child runs; reaps it (and records its status) once it has ended. */
-static bool
-is_alive(struct proc *p)
+bool
+proc_is_alive(struct proc *p)
 {
     if (p->pid < 0) {
         return false;
@@ -91,7 +90,7 @@ int
 proc_wait_port(struct proc *p, uint16_t port, int timeout_ms)
 {
     uint64_t deadline_ms = clock_now_ms() + (uint64_t)timeout_ms;
-    while (clock_now_ms() < deadline_ms && is_alive(p)) {
+    while (clock_now_ms() < deadline_ms && proc_is_alive(p)) {
         int fd = net_connect(port);
         if (fd >= 0) {
             close(fd);
@@ -117,7 +116,7 @@ proc_wait_port_line(struct proc *p, uint16_t *port, int timeout_ms)
                 return 0;
             }
         }
-        if (clock_now_ms() >= deadline_ms || !is_alive(p)) {
+        if (clock_now_ms() >= deadline_ms || !proc_is_alive(p)) {
             return -1;
         }
         clock_sleep_ms(PROC_POLL_MS);

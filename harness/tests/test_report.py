@@ -171,6 +171,44 @@ class TargetTest(Fixture):
                          [("parser_vs_linescan", True), ("bytewise", False)])
         self.assertEqual(back[0].description, "whole vs scan")
 
+    def test_a_number_is_a_constant_operand(self):
+        (self.dir / "targets").write_text(
+            "budget <=0.5 bench_resp/mb_per_s[variant=parser,chunk_bytes=0] 2000 under budget\n"
+            "inverse >=2 4000 bench_resp/mb_per_s[variant=parser,chunk_bytes=0]\n")
+        targets = kv.parse_targets(self.dir / "targets")
+        self.assertIsInstance(targets[0].denominator, kv.Constant)
+        self.assertEqual(targets[0].description, "under budget")
+        results = kv.evaluate_targets(targets, self.results)
+        self.assertAlmostEqual(results[0].ratio, 812.345 / 2000)
+        self.assertAlmostEqual(results[1].ratio, 4000 / 812.345)
+        (self.dir / "targets").write_text("zero >=1 bench_resp/mb_per_s[variant=linescan] 0\n")
+        with self.assertRaisesRegex(kv.KeelError, "is zero"):
+            kv.evaluate_targets(kv.parse_targets(self.dir / "targets"), self.results)
+
+    def test_peers_targets_are_skipped_without_peers_and_computed_with(self):
+        (self.dir / "targets").write_text(
+            "mine >=0.1 bench_resp/mb_per_s[variant=parser,chunk_bytes=0] "
+            "bench_resp/mb_per_s[variant=linescan,chunk_bytes=0] ordinary\n"
+            "vs_peer >=1 bench_resp/mb_per_s[variant=parser,chunk_bytes=0] "
+            "bench_resp/mb_per_s[variant=redis] peers against a peer\n")
+        targets = kv.parse_targets(self.dir / "targets")
+        self.assertEqual([t.needs_peers for t in targets], [False, True])
+        self.assertEqual(targets[1].description, "against a peer")
+        results = kv.evaluate_targets(targets, self.results, has_peers=False)
+        self.assertEqual([r.is_skipped for r in results], [False, True])
+        self.assertIn("1 of 1 targets hold (1 more needs --peers)", kv.targets_text(results))
+        self.assertIn("| needs --peers |", kv.targets_markdown(results))
+        kv.write_targets_csv(self.results / "targets.csv", results)
+        back = kv.read_targets_csv(self.results / "targets.csv", targets)
+        self.assertTrue(back[1].is_skipped)
+        self.assertIsNone(back[1].ratio)
+        ctx = self.context(back)
+        self.assertEqual(ctx.restore(ctx.fill("target:vs_peer"), str), "not measured "
+                         "(needs --peers)")
+        # With peers the target is computed, and its missing rows are an error as ever.
+        with self.assertRaisesRegex(kv.KeelError, r"target vs_peer .*variant=redis"):
+            kv.evaluate_targets(targets, self.results, has_peers=True)
+
 
 class PlaceholderTest(Fixture):
     def test_fills_every_kind(self):

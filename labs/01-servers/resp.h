@@ -164,6 +164,11 @@ struct resp_buf {
 void resp_buf_init(struct resp_buf *b);  /* empty; allocates nothing */
 void resp_buf_reset(struct resp_buf *b); /* empty, keeps the capacity */
 void resp_buf_free(struct resp_buf *b);  /* frees data; b may be init again */
+/* Given: makes room for size_bytes more bytes (doubling, from 256). On RESP_NOMEM b is as it
+ * was. Every append below starts with it. */
+resp_status resp_buf_reserve(struct resp_buf *b, size_t size_bytes);
+/* Given: appends raw bytes that already are RESP (a pub/sub message built once, sent to many). */
+resp_status resp_buf_append(struct resp_buf *b, const void *bytes, size_t size_bytes);
 
 /* +text\r\n   e.g. +OK\r\n. text must hold no '\r' or '\n' (asserted: it is the server's). */
 resp_status resp_buf_simple(struct resp_buf *b, const char *text);

@@ -427,30 +427,6 @@ resp_parse(struct resp_parser *p, const void *buf, size_t size_bytes, size_t *co
 
 /* ---- Reply writer ----------------------------------------------------------------------- */
 
-/* Makes room for size_bytes more bytes, doubling; on failure b is unchanged. */
-static resp_status
-buf_reserve(struct resp_buf *b, size_t size_bytes)
-{
-    if (size_bytes > SIZE_MAX / 2 - b->size_bytes) {
-        return RESP_NOMEM;
-    }
-    size_t needed = b->size_bytes + size_bytes;
-    if (needed <= b->capacity_bytes) {
-        return RESP_OK;
-    }
-    size_t capacity = b->capacity_bytes ? b->capacity_bytes : STORAGE_SIZE_BYTES_MIN;
-    while (capacity < needed) {
-        capacity *= 2;
-    }
-    char *data = realloc(b->data, capacity);
-    if (data == NULL) {
-        return RESP_NOMEM;
-    }
-    b->data = data;
-    b->capacity_bytes = capacity;
-    return RESP_OK;
-}
-
 /* Writes value in decimal at out (room for 21 bytes) and returns how many bytes it wrote. */
 static size_t
 format_i64(char *out, int64_t value)
@@ -477,7 +453,7 @@ format_i64(char *out, int64_t value)
 static resp_status
 buf_line_i64(struct resp_buf *b, char type, int64_t value)
 {
-    if (buf_reserve(b, 1 + 21 + 2) != RESP_OK) {
+    if (resp_buf_reserve(b, 1 + 21 + 2) != RESP_OK) {
         return RESP_NOMEM;
     }
     char *out = b->data + b->size_bytes;
@@ -494,7 +470,7 @@ buf_line_i64(struct resp_buf *b, char type, int64_t value)
 static resp_status
 buf_line_text(struct resp_buf *b, char type, const char *text, size_t text_size_bytes)
 {
-    if (buf_reserve(b, 1 + text_size_bytes + 2) != RESP_OK) {
+    if (resp_buf_reserve(b, 1 + text_size_bytes + 2) != RESP_OK) {
         return RESP_NOMEM;
     }
     char *out = b->data + b->size_bytes;
@@ -558,7 +534,7 @@ resp_buf_bulk(struct resp_buf *b, const void *bytes, size_t size_bytes)
     assert(bytes != NULL || size_bytes == 0);
     assert(size_bytes <= INT64_MAX);
     /* Reserve header, data and trailer at once, so a failure leaves b unchanged. */
-    if (buf_reserve(b, 1 + 21 + 2 + size_bytes + 2) != RESP_OK) {
+    if (resp_buf_reserve(b, 1 + 21 + 2 + size_bytes + 2) != RESP_OK) {
         return RESP_NOMEM;
     }
     resp_status status = buf_line_i64(b, '$', (int64_t)size_bytes);

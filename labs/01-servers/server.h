@@ -1,0 +1,153 @@
+/* server.h -- lab 01-servers, parts C-E: one RESP server, four concurrency models behind one
+ * flag (sequential, thread per connection, thread pool, epoll), pub/sub, and the client state
+ * they share. Read struct client and client_feed first: every model moves bytes between a
+ * socket and those two; the models differ only in who waits for the socket, and where.
+ * Memory: a server owns its clients; a client owns its parser and its output buffer. */
+#ifndef KEEL_SERVER_H
+#define KEEL_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pubsub.h"
+#include "resp.h"
+#include "store.h"
+
+/* ---- Limits and defaults (each with its source) ---------------------------------------- */
+
+/* Redis's maxclients default (config.c): 10,000 connections. */
+#define SERVER_CLIENTS_MAX_DEFAULT 10000u
+/* Pool workers: the machine's 2 cores plus room for a worker blocked in write(). */
+#define SERVER_THREADS_DEFAULT 4u
+/* Pool queue: ready connections waiting for a worker. When it is full the dispatcher stops
+ * taking more work (backpressure) instead of growing a queue without bound. */
+#define SERVER_QUEUE_SIZE_DEFAULT 1024u
+/* One read(): 16 KiB, Redis's PROTO_IOBUF_LEN (server.h). */
+#define SERVER_READ_SIZE_BYTES 16384u
+/* A client whose unsent replies pass this is disconnected, as Redis does with its pubsub
+ * client-output-buffer-limit hard limit of 32 MiB (config.c). */
+#define SERVER_OUTPUT_SIZE_BYTES_MAX_DEFAULT ((size_t)32 * 1024 * 1024)
+/* Background work (active expiry, idle timeouts) runs every 100 ms: Redis's default hz 10. */
+#define SERVER_CRON_INTERVAL_MS 100u
+/* Active expiry per cron tick: Redis samples 20 keys a round (ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP).
+ */
+#define SERVER_EXPIRE_SAMPLE_MAX 20u
+#define SERVER_EXPIRE_ROUNDS_MAX 16u
+/* Rehash work per cron tick when idle: Redis's incrementallyRehash moves 100 buckets a step. */
+#define SERVER_REHASH_BUCKETS_PER_TICK 100u
+
+#define SERVER_MODEL_LIST(X)                                                                       \
+    X(SERVER_SEQUENTIAL, "sequential")                                                             \
+    X(SERVER_THREADS, "threads")                                                                   \
+    X(SERVER_POOL, "pool")                                                                         \
+    X(SERVER_EPOLL, "epoll")
+
+#define SERVER_MODEL_ENUM_ENTRY(name, text) name,
+enum server_model { SERVER_MODEL_LIST(SERVER_MODEL_ENUM_ENTRY) };
+#undef SERVER_MODEL_ENUM_ENTRY
+
+struct server_config {
+    enum server_model model;
+    uint16_t port;                /* 0: any free port (printed to stderr once bound) */
+    size_t clients_max;           /* further connections get an error and are closed */
+    size_t threads;               /* pool workers */
+    size_t queue_size;            /* pool queue capacity */
+    uint64_t idle_timeout_ms;     /* 0: never; else a client silent this long is closed */
+    size_t output_size_bytes_max; /* unsent replies a client may pile up before it is closed */
+};
+
+/* The state every model shares. In the threaded models `lock` serializes every use of store
+ * and pubsub (one big lock, as memcached started with); the epoll model has one thread and
+ * does not take it. */
+struct server {
+    struct server_config config;
+    int listen_fd;
+    uint16_t port;        /* the bound port, also when config.port was 0 */
+    struct store *store;  /* borrowed: the caller creates and destroys it */
+    struct pubsub pubsub; /* owned */
+    pthread_mutex_t lock;
+    bool is_locked_model;       /* true for sequential, threads and pool: take `lock` */
+    atomic_size_t client_count; /* connected clients, for clients_max */
+};
+
+struct client;
+/* Called with out_lock held after a publisher appended to c->out from another thread, so the
+ * model can get the bytes written (arm EPOLLOUT, wake the client's thread). May be NULL. */
+typedef void (*client_wake_cb)(struct client *c);
+
+/* One connection. Which thread may touch which field is written beside it. */
+struct client {
+    int fd;
+    struct server *server;
+    struct resp_parser parser; /* only the thread serving this client */
+    /* Replies not yet written: out.data[out_sent_bytes .. out.size_bytes). Publishers append
+     * here from other threads, so in the threaded models out_lock guards out and is_closing. */
+    struct resp_buf out;
+    size_t out_sent_bytes;
+    pthread_mutex_t out_lock;
+    bool is_closing; /* QUIT, a protocol error or a full output buffer: close once flushed */
+    bool is_busy;    /* pool: a worker owns it now (guarded by out_lock) */
+    uint64_t last_active_ms;
+    struct pubsub_client sub; /* channels and patterns; the deliver callback appends to out */
+    client_wake_cb wake_cb;   /* set by the model */
+    int wake_fd;              /* threads model: an eventfd the client's thread polls; else -1 */
+    int epoll_fd;             /* pool and epoll: the epoll instance watching fd */
+    uint32_t events;          /* epoll: the events registered for fd now */
+};
+
+/* ---- Given (server_given.c) -------------------------------------------------------------- */
+
+/* Fills config with the defaults above and model. */
+void server_config_default(struct server_config *config, enum server_model model);
+/* Parses "epoll" etc. Returns 0, or -1 for an unknown name. */
+int server_model_parse(const char *name, enum server_model *model);
+const char *server_model_name(enum server_model model);
+/* Binds 127.0.0.1:config.port (SO_REUSEADDR), listens, and prints "keel-server: <model>
+ * listening on 127.0.0.1 port N" to stderr. Returns 0, or -1 with a message on stderr. */
+int server_open(struct server *server, const struct server_config *config, struct store *store);
+void server_close(struct server *server);
+/* Wall-clock milliseconds (Unix time), the clock EXPIRE and TTL count in. */
+uint64_t server_now_ms(void);
+/* Makes fd non-blocking. Returns 0 or -1 with errno set. */
+int server_set_nonblocking(int fd);
+/* Accepts one connection; refuses it with Redis's error when clients_max are connected.
+ * Returns the fd, or -1 (errno set; EAGAIN on a non-blocking listener with nothing pending). */
+int server_accept(struct server *server);
+/* The cron every model runs every SERVER_CRON_INTERVAL_MS: active expiry and a rehash step.
+ * Takes server->lock itself in the locked models. */
+void server_cron(struct server *server);
+
+/* ---- Part C: client processing and the blocking models -------------------------------- */
+
+/* Makes c a fresh client of server on fd. Returns 0, or -1 on out of memory. */
+int client_init(struct client *c, struct server *server, int fd);
+/* Unsubscribes c everywhere, frees its parser and buffer, closes fd. In the locked models the
+ * caller does not hold server->lock (client_free takes it for the pub/sub part). */
+void client_free(struct client *c);
+/* Feeds bytes read from c's socket: parses every complete request, executes it, and appends
+ * its reply to c->out. On a protocol error appends "-ERR <message>" and sets is_closing.
+ * Takes server->lock around the requests in the locked models. Returns 0, or -1 on out of
+ * memory (c is then closing). */
+int client_feed(struct client *c, const char *bytes, size_t size_bytes, uint64_t now_ms);
+/* Executes one request for c (pub/sub commands, subscribed-mode rules, QUIT, then the store).
+ * The caller holds server->lock in the locked models. */
+int client_execute(struct client *c, const struct resp_request *request, uint64_t now_ms);
+/* Writes what c->out holds. Returns 0 when all of it was written, 1 when the socket would
+ * block (non-blocking sockets) with the rest kept, -1 when the peer is gone. */
+int client_flush(struct client *c);
+/* True while c->out holds bytes not yet written. */
+bool client_has_output(struct client *c);
+
+/* Each runs until the process is killed; returns -1 only if the model cannot start. */
+int server_run_sequential(struct server *server);
+int server_run_threads(struct server *server);
+int server_run_pool(struct server *server);
+
+/* ---- Part D: the event loop -------------------------------------------------------------- */
+
+int server_run_epoll(struct server *server);
+
+#endif

@@ -1,0 +1,358 @@
+/* test_c_servers.c -- lab 01 part C: the sequential, thread-per-connection and thread-pool
+ * servers, over loopback, through keel-server built from your sources. */
+#include "server_test.h"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CLIENTS_MANY 50
+#define INCRS_PER_CLIENT 200
+#define PIPELINED_COMMANDS 10000
+#define BIG_VALUE_SIZE_BYTES (1u << 20) /* 1 MiB */
+
+/* Many clients at once, each INCRing one shared counter: the total must be exact, so the
+ * model must serialize the store (no lost update, no torn dict). Requests are interleaved
+ * across connections: every client has one in flight at the same time. */
+static void
+many_clients_share_one_store(const char *model, const char *const extra[])
+{
+    struct test_server s;
+    server_start(&s, model, extra);
+    static struct rclient clients[CLIENTS_MANY];
+    for (size_t i = 0; i < CLIENTS_MANY; i++) {
+        client_connect(&clients[i], &s);
+    }
+    const char *const incr[] = {"INCR", "counter"};
+    char reply[64];
+    for (size_t round = 0; round < INCRS_PER_CLIENT; round++) {
+        for (size_t i = 0; i < CLIENTS_MANY; i++) {
+            assert_int_equal(rclient_send(&clients[i], 2, incr), 0);
+        }
+        for (size_t i = 0; i < CLIENTS_MANY; i++) {
+            if (rclient_reply(&clients[i], reply, sizeof(reply), REPLY_TIMEOUT_MS) <= 0 ||
+                reply[0] != ':') {
+                fail_msg("client %zu, INCR %zu: no integer reply (%s model)", i, round, model);
+            }
+        }
+    }
+    char number[16], expected[32];
+    snprintf(number, sizeof(number), "%d", CLIENTS_MANY * INCRS_PER_CLIENT);
+    snprintf(expected, sizeof(expected), "$%zu\r\n%s\r\n", strlen(number), number);
+    EXPECT(&clients[0], expected, "GET", "counter");
+    for (size_t i = 0; i < CLIENTS_MANY; i++) {
+        rclient_close(&clients[i]);
+    }
+    server_stop(&s);
+}
+
+/* Claim: 50 thread-per-connection clients INCR one counter 10,000 times in all, exactly. */
+static void
+test_c_threads_many_clients_share_one_store(void **state)
+{
+    (void)state;
+    many_clients_share_one_store("threads", NULL);
+}
+
+/* Claim: the same through a pool of two workers. */
+static void
+test_c_pool_many_clients_share_one_store(void **state)
+{
+    (void)state;
+    const char *const extra[] = {"--threads", "2", NULL};
+    many_clients_share_one_store("pool", extra);
+}
+
+/* Claim: the sequential server serves the next client once the first one quits. */
+static void
+test_c_sequential_serves_clients_in_turn(void **state)
+{
+    (void)state;
+    struct test_server s;
+    server_start(&s, "sequential", NULL);
+    struct rclient first, second;
+    client_connect(&first, &s);
+    EXPECT(&first, "+OK\r\n", "SET", "k", "v");
+    client_connect(&second, &s); /* waits in the backlog while first is served */
+    const char *const get[] = {"GET", "k"};
+    assert_int_equal(rclient_send(&second, 2, get), 0);
+    EXPECT(&first, "+OK\r\n", "QUIT");
+    expect_pushed(&second, "$1\r\nv\r\n", "GET k (sent while the first client was served)");
+    rclient_close(&first);
+    rclient_close(&second);
+    server_stop(&s);
+}
+
+/* A client that sent half a command and went quiet must not hold up the others. */
+static void
+stalled_client_does_not_block_others(const char *model, const char *const extra[])
+{
+    struct test_server s;
+    server_start(&s, model, extra);
+    struct rclient stalled;
+    client_connect(&stalled, &s);
+    const char half[] = "*2\r\n$3\r\nGET\r\n$1\r\n"; /* the key never comes (yet) */
+    assert_int_equal(net_write_all(stalled.fd, half, sizeof(half) - 1), 0);
+    clock_sleep_ms(50);
+    struct rclient others[8]; /* more than the pool has workers */
+    for (size_t i = 0; i < HARNESS_ARRAY_LEN(others); i++) {
+        client_connect(&others[i], &s);
+        EXPECT(&others[i], "+PONG\r\n", "PING");
+    }
+    assert_int_equal(net_write_all(stalled.fd, "k\r\n", 3), 0);
+    expect_pushed(&stalled, "$-1\r\n", "the stalled client's GET k, once completed");
+    for (size_t i = 0; i < HARNESS_ARRAY_LEN(others); i++) {
+        rclient_close(&others[i]);
+    }
+    rclient_close(&stalled);
+    server_stop(&s);
+}
+
+/* Claim: a pool of two workers serves eight clients while a ninth sits on half a command. */
+static void
+test_c_pool_stalled_client_does_not_block_others(void **state)
+{
+    (void)state;
+    const char *const extra[] = {"--threads", "2", NULL};
+    stalled_client_does_not_block_others("pool", extra);
+}
+
+/* Claim: with one worker and a queue of one, 64 clients that all send at once still all get
+ * their reply: a full queue slows the dispatcher down, it never deadlocks it. */
+static void
+test_c_pool_full_queue_does_not_deadlock(void **state)
+{
+    (void)state;
+    const char *const extra[] = {"--threads", "1", "--queue", "1", NULL};
+    struct test_server s;
+    server_start(&s, "pool", extra);
+    static struct rclient clients[64];
+    const char *const ping[] = {"PING"};
+    for (size_t round = 0; round < 5; round++) {
+        for (size_t i = 0; i < HARNESS_ARRAY_LEN(clients); i++) {
+            if (round == 0) {
+                client_connect(&clients[i], &s);
+            }
+            assert_int_equal(rclient_send(&clients[i], 1, ping), 0);
+        }
+        for (size_t i = 0; i < HARNESS_ARRAY_LEN(clients); i++) {
+            expect_pushed(&clients[i], "+PONG\r\n", "PING through a pool with a full queue");
+        }
+    }
+    for (size_t i = 0; i < HARNESS_ARRAY_LEN(clients); i++) {
+        rclient_close(&clients[i]);
+    }
+    server_stop(&s);
+}
+
+/* 10,000 commands in one write: every reply comes back, in order. */
+static void
+pipelined_commands(const char *model)
+{
+    struct test_server s;
+    server_start(&s, model, NULL);
+    struct rclient c;
+    client_connect(&c, &s);
+    static const char incr[] = "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
+    size_t size = (sizeof(incr) - 1) * PIPELINED_COMMANDS;
+    char *batch = malloc(size);
+    assert_non_null(batch);
+    for (size_t i = 0; i < PIPELINED_COMMANDS; i++) {
+        memcpy(batch + i * (sizeof(incr) - 1), incr, sizeof(incr) - 1);
+    }
+    assert_int_equal(net_write_all(c.fd, batch, size), 0);
+    free(batch);
+    char reply[32] = "", expected[32];
+    for (size_t i = 1; i <= PIPELINED_COMMANDS; i++) {
+        snprintf(expected, sizeof(expected), ":%zu\r\n", i);
+        if (rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) < 0 ||
+            strcmp(reply, expected) != 0) {
+            fail_msg("pipelined INCR %zu of %d: expected %s, got %s (%s model)", i,
+                     PIPELINED_COMMANDS, expected, reply, model);
+        }
+    }
+    rclient_close(&c);
+    server_stop(&s);
+}
+
+/* Claim: thread-per-connection answers 10,000 pipelined INCRs from one write, in order. */
+static void
+test_c_threads_pipelined_10000_commands(void **state)
+{
+    (void)state;
+    pipelined_commands("threads");
+}
+
+/* Claim: so does the pool. */
+static void
+test_c_pool_pipelined_10000_commands(void **state)
+{
+    (void)state;
+    pipelined_commands("pool");
+}
+
+/* 1 MiB values go in and out whole; clients that leave mid-request or mid-reply do no harm. */
+static void
+large_values_and_disconnects(const char *model)
+{
+    struct test_server s;
+    server_start(&s, model, NULL);
+    char *value = malloc(BIG_VALUE_SIZE_BYTES + 1);
+    char *expected = malloc(BIG_VALUE_SIZE_BYTES + 64);
+    assert_non_null(value);
+    assert_non_null(expected);
+    struct harness_rng rng;
+    rng_seed(&rng, harness_seed());
+    for (size_t i = 0; i < BIG_VALUE_SIZE_BYTES; i++) {
+        value[i] = (char)('a' + rng_below(&rng, 26));
+    }
+    value[BIG_VALUE_SIZE_BYTES] = '\0';
+    snprintf(expected, BIG_VALUE_SIZE_BYTES + 64, "$%u\r\n%s\r\n", BIG_VALUE_SIZE_BYTES, value);
+    struct rclient c, quitter;
+    client_connect(&c, &s);
+    EXPECT(&c, "+OK\r\n", "SET", "big", value);
+    EXPECT(&c, expected, "GET", "big");
+    client_connect(&quitter, &s); /* leaves in the middle of a request */
+    const char partial[] = "*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$100\r\nonly-some";
+    assert_int_equal(net_write_all(quitter.fd, partial, sizeof(partial) - 1), 0);
+    rclient_close(&quitter);
+    client_connect(&quitter, &s); /* leaves before reading its 1 MiB reply */
+    const char *const get[] = {"GET", "big"};
+    assert_int_equal(rclient_send(&quitter, 2, get), 0);
+    rclient_close(&quitter);
+    clock_sleep_ms(50);
+    EXPECT(&c, "$-1\r\n", "GET", "x");
+    EXPECT(&c, expected, "GET", "big");
+    rclient_close(&c);
+    free(value);
+    free(expected);
+    server_stop(&s);
+}
+
+/* Claim: thread-per-connection moves 1 MiB values whole and survives clients that vanish. */
+static void
+test_c_threads_large_values_and_disconnects(void **state)
+{
+    (void)state;
+    large_values_and_disconnects("threads");
+}
+
+/* Claim: so does the pool. */
+static void
+test_c_pool_large_values_and_disconnects(void **state)
+{
+    (void)state;
+    large_values_and_disconnects("pool");
+}
+
+/* Opens `count` connections at once and has each PING; the server must answer them all. */
+static void
+many_connections(const char *model, size_t count)
+{
+    struct rlimit limit;
+    getrlimit(RLIMIT_NOFILE, &limit);
+    if (limit.rlim_cur < count + 64) {
+        limit.rlim_cur = limit.rlim_max < count + 64 ? limit.rlim_max : count + 64;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur < count + 64) {
+        fail_msg("the open-file limit (%llu) is below the %zu connections this test needs",
+                 (unsigned long long)limit.rlim_cur, count);
+    }
+    struct test_server s;
+    server_start(&s, model, NULL);
+    struct rclient *clients = calloc(count, sizeof(*clients));
+    assert_non_null(clients);
+    const char *const ping[] = {"PING"};
+    for (size_t i = 0; i < count; i++) {
+        client_connect(&clients[i], &s);
+        assert_int_equal(rclient_send(&clients[i], 1, ping), 0);
+    }
+    for (size_t i = 0; i < count; i++) {
+        expect_pushed(&clients[i], "+PONG\r\n", "PING on one of many connections");
+    }
+    for (size_t i = 0; i < count; i++) {
+        rclient_close(&clients[i]);
+    }
+    free(clients);
+    server_stop(&s);
+}
+
+/* Claim: thread-per-connection holds 1,000 connections at once (1,000 threads). */
+static void
+test_c_threads_1000_connections(void **state)
+{
+    (void)state;
+    many_connections("threads", 1000);
+}
+
+/* Claim: a key set with PX expires: GET misses it, and the cron deletes one nobody reads. */
+static void
+test_c_threads_keys_expire(void **state)
+{
+    (void)state;
+    struct test_server s;
+    server_start(&s, "threads", NULL);
+    struct rclient c;
+    client_connect(&c, &s);
+    EXPECT(&c, "+OK\r\n", "SET", "read-later", "v", "PX", "100");
+    EXPECT(&c, "+OK\r\n", "SET", "never-read", "v", "PX", "100");
+    EXPECT(&c, ":2\r\n", "DBSIZE");
+    clock_sleep_ms(600); /* past the TTL, and several 100 ms cron ticks */
+    EXPECT(&c, ":0\r\n", "DBSIZE");
+    EXPECT(&c, "$-1\r\n", "GET", "read-later");
+    rclient_close(&c);
+    server_stop(&s);
+}
+
+/* Claim: redis-cli, a real client, runs a script against the server and prints what it
+ * prints against Redis 7 (checked against redis-server once, by hand). */
+static void
+test_c_threads_redis_cli_script(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/redis-cli", X_OK) != 0) {
+        fail_msg("redis-cli is not installed; `make deps` installs it (package redis-tools)");
+    }
+    struct test_server s;
+    server_start(&s, "threads", NULL);
+    char script_path[] = "/tmp/keel-redis-cli-XXXXXX";
+    int fd = mkstemp(script_path);
+    assert_true(fd >= 0);
+    static const char script[] = "SET greeting hello\nGET greeting\nINCR visits\nINCR visits\n"
+                                 "MSET a 1 b 2\nMGET a b nosuch\nDEL greeting\nGET greeting\n"
+                                 "EXPIRE a 100\nTTL a\nPING\n";
+    assert_int_equal(write(fd, script, sizeof(script) - 1), (ssize_t)(sizeof(script) - 1));
+    close(fd);
+    char command[256];
+    snprintf(command, sizeof(command), "timeout 10 redis-cli -p %u < %s 2>&1", s.port, script_path);
+    FILE *out = popen(command, "r");
+    assert_non_null(out);
+    char got[1024];
+    size_t size = fread(got, 1, sizeof(got) - 1, out);
+    pclose(out);
+    unlink(script_path);
+    static const char expected[] = "OK\nhello\n1\n2\nOK\n1\n2\n\n1\n\n1\n100\nPONG\n";
+    assert_bytes_equal(script, sizeof(script) - 1, expected, sizeof(expected) - 1, got, size);
+    server_stop(&s);
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_c_sequential_serves_clients_in_turn),
+        cmocka_unit_test(test_c_threads_many_clients_share_one_store),
+        cmocka_unit_test(test_c_pool_many_clients_share_one_store),
+        cmocka_unit_test(test_c_pool_stalled_client_does_not_block_others),
+        cmocka_unit_test(test_c_pool_full_queue_does_not_deadlock),
+        cmocka_unit_test(test_c_threads_pipelined_10000_commands),
+        cmocka_unit_test(test_c_pool_pipelined_10000_commands),
+        cmocka_unit_test(test_c_threads_large_values_and_disconnects),
+        cmocka_unit_test(test_c_pool_large_values_and_disconnects),
+        cmocka_unit_test(test_c_threads_1000_connections),
+        cmocka_unit_test(test_c_threads_keys_expire),
+        cmocka_unit_test(test_c_threads_redis_cli_script),
+    };
+    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+}

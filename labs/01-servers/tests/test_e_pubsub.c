@@ -1,0 +1,158 @@
+/* test_e_pubsub.c -- lab 01 part E: pub/sub through the epoll server (fan-out, patterns,
+ * dropping closed subscribers, subscribed-mode rules) and the glob matcher on its own. */
+#include "pubsub.h"
+#include "server_test.h"
+
+#define SUBSCRIBERS 100
+
+/* Claim: one PUBLISH reaches all 100 subscribers of a channel, and says it did. */
+static void
+test_e_fanout_to_100_subscribers(void **state)
+{
+    (void)state;
+    struct test_server s;
+    server_start(&s, "epoll", NULL);
+    static struct rclient subscribers[SUBSCRIBERS];
+    for (size_t i = 0; i < SUBSCRIBERS; i++) {
+        client_connect(&subscribers[i], &s);
+        EXPECT(&subscribers[i], "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n", "SUBSCRIBE",
+               "news");
+    }
+    struct rclient publisher;
+    client_connect(&publisher, &s);
+    EXPECT(&publisher, ":100\r\n", "PUBLISH", "news", "hello");
+    EXPECT(&publisher, ":0\r\n", "PUBLISH", "other", "nobody hears this");
+    for (size_t i = 0; i < SUBSCRIBERS; i++) {
+        expect_pushed(&subscribers[i], "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n",
+                      "the published message");
+        rclient_close(&subscribers[i]);
+    }
+    rclient_close(&publisher);
+    server_stop(&s);
+}
+
+/* Claim: PSUBSCRIBE news.* gets a pmessage for news.tech, nothing for sports.tech, and a
+ * client with both a channel and a matching pattern gets the message twice. */
+static void
+test_e_pattern_subscriptions(void **state)
+{
+    (void)state;
+    struct test_server s;
+    server_start(&s, "epoll", NULL);
+    struct rclient sub, publisher;
+    client_connect(&sub, &s);
+    client_connect(&publisher, &s);
+    EXPECT(&sub, "*3\r\n$10\r\npsubscribe\r\n$6\r\nnews.*\r\n:1\r\n", "PSUBSCRIBE", "news.*");
+    EXPECT(&publisher, ":0\r\n", "PUBLISH", "sports.tech", "x");
+    EXPECT(&publisher, ":1\r\n", "PUBLISH", "news.tech", "y");
+    expect_pushed(&sub, "*4\r\n$8\r\npmessage\r\n$6\r\nnews.*\r\n$9\r\nnews.tech\r\n$1\r\ny\r\n",
+                  "the pmessage for news.tech");
+    EXPECT(&sub, "*3\r\n$9\r\nsubscribe\r\n$9\r\nnews.tech\r\n:2\r\n", "SUBSCRIBE", "news.tech");
+    EXPECT(&publisher, ":2\r\n", "PUBLISH", "news.tech", "z");
+    expect_pushed(&sub, "*3\r\n$7\r\nmessage\r\n$9\r\nnews.tech\r\n$1\r\nz\r\n", "the message");
+    expect_pushed(&sub, "*4\r\n$8\r\npmessage\r\n$6\r\nnews.*\r\n$9\r\nnews.tech\r\n$1\r\nz\r\n",
+                  "the pmessage");
+    rclient_close(&sub);
+    rclient_close(&publisher);
+    server_stop(&s);
+}
+
+/* Claim: a subscriber that disconnects is dropped from every channel and pattern: the next
+ * PUBLISH counts nobody, and nothing is written to a dead client (ASan would see it). */
+static void
+test_e_closed_subscriber_is_dropped(void **state)
+{
+    (void)state;
+    struct test_server s;
+    server_start(&s, "epoll", NULL);
+    struct rclient sub, publisher;
+    client_connect(&sub, &s);
+    client_connect(&publisher, &s);
+    EXPECT(&sub, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n", "SUBSCRIBE", "a");
+    EXPECT(&sub, "*3\r\n$10\r\npsubscribe\r\n$2\r\na*\r\n:2\r\n", "PSUBSCRIBE", "a*");
+    rclient_close(&sub);
+    clock_sleep_ms(100);
+    for (int i = 0; i < 3; i++) {
+        EXPECT(&publisher, ":0\r\n", "PUBLISH", "a", "anyone?");
+    }
+    rclient_close(&publisher);
+    server_stop(&s);
+}
+
+/* Claim: a subscribed client may only (un)subscribe, PING and QUIT, with Redis's replies. */
+static void
+test_e_subscribed_mode_rules(void **state)
+{
+    (void)state;
+    struct test_server s;
+    server_start(&s, "epoll", NULL);
+    struct rclient c;
+    client_connect(&c, &s);
+    EXPECT(&c, "*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n", "SUBSCRIBE", "x", "y");
+    expect_pushed(&c, "*3\r\n$9\r\nsubscribe\r\n$1\r\ny\r\n:2\r\n", "SUBSCRIBE's second reply");
+    EXPECT(&c,
+           "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+           "RESET are allowed in this context\r\n",
+           "GET", "k");
+    EXPECT(&c, "*2\r\n$4\r\npong\r\n$0\r\n\r\n", "PING");
+    EXPECT(&c, "*3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:1\r\n", "UNSUBSCRIBE", "x");
+    EXPECT(&c, "*3\r\n$11\r\nunsubscribe\r\n$1\r\ny\r\n:0\r\n", "UNSUBSCRIBE");
+    EXPECT(&c, "$-1\r\n", "GET", "k"); /* no subscriptions left: ordinary commands again */
+    rclient_close(&c);
+    server_stop(&s);
+}
+
+/* Claim: the glob matcher follows Redis's rules for * ? [set] [^set] [a-z] and escapes. */
+static void
+test_e_glob_matching(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pattern;
+        const char *text;
+        bool is_match;
+    } cases[] = {
+        {"*", "", true},
+        {"*", "anything", true},
+        {"news.*", "news.", true},
+        {"news.*", "new", false},
+        {"h?llo", "hello", true},
+        {"h?llo", "hllo", false},
+        {"h[ae]llo", "hallo", true},
+        {"h[ae]llo", "hillo", false},
+        {"h[^e]llo", "hallo", true},
+        {"h[^e]llo", "hello", false},
+        {"h[a-c]t", "hbt", true},
+        {"h[a-c]t", "hdt", false},
+        {"a\\*b", "a*b", true},
+        {"a\\*b", "axb", false},
+        {"*a*b*", "xxaxxbxx", true},
+        {"*a*b*", "xxbxxaxx", false},
+        {"a*", "b", false},
+        {"", "", true},
+        {"abc", "abcd", false},
+        {"a**b", "ab", true},
+    };
+    for (size_t i = 0; i < HARNESS_ARRAY_LEN(cases); i++) {
+        bool got = pubsub_glob_match(cases[i].pattern, strlen(cases[i].pattern), cases[i].text,
+                                     strlen(cases[i].text));
+        if (got != cases[i].is_match) {
+            fail_msg("pattern '%s' against '%s': expected %s, got %s", cases[i].pattern,
+                     cases[i].text, cases[i].is_match ? "a match" : "no match",
+                     got ? "a match" : "no match");
+        }
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_e_fanout_to_100_subscribers),
+        cmocka_unit_test(test_e_pattern_subscriptions),
+        cmocka_unit_test(test_e_closed_subscriber_is_dropped),
+        cmocka_unit_test(test_e_subscribed_mode_rules),
+        cmocka_unit_test(test_e_glob_matching),
+    };
+    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+}

@@ -1,0 +1,198 @@
+/* server_pool.c -- lab 01 part C: a fixed pool of worker threads fed through a bounded queue.
+ * One dispatcher thread waits on epoll for any ready client and queues it; a worker takes it,
+ * reads what is there, executes, writes, and hands it back to epoll. A client that sends half
+ * a command costs a worker one read, not a worker for good. When the queue is full the
+ * dispatcher waits (backpressure) instead of queueing without bound. */
+#include "server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define EVENTS_PER_WAIT 256
+#define READS_PER_TURN 4 /* reads per worker turn: a flood from one client cannot hog a worker */
+
+struct pool {
+    struct server *server;
+    int epoll_fd;
+    pthread_mutex_t lock; /* guards the queue fields below */
+    pthread_cond_t not_empty;
+    pthread_cond_t not_full;
+    struct client **queue; /* owned ring of ready clients, capacity entries */
+    size_t capacity;
+    size_t head;
+    size_t count;
+};
+
+static void
+queue_push(struct pool *pool, struct client *c)
+{
+    pthread_mutex_lock(&pool->lock);
+    while (pool->count == pool->capacity) { /* backpressure: wait for a worker to take one */
+        pthread_cond_wait(&pool->not_full, &pool->lock);
+    }
+    pool->queue[(pool->head + pool->count) % pool->capacity] = c;
+    pool->count++;
+    pthread_cond_signal(&pool->not_empty);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+static struct client *
+queue_pop(struct pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    while (pool->count == 0) {
+        pthread_cond_wait(&pool->not_empty, &pool->lock);
+    }
+    struct client *c = pool->queue[pool->head];
+    pool->head = (pool->head + 1) % pool->capacity;
+    pool->count--;
+    pthread_cond_signal(&pool->not_full);
+    pthread_mutex_unlock(&pool->lock);
+    return c;
+}
+
+/* Hands c back to epoll for one more event (EPOLLONESHOT: only one worker ever holds it).
+ * Called with c->out_lock held, by the worker that is done with it or by a publisher. */
+static void
+rearm(struct client *c)
+{
+    bool wants_write = c->out_sent_bytes < c->out.size_bytes || c->is_closing;
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLONESHOT | (wants_write ? (uint32_t)EPOLLOUT : 0u), .data.ptr = c};
+    epoll_ctl(c->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* A publisher appended to c->out (out_lock held): if no worker holds c, re-arm it for
+ * output; if one does, that worker re-arms it when it is done. */
+static void
+wake_for_write(struct client *c)
+{
+    if (!c->is_busy) {
+        rearm(c);
+    }
+}
+
+/* One turn of a worker with c. Returns false when c was closed (and freed). */
+static bool
+serve_turn(struct client *c, char *buf)
+{
+    for (int i = 0; i < READS_PER_TURN && !c->is_closing; i++) {
+        ssize_t n = read(c->fd, buf, SERVER_READ_SIZE_BYTES);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            return false;
+        }
+        if (n < 0) {
+            break; /* EAGAIN: nothing more for now */
+        }
+        client_feed(c, buf, (size_t)n, server_now_ms());
+    }
+    int flushed = client_flush(c);
+    return flushed >= 0 && !(flushed == 0 && c->is_closing);
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct pool *pool = arg;
+    char *buf = malloc(SERVER_READ_SIZE_BYTES); /* one per worker, for its whole life */
+    for (;;) {
+        struct client *c = queue_pop(pool);
+        if (buf == NULL || !serve_turn(c, buf)) {
+            epoll_ctl(pool->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+            client_free(c);
+            free(c);
+            continue;
+        }
+        pthread_mutex_lock(&c->out_lock);
+        c->is_busy = false;
+        rearm(c);
+        pthread_mutex_unlock(&c->out_lock);
+    }
+    return NULL;
+}
+
+static void
+accept_clients(struct pool *pool)
+{
+    for (;;) {
+        int fd = server_accept(pool->server);
+        if (fd < 0) {
+            return;
+        }
+        struct client *c = malloc(sizeof(*c));
+        if (c == NULL || server_set_nonblocking(fd) != 0 || client_init(c, pool->server, fd) != 0) {
+            free(c);
+            close(fd);
+            atomic_fetch_sub(&pool->server->client_count, 1);
+            continue;
+        }
+        c->epoll_fd = pool->epoll_fd;
+        c->wake_cb = wake_for_write;
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = c};
+        if (epoll_ctl(pool->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            client_free(c);
+            free(c);
+        }
+    }
+}
+
+static int
+pool_open(struct pool *pool, struct server *server)
+{
+    pool->server = server;
+    pool->capacity = server->config.queue_size > 0 ? server->config.queue_size : 1;
+    pool->queue = calloc(pool->capacity, sizeof(*pool->queue));
+    pool->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->not_empty, NULL);
+    pthread_cond_init(&pool->not_full, NULL);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL}; /* NULL: the listener */
+    if (pool->queue == NULL || pool->epoll_fd < 0 ||
+        server_set_nonblocking(server->listen_fd) != 0 ||
+        epoll_ctl(pool->epoll_fd, EPOLL_CTL_ADD, server->listen_fd, &ev) != 0) {
+        fprintf(stderr, "keel-server: cannot set up the pool's epoll\n");
+        return -1;
+    }
+    size_t threads = server->config.threads > 0 ? server->config.threads : 1;
+    for (size_t i = 0; i < threads; i++) {
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, worker_main, pool) != 0) {
+            fprintf(stderr, "keel-server: cannot start worker %zu\n", i);
+            return -1;
+        }
+        pthread_detach(thread);
+    }
+    return 0;
+}
+
+int
+server_run_pool(struct server *server)
+{
+    static struct pool pool; /* one per process */
+    if (pool_open(&pool, server) != 0) {
+        return -1;
+    }
+    struct epoll_event events[EVENTS_PER_WAIT];
+    uint64_t cron_ms = server_now_ms();
+    for (;;) {
+        int n = epoll_wait(pool.epoll_fd, events, EVENTS_PER_WAIT, (int)SERVER_CRON_INTERVAL_MS);
+        for (int i = 0; i < n; i++) {
+            struct client *c = events[i].data.ptr;
+            if (c == NULL) {
+                accept_clients(&pool);
+                continue;
+            }
+            pthread_mutex_lock(&c->out_lock); /* from here until rearm, a worker owns c */
+            c->is_busy = true;
+            pthread_mutex_unlock(&c->out_lock);
+            queue_push(&pool, c);
+        }
+        if (server_now_ms() - cron_ms >= SERVER_CRON_INTERVAL_MS) {
+            server_cron(server);
+            cron_ms = server_now_ms();
+        }
+    }
+}
