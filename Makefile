@@ -54,9 +54,10 @@ $(HARNESS_LIB): $(HARNESS_OBJS)
 
 # ---- The harness's own programs (harness/cmd/NAME.c, e.g. the load generator keel-load) ----
 HARNESS_CMDS := $(patsubst harness/cmd/%.c,$(HARNESS_BD)/cmd/%,$(wildcard harness/cmd/*.c))
+# (The generated dependencies add headers to these targets: compile only the .c and libraries.)
 $(HARNESS_BD)/cmd/%: harness/cmd/%.c $(HARNESS_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Iharness/lib -o $@ $^ -lcmocka -lm
+	$(CC) $(CFLAGS_ALL) -Iharness/lib -o $@ $(filter %.c %.o %.a,$^) -lcmocka -lm
 
 # ---- One lab: student sources from the implementation, the rest from the kit ----
 # $(1) = lab. Objects of the labs it NEEDS are built from DEPS into this lab's build directory.
@@ -84,12 +85,12 @@ $(BUILD_ROOT)/$(1)/bench/%.o: $(KEEL_LABS_DIR)/$(1)/bench/%.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -c $$< -o $$@
 $(BUILD_ROOT)/$(1)/tests/%: $(BUILD_ROOT)/$(1)/tests/%.o $$($(1)_OBJS) $(HARNESS_LIB)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ -lcmocka $$($(1)_LIBS) -lm
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $$($(1)_LIBS) -lm
 $(BUILD_ROOT)/$(1)/bench/%: $(BUILD_ROOT)/$(1)/bench/%.o $$($(1)_OBJS) $(HARNESS_LIB)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ -lcmocka $$($(1)_LIBS) -lm
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $$($(1)_LIBS) -lm
 $(BUILD_ROOT)/$(1)/cmd/%: $(KEEL_LABS_DIR)/$(1)/cmd/%.c $$($(1)_OBJS) $(HARNESS_LIB)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -o $$@ $$^ $$($(1)_LIBS) -lm
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -o $$@ $$(filter %.c %.o %.a,$$^) $$($(1)_LIBS) -lm
 $(foreach n,$($(1)_NEEDS),$(call NEED_RULES,$(1),$(n)))
 build-$(1): $$($(1)_TEST_BINS) $$($(1)_BENCH_BINS) $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS)) $(HARNESS_CMDS)
 bin-$(1): $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS))
