@@ -119,14 +119,20 @@ int server_accept(struct server *server);
 /* The cron every model runs every SERVER_CRON_INTERVAL_MS: active expiry and a rehash step.
  * Takes server->lock itself in the locked models. */
 void server_cron(struct server *server);
-
-/* ---- Part C: client processing and the blocking models -------------------------------- */
-
-/* Makes c a fresh client of server on fd. Returns 0, or -1 on out of memory. */
+/* Makes c a fresh client of server on fd, with a deliver callback that appends published
+ * messages to c->out and calls c->wake_cb. Returns 0, or -1 on out of memory. */
 int client_init(struct client *c, struct server *server, int fd);
 /* Unsubscribes c everywhere, frees its parser and buffer, closes fd. In the locked models the
  * caller does not hold server->lock (client_free takes it for the pub/sub part). */
 void client_free(struct client *c);
+/* Take and release c->out_lock (no-ops in the epoll model, which has one thread). */
+void client_lock_out(struct client *c);
+void client_unlock_out(struct client *c);
+/* True while c->out holds bytes not yet written. */
+bool client_has_output(struct client *c);
+
+/* ---- Part C: client processing and the blocking models -------------------------------- */
+
 /* Feeds bytes read from c's socket: parses every complete request, executes it, and appends
  * its reply to c->out. On a protocol error appends "-ERR <message>" and sets is_closing.
  * Takes server->lock around the requests in the locked models. Returns 0, or -1 on out of
@@ -135,11 +141,12 @@ int client_feed(struct client *c, const char *bytes, size_t size_bytes, uint64_t
 /* Executes one request for c (pub/sub commands, subscribed-mode rules, QUIT, then the store).
  * The caller holds server->lock in the locked models. */
 int client_execute(struct client *c, const struct resp_request *request, uint64_t now_ms);
+/* Part D: cuts off a client whose unsent replies pass config.output_size_bytes_max (drops
+ * them, sets is_closing). The caller holds out_lock. */
+void client_enforce_output_limit(struct client *c);
 /* Writes what c->out holds. Returns 0 when all of it was written, 1 when the socket would
  * block (non-blocking sockets) with the rest kept, -1 when the peer is gone. */
 int client_flush(struct client *c);
-/* True while c->out holds bytes not yet written. */
-bool client_has_output(struct client *c);
 
 /* Each runs until the process is killed; returns -1 only if the model cannot start. */
 int server_run_sequential(struct server *server);

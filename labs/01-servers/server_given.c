@@ -7,6 +7,8 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -140,4 +142,86 @@ server_cron(struct server *server)
     if (server->is_locked_model) {
         pthread_mutex_unlock(&server->lock);
     }
+}
+
+/* ---- Clients: creation, locking, delivery (the models and client.c call these) ---- */
+
+void
+client_lock_out(struct client *c)
+{
+    if (c->server->is_locked_model) {
+        pthread_mutex_lock(&c->out_lock);
+    }
+}
+
+void
+client_unlock_out(struct client *c)
+{
+    if (c->server->is_locked_model) {
+        pthread_mutex_unlock(&c->out_lock);
+    }
+}
+
+/* The publisher holds server->lock; out_lock orders it against the client's own writes. */
+static void
+deliver(struct pubsub_client *sub, const char *bytes, size_t size_bytes)
+{
+    struct client *c = (struct client *)((char *)sub - offsetof(struct client, sub));
+    client_lock_out(c);
+    if (!c->is_closing) {
+        if (resp_buf_append(&c->out, bytes, size_bytes) != RESP_OK) {
+            c->is_closing = true;
+        }
+        client_enforce_output_limit(c);
+        if (c->wake_cb != NULL) {
+            c->wake_cb(c);
+        }
+    }
+    client_unlock_out(c);
+}
+
+int
+client_init(struct client *c, struct server *server, int fd)
+{
+    assert(fd >= 0);
+    memset(c, 0, sizeof(*c));
+    c->fd = fd;
+    c->server = server;
+    c->wake_fd = -1;
+    resp_parser_init(&c->parser, NULL);
+    resp_buf_init(&c->out);
+    pubsub_client_init(&c->sub, deliver);
+    if (pthread_mutex_init(&c->out_lock, NULL) != 0) {
+        return -1;
+    }
+    c->last_active_ms = server_now_ms();
+    return 0;
+}
+
+void
+client_free(struct client *c)
+{
+    struct server *server = c->server;
+    if (server->is_locked_model) {
+        pthread_mutex_lock(&server->lock);
+    }
+    pubsub_leave_all(&server->pubsub, &c->sub); /* no publisher may reach c after this */
+    if (server->is_locked_model) {
+        pthread_mutex_unlock(&server->lock);
+    }
+    resp_parser_free(&c->parser);
+    resp_buf_free(&c->out);
+    pthread_mutex_destroy(&c->out_lock);
+    close(c->fd);
+    c->fd = -1;
+    atomic_fetch_sub(&server->client_count, 1);
+}
+
+bool
+client_has_output(struct client *c)
+{
+    client_lock_out(c);
+    bool has_output = c->out_sent_bytes < c->out.size_bytes;
+    client_unlock_out(c);
+    return has_output;
 }

@@ -1,6 +1,7 @@
-/* client.c -- lab 01 part C: what every server model does with a client's bytes: parse the
+/* client.c -- lab 01 parts C-E: what every server model does with a client's bytes: parse the
  * requests, execute them (pub/sub here, the rest in the store), queue the replies, write them.
- * The models (server_blocking.c, server_pool.c, server_epoll.c) only decide when to call these. */
+ * The models (server_blocking.c, server_pool.c, server_epoll.c) only decide when to call these;
+ * creating and freeing a client, and delivering a published message, are in server_given.c. */
 #include "server.h"
 
 #include <assert.h>
@@ -11,87 +12,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void
-lock_out(struct client *c)
-{
-    if (c->server->is_locked_model) {
-        pthread_mutex_lock(&c->out_lock);
-    }
-}
-
-static void
-unlock_out(struct client *c)
-{
-    if (c->server->is_locked_model) {
-        pthread_mutex_unlock(&c->out_lock);
-    }
-}
-
 /* A subscriber past its output limit is cut off, as Redis does with a slow pub/sub reader:
  * what it had not read is dropped and the connection closes. */
-static void
-enforce_output_limit(struct client *c)
+void
+client_enforce_output_limit(struct client *c)
 {
     if (c->out.size_bytes - c->out_sent_bytes > c->server->config.output_size_bytes_max) {
         resp_buf_reset(&c->out);
         c->out_sent_bytes = 0;
         c->is_closing = true;
     }
-}
-
-/* The publisher holds server->lock; out_lock orders it against the client's own writes. */
-static void
-deliver(struct pubsub_client *sub, const char *bytes, size_t size_bytes)
-{
-    struct client *c = (struct client *)((char *)sub - offsetof(struct client, sub));
-    lock_out(c);
-    if (!c->is_closing) {
-        if (resp_buf_append(&c->out, bytes, size_bytes) != RESP_OK) {
-            c->is_closing = true;
-        }
-        enforce_output_limit(c);
-        if (c->wake_cb != NULL) {
-            c->wake_cb(c);
-        }
-    }
-    unlock_out(c);
-}
-
-int
-client_init(struct client *c, struct server *server, int fd)
-{
-    assert(fd >= 0);
-    memset(c, 0, sizeof(*c));
-    c->fd = fd;
-    c->server = server;
-    c->wake_fd = -1;
-    resp_parser_init(&c->parser, NULL);
-    resp_buf_init(&c->out);
-    pubsub_client_init(&c->sub, deliver);
-    if (pthread_mutex_init(&c->out_lock, NULL) != 0) {
-        return -1;
-    }
-    c->last_active_ms = server_now_ms();
-    return 0;
-}
-
-void
-client_free(struct client *c)
-{
-    struct server *server = c->server;
-    if (server->is_locked_model) {
-        pthread_mutex_lock(&server->lock);
-    }
-    pubsub_leave_all(&server->pubsub, &c->sub); /* no publisher may reach c after this */
-    if (server->is_locked_model) {
-        pthread_mutex_unlock(&server->lock);
-    }
-    resp_parser_free(&c->parser);
-    resp_buf_free(&c->out);
-    pthread_mutex_destroy(&c->out_lock);
-    close(c->fd);
-    c->fd = -1;
-    atomic_fetch_sub(&server->client_count, 1);
 }
 
 int
@@ -103,7 +33,7 @@ client_feed(struct client *c, const char *bytes, size_t size_bytes, uint64_t now
     if (server->is_locked_model) {
         pthread_mutex_lock(&server->lock); /* always before out_lock: one order, no deadlock */
     }
-    lock_out(c);
+    client_lock_out(c);
     while (size_bytes > 0 && !c->is_closing) {
         size_t used = 0;
         struct resp_request *request = NULL;
@@ -125,8 +55,8 @@ client_feed(struct client *c, const char *bytes, size_t size_bytes, uint64_t now
             break;
         }
     }
-    enforce_output_limit(c);
-    unlock_out(c);
+    client_enforce_output_limit(c);
+    client_unlock_out(c);
     if (server->is_locked_model) {
         pthread_mutex_unlock(&server->lock);
     }
@@ -137,7 +67,7 @@ int
 client_flush(struct client *c)
 {
     int rc = 0;
-    lock_out(c);
+    client_lock_out(c);
     while (c->out_sent_bytes < c->out.size_bytes) {
         ssize_t n = send(c->fd, c->out.data + c->out_sent_bytes,
                          c->out.size_bytes - c->out_sent_bytes, MSG_NOSIGNAL);
@@ -157,7 +87,7 @@ client_flush(struct client *c)
         resp_buf_reset(&c->out); /* keeps its capacity: no malloc on the next reply */
         c->out_sent_bytes = 0;
     }
-    unlock_out(c);
+    client_unlock_out(c);
     return rc;
 }
 
@@ -333,13 +263,4 @@ client_execute(struct client *c, const struct resp_request *request, uint64_t no
     default:
         return -1;
     }
-}
-
-bool
-client_has_output(struct client *c)
-{
-    lock_out(c);
-    bool has_output = c->out_sent_bytes < c->out.size_bytes;
-    unlock_out(c);
-    return has_output;
 }
