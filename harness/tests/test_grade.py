@@ -211,6 +211,12 @@ class Grader(unittest.TestCase):
             proc = grade("93-libharness", "--impl", "reference", *extra)
             self.assertIn("TOTAL 93-libharness: 7/7", proc.stdout, proc.stdout + proc.stderr)
 
+    def test_faultfs_own_tests_pass_plain_and_under_sanitizers(self):
+        # crash images, torn prefixes, injected faults, the trace (fixtures/labs/95-faultfs).
+        for extra in ((), ("--sanitize", "address"), ("--sanitize", "thread")):
+            proc = grade("95-faultfs", "--impl", "reference", *extra)
+            self.assertIn("TOTAL 95-faultfs: 7/7", proc.stdout, proc.stdout + proc.stderr)
+
     def test_cannot_grade_is_a_nonzero_exit(self):
         self.assertEqual(grade("no-such-lab").returncode, 2)
         self.assertEqual(grade("91-adder", "--impl", "/no/such/dir").returncode, 2)

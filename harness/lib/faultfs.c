@@ -1,0 +1,866 @@
+/* faultfs.c -- the in-memory file system with faults and crash images (faultfs.h). Read
+ * ff_begin first: every call that changes the disk goes through it, which is where the trace,
+ * the injected faults and the crash point live. Then the two halves of durability:
+ * fsync of a file (ff_inode_sync) and fsync of a directory (ff_names_sync_dir). */
+#include "faultfs.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FF_CALLS_NONE UINT64_MAX
+
+/* One write (or truncate) since the last fsync of a file, with its own copy of the bytes. */
+struct ff_write {
+    uint64_t offset; /* a truncate's new size */
+    uint64_t size_bytes;
+    bool is_truncate;
+    unsigned char *bytes; /* owned */
+};
+
+/* A file's contents: now (data) and as of its last fsync (durable). Inodes live until the fs is
+ * destroyed (a crash image may still need an unlinked file's durable name). */
+struct ff_inode {
+    bool is_dir;
+    unsigned char *data; /* owned */
+    uint64_t size_bytes;
+    uint64_t capacity_bytes;
+    unsigned char *durable; /* owned */
+    uint64_t durable_size_bytes;
+    uint64_t durable_capacity_bytes;
+    struct ff_write *pending; /* owned */
+    size_t pending_count;
+    size_t pending_capacity;
+    int lock_fd; /* the descriptor holding the lock, or -1 */
+    struct ff_inode *next_all;
+};
+
+struct ff_entry {
+    char path[FAULTFS_PATH_MAX];
+    struct ff_inode *inode;
+};
+
+/* A namespace: the whole tree as a flat list of paths (a store's directory holds few files). */
+struct ff_names {
+    struct ff_entry *entries; /* owned */
+    size_t count;
+    size_t capacity;
+};
+
+struct ff_fd {
+    bool is_open;
+    struct ff_inode *inode;
+    char path[FAULTFS_PATH_MAX]; /* at open time */
+};
+
+struct faultfs {
+    pthread_mutex_t mutex; /* guards everything below */
+    struct ff_names current;
+    struct ff_names durable;
+    struct ff_inode *inodes_all;
+    struct ff_fd fds[FAULTFS_FDS_MAX];
+    struct faultfs_fault faults[FAULTFS_FAULTS_MAX];
+    uint64_t fault_calls_seen[FAULTFS_FAULTS_MAX];
+    size_t fault_count;
+    uint64_t crash_call_index; /* FF_CALLS_NONE when no crash is set */
+    bool has_crashed;
+    struct faultfs_event *trace; /* owned */
+    uint64_t trace_count;
+    uint64_t trace_capacity;
+};
+
+const char *
+faultfs_op_name(faultfs_op op)
+{
+#define FAULTFS_OP_NAME_CASE(name, text)                                                           \
+    case name:                                                                                     \
+        return text;
+    switch (op) {
+        FAULTFS_OP_LIST(FAULTFS_OP_NAME_CASE)
+    }
+#undef FAULTFS_OP_NAME_CASE
+    return "unknown op";
+}
+
+/* Grows *buf (element size elem_size) to hold at least need elements. 0 or -ENOMEM. */
+static int
+ff_reserve(void **buf, uint64_t *capacity, uint64_t need, size_t elem_size)
+{
+    if (need <= *capacity) {
+        return 0;
+    }
+    uint64_t grown = *capacity < 16 ? 16 : *capacity * 2;
+    while (grown < need) {
+        grown *= 2;
+    }
+    void *p = realloc(*buf, grown * elem_size);
+    if (p == NULL) {
+        return -ENOMEM;
+    }
+    *buf = p;
+    *capacity = grown;
+    return 0;
+}
+
+static struct ff_inode *
+ff_inode_new(struct faultfs *fs, bool is_dir)
+{
+    struct ff_inode *inode = calloc(1, sizeof(*inode));
+    if (inode == NULL) {
+        return NULL;
+    }
+    inode->is_dir = is_dir;
+    inode->lock_fd = -1;
+    inode->next_all = fs->inodes_all;
+    fs->inodes_all = inode;
+    return inode;
+}
+
+/* Sets buf[0 .. *size) to the result of writing bytes at offset (zero-filling any hole). */
+static int
+ff_apply_write(unsigned char **buf, uint64_t *size, uint64_t *capacity, uint64_t offset,
+               const void *bytes, uint64_t size_bytes)
+{
+    uint64_t end = offset + size_bytes;
+    if (ff_reserve((void **)buf, capacity, end, 1) != 0) {
+        return -ENOMEM;
+    }
+    if (offset > *size) {
+        memset(*buf + *size, 0, offset - *size);
+    }
+    memcpy(*buf + offset, bytes, size_bytes);
+    if (end > *size) {
+        *size = end;
+    }
+    return 0;
+}
+
+static int
+ff_apply_truncate(unsigned char **buf, uint64_t *size, uint64_t *capacity, uint64_t new_size)
+{
+    if (ff_reserve((void **)buf, capacity, new_size, 1) != 0) {
+        return -ENOMEM;
+    }
+    if (new_size > *size) {
+        memset(*buf + *size, 0, new_size - *size);
+    }
+    *size = new_size;
+    return 0;
+}
+
+/* Applies one pending change, or its first keep_bytes bytes, to (buf, size). */
+static int
+ff_apply_pending(unsigned char **buf, uint64_t *size, uint64_t *capacity, const struct ff_write *w,
+                 uint64_t keep_bytes)
+{
+    if (w->is_truncate) {
+        return ff_apply_truncate(buf, size, capacity, w->offset);
+    }
+    uint64_t n = keep_bytes < w->size_bytes ? keep_bytes : w->size_bytes;
+    return ff_apply_write(buf, size, capacity, w->offset, w->bytes, n);
+}
+
+/* fsync of a file: the pending changes reach the durable copy, in order. */
+static int
+ff_inode_sync(struct ff_inode *inode)
+{
+    for (size_t i = 0; i < inode->pending_count; i++) {
+        struct ff_write *w = &inode->pending[i];
+        if (ff_apply_pending(&inode->durable, &inode->durable_size_bytes,
+                             &inode->durable_capacity_bytes, w, UINT64_MAX) != 0) {
+            return -ENOMEM;
+        }
+        free(w->bytes);
+    }
+    inode->pending_count = 0;
+    assert(inode->durable_size_bytes == inode->size_bytes);
+    return 0;
+}
+
+static int
+ff_inode_add_pending(struct ff_inode *inode, const struct ff_write *w)
+{
+    uint64_t capacity = inode->pending_capacity;
+    if (ff_reserve((void **)&inode->pending, &capacity, inode->pending_count + 1,
+                   sizeof(*inode->pending)) != 0) {
+        return -ENOMEM;
+    }
+    inode->pending_capacity = (size_t)capacity;
+    inode->pending[inode->pending_count++] = *w;
+    return 0;
+}
+
+/* ---- Namespaces ------------------------------------------------------------------------ */
+
+static struct ff_entry *
+ff_names_find(struct ff_names *names, const char *path)
+{
+    for (size_t i = 0; i < names->count; i++) {
+        if (strcmp(names->entries[i].path, path) == 0) {
+            return &names->entries[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+ff_names_add(struct ff_names *names, const char *path, struct ff_inode *inode)
+{
+    assert(ff_names_find(names, path) == NULL);
+    uint64_t capacity = names->capacity;
+    if (ff_reserve((void **)&names->entries, &capacity, names->count + 1,
+                   sizeof(*names->entries)) != 0) {
+        return -ENOMEM;
+    }
+    names->capacity = (size_t)capacity;
+    struct ff_entry *e = &names->entries[names->count++];
+    snprintf(e->path, sizeof(e->path), "%s", path);
+    e->inode = inode;
+    return 0;
+}
+
+static void
+ff_names_remove(struct ff_names *names, struct ff_entry *e)
+{
+    assert(e >= names->entries && e < names->entries + names->count);
+    *e = names->entries[--names->count];
+}
+
+/* The length of path's parent ("/a/b" -> 2, "/a" -> 1 for "/"). */
+static size_t
+ff_parent_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    assert(slash != NULL);
+    return slash == path ? 1 : (size_t)(slash - path);
+}
+
+static bool
+ff_is_child_of(const char *path, const char *dir)
+{
+    size_t n = ff_parent_len(path);
+    return strcmp(path, "/") != 0 && strlen(dir) == n && strncmp(path, dir, n) == 0;
+}
+
+/* fsync of a directory: its entries in the durable namespace become those of the current one. */
+static int
+ff_names_sync_dir(struct faultfs *fs, const char *dir)
+{
+    for (size_t i = 0; i < fs->durable.count;) {
+        if (ff_is_child_of(fs->durable.entries[i].path, dir)) {
+            ff_names_remove(&fs->durable, &fs->durable.entries[i]);
+        } else {
+            i++;
+        }
+    }
+    for (size_t i = 0; i < fs->current.count; i++) {
+        struct ff_entry *e = &fs->current.entries[i];
+        if (ff_is_child_of(e->path, dir) && ff_names_add(&fs->durable, e->path, e->inode) != 0) {
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* 0 when path is absolute, fits, and its parent is a directory now. */
+static int
+ff_check_parent(struct faultfs *fs, const char *path)
+{
+    if (path[0] != '/' || strlen(path) >= FAULTFS_PATH_MAX) {
+        return -ENAMETOOLONG;
+    }
+    char parent[FAULTFS_PATH_MAX];
+    snprintf(parent, sizeof(parent), "%.*s", (int)ff_parent_len(path), path);
+    struct ff_entry *e = ff_names_find(&fs->current, parent);
+    if (e == NULL) {
+        return -ENOENT;
+    }
+    return e->inode->is_dir ? 0 : -ENOTDIR;
+}
+
+/* ---- Lifetime --------------------------------------------------------------------------- */
+
+struct faultfs *
+faultfs_create(void)
+{
+    struct faultfs *fs = calloc(1, sizeof(*fs));
+    if (fs == NULL) {
+        return NULL;
+    }
+    pthread_mutex_init(&fs->mutex, NULL);
+    fs->crash_call_index = FF_CALLS_NONE;
+    struct ff_inode *root = ff_inode_new(fs, true);
+    if (root == NULL || ff_names_add(&fs->current, "/", root) != 0 ||
+        ff_names_add(&fs->durable, "/", root) != 0) {
+        faultfs_destroy(fs);
+        return NULL;
+    }
+    return fs;
+}
+
+void
+faultfs_destroy(struct faultfs *fs)
+{
+    if (fs == NULL) {
+        return;
+    }
+    for (struct ff_inode *inode = fs->inodes_all, *next; inode != NULL; inode = next) {
+        next = inode->next_all;
+        for (size_t i = 0; i < inode->pending_count; i++) {
+            free(inode->pending[i].bytes);
+        }
+        free(inode->pending);
+        free(inode->data);
+        free(inode->durable);
+        free(inode);
+    }
+    free(fs->current.entries);
+    free(fs->durable.entries);
+    free(fs->trace);
+    pthread_mutex_destroy(&fs->mutex);
+    free(fs);
+}
+
+/* ---- The trace, faults and the crash point --------------------------------------------- */
+
+/* Starts a traced call: appends its event and decides its fate. Returns the event's index in
+ * *index, and 0 (go on), a negative errno (fail the call), or a positive short write size. */
+static int64_t
+ff_begin(struct faultfs *fs, faultfs_op op, const char *path, uint64_t offset, uint64_t size_bytes,
+         uint64_t *index)
+{
+    assert(op != FAULTFS_OP_ANY);
+    if (ff_reserve((void **)&fs->trace, &fs->trace_capacity, fs->trace_count + 1,
+                   sizeof(*fs->trace)) != 0) {
+        return -ENOMEM;
+    }
+    *index = fs->trace_count++;
+    struct faultfs_event *ev = &fs->trace[*index];
+    *ev = (struct faultfs_event){.op = op, .offset = offset, .size_bytes = size_bytes};
+    snprintf(ev->path, sizeof(ev->path), "%s", path);
+    if (fs->has_crashed || *index >= fs->crash_call_index) {
+        fs->has_crashed = true;
+        return ev->result = -EIO;
+    }
+    int64_t fate = 0;
+    for (size_t i = 0; i < fs->fault_count; i++) {
+        struct faultfs_fault *f = &fs->faults[i];
+        if (f->op != op && f->op != FAULTFS_OP_ANY) {
+            continue;
+        }
+        uint64_t seen = fs->fault_calls_seen[i]++;
+        if (fate == 0 && seen >= f->nth && seen - f->nth < f->count) {
+            bool is_short = op == FAULTFS_OP_PWRITE && f->short_bytes > 0;
+            fate = is_short ? (int64_t)f->short_bytes : -(int64_t)f->error;
+        }
+    }
+    if (fate < 0) {
+        ev->result = (int)fate;
+    }
+    return fate;
+}
+
+static void
+ff_end(struct faultfs *fs, uint64_t index, int64_t result)
+{
+    assert(index < fs->trace_count);
+    fs->trace[index].result = (int)result;
+}
+
+int
+faultfs_inject(struct faultfs *fs, const struct faultfs_fault *fault)
+{
+    assert(fault->count > 0);
+    pthread_mutex_lock(&fs->mutex);
+    int rc = -ENOSPC;
+    if (fs->fault_count < FAULTFS_FAULTS_MAX) {
+        fs->fault_calls_seen[fs->fault_count] = 0;
+        fs->faults[fs->fault_count++] = *fault;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+void
+faultfs_clear_faults(struct faultfs *fs)
+{
+    pthread_mutex_lock(&fs->mutex);
+    fs->fault_count = 0;
+    pthread_mutex_unlock(&fs->mutex);
+}
+
+void
+faultfs_crash_at(struct faultfs *fs, uint64_t call_index)
+{
+    pthread_mutex_lock(&fs->mutex);
+    fs->crash_call_index = call_index;
+    pthread_mutex_unlock(&fs->mutex);
+}
+
+bool
+faultfs_has_crashed(const struct faultfs *fs)
+{
+    struct faultfs *mutable_fs = (struct faultfs *)fs;
+    pthread_mutex_lock(&mutable_fs->mutex);
+    bool has_crashed = fs->has_crashed;
+    pthread_mutex_unlock(&mutable_fs->mutex);
+    return has_crashed;
+}
+
+uint64_t
+faultfs_trace_count(const struct faultfs *fs)
+{
+    struct faultfs *mutable_fs = (struct faultfs *)fs;
+    pthread_mutex_lock(&mutable_fs->mutex);
+    uint64_t count = fs->trace_count;
+    pthread_mutex_unlock(&mutable_fs->mutex);
+    return count;
+}
+
+int
+faultfs_trace_get(struct faultfs *fs, uint64_t index, struct faultfs_event *event)
+{
+    pthread_mutex_lock(&fs->mutex);
+    int rc = -ERANGE;
+    if (index < fs->trace_count) {
+        *event = fs->trace[index];
+        rc = 0;
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+void
+faultfs_trace_print(struct faultfs *fs, uint64_t first, size_t lines_max, char *out,
+                    size_t out_size)
+{
+    assert(out_size > 0);
+    out[0] = '\0';
+    size_t used = 0;
+    pthread_mutex_lock(&fs->mutex);
+    for (uint64_t i = first; i < fs->trace_count && i - first < lines_max; i++) {
+        const struct faultfs_event *ev = &fs->trace[i];
+        int n = snprintf(out + used, out_size - used, "  #%llu %s %s off=%llu size=%llu -> %d\n",
+                         (unsigned long long)i, faultfs_op_name(ev->op), ev->path,
+                         (unsigned long long)ev->offset, (unsigned long long)ev->size_bytes,
+                         ev->result);
+        if (n < 0 || (size_t)n >= out_size - used) {
+            break;
+        }
+        used += (size_t)n;
+    }
+    pthread_mutex_unlock(&fs->mutex);
+}
+
+/* ---- File calls ------------------------------------------------------------------------- */
+
+static struct ff_fd *
+ff_fd_get(struct faultfs *fs, int fd)
+{
+    if (fd < 0 || (unsigned)fd >= FAULTFS_FDS_MAX || !fs->fds[fd].is_open) {
+        return NULL;
+    }
+    return &fs->fds[fd];
+}
+
+static int
+ff_fd_new(struct faultfs *fs, struct ff_inode *inode, const char *path)
+{
+    for (unsigned fd = 0; fd < FAULTFS_FDS_MAX; fd++) {
+        if (!fs->fds[fd].is_open) {
+            fs->fds[fd].is_open = true;
+            fs->fds[fd].inode = inode;
+            snprintf(fs->fds[fd].path, sizeof(fs->fds[fd].path), "%s", path);
+            return (int)fd;
+        }
+    }
+    return -EMFILE;
+}
+
+/* Creates path (traced). Returns 0 with *inode, or -errno. Called with the mutex held. */
+static int
+ff_create(struct faultfs *fs, const char *path, struct ff_inode **inode)
+{
+    uint64_t index;
+    int64_t fate = ff_begin(fs, FAULTFS_OP_CREATE, path, 0, 0, &index);
+    if (fate < 0) {
+        return (int)fate;
+    }
+    *inode = ff_inode_new(fs, false);
+    int rc = *inode == NULL ? -ENOMEM : ff_names_add(&fs->current, path, *inode);
+    ff_end(fs, index, rc);
+    return rc;
+}
+
+static int
+ff_truncate_locked(struct faultfs *fs, struct ff_fd *f, uint64_t size_bytes)
+{
+    uint64_t index;
+    int64_t fate = ff_begin(fs, FAULTFS_OP_FTRUNCATE, f->path, size_bytes, size_bytes, &index);
+    if (fate < 0) {
+        return (int)fate;
+    }
+    struct ff_inode *inode = f->inode;
+    struct ff_write w = {.offset = size_bytes, .is_truncate = true};
+    int rc = ff_inode_add_pending(inode, &w);
+    if (rc == 0) {
+        rc =
+            ff_apply_truncate(&inode->data, &inode->size_bytes, &inode->capacity_bytes, size_bytes);
+    }
+    ff_end(fs, index, rc);
+    return rc;
+}
+
+int
+faultfs_open(struct faultfs *fs, const char *path, int flags)
+{
+    pthread_mutex_lock(&fs->mutex);
+    int rc = fs->has_crashed ? -EIO : ff_check_parent(fs, path);
+    struct ff_entry *e = rc == 0 ? ff_names_find(&fs->current, path) : NULL;
+    struct ff_inode *inode = e != NULL ? e->inode : NULL;
+    if (strcmp(path, "/") == 0) {
+        rc = 0;
+        inode = ff_names_find(&fs->current, "/")->inode;
+    }
+    if (rc == 0 && inode == NULL) {
+        rc = (flags & O_CREAT) ? ff_create(fs, path, &inode) : -ENOENT;
+    } else if (rc == 0 && (flags & O_CREAT) && (flags & O_EXCL)) {
+        rc = -EEXIST;
+    }
+    if (rc == 0 && inode->is_dir != ((flags & O_DIRECTORY) != 0)) {
+        rc = inode->is_dir ? -EISDIR : -ENOTDIR;
+    }
+    if (rc == 0) {
+        rc = ff_fd_new(fs, inode, path);
+    }
+    if (rc >= 0 && (flags & O_TRUNC) && inode->size_bytes > 0) {
+        int trc = ff_truncate_locked(fs, &fs->fds[rc], 0);
+        if (trc != 0) {
+            fs->fds[rc].is_open = false;
+            rc = trc;
+        }
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+int
+faultfs_close(struct faultfs *fs, int fd)
+{
+    pthread_mutex_lock(&fs->mutex);
+    struct ff_fd *f = ff_fd_get(fs, fd);
+    int rc = f == NULL ? -EBADF : 0;
+    if (f != NULL) {
+        if (f->inode->lock_fd == fd) {
+            f->inode->lock_fd = -1;
+        }
+        f->is_open = false;
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+ssize_t
+faultfs_pread(struct faultfs *fs, int fd, void *buf, size_t size_bytes, uint64_t offset)
+{
+    pthread_mutex_lock(&fs->mutex);
+    struct ff_fd *f = ff_fd_get(fs, fd);
+    ssize_t rc = fs->has_crashed ? -EIO : f == NULL ? -EBADF : f->inode->is_dir ? -EISDIR : 0;
+    if (rc == 0 && offset < f->inode->size_bytes) {
+        uint64_t n = f->inode->size_bytes - offset;
+        n = n < size_bytes ? n : size_bytes;
+        memcpy(buf, f->inode->data + offset, n);
+        rc = (ssize_t)n;
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+ssize_t
+faultfs_pwrite(struct faultfs *fs, int fd, const void *buf, size_t size_bytes, uint64_t offset)
+{
+    pthread_mutex_lock(&fs->mutex);
+    struct ff_fd *f = ff_fd_get(fs, fd);
+    uint64_t index = 0;
+    int64_t fate =
+        f == NULL ? -EBADF : ff_begin(fs, FAULTFS_OP_PWRITE, f->path, offset, size_bytes, &index);
+    ssize_t rc = (ssize_t)fate;
+    if (fate >= 0) {
+        size_t n = fate > 0 && (size_t)fate < size_bytes ? (size_t)fate : size_bytes;
+        struct ff_write w = {.offset = offset, .size_bytes = n, .bytes = malloc(n ? n : 1)};
+        rc = w.bytes == NULL ? -ENOMEM : (ssize_t)n;
+        if (w.bytes != NULL) {
+            memcpy(w.bytes, buf, n);
+        }
+        if (rc >= 0 && (ff_inode_add_pending(f->inode, &w) != 0 ||
+                        ff_apply_write(&f->inode->data, &f->inode->size_bytes,
+                                       &f->inode->capacity_bytes, offset, buf, n) != 0)) {
+            rc = -ENOMEM;
+        }
+        ff_end(fs, index, rc);
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+int
+faultfs_fsync(struct faultfs *fs, int fd)
+{
+    pthread_mutex_lock(&fs->mutex);
+    struct ff_fd *f = ff_fd_get(fs, fd);
+    int rc = -EBADF;
+    if (f != NULL) {
+        uint64_t index;
+        faultfs_op op = f->inode->is_dir ? FAULTFS_OP_FSYNC_DIR : FAULTFS_OP_FSYNC;
+        rc = (int)ff_begin(fs, op, f->path, 0, 0, &index);
+        if (rc == 0) {
+            rc = f->inode->is_dir ? ff_names_sync_dir(fs, f->path) : ff_inode_sync(f->inode);
+            ff_end(fs, index, rc);
+        }
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+int
+faultfs_ftruncate(struct faultfs *fs, int fd, uint64_t size_bytes)
+{
+    pthread_mutex_lock(&fs->mutex);
+    struct ff_fd *f = ff_fd_get(fs, fd);
+    int rc = f == NULL ? -EBADF : ff_truncate_locked(fs, f, size_bytes);
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+int
+faultfs_fsize(struct faultfs *fs, int fd, uint64_t *size_bytes)
+{
+    pthread_mutex_lock(&fs->mutex);
+    struct ff_fd *f = ff_fd_get(fs, fd);
+    int rc = fs->has_crashed ? -EIO : f == NULL ? -EBADF : 0;
+    if (rc == 0) {
+        *size_bytes = f->inode->size_bytes;
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+int
+faultfs_rename(struct faultfs *fs, const char *from, const char *to)
+{
+    pthread_mutex_lock(&fs->mutex);
+    uint64_t index;
+    int rc = (int)ff_begin(fs, FAULTFS_OP_RENAME, from, 0, 0, &index);
+    if (rc == 0) {
+        rc = ff_check_parent(fs, from) != 0 || ff_check_parent(fs, to) != 0 ? -ENOENT : 0;
+        if (rc == 0 && ff_parent_len(from) != ff_parent_len(to)) {
+            rc = -EXDEV;
+        }
+        struct ff_entry *src = rc == 0 ? ff_names_find(&fs->current, from) : NULL;
+        rc = rc != 0 ? rc : src == NULL ? -ENOENT : 0;
+        if (rc == 0 && strcmp(from, to) != 0) {
+            struct ff_inode *inode = src->inode;
+            ff_names_remove(&fs->current, src);
+            struct ff_entry *dst = ff_names_find(&fs->current, to);
+            if (dst != NULL) {
+                ff_names_remove(&fs->current, dst);
+            }
+            rc = ff_names_add(&fs->current, to, inode);
+        }
+        ff_end(fs, index, rc);
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+int
+faultfs_unlink(struct faultfs *fs, const char *path)
+{
+    pthread_mutex_lock(&fs->mutex);
+    uint64_t index;
+    int rc = (int)ff_begin(fs, FAULTFS_OP_UNLINK, path, 0, 0, &index);
+    if (rc == 0) {
+        struct ff_entry *e = ff_names_find(&fs->current, path);
+        rc = e == NULL ? -ENOENT : e->inode->is_dir ? -EISDIR : 0;
+        if (rc == 0) {
+            ff_names_remove(&fs->current, e);
+        }
+        ff_end(fs, index, rc);
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+int
+faultfs_mkdir(struct faultfs *fs, const char *path)
+{
+    pthread_mutex_lock(&fs->mutex);
+    int rc = fs->has_crashed ? -EIO : ff_check_parent(fs, path);
+    if (rc == 0 && ff_names_find(&fs->current, path) != NULL) {
+        rc = -EEXIST;
+    }
+    struct ff_inode *inode = rc == 0 ? ff_inode_new(fs, true) : NULL;
+    if (rc == 0) {
+        rc = inode == NULL || ff_names_add(&fs->current, path, inode) != 0 ||
+                     ff_names_add(&fs->durable, path, inode) != 0
+                 ? -ENOMEM
+                 : 0;
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+static int
+ff_compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+faultfs_list(struct faultfs *fs, const char *dir, int (*entry_cb)(const char *name, void *arg),
+             void *arg)
+{
+    pthread_mutex_lock(&fs->mutex);
+    int rc = fs->has_crashed ? -EIO : 0;
+    struct ff_entry *d = ff_names_find(&fs->current, dir);
+    rc = rc != 0 ? rc : d == NULL ? -ENOENT : !d->inode->is_dir ? -ENOTDIR : 0;
+    char(*names)[FAULTFS_PATH_MAX] = rc == 0 ? calloc(fs->current.count, FAULTFS_PATH_MAX) : NULL;
+    size_t count = 0;
+    if (rc == 0 && names == NULL && fs->current.count > 0) {
+        rc = -ENOMEM;
+    }
+    for (size_t i = 0; rc == 0 && i < fs->current.count; i++) {
+        const char *path = fs->current.entries[i].path;
+        if (ff_is_child_of(path, dir)) {
+            snprintf(names[count++], FAULTFS_PATH_MAX, "%s", path + ff_parent_len(path) + 1);
+        }
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    const char **sorted = rc == 0 ? calloc(count + 1, sizeof(*sorted)) : NULL;
+    rc = rc == 0 && sorted == NULL ? -ENOMEM : rc;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        sorted[i] = names[i];
+    }
+    if (rc == 0) {
+        qsort(sorted, count, sizeof(*sorted), ff_compare_names);
+    }
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        rc = entry_cb(sorted[i], arg);
+    }
+    free(sorted);
+    free(names);
+    return rc;
+}
+
+int
+faultfs_lock(struct faultfs *fs, int fd)
+{
+    pthread_mutex_lock(&fs->mutex);
+    struct ff_fd *f = ff_fd_get(fs, fd);
+    int rc = fs->has_crashed ? -EIO : f == NULL ? -EBADF : 0;
+    if (rc == 0 && f->inode->lock_fd != -1 && f->inode->lock_fd != fd) {
+        rc = -EWOULDBLOCK;
+    } else if (rc == 0) {
+        f->inode->lock_fd = fd;
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return rc;
+}
+
+int64_t
+faultfs_file_size(struct faultfs *fs, const char *path)
+{
+    pthread_mutex_lock(&fs->mutex);
+    struct ff_entry *e = ff_names_find(&fs->current, path);
+    int64_t size = e == NULL ? -ENOENT : (int64_t)e->inode->size_bytes;
+    pthread_mutex_unlock(&fs->mutex);
+    return size;
+}
+
+/* ---- Crash images ------------------------------------------------------------------------ */
+
+/* The file a crash leaves of inode: its durable bytes, then keep_bytes of its pending writes. */
+static int
+ff_image_file(struct faultfs *image, const char *path, const struct ff_inode *inode,
+              uint64_t keep_bytes)
+{
+    struct ff_inode *copy = ff_inode_new(image, inode->is_dir);
+    if (copy == NULL || ff_names_add(&image->current, path, copy) != 0 ||
+        ff_names_add(&image->durable, path, copy) != 0) {
+        return -ENOMEM;
+    }
+    if (inode->is_dir) {
+        return 0;
+    }
+    int rc = ff_apply_write(&copy->data, &copy->size_bytes, &copy->capacity_bytes, 0,
+                            inode->durable, inode->durable_size_bytes);
+    rc = rc == 0 ? ff_apply_truncate(&copy->data, &copy->size_bytes, &copy->capacity_bytes,
+                                     inode->durable_size_bytes)
+                 : rc;
+    for (size_t i = 0; rc == 0 && i < inode->pending_count && keep_bytes > 0; i++) {
+        const struct ff_write *w = &inode->pending[i];
+        rc = ff_apply_pending(&copy->data, &copy->size_bytes, &copy->capacity_bytes, w, keep_bytes);
+        keep_bytes -=
+            w->is_truncate ? 0 : (keep_bytes < w->size_bytes ? keep_bytes : w->size_bytes);
+    }
+    if (rc == 0) {
+        rc = ff_apply_write(&copy->durable, &copy->durable_size_bytes,
+                            &copy->durable_capacity_bytes, 0, copy->data, copy->size_bytes);
+    }
+    return rc;
+}
+
+struct faultfs *
+faultfs_crash_image(struct faultfs *fs, uint64_t keep_bytes)
+{
+    struct faultfs *image = calloc(1, sizeof(*image));
+    if (image == NULL) {
+        return NULL;
+    }
+    pthread_mutex_init(&image->mutex, NULL);
+    image->crash_call_index = FF_CALLS_NONE;
+    pthread_mutex_lock(&fs->mutex);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < fs->durable.count; i++) {
+        const struct ff_entry *e = &fs->durable.entries[i];
+        rc = ff_image_file(image, e->path, e->inode, keep_bytes);
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    if (rc != 0) {
+        faultfs_destroy(image);
+        return NULL;
+    }
+    assert(ff_names_find(&image->current, "/") != NULL);
+    return image;
+}
+
+size_t
+faultfs_pending_ends(struct faultfs *fs, uint64_t *ends, size_t ends_max)
+{
+    pthread_mutex_lock(&fs->mutex);
+    const struct ff_inode *most = NULL;
+    for (const struct ff_inode *inode = fs->inodes_all; inode != NULL; inode = inode->next_all) {
+        if (most == NULL || inode->pending_count > most->pending_count) {
+            most = inode;
+        }
+    }
+    size_t count = 0;
+    uint64_t end = 0;
+    for (size_t i = 0; most != NULL && i < most->pending_count; i++) {
+        if (most->pending[i].is_truncate) {
+            continue;
+        }
+        end += most->pending[i].size_bytes;
+        if (count < ends_max) {
+            ends[count] = end;
+        }
+        count++;
+    }
+    pthread_mutex_unlock(&fs->mutex);
+    return count < ends_max ? count : ends_max;
+}
