@@ -10,6 +10,8 @@ LAB ?= all
 IMPL ?= labs
 DEPS ?= $(IMPL)
 SANITIZE ?=
+# CHAOS=1: the chaos build (harness/lib/chaos.h): every CHAOS_POINT() may yield or spin.
+CHAOS ?=
 OUT ?= out
 # The harness's own tests point these at fixture labs; everyone else leaves them alone.
 KEEL_LABS_DIR ?= labs
@@ -26,7 +28,7 @@ ifneq ($(SANITIZE),)
     $(error SANITIZE must be address, undefined or thread, not '$(SANITIZE)')
   endif
 endif
-CFLAGS_ALL := $(CFLAGS_BASE) $(SAN_$(SANITIZE)) $(EXTRA_CFLAGS)
+CFLAGS_ALL := $(CFLAGS_BASE) $(SAN_$(SANITIZE)) $(if $(CHAOS),-DKEEL_CHAOS) $(EXTRA_CFLAGS)
 LDFLAGS_ALL := -pthread $(SAN_$(SANITIZE))
 
 include $(sort $(wildcard $(KEEL_LABS_DIR)/*/lab.mk))
@@ -37,9 +39,9 @@ $(foreach l,$(LABS_SELECTED),$(if $(filter $(l),$(LABS)),,$(error no lab '$(l)';
 # the lab means that subdirectory (one submission folder can hold several labs).
 impl_dir = $(strip $(if $(filter labs,$(1)),$(KEEL_LABS_DIR)/$(2),$(if $(filter reference,$(1)),$(KEEL_REF_DIR)/$(2),$(if $(wildcard $(1)/$(2)/.),$(1)/$(2),$(1)))))
 impl_name = $(if $(filter labs reference,$(1)),$(1),ext$(subst /,_,$(abspath $(1))))
-VARIANT := $(call impl_name,$(IMPL))$(if $(filter-out $(IMPL),$(DEPS)),+deps-$(call impl_name,$(DEPS)))$(if $(SANITIZE),-$(SANITIZE))
+VARIANT := $(call impl_name,$(IMPL))$(if $(filter-out $(IMPL),$(DEPS)),+deps-$(call impl_name,$(DEPS)))$(if $(SANITIZE),-$(SANITIZE))$(if $(CHAOS),-chaos)
 BUILD_ROOT := $(OUT)/build/$(VARIANT)
-HARNESS_BD := $(OUT)/build/harness$(if $(SANITIZE),-$(SANITIZE))
+HARNESS_BD := $(OUT)/build/harness$(if $(SANITIZE),-$(SANITIZE))$(if $(CHAOS),-chaos)
 
 # ---- libharness ----
 HARNESS_SRCS := $(wildcard harness/lib/*.c)
@@ -117,7 +119,7 @@ $(foreach l,$(LABS_SELECTED),$(eval $(call LAB_RULES,$(l))))
         format-check lint bin clean
 
 help: ## list the targets
-	@echo "Keel: make TARGET [LAB=NN-name|all] [IMPL=labs|reference|DIR] [DEPS=reference] [SANITIZE=address|undefined|thread]"
+	@echo "Keel: make TARGET [LAB=NN-name|all] [IMPL=labs|reference|DIR] [DEPS=reference] [SANITIZE=address|undefined|thread] [CHAOS=1]"
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[^:]*:([a-zA-Z_.-]+):.*## /\1\t/; s/^([a-zA-Z_.-]+):.*## /\1\t/' | \
 	  awk -F'\t' '{ printf "  %-22s %s\n", $$1, $$2 }'
 

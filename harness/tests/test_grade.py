@@ -217,6 +217,13 @@ class Grader(unittest.TestCase):
             proc = grade("95-faultfs", "--impl", "reference", *extra)
             self.assertIn("TOTAL 95-faultfs: 7/7", proc.stdout, proc.stdout + proc.stderr)
 
+    def test_lincheck_own_tests_pass_plain_and_under_asan(self):
+        # The linearizability checker (fixtures/labs/94-lincheck): known non-linearizable
+        # histories rejected, budgets give UNKNOWN, thousands of short histories in seconds.
+        for extra in ((), ("--sanitize", "address")):
+            proc = grade("94-lincheck", "--impl", "reference", *extra)
+            self.assertIn("TOTAL 94-lincheck: 7/7", proc.stdout, proc.stdout + proc.stderr)
+
     def test_cannot_grade_is_a_nonzero_exit(self):
         self.assertEqual(grade("no-such-lab").returncode, 2)
         self.assertEqual(grade("91-adder", "--impl", "/no/such/dir").returncode, 2)
