@@ -109,7 +109,8 @@ const char *server_model_name(enum server_model model);
  * listening on 127.0.0.1 port N" to stderr. Returns 0, or -1 with a message on stderr. */
 int server_open(struct server *server, const struct server_config *config, struct store *store);
 void server_close(struct server *server);
-/* Wall-clock milliseconds (Unix time), the clock EXPIRE and TTL count in. */
+/* Unix time in milliseconds, the clock EXPIRE and TTL count in; it never jumps (it is anchored
+ * to the wall clock once, then advanced by the monotonic clock). */
 uint64_t server_now_ms(void);
 /* Makes fd non-blocking. Returns 0 or -1 with errno set. */
 int server_set_nonblocking(int fd);

@@ -93,12 +93,35 @@ server_close(struct server *server)
     pthread_mutex_destroy(&server->lock);
 }
 
+static uint64_t anchor_wall_ms; /* Unix time at the first call; set once by anchor_clocks */
+static uint64_t anchor_mono_ms; /* CLOCK_MONOTONIC at the same moment */
+static pthread_once_t anchor_once = PTHREAD_ONCE_INIT;
+
+static uint64_t
+clock_ms(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void
+anchor_clocks(void)
+{
+    anchor_mono_ms = clock_ms(CLOCK_MONOTONIC);
+    anchor_wall_ms = clock_ms(CLOCK_REALTIME);
+}
+
+/* Unix time in ms, but advanced by the monotonic clock from the first call on: TTLs count in
+ * Unix time as in Redis, yet a wall clock that jumps (NTP, a resumed VM; seen on the kit's
+ * own CI machines) neither expires keys early nor keeps them alive. */
 uint64_t
 server_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    pthread_once(&anchor_once, anchor_clocks);
+    uint64_t mono_ms = clock_ms(CLOCK_MONOTONIC);
+    assert(mono_ms >= anchor_mono_ms);
+    return anchor_wall_ms + (mono_ms - anchor_mono_ms);
 }
 
 int
