@@ -132,7 +132,9 @@ ff_apply_write(unsigned char **buf, uint64_t *size, uint64_t *capacity, uint64_t
     if (offset > *size) {
         memset(*buf + *size, 0, offset - *size);
     }
-    memcpy(*buf + offset, bytes, size_bytes);
+    if (size_bytes > 0) { /* bytes may be NULL then */
+        memcpy(*buf + offset, bytes, size_bytes);
+    }
     if (end > *size) {
         *size = end;
     }

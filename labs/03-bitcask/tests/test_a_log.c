@@ -1,0 +1,254 @@
+/* test_a_log.c -- part A: CRC-32C, the record format byte for byte, and put/get/delete/fold on
+ * one log with its keydir. Read test_a_on_disk_format_is_byte_exact first: it builds the
+ * expected bytes by hand from the format table in bc_internal.h. */
+#include "bc_internal.h"
+#include "bc_test.h"
+
+#define MODEL_OPS 20000u /* about 20 ms; a keydir that loses keys on growth shows up early */
+
+/* Claim: bc_crc32c gives the published check values and chains across calls. */
+static void
+test_a_crc32c_known_answers(void **state)
+{
+    (void)state;
+    assert_int_equal(bc_crc32c(0, "123456789", 9), 0xE3069283u); /* RFC 3720 check value */
+    unsigned char zeros[32] = {0}, ones[32];
+    memset(ones, 0xff, sizeof(ones));
+    assert_int_equal(bc_crc32c(0, zeros, 32), 0x8A9136AAu); /* RFC 3720 B.4 */
+    assert_int_equal(bc_crc32c(0, ones, 32), 0x62A8AB43u);
+    assert_int_equal(bc_crc32c(0, "", 0), 0);
+    for (size_t cut = 0; cut <= 9; cut++) {
+        assert_int_equal(bc_crc32c(bc_crc32c(0, "123456789", cut), "123456789" + cut, 9 - cut),
+                         0xE3069283u);
+    }
+}
+
+/* Claim: one put writes exactly the documented bytes: header, key, value, CRC over the rest. */
+static void
+test_a_on_disk_format_is_byte_exact(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    assert_int_equal(bc_put(db, "key", 3, "value", 5), BC_OK);
+    assert_int_equal(bc_delete(db, "key", 3), BC_OK);
+    assert_int_equal(bc_close(db), BC_OK);
+    unsigned char want[2 * 20 + 3 + 5 + 3] = {0};
+    unsigned char *r = want;
+    r[4] = 1; /* version */
+    r[6] = 3; /* key_size */
+    r[8] = 5; /* value_size */
+    memcpy(r + 20, "key", 3);
+    memcpy(r + 23, "value", 5);
+    unsigned char *d = want + 28;
+    d[4] = 1;
+    d[5] = 1; /* tombstone */
+    d[6] = 3;
+    memcpy(d + 20, "key", 3);
+    size_t size;
+    unsigned char *got = fs_read_all(t.fs, TEST_DIR "/0000000001-00000.data", &size);
+    assert_int_equal(size, sizeof(want));
+    memcpy(want + 12, got + 12, 8); /* timestamps: any clock value */
+    memcpy(d + 12, got + 28 + 12, 8);
+    uint32_t crc = bc_crc32c(0, r + 4, 24), crc2 = bc_crc32c(0, d + 4, 19);
+    for (int i = 0; i < 4; i++) {
+        r[i] = (unsigned char)(crc >> (8 * i));
+        d[i] = (unsigned char)(crc2 >> (8 * i));
+    }
+    assert_bytes_equal("put key=value, delete key", 25, want, sizeof(want), got, size);
+    free(got);
+    faultfs_destroy(t.fs);
+}
+
+/* Claim: records encode and decode, and any flipped bit makes a record fail its check. */
+static void
+test_a_record_checksum_catches_every_bit_flip(void **state)
+{
+    (void)state;
+    unsigned char buf[20 + 4 + 6];
+    struct bc_record rec = {.key_size_bytes = 4, .value_size_bytes = 6, .timestamp_us = 77};
+    bc_record_encode(buf, &rec, "abcd", "012345");
+    struct bc_record back;
+    assert_int_equal(bc_record_decode_header(buf, &back), BC_OK);
+    assert_int_equal(back.key_size_bytes, 4);
+    assert_int_equal(back.value_size_bytes, 6);
+    assert_int_equal(back.timestamp_us, 77);
+    assert_true(bc_record_is_intact(buf, sizeof(buf)));
+    for (size_t bit = 0; bit < sizeof(buf) * 8; bit++) {
+        buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        assert_false(bc_record_is_intact(buf, sizeof(buf)));
+        buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+    }
+    buf[4] = 2; /* an unknown version */
+    assert_int_equal(bc_record_decode_header(buf, &back), BC_CORRUPT);
+}
+
+/* Claim: put, get, overwrite and delete behave as bitcask.h says, for binary keys too. */
+static void
+test_a_put_get_delete(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    char buf[64];
+    size_t size = 0;
+    assert_int_equal(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_NOT_FOUND);
+    assert_int_equal(bc_put(db, "a", 1, "first", 5), BC_OK);
+    assert_int_equal(bc_put(db, "a\0b", 3, "", 0), BC_OK);
+    assert_int_equal(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_OK);
+    assert_int_equal(size, 5);
+    assert_memory_equal(buf, "first", 5);
+    assert_int_equal(bc_get(db, "a\0b", 3, buf, sizeof(buf), &size), BC_OK);
+    assert_int_equal(size, 0);
+    assert_int_equal(bc_get(db, "a\0c", 3, buf, sizeof(buf), &size), BC_NOT_FOUND);
+    assert_int_equal(bc_put(db, "a", 1, "second value", 12), BC_OK);
+    assert_int_equal(bc_get(db, "a", 1, buf, 4, &size), BC_TOO_BIG);
+    assert_int_equal(size, 12);
+    assert_int_equal(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_OK);
+    assert_memory_equal(buf, "second value", 12);
+    assert_int_equal(bc_delete(db, "a", 1), BC_OK);
+    assert_int_equal(bc_delete(db, "a", 1), BC_NOT_FOUND);
+    assert_int_equal(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_NOT_FOUND);
+    static char big_key[BC_KEY_SIZE_MAX + 1];
+    assert_int_equal(bc_put(db, big_key, sizeof(big_key), "x", 1), BC_TOO_BIG);
+    assert_int_equal(bc_put(db, "", 0, "x", 1), BC_INVALID);
+    struct bc_stats stats;
+    bc_stats(db, &stats);
+    assert_int_equal(stats.key_count, 1);
+    assert_int_equal(bc_close(db), BC_OK);
+    faultfs_destroy(t.fs);
+}
+
+/* Claim: seeded random puts, gets and deletes match a model, through keydir growth. */
+static void
+test_a_keydir_matches_a_model(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    struct model m;
+    model_init(&m, MODEL_KEYS_MAX);
+    struct harness_rng rng;
+    rng_seed(&rng, harness_seed());
+    for (uint32_t op = 0; op < MODEL_OPS; op++) {
+        unsigned k = (unsigned)rng_below(&rng, MODEL_KEYS_MAX);
+        if (rng_below(&rng, 4) == 0) {
+            bc_status st = model_delete(db, &m, k);
+            assert_true(st == BC_OK || st == BC_NOT_FOUND);
+        } else {
+            assert_int_equal(model_put(db, &m, k, op), BC_OK);
+        }
+        if (op % 2000 == 0) {
+            model_check(db, &m, "during the random run");
+        }
+    }
+    model_check(db, &m, "after the random run");
+    assert_int_equal(bc_close(db), BC_OK);
+    faultfs_destroy(t.fs);
+}
+
+static int
+count_key_cb(const void *key, size_t key_size_bytes, void *arg)
+{
+    unsigned *seen = arg;
+    unsigned i;
+    assert_int_equal(key_size_bytes, 7);
+    assert_int_equal(sscanf((const char *)key + 3, "%4u", &i), 1);
+    seen[i]++;
+    return 0;
+}
+
+/* Claim: fold visits every live key exactly once and no deleted one. */
+static void
+test_a_fold_visits_each_live_key_once(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    struct model m;
+    model_init(&m, 100);
+    for (unsigned i = 0; i < 100; i++) {
+        assert_int_equal(model_put(db, &m, i, 1), BC_OK);
+        assert_int_equal(model_put(db, &m, i, 2), BC_OK);
+    }
+    for (unsigned i = 0; i < 100; i += 3) {
+        assert_int_equal(model_delete(db, &m, i), BC_OK);
+    }
+    unsigned seen[100] = {0};
+    assert_int_equal(bc_fold(db, count_key_cb, seen), BC_OK);
+    for (unsigned i = 0; i < 100; i++) {
+        assert_int_equal(seen[i], i % 3 == 0 ? 0 : 1);
+    }
+    assert_int_equal(bc_close(db), BC_OK);
+    faultfs_destroy(t.fs);
+}
+
+/* Claim: what was put is read back, byte for byte, after a clean close and reopen. */
+static void
+test_a_reopen_reads_same_bytes(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    struct model m;
+    model_init(&m, 200);
+    for (unsigned i = 0; i < 200; i++) {
+        assert_int_equal(model_put(db, &m, i, i), BC_OK);
+    }
+    for (unsigned i = 0; i < 200; i += 2) {
+        assert_int_equal(model_delete(db, &m, i), BC_OK);
+    }
+    assert_int_equal(bc_close(db), BC_OK);
+    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    model_check(db, &m, "after reopening");
+    assert_int_equal(bc_close(db), BC_OK);
+    faultfs_destroy(t.fs);
+}
+
+/* Claim: bc_get checks the CRC of what it reads: a bit flipped on disk under an open store is
+ * BC_CORRUPT, never a wrong value. */
+static void
+test_a_get_refuses_a_corrupt_value(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    assert_int_equal(bc_put(db, "k", 1, "hello", 5), BC_OK);
+    fs_flip_bit(t.fs, TEST_DIR "/0000000001-00000.data", 20 + 1 + 2, 3);
+    char buf[16];
+    size_t size;
+    assert_int_equal(bc_get(db, "k", 1, buf, sizeof(buf), &size), BC_CORRUPT);
+    char error[BC_ERROR_MAX];
+    bc_last_error(db, error);
+    assert_non_null(strstr(error, "0000000001-00000.data"));
+    bc_close(db);
+    faultfs_destroy(t.fs);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_crc32c_known_answers),
+        cmocka_unit_test(test_a_on_disk_format_is_byte_exact),
+        cmocka_unit_test(test_a_record_checksum_catches_every_bit_flip),
+        cmocka_unit_test(test_a_put_get_delete),
+        cmocka_unit_test(test_a_keydir_matches_a_model),
+        cmocka_unit_test(test_a_fold_visits_each_live_key_once),
+        cmocka_unit_test(test_a_reopen_reads_same_bytes),
+        cmocka_unit_test(test_a_get_refuses_a_corrupt_value),
+    };
+    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+}

@@ -1,0 +1,280 @@
+/* test_c_merge.c -- part C: rotation past the size limit, merge (newest values kept, deleted
+ * keys dropped, disk space given back), gets and puts while a merge runs, and crashes at
+ * every call of a merge-heavy workload. Read test_c_put_during_merge_wins first. */
+#include "bc_internal.h"
+#include "crash.h"
+
+#include <pthread.h>
+
+/* Claim: past file_size_bytes_max the store starts a new file, and all of them read back. */
+static void
+test_c_rotation_past_size_limit(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 1024);
+    struct model m;
+    model_init(&m, 100);
+    for (unsigned i = 0; i < 100; i++) {
+        assert_int_equal(model_put(db, &m, i, i), BC_OK);
+    }
+    struct bc_stats stats;
+    bc_stats(db, &stats);
+    if (stats.file_count < 10) {
+        fail_msg("100 records of up to 327 bytes in 1 KiB files should need 10 or more files, "
+                 "not %llu",
+                 (unsigned long long)stats.file_count);
+    }
+    assert_true(faultfs_file_size(t.fs, TEST_DIR "/0000000001-00000.data") <= 1024);
+    model_check(db, &m, "after rotating");
+    assert_int_equal(bc_close(db), BC_OK);
+    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 1024);
+    model_check(db, &m, "after rotating and reopening");
+    bc_close(db);
+    faultfs_destroy(t.fs);
+}
+
+/* Claim: merge keeps each key's newest value, drops deleted keys, and shrinks the disk to about
+ * the live data; the result survives a reopen. */
+static void
+test_c_merge_keeps_newest_and_drops_deleted(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
+    struct model m;
+    model_init(&m, 60);
+    for (uint32_t round = 0; round < 10; round++) {
+        for (unsigned i = 0; i < 60; i++) {
+            assert_int_equal(model_put(db, &m, i, round * 100 + i), BC_OK);
+        }
+    }
+    for (unsigned i = 0; i < 60; i += 4) {
+        assert_int_equal(model_delete(db, &m, i), BC_OK);
+    }
+    struct bc_stats before, after;
+    bc_stats(db, &before);
+    assert_int_equal(bc_merge(db), BC_OK);
+    bc_stats(db, &after);
+    model_check(db, &m, "after the merge");
+    if (after.disk_bytes > after.live_bytes + 2 * 4096) {
+        fail_msg("after the merge the files hold %llu bytes for %llu live bytes (before: %llu)",
+                 (unsigned long long)after.disk_bytes, (unsigned long long)after.live_bytes,
+                 (unsigned long long)before.disk_bytes);
+    }
+    assert_int_equal(after.merge_count, 1);
+    assert_int_equal(bc_close(db), BC_OK);
+    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
+    model_check(db, &m, "after the merge and a reopen");
+    bc_close(db);
+    faultfs_destroy(t.fs);
+}
+
+/* Claim: random puts, deletes, merges and reopens match a model. */
+static void
+test_c_model_with_merges_and_reopens(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
+    struct model m;
+    model_init(&m, 40);
+    struct harness_rng rng;
+    rng_seed(&rng, harness_seed());
+    for (uint32_t op = 0; op < 3000; op++) {
+        unsigned k = (unsigned)rng_below(&rng, 40);
+        uint64_t roll = rng_below(&rng, 1000);
+        if (roll < 10) {
+            assert_int_equal(bc_merge(db), BC_OK);
+            model_check(db, &m, "after a merge");
+        } else if (roll < 20) {
+            assert_int_equal(bc_close(db), BC_OK);
+            db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
+            model_check(db, &m, "after a reopen");
+        } else if (roll < 300) {
+            bc_status st = model_delete(db, &m, k);
+            assert_true(st == BC_OK || st == BC_NOT_FOUND);
+        } else {
+            assert_int_equal(model_put(db, &m, k, op), BC_OK);
+        }
+    }
+    model_check(db, &m, "at the end");
+    bc_close(db);
+    faultfs_destroy(t.fs);
+}
+
+struct during_merge {
+    struct bc_db *db;
+    struct model *m;
+    bool has_run;
+};
+
+/* Runs inside the merge, just before it renames its first output into place. */
+static void
+put_during_merge_cb(faultfs_op op, const char *path, void *arg)
+{
+    struct during_merge *d = arg;
+    if (op == FAULTFS_OP_RENAME && strstr(path, ".data.tmp") != NULL && !d->has_run) {
+        d->has_run = true;
+        for (unsigned i = 0; i < 20; i++) {
+            if (i % 2 == 0) {
+                assert_int_equal(model_put(d->db, d->m, i, 1000 + i), BC_OK);
+            } else {
+                assert_int_equal(model_delete(d->db, d->m, i), BC_OK);
+            }
+        }
+    }
+}
+
+/* Claim: puts and deletes that land while a merge is copying win over the merge's copies: the
+ * merge must not point the keydir back at the older values it copied. */
+static void
+test_c_put_during_merge_wins(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
+    struct model m;
+    model_init(&m, 20);
+    for (unsigned i = 0; i < 20; i++) {
+        assert_int_equal(model_put(db, &m, i, i), BC_OK);
+    }
+    for (unsigned i = 0; i < 20; i++) {
+        assert_int_equal(model_put(db, &m, i, 100 + i), BC_OK);
+    }
+    struct during_merge d = {.db = db, .m = &m};
+    t.hook_cb = put_during_merge_cb;
+    t.hook_arg = &d;
+    assert_int_equal(bc_merge(db), BC_OK);
+    t.hook_cb = NULL;
+    assert_true(d.has_run);
+    model_check(db, &m, "after puts and deletes during the merge");
+    assert_int_equal(bc_close(db), BC_OK);
+    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
+    model_check(db, &m, "after a reopen");
+    bc_close(db);
+    faultfs_destroy(t.fs);
+}
+
+#define READERS 3
+#define CONCURRENT_KEYS 64u
+
+struct reader_arg {
+    struct bc_db *db;
+    int done; /* atomic */
+    uint64_t reads;
+    char failure[256];
+};
+
+/* Each key's value is always some version of it: check the prefix value_of writes. */
+static void *
+reader_main(void *arg)
+{
+    struct reader_arg *r = arg;
+    while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE) && r->failure[0] == '\0') {
+        for (unsigned i = 0; i < CONCURRENT_KEYS; i++) {
+            char key[16], buf[VALUE_SIZE_BYTES_MAX], want[VALUE_SIZE_BYTES_MAX];
+            size_t size;
+            bc_status st = bc_get(r->db, key, key_of(i, key), buf, sizeof(buf), &size);
+            unsigned ver;
+            if (st != BC_OK || size < 12 || sscanf(buf + 6, "%5u", &ver) != 1 ||
+                value_of(i, ver, want) != size || memcmp(want, buf, size) != 0) {
+                snprintf(r->failure, sizeof(r->failure), "%s read %s (%zu bytes) during a merge",
+                         key, bc_strerror(st), size);
+                break;
+            }
+            r->reads++;
+        }
+    }
+    return NULL;
+}
+
+/* Versions whose values are at least 12 bytes, so readers can parse the version back. */
+static uint32_t
+long_version(unsigned i, uint32_t from)
+{
+    char value[VALUE_SIZE_BYTES_MAX];
+    while (value_of(i, from, value) < 12) {
+        from++;
+    }
+    return from;
+}
+
+/* Claim: readers and a writer run while merges run, and nobody sees a missing or wrong value. */
+static void
+test_c_gets_and_puts_during_merge(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 8192);
+    struct model m;
+    model_init(&m, CONCURRENT_KEYS);
+    for (unsigned i = 0; i < CONCURRENT_KEYS; i++) {
+        assert_int_equal(model_put(db, &m, i, long_version(i, 0)), BC_OK);
+    }
+    struct reader_arg readers[READERS];
+    pthread_t threads[READERS];
+    for (int r = 0; r < READERS; r++) {
+        readers[r] = (struct reader_arg){.db = db};
+        assert_int_equal(pthread_create(&threads[r], NULL, reader_main, &readers[r]), 0);
+    }
+    struct harness_rng rng;
+    rng_seed(&rng, harness_seed());
+    for (unsigned round = 0; round < 20; round++) {
+        for (unsigned n = 0; n < 200; n++) {
+            unsigned i = (unsigned)rng_below(&rng, CONCURRENT_KEYS);
+            assert_int_equal(model_put(db, &m, i, long_version(i, (uint32_t)m.ver[i] + 1)), BC_OK);
+        }
+        assert_int_equal(bc_merge(db), BC_OK);
+    }
+    for (int r = 0; r < READERS; r++) {
+        __atomic_store_n(&readers[r].done, 1, __ATOMIC_RELEASE);
+        pthread_join(threads[r], NULL);
+        if (readers[r].failure[0] != '\0') {
+            fail_msg("reader %d: %s", r, readers[r].failure);
+        }
+    }
+    model_check(db, &m, "after concurrent merges");
+    bc_close(db);
+    faultfs_destroy(t.fs);
+}
+
+/* Claim: a crash at any call of a merge-heavy workload (sync always) loses no acknowledged
+ * write and resurrects no deleted key. */
+static void
+test_c_crash_during_merge_loses_nothing(void **state)
+{
+    (void)state;
+    struct crash_config c = {.sync = BC_SYNC_ALWAYS,
+                             .file_size_max = 1200,
+                             .op_count = 100,
+                             .merge_per_mille = 100,
+                             .sync_per_mille = 0,
+                             .points_min = 250,
+                             .torn_min = 20};
+    crash_explore(&c, harness_seed(), "test_c_crash_during_merge_loses_nothing");
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_c_rotation_past_size_limit),
+        cmocka_unit_test(test_c_merge_keeps_newest_and_drops_deleted),
+        cmocka_unit_test(test_c_model_with_merges_and_reopens),
+        cmocka_unit_test(test_c_put_during_merge_wins),
+        cmocka_unit_test(test_c_gets_and_puts_during_merge),
+        cmocka_unit_test(test_c_crash_during_merge_loses_nothing),
+    };
+    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+}

@@ -1,0 +1,273 @@
+/* test_d_durability.c -- part D: sync policies, group commit, the lock file, and I/O errors
+ * (EIO, ENOSPC, short writes) that leave the store readable. Read
+ * test_d_crash_at_every_point_keeps_acknowledged_writes first: it is the promise of
+ * BC_SYNC_ALWAYS, checked at every call of a recorded trace. */
+#include "bc_internal.h"
+#include "crash.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Claim: the policy texts parse, and bad ones are BC_INVALID. */
+static void
+test_d_sync_policy_parse(void **state)
+{
+    (void)state;
+    struct bc_options o;
+    bc_options_default(&o);
+    assert_int_equal(bc_sync_parse("always", &o), BC_OK);
+    assert_int_equal(o.sync, BC_SYNC_ALWAYS);
+    assert_int_equal(bc_sync_parse("interval:250", &o), BC_OK);
+    assert_int_equal(o.sync, BC_SYNC_INTERVAL);
+    assert_int_equal(o.sync_interval_ms, 250);
+    assert_int_equal(bc_sync_parse("none", &o), BC_OK);
+    assert_int_equal(o.sync, BC_SYNC_NONE);
+    const char *bad[] = {"", "sometimes", "interval:", "interval:0", "interval:5x", "ALWAYS"};
+    for (size_t i = 0; i < HARNESS_ARRAY_LEN(bad); i++) {
+        assert_int_equal(bc_sync_parse(bad[i], &o), BC_INVALID);
+    }
+}
+
+/* Claim: under BC_SYNC_ALWAYS, a crash at any call (and with any torn prefix of unsynced
+ * bytes) keeps every put and delete that returned BC_OK. */
+static void
+test_d_crash_at_every_point_keeps_acknowledged_writes(void **state)
+{
+    (void)state;
+    struct crash_config c = {.sync = BC_SYNC_ALWAYS,
+                             .file_size_max = 2000,
+                             .op_count = 150,
+                             .merge_per_mille = 20,
+                             .sync_per_mille = 0,
+                             .points_min = 250,
+                             .torn_min = 30};
+    crash_explore(&c, harness_seed(), "test_d_crash_at_every_point_keeps_acknowledged_writes");
+}
+
+#define WRITERS 8
+#define PUTS_PER_WRITER 40
+
+struct writer_arg {
+    struct bc_db *db;
+    unsigned id;
+    bc_status status;
+};
+
+static void *
+writer_main(void *arg)
+{
+    struct writer_arg *w = arg;
+    for (unsigned n = 0; n < PUTS_PER_WRITER && w->status == BC_OK; n++) {
+        char key[32], value[32];
+        int key_size = snprintf(key, sizeof(key), "w%u-%u", w->id, n);
+        int value_size = snprintf(value, sizeof(value), "value %u of writer %u", n, w->id);
+        w->status = bc_put(w->db, key, (size_t)key_size, value, (size_t)value_size);
+    }
+    return NULL;
+}
+
+/* Claim: concurrent writers under BC_SYNC_ALWAYS share fsyncs (group commit): with a 2 ms
+ * fsync, 8 writers x 40 puts take well under one fsync per put, and every put is durable. */
+static void
+test_d_group_commit_shares_fsyncs(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    t.fsync_delay_us = 2000;
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_ALWAYS, 0);
+    uint64_t fsyncs_before = 0;
+    for (uint64_t i = 0; i < faultfs_trace_count(t.fs); i++) {
+        struct faultfs_event ev;
+        faultfs_trace_get(t.fs, i, &ev);
+        fsyncs_before += ev.op == FAULTFS_OP_FSYNC;
+    }
+    struct writer_arg writers[WRITERS];
+    pthread_t threads[WRITERS];
+    for (unsigned w = 0; w < WRITERS; w++) {
+        writers[w] = (struct writer_arg){.db = db, .id = w, .status = BC_OK};
+        assert_int_equal(pthread_create(&threads[w], NULL, writer_main, &writers[w]), 0);
+    }
+    for (unsigned w = 0; w < WRITERS; w++) {
+        pthread_join(threads[w], NULL);
+        assert_int_equal(writers[w].status, BC_OK);
+    }
+    struct faultfs *image = faultfs_crash_image(t.fs, 0);
+    uint64_t fsyncs = 0;
+    for (uint64_t i = 0; i < faultfs_trace_count(t.fs); i++) {
+        struct faultfs_event ev;
+        faultfs_trace_get(t.fs, i, &ev);
+        fsyncs += ev.op == FAULTFS_OP_FSYNC;
+    }
+    fsyncs -= fsyncs_before;
+    printf("group commit: %u puts, %llu fsyncs\n", WRITERS * PUTS_PER_WRITER,
+           (unsigned long long)fsyncs);
+    if (fsyncs > WRITERS * PUTS_PER_WRITER / 3) {
+        fail_msg("%u puts by %u writers took %llu fsyncs: group commit should share them",
+                 WRITERS * PUTS_PER_WRITER, WRITERS, (unsigned long long)fsyncs);
+    }
+    bc_close(db);
+    faultfs_destroy(t.fs);
+    t.fs = image; /* everything acknowledged is in the image that lost all unsynced bytes */
+    t.fsync_delay_us = 0;
+    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    struct bc_stats stats;
+    bc_stats(db, &stats);
+    assert_int_equal(stats.key_count, WRITERS * PUTS_PER_WRITER);
+    bc_close(db);
+    faultfs_destroy(t.fs);
+}
+
+/* Claim: under interval:MS a background thread syncs within about MS, with no call from us. */
+static void
+test_d_interval_policy_syncs_in_background(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_INTERVAL, 0); /* 10 ms */
+    assert_int_equal(bc_put(db, "k", 1, "v", 1), BC_OK);
+    bool is_durable = false;
+    for (int waited_ms = 0; waited_ms < 2000 && !is_durable; waited_ms += 5) {
+        clock_sleep_ms(5);
+        struct faultfs *image = faultfs_crash_image(t.fs, 0);
+        is_durable = faultfs_file_size(image, TEST_DIR "/0000000001-00000.data") > 0;
+        faultfs_destroy(image);
+    }
+    assert_true(is_durable);
+    bc_close(db);
+    faultfs_destroy(t.fs);
+}
+
+/* Claim: a second open of a directory in use is BC_LOCKED (on the real file system, with
+ * flock), and the directory opens again once the first handle closes. */
+static void
+test_d_lock_file_refuses_second_open(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/keel-bitcask-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct bc_db *db = NULL, *second = NULL;
+    assert_int_equal(bc_open(dir, NULL, &db, NULL), BC_OK);
+    assert_int_equal(bc_put(db, "k", 1, "v", 1), BC_OK);
+    char error[BC_ERROR_MAX] = "";
+    assert_int_equal(bc_open(dir, NULL, &second, error), BC_LOCKED);
+    assert_non_null(strstr(error, "LOCK"));
+    assert_int_equal(bc_close(db), BC_OK);
+    assert_int_equal(bc_open(dir, NULL, &second, NULL), BC_OK);
+    char buf[4];
+    size_t size;
+    assert_int_equal(bc_get(second, "k", 1, buf, sizeof(buf), &size), BC_OK);
+    bc_close(second);
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Fills a store with keys 0..19 (sync always) and arms fault f. */
+static struct bc_db *
+store_with_fault(struct test_fs *t, struct bc_io *io, struct model *m,
+                 const struct faultfs_fault *f)
+{
+    tfs_init(t);
+    struct bc_db *db = tfs_open_db(t, io, BC_SYNC_ALWAYS, 0);
+    model_init(m, 20);
+    for (unsigned i = 0; i < 20; i++) {
+        assert_int_equal(model_put(db, m, i, i), BC_OK);
+    }
+    assert_int_equal(faultfs_inject(t->fs, f), 0);
+    return db;
+}
+
+/* Claim: a failed append is BC_IO or BC_NO_SPACE with a message; the keydir keeps the old
+ * value; later writes are BC_FAILED; reads go on; a reopen has everything acknowledged. */
+static void
+test_d_write_errors_fail_the_handle_not_the_reads(void **state)
+{
+    (void)state;
+    int errors[] = {EIO, ENOSPC};
+    for (size_t e = 0; e < 2; e++) {
+        struct test_fs t;
+        struct bc_io io;
+        struct model m;
+        struct faultfs_fault f = {.op = FAULTFS_OP_PWRITE, .count = 1, .error = errors[e]};
+        struct bc_db *db = store_with_fault(&t, &io, &m, &f);
+        struct model attempted = m;
+        bc_status st = model_put(db, &attempted, 3, 777);
+        assert_int_equal(st, errors[e] == EIO ? BC_IO : BC_NO_SPACE);
+        char error[BC_ERROR_MAX];
+        bc_last_error(db, error);
+        assert_true(strlen(error) > 0);
+        model_check(db, &m, "after a failed put (the old value must stay)");
+        assert_int_equal(model_put(db, &attempted, 4, 778), BC_FAILED);
+        assert_int_equal(model_delete(db, &attempted, 5), BC_FAILED);
+        model_check(db, &m, "after writes on a failed handle");
+        bc_close(db);
+        db = tfs_open_db(&t, &io, BC_SYNC_ALWAYS, 0);
+        model_check(db, &m, "after reopening");
+        assert_int_equal(model_put(db, &m, 3, 779), BC_OK);
+        bc_close(db);
+        faultfs_destroy(t.fs);
+    }
+}
+
+/* Claim: an fsync that fails under BC_SYNC_ALWAYS fails the put (BC_IO) and the handle. */
+static void
+test_d_fsync_error_fails_the_put(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    struct bc_io io;
+    struct model m;
+    struct faultfs_fault f = {.op = FAULTFS_OP_FSYNC, .count = 1, .error = EIO};
+    struct bc_db *db = store_with_fault(&t, &io, &m, &f);
+    struct model attempted = m;
+    assert_int_equal(model_put(db, &attempted, 3, 777), BC_IO);
+    assert_int_equal(model_put(db, &attempted, 4, 778), BC_FAILED);
+    char buf[VALUE_SIZE_BYTES_MAX];
+    size_t size;
+    assert_int_equal(bc_get(db, "key0000", 7, buf, sizeof(buf), &size), BC_OK);
+    bc_close(db);
+    faultfs_destroy(t.fs);
+}
+
+/* Claim: a short write (the kernel wrote part of the buffer) is finished, not mistaken for an
+ * error and not left half-written. */
+static void
+test_d_short_write_is_completed(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    struct bc_io io;
+    struct model m;
+    struct faultfs_fault f = {.op = FAULTFS_OP_PWRITE, .count = 3, .short_bytes = 5};
+    struct bc_db *db = store_with_fault(&t, &io, &m, &f);
+    for (unsigned i = 0; i < 20; i++) {
+        assert_int_equal(model_put(db, &m, i, 500 + i), BC_OK);
+    }
+    model_check(db, &m, "after short writes");
+    bc_close(db);
+    db = tfs_open_db(&t, &io, BC_SYNC_ALWAYS, 0);
+    model_check(db, &m, "after short writes and a reopen");
+    bc_close(db);
+    faultfs_destroy(t.fs);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_d_sync_policy_parse),
+        cmocka_unit_test(test_d_crash_at_every_point_keeps_acknowledged_writes),
+        cmocka_unit_test(test_d_group_commit_shares_fsyncs),
+        cmocka_unit_test(test_d_interval_policy_syncs_in_background),
+        cmocka_unit_test(test_d_lock_file_refuses_second_open),
+        cmocka_unit_test(test_d_write_errors_fail_the_handle_not_the_reads),
+        cmocka_unit_test(test_d_fsync_error_fails_the_put),
+        cmocka_unit_test(test_d_short_write_is_completed),
+    };
+    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+}

@@ -1,0 +1,470 @@
+/* bitcask.c -- open and recovery (part B), put, get, delete and fold (part A), sync policies
+ * and group commit (part D). Read bc_put and bc_wait_durable first, then bc_open's recovery
+ * (recover_file), which decides between a torn tail and a corrupt record. */
+#include "bc_internal.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+bc_status
+bc_sync_parse(const char *text, struct bc_options *options)
+{
+    if (strcmp(text, "always") == 0) {
+        options->sync = BC_SYNC_ALWAYS;
+    } else if (strcmp(text, "none") == 0) {
+        options->sync = BC_SYNC_NONE;
+    } else if (strncmp(text, "interval:", 9) == 0) {
+        char *end;
+        unsigned long ms = strtoul(text + 9, &end, 10);
+        if (end == text + 9 || *end != '\0' || ms == 0 || ms > UINT32_MAX) {
+            return BC_INVALID;
+        }
+        options->sync = BC_SYNC_INTERVAL;
+        options->sync_interval_ms = (uint32_t)ms;
+    } else {
+        return BC_INVALID;
+    }
+    return BC_OK;
+}
+
+/* ---- Helpers merge.c shares ------------------------------------------------------------- */
+
+void
+bc_file_path(const struct bc_db *db, uint64_t id, const char *suffix, char out[BC_PATH_MAX])
+{
+    int n = snprintf(out, BC_PATH_MAX, "%s/%010" PRIu32 "-%05" PRIu32 "%s", db->dir,
+                     BC_FILE_MAJOR(id), BC_FILE_MINOR(id), suffix);
+    assert(n > 0 && n < (int)BC_PATH_MAX); /* bc_open checked the directory's length */
+}
+
+int
+bc_write_all(const struct bc_db *db, int fd, const void *buf, size_t size_bytes, uint64_t offset)
+{
+    const unsigned char *p = buf;
+    while (size_bytes > 0) {
+        ssize_t n = db->io->pwrite(db->io->ctx, fd, p, size_bytes, offset);
+        if (n < 0) {
+            return (int)n;
+        }
+        if (n == 0) {
+            return -EIO;
+        }
+        p += n;
+        offset += (uint64_t)n;
+        size_bytes -= (size_t)n;
+    }
+    return 0;
+}
+
+bc_status
+bc_status_of_errno(int neg_errno)
+{
+    assert(neg_errno < 0);
+    return neg_errno == -ENOSPC || neg_errno == -EDQUOT ? BC_NO_SPACE
+           : neg_errno == -ENOMEM                       ? BC_NOMEM
+                                                        : BC_IO;
+}
+
+void
+bc_set_error(struct bc_db *db, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(db->error, sizeof(db->error), fmt, ap);
+    va_end(ap);
+}
+
+void
+bc_file_release(struct bc_db *db, struct bc_file *file)
+{
+    if (file->pin_count == 0) {
+        db->io->close(db->io->ctx, file->fd);
+        return;
+    }
+    struct bc_file *grown = realloc(db->retired, (db->retired_count + 1) * sizeof(*grown));
+    if (grown == NULL) { /* leak the descriptor rather than close it under a running fsync */
+        return;
+    }
+    db->retired = grown;
+    db->retired[db->retired_count] = *file;
+    db->retired[db->retired_count++].is_retired = true;
+}
+
+static bc_status
+scratch_reserve(struct bc_db *db, size_t size_bytes)
+{
+    if (size_bytes <= db->scratch_size_bytes) {
+        return BC_OK;
+    }
+    unsigned char *p = realloc(db->scratch, size_bytes);
+    if (p == NULL) {
+        return BC_NOMEM;
+    }
+    db->scratch = p;
+    db->scratch_size_bytes = size_bytes;
+    return BC_OK;
+}
+
+bc_status
+bc_read_record(struct bc_db *db, const struct bc_file *file, uint64_t offset, uint64_t size_bytes,
+               struct bc_record *rec)
+{
+    assert(size_bytes >= BC_RECORD_HEADER_BYTES);
+    if (scratch_reserve(db, size_bytes) != BC_OK) {
+        return BC_NOMEM;
+    }
+    ssize_t n = db->io->pread(db->io->ctx, file->fd, db->scratch, size_bytes, offset);
+    if (n < 0) {
+        bc_set_error(db, "reading file %016" PRIx64 " at offset %" PRIu64 ": %s", file->id, offset,
+                     strerror((int)-n));
+        return BC_IO;
+    }
+    if ((uint64_t)n != size_bytes || bc_record_decode_header(db->scratch, rec) != BC_OK ||
+        bc_record_size(rec->key_size_bytes, rec->value_size_bytes) != size_bytes ||
+        !bc_record_is_intact(db->scratch, size_bytes)) {
+        char path[BC_PATH_MAX];
+        bc_file_path(db, file->id, ".data", path);
+        bc_set_error(db, "%s: bad record at offset %" PRIu64 " (checksum or header)", path, offset);
+        return BC_CORRUPT;
+    }
+    return BC_OK;
+}
+
+/* Marks the handle failed after a write or fsync error (db->mutex held). */
+static bc_status
+fail_handle(struct bc_db *db, int neg_errno, const char *what)
+{
+    db->is_failed = true;
+    db->failed_status = bc_status_of_errno(neg_errno);
+    bc_set_error(db, "%s failed: %s; the store refuses writes until reopened", what,
+                 strerror(-neg_errno));
+    return db->failed_status;
+}
+
+/* ---- Files -------------------------------------------------------------------------------- */
+
+static bc_status
+files_append(struct bc_db *db, const struct bc_file *file)
+{
+    if (db->file_count == db->file_capacity) {
+        size_t capacity = db->file_capacity == 0 ? 16 : db->file_capacity * 2;
+        struct bc_file *p = realloc(db->files, capacity * sizeof(*p));
+        if (p == NULL) {
+            return BC_NOMEM;
+        }
+        db->files = p;
+        db->file_capacity = capacity;
+    }
+    db->files[db->file_count++] = *file;
+    return BC_OK;
+}
+
+static struct bc_file *
+active_file(struct bc_db *db)
+{
+    assert(db->file_count > 0);
+    return &db->files[db->file_count - 1];
+}
+
+/* Creates data file id, makes its name durable, and makes it the active file. */
+static bc_status
+create_active(struct bc_db *db, uint64_t id)
+{
+    char path[BC_PATH_MAX];
+    bc_file_path(db, id, ".data", path);
+    int fd = db->io->open(db->io->ctx, path, O_RDWR | O_CREAT | O_EXCL);
+    if (fd < 0) {
+        return fail_handle(db, fd, "creating a data file");
+    }
+    int rc = db->io->fsync(db->io->ctx, db->dir_fd);
+    struct bc_file file = {.id = id, .fd = fd};
+    if (rc < 0 || files_append(db, &file) != BC_OK) {
+        db->io->close(db->io->ctx, fd);
+        return rc < 0 ? fail_handle(db, rc, "fsync of the directory") : BC_NOMEM;
+    }
+    assert(active_file(db)->id == id);
+    return BC_OK;
+}
+
+/* Past the size limit: sync the active file, under every policy, then start the next one. So
+ * only the newest file can have a torn tail (recovery relies on it: a bad record in an older
+ * file is corruption), and group commit never has to sync two files. Once per file: cheap. */
+static bc_status
+rotate(struct bc_db *db)
+{
+    struct bc_file *old = active_file(db);
+    int rc = db->io->fsync(db->io->ctx, old->fd);
+    db->stats.fsync_count++;
+    if (rc < 0) {
+        return fail_handle(db, rc, "fsync at rotation");
+    }
+    bc_status st = create_active(db, BC_FILE_ID(BC_FILE_MAJOR(old->id) + 1, 0));
+    if (st == BC_OK && db->options.sync != BC_SYNC_NONE) {
+        pthread_mutex_lock(&db->sync_mutex);
+        db->synced_seq = db->written_seq > db->synced_seq ? db->written_seq : db->synced_seq;
+        pthread_mutex_unlock(&db->sync_mutex);
+    }
+    return st;
+}
+
+/* ---- Group commit ---------------------------------------------------------------------- */
+
+/* Returns once every put with seq <= seq is durable. One caller at a time is the leader: it
+ * fsyncs the active file outside db->mutex, covering every record appended before the fsync
+ * began; the others wait for it, and all of them return on one fsync. */
+static bc_status
+bc_wait_durable(struct bc_db *db, uint64_t seq)
+{
+    pthread_mutex_lock(&db->sync_mutex);
+    while (db->synced_seq < seq && db->sync_status == BC_OK) {
+        if (db->is_syncing) {
+            pthread_cond_wait(&db->sync_cond, &db->sync_mutex);
+            continue;
+        }
+        db->is_syncing = true;
+        pthread_mutex_unlock(&db->sync_mutex);
+
+        pthread_mutex_lock(&db->mutex);
+        struct bc_file *file = active_file(db);
+        file->pin_count++;
+        uint64_t file_id = file->id;
+        int fd = file->fd;
+        uint64_t target = db->written_seq;
+        db->stats.fsync_count++;
+        pthread_mutex_unlock(&db->mutex);
+
+        int rc = db->io->fsync(db->io->ctx, fd);
+
+        pthread_mutex_lock(&db->mutex);
+        bc_status st = rc < 0 ? fail_handle(db, rc, "fsync") : BC_OK;
+        for (size_t i = 0; i < db->file_count; i++) {
+            if (db->files[i].id == file_id) {
+                db->files[i].pin_count--;
+            }
+        }
+        for (size_t i = 0; i < db->retired_count; i++) {
+            if (db->retired[i].id == file_id && --db->retired[i].pin_count == 0) {
+                db->io->close(db->io->ctx, db->retired[i].fd);
+                db->retired[i--] = db->retired[--db->retired_count];
+            }
+        }
+        pthread_mutex_unlock(&db->mutex);
+
+        pthread_mutex_lock(&db->sync_mutex);
+        db->is_syncing = false;
+        db->sync_status = st;
+        db->synced_seq = st == BC_OK && target > db->synced_seq ? target : db->synced_seq;
+        pthread_cond_broadcast(&db->sync_cond);
+    }
+    bc_status st = db->synced_seq >= seq ? BC_OK : db->sync_status;
+    pthread_mutex_unlock(&db->sync_mutex);
+    return st;
+}
+
+void *
+bc_interval_main(void *arg)
+{
+    struct bc_db *db = arg;
+    pthread_mutex_lock(&db->sync_mutex);
+    while (!db->is_closing) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        uint64_t ns =
+            (uint64_t)deadline.tv_nsec + (uint64_t)db->options.sync_interval_ms * 1000000u;
+        deadline.tv_sec += (time_t)(ns / 1000000000u);
+        deadline.tv_nsec = (long)(ns % 1000000000u);
+        pthread_cond_timedwait(&db->sync_cond, &db->sync_mutex, &deadline);
+        pthread_mutex_unlock(&db->sync_mutex);
+        pthread_mutex_lock(&db->mutex);
+        uint64_t seq = db->written_seq;
+        pthread_mutex_unlock(&db->mutex);
+        bc_wait_durable(db, seq);
+        pthread_mutex_lock(&db->sync_mutex);
+    }
+    pthread_mutex_unlock(&db->sync_mutex);
+    return NULL;
+}
+
+bc_status
+bc_sync(struct bc_db *db)
+{
+    pthread_mutex_lock(&db->mutex);
+    uint64_t seq = db->written_seq;
+    bc_status st = db->is_failed ? BC_FAILED : BC_OK;
+    pthread_mutex_unlock(&db->mutex);
+    return st == BC_OK ? bc_wait_durable(db, seq) : st;
+}
+
+/* ---- Put, get, delete, fold ------------------------------------------------------------ */
+
+/* Appends one record to the active file and points the keydir at it (or removes the key for a
+ * tombstone). Returns the record's seq in *seq. */
+static bc_status
+append(struct bc_db *db, const void *key, size_t key_size_bytes, const void *value,
+       size_t value_size_bytes, bool is_tombstone, uint64_t *seq)
+{
+    if (key_size_bytes == 0 || (value == NULL && value_size_bytes > 0)) {
+        return BC_INVALID;
+    }
+    if (key_size_bytes > BC_KEY_SIZE_MAX || value_size_bytes > BC_VALUE_SIZE_MAX) {
+        return BC_TOO_BIG;
+    }
+    uint64_t size = bc_record_size(key_size_bytes, value_size_bytes);
+    pthread_mutex_lock(&db->mutex);
+    bc_status st = db->is_failed ? BC_FAILED : scratch_reserve(db, size);
+    if (st == BC_OK && is_tombstone && bc_keydir_find(&db->keydir, key, key_size_bytes) == NULL) {
+        st = BC_NOT_FOUND;
+    }
+    struct bc_file *file = active_file(db);
+    if (st == BC_OK && file->size_bytes > 0 &&
+        file->size_bytes + size > db->options.file_size_bytes_max) {
+        st = rotate(db);
+        file = active_file(db);
+    }
+    struct bc_record rec = {.flags = is_tombstone ? BC_FLAG_TOMBSTONE : 0,
+                            .key_size_bytes = (uint16_t)key_size_bytes,
+                            .value_size_bytes = (uint32_t)value_size_bytes,
+                            .timestamp_us = db->io->now_us(db->io->ctx)};
+    if (st == BC_OK) {
+        bc_record_encode(db->scratch, &rec, key, value);
+        int rc = bc_write_all(db, file->fd, db->scratch, size, file->size_bytes);
+        st = rc < 0 ? fail_handle(db, rc, "append") : BC_OK;
+    }
+    if (st == BC_OK) { /* only now that the record is in the file */
+        struct bc_keydir_entry loc = {.file_id = file->id,
+                                      .offset = file->size_bytes,
+                                      .value_size_bytes = (uint32_t)value_size_bytes,
+                                      .timestamp_us = rec.timestamp_us};
+        if (is_tombstone) {
+            bc_keydir_delete(&db->keydir, key, key_size_bytes);
+        } else {
+            st = bc_keydir_put(&db->keydir, key, key_size_bytes, &loc);
+        }
+        file->size_bytes += size;
+        *seq = ++db->written_seq;
+    }
+    pthread_mutex_unlock(&db->mutex);
+    return st;
+}
+
+bc_status
+bc_put(struct bc_db *db, const void *key, size_t key_size_bytes, const void *value,
+       size_t value_size_bytes)
+{
+    uint64_t seq = 0;
+    bc_status st = append(db, key, key_size_bytes, value, value_size_bytes, false, &seq);
+    if (st == BC_OK && db->options.sync == BC_SYNC_ALWAYS) {
+        st = bc_wait_durable(db, seq);
+    }
+    return st;
+}
+
+bc_status
+bc_delete(struct bc_db *db, const void *key, size_t key_size_bytes)
+{
+    uint64_t seq = 0;
+    bc_status st = append(db, key, key_size_bytes, NULL, 0, true, &seq);
+    if (st == BC_OK && db->options.sync == BC_SYNC_ALWAYS) {
+        st = bc_wait_durable(db, seq);
+    }
+    return st;
+}
+
+static struct bc_file *
+file_by_id(struct bc_db *db, uint64_t id)
+{
+    size_t lo = 0, hi = db->file_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (db->files[mid].id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < db->file_count && db->files[lo].id == id ? &db->files[lo] : NULL;
+}
+
+bc_status
+bc_get(struct bc_db *db, const void *key, size_t key_size_bytes, void *buf, size_t buf_size_bytes,
+       size_t *value_size_bytes)
+{
+    if (key_size_bytes == 0 || key_size_bytes > BC_KEY_SIZE_MAX) {
+        return key_size_bytes == 0 ? BC_INVALID : BC_NOT_FOUND;
+    }
+    pthread_mutex_lock(&db->mutex);
+    const struct bc_keydir_entry *e = bc_keydir_find(&db->keydir, key, key_size_bytes);
+    bc_status st = e == NULL ? BC_NOT_FOUND : BC_OK;
+    if (st == BC_OK) {
+        *value_size_bytes = e->value_size_bytes;
+        st = e->value_size_bytes > buf_size_bytes ? BC_TOO_BIG : BC_OK;
+    }
+    if (st == BC_OK) {
+        const struct bc_file *file = file_by_id(db, e->file_id);
+        assert(file != NULL); /* the keydir only points at files in the table */
+        struct bc_record rec;
+        st = bc_read_record(db, file, e->offset,
+                            bc_record_size(key_size_bytes, e->value_size_bytes), &rec);
+        if (st == BC_OK &&
+            (memcmp(db->scratch + BC_RECORD_HEADER_BYTES, key, key_size_bytes) != 0 ||
+             (rec.flags & BC_FLAG_TOMBSTONE))) {
+            bc_set_error(db, "file %016" PRIx64 " offset %" PRIu64 " holds another key", e->file_id,
+                         e->offset);
+            st = BC_CORRUPT;
+        }
+        if (st == BC_OK) {
+            memcpy(buf, db->scratch + BC_RECORD_HEADER_BYTES + key_size_bytes, e->value_size_bytes);
+        }
+    }
+    pthread_mutex_unlock(&db->mutex);
+    return st;
+}
+
+bc_status
+bc_fold(struct bc_db *db, int (*key_cb)(const void *key, size_t key_size_bytes, void *arg),
+        void *arg)
+{
+    pthread_mutex_lock(&db->mutex);
+    for (size_t i = 0; i < db->keydir.capacity; i++) {
+        const struct bc_keydir_entry *e = &db->keydir.slots[i];
+        if (e->key != NULL && key_cb(e->key, e->key_size_bytes, arg) != 0) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&db->mutex);
+    return BC_OK;
+}
+
+void
+bc_stats(struct bc_db *db, struct bc_stats *stats)
+{
+    pthread_mutex_lock(&db->mutex);
+    *stats = db->stats;
+    stats->key_count = db->keydir.count;
+    stats->file_count = db->file_count;
+    stats->disk_bytes = 0;
+    stats->live_bytes = 0;
+    for (size_t i = 0; i < db->file_count; i++) {
+        stats->disk_bytes += db->files[i].size_bytes;
+    }
+    for (size_t i = 0; i < db->keydir.capacity; i++) {
+        const struct bc_keydir_entry *e = &db->keydir.slots[i];
+        stats->live_bytes += e->key ? bc_record_size(e->key_size_bytes, e->value_size_bytes) : 0;
+    }
+    pthread_mutex_unlock(&db->mutex);
+}
+
+void
+bc_last_error(struct bc_db *db, char out[BC_ERROR_MAX])
+{
+    pthread_mutex_lock(&db->mutex);
+    snprintf(out, BC_ERROR_MAX, "%s", db->error);
+    pthread_mutex_unlock(&db->mutex);
+}

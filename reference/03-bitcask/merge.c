@@ -1,0 +1,361 @@
+/* merge.c -- merge (part C): rewrite the live records of the immutable files into new files with
+ * hint files, swap them in atomically, delete the old files. Read bc_merge first. Why a crash at
+ * any point is safe: outputs are named (M, k) for the largest input major M, so they sort after
+ * every input and before every newer file, and hold, for each key, exactly the latest value
+ * among the inputs. Whatever subset of outputs and inputs a crash leaves, reading files in id
+ * order finds the same latest value; inputs are deleted oldest first, only after every output
+ * is durable under its final name and every newer record is durable too (bc_sync), so a
+ * tombstone is never deleted while an older value of its key survives, and a value is never
+ * deleted before the record that superseded it is on disk. */
+#include "bc_internal.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MERGE_BUFFER_BYTES (1u << 20) /* outputs are written 1 MiB at a time */
+
+/* A record that moved: where the keydir pointed and where the record is now. */
+struct move {
+    uint64_t key_offset; /* in the key arena */
+    uint16_t key_size_bytes;
+    uint64_t old_id;
+    uint64_t old_offset;
+    uint64_t new_id;
+    uint64_t new_offset;
+};
+
+struct output {
+    struct bc_file file;  /* size_bytes: written so far, buffered bytes included */
+    unsigned char *hints; /* owned: the hint file, built in memory */
+    size_t hint_bytes;
+    size_t hint_capacity;
+};
+
+struct merge {
+    struct bc_file *inputs; /* owned copies of the table's entries */
+    size_t input_count;
+    struct output *outputs; /* owned */
+    size_t output_count;
+    uint32_t major;
+    uint32_t next_minor;
+    unsigned char *buf; /* owned: the current output's unwritten bytes */
+    size_t buf_bytes;
+    uint64_t buf_offset; /* where buf goes in the current output */
+    struct move *moves;  /* owned */
+    size_t move_count;
+    size_t move_capacity;
+    unsigned char *keys; /* owned: the moved keys, back to back */
+    size_t key_bytes;
+    size_t key_capacity;
+    unsigned char *record; /* owned: the record being copied */
+};
+
+static bc_status
+grow(void **p, size_t *capacity, size_t need, size_t elem_size)
+{
+    if (need <= *capacity) {
+        return BC_OK;
+    }
+    size_t n = *capacity < 64 ? 64 : *capacity;
+    while (n < need) {
+        n *= 2;
+    }
+    void *q = realloc(*p, n * elem_size);
+    if (q == NULL) {
+        return BC_NOMEM;
+    }
+    *p = q;
+    *capacity = n;
+    return BC_OK;
+}
+
+static bc_status
+flush(struct bc_db *db, struct merge *m)
+{
+    if (m->buf_bytes == 0) {
+        return BC_OK;
+    }
+    struct output *out = &m->outputs[m->output_count - 1];
+    int rc = bc_write_all(db, out->file.fd, m->buf, m->buf_bytes, m->buf_offset);
+    m->buf_offset += m->buf_bytes;
+    m->buf_bytes = 0;
+    return rc < 0 ? bc_status_of_errno(rc) : BC_OK;
+}
+
+static bc_status
+start_output(struct bc_db *db, struct merge *m)
+{
+    bc_status st = flush(db, m);
+    size_t capacity = m->output_count;
+    st = st == BC_OK
+             ? grow((void **)&m->outputs, &capacity, m->output_count + 1, sizeof(*m->outputs))
+             : st;
+    if (st != BC_OK) {
+        return st;
+    }
+    struct output *out = &m->outputs[m->output_count];
+    memset(out, 0, sizeof(*out));
+    out->file.id = BC_FILE_ID(m->major, m->next_minor++);
+    char path[BC_PATH_MAX];
+    bc_file_path(db, out->file.id, ".data.tmp", path);
+    out->file.fd = db->io->open(db->io->ctx, path, O_RDWR | O_CREAT | O_TRUNC);
+    if (out->file.fd < 0) {
+        return bc_status_of_errno(out->file.fd);
+    }
+    m->output_count++;
+    m->buf_offset = 0;
+    return BC_OK;
+}
+
+/* Copies one live record (in m->record) to the current output, with its hint and move. */
+static bc_status
+copy_record(struct bc_db *db, struct merge *m, const struct bc_file *in, uint64_t offset,
+            const struct bc_record *rec)
+{
+    uint64_t size = bc_record_size(rec->key_size_bytes, rec->value_size_bytes);
+    struct output *out = m->output_count > 0 ? &m->outputs[m->output_count - 1] : NULL;
+    if (out == NULL || (out->file.size_bytes > 0 &&
+                        out->file.size_bytes + size > db->options.file_size_bytes_max)) {
+        bc_status st = start_output(db, m);
+        if (st != BC_OK) {
+            return st;
+        }
+        out = &m->outputs[m->output_count - 1];
+    }
+    if (m->buf_bytes + size > MERGE_BUFFER_BYTES && flush(db, m) != BC_OK) {
+        return BC_IO;
+    }
+    const unsigned char *key = m->record + BC_RECORD_HEADER_BYTES;
+    struct bc_record hint = *rec;
+    hint.offset = out->file.size_bytes;
+    size_t hint_size = BC_HINT_HEADER_BYTES + rec->key_size_bytes;
+    if (grow((void **)&out->hints, &out->hint_capacity, out->hint_bytes + hint_size, 1) != BC_OK ||
+        grow((void **)&m->moves, &m->move_capacity, m->move_count + 1, sizeof(*m->moves)) !=
+            BC_OK ||
+        grow((void **)&m->keys, &m->key_capacity, m->key_bytes + rec->key_size_bytes, 1) != BC_OK) {
+        return BC_NOMEM;
+    }
+    if (size > MERGE_BUFFER_BYTES) { /* a huge value: write it straight through */
+        int rc = bc_write_all(db, out->file.fd, m->record, size, out->file.size_bytes);
+        m->buf_offset += size;
+        if (rc < 0) {
+            return bc_status_of_errno(rc);
+        }
+    } else {
+        memcpy(m->buf + m->buf_bytes, m->record, size);
+        m->buf_bytes += size;
+    }
+    bc_hint_encode(out->hints + out->hint_bytes, &hint, key);
+    out->hint_bytes += hint_size;
+    m->moves[m->move_count++] = (struct move){.key_offset = m->key_bytes,
+                                              .key_size_bytes = rec->key_size_bytes,
+                                              .old_id = in->id,
+                                              .old_offset = offset,
+                                              .new_id = out->file.id,
+                                              .new_offset = out->file.size_bytes};
+    memcpy(m->keys + m->key_bytes, key, rec->key_size_bytes);
+    m->key_bytes += rec->key_size_bytes;
+    out->file.size_bytes += size;
+    return BC_OK;
+}
+
+/* Copies the live records of one input file. A record is live when the keydir points at it. */
+static bc_status
+merge_input(struct bc_db *db, struct merge *m, const struct bc_file *in)
+{
+    for (uint64_t offset = 0; offset < in->size_bytes;) {
+        unsigned char header[BC_RECORD_HEADER_BYTES];
+        struct bc_record rec;
+        ssize_t n = db->io->pread(db->io->ctx, in->fd, header, sizeof(header), offset);
+        if (n < 0) {
+            return bc_status_of_errno((int)n);
+        }
+        if ((size_t)n != sizeof(header) || bc_record_decode_header(header, &rec) != BC_OK) {
+            return BC_CORRUPT;
+        }
+        uint64_t size = bc_record_size(rec.key_size_bytes, rec.value_size_bytes);
+        n = db->io->pread(db->io->ctx, in->fd, m->record, size, offset);
+        if (n < 0) {
+            return bc_status_of_errno((int)n);
+        }
+        if ((uint64_t)n != size || !bc_record_is_intact(m->record, size)) {
+            return BC_CORRUPT;
+        }
+        pthread_mutex_lock(&db->mutex);
+        const struct bc_keydir_entry *e =
+            bc_keydir_find(&db->keydir, m->record + BC_RECORD_HEADER_BYTES, rec.key_size_bytes);
+        bool is_live = e != NULL && e->file_id == in->id && e->offset == offset;
+        pthread_mutex_unlock(&db->mutex);
+        if (is_live && !(rec.flags & BC_FLAG_TOMBSTONE)) {
+            bc_status st = copy_record(db, m, in, offset, &rec);
+            if (st != BC_OK) {
+                return st;
+            }
+        }
+        offset += size;
+    }
+    return BC_OK;
+}
+
+/* Makes every output durable under its final name: data fsynced before its hint is written,
+ * then both renamed, then one fsync of the directory (the commit point). */
+static bc_status
+commit_outputs(struct bc_db *db, struct merge *m)
+{
+    bc_status st = flush(db, m);
+    for (size_t i = 0; st == BC_OK && i < m->output_count; i++) {
+        struct output *out = &m->outputs[i];
+        char tmp[BC_PATH_MAX], path[BC_PATH_MAX];
+        int rc = db->io->fsync(db->io->ctx, out->file.fd);
+        bc_file_path(db, out->file.id, ".hint.tmp", tmp);
+        int hint_fd = rc < 0 ? rc : db->io->open(db->io->ctx, tmp, O_RDWR | O_CREAT | O_TRUNC);
+        rc = hint_fd < 0 ? hint_fd : bc_write_all(db, hint_fd, out->hints, out->hint_bytes, 0);
+        rc = rc < 0 ? rc : db->io->fsync(db->io->ctx, hint_fd);
+        if (hint_fd >= 0) {
+            db->io->close(db->io->ctx, hint_fd);
+        }
+        bc_file_path(db, out->file.id, ".data.tmp", tmp);
+        bc_file_path(db, out->file.id, ".data", path);
+        rc = rc < 0 ? rc : db->io->rename(db->io->ctx, tmp, path);
+        bc_file_path(db, out->file.id, ".hint.tmp", tmp);
+        bc_file_path(db, out->file.id, ".hint", path);
+        rc = rc < 0 ? rc : db->io->rename(db->io->ctx, tmp, path);
+        st = rc < 0 ? bc_status_of_errno(rc) : BC_OK;
+    }
+    int rc = st == BC_OK ? db->io->fsync(db->io->ctx, db->dir_fd) : 0;
+    return rc < 0 ? bc_status_of_errno(rc) : st;
+}
+
+/* Points the keydir at the moved records still current, and swaps the file table. */
+static bc_status
+install(struct bc_db *db, struct merge *m)
+{
+    pthread_mutex_lock(&db->mutex);
+    for (size_t i = 0; i < m->move_count; i++) {
+        const struct move *mv = &m->moves[i];
+        struct bc_keydir_entry *e =
+            bc_keydir_find(&db->keydir, m->keys + mv->key_offset, mv->key_size_bytes);
+        if (e != NULL && e->file_id == mv->old_id && e->offset == mv->old_offset) {
+            e->file_id = mv->new_id;
+            e->offset = mv->new_offset;
+        }
+    }
+    size_t count = m->output_count + db->file_count - m->input_count;
+    struct bc_file *files = malloc(count * sizeof(*files));
+    if (files == NULL) {
+        pthread_mutex_unlock(&db->mutex);
+        return BC_NOMEM; /* unreachable in practice; the keydir still points at valid files */
+    }
+    for (size_t i = 0; i < m->input_count; i++) {
+        assert(db->files[i].id == m->inputs[i].id);
+        bc_file_release(db, &db->files[i]);
+    }
+    for (size_t i = 0; i < m->output_count; i++) {
+        files[i] = m->outputs[i].file;
+        free(m->outputs[i].hints);
+    }
+    memcpy(files + m->output_count, db->files + m->input_count,
+           (db->file_count - m->input_count) * sizeof(*files));
+    free(db->files);
+    db->files = files;
+    db->file_count = db->file_capacity = count;
+    m->output_count = 0; /* the table owns their descriptors now */
+    pthread_mutex_unlock(&db->mutex);
+    return BC_OK;
+}
+
+/* Deletes the inputs, oldest first (see the top of this file), then syncs the directory. */
+static void
+delete_inputs(struct bc_db *db, const struct merge *m)
+{
+    for (size_t i = 0; i < m->input_count; i++) {
+        char path[BC_PATH_MAX];
+        bc_file_path(db, m->inputs[i].id, ".data", path);
+        db->io->unlink(db->io->ctx, path);
+        bc_file_path(db, m->inputs[i].id, ".hint", path);
+        db->io->unlink(db->io->ctx, path); /* -ENOENT for unmerged files */
+    }
+    db->io->fsync(db->io->ctx, db->dir_fd);
+}
+
+/* Takes the inputs: every file but the active one. */
+static bc_status
+begin(struct bc_db *db, struct merge *m)
+{
+    pthread_mutex_lock(&db->mutex);
+    bc_status st = db->is_failed ? BC_FAILED : db->is_merging ? BC_BUSY : BC_OK;
+    m->input_count = st == BC_OK ? db->file_count - 1 : 0;
+    m->inputs = m->input_count > 0 ? malloc(m->input_count * sizeof(*m->inputs)) : NULL;
+    st = m->input_count > 0 && m->inputs == NULL ? BC_NOMEM : st;
+    for (size_t i = 0; st == BC_OK && i < m->input_count; i++) {
+        m->inputs[i] = db->files[i];
+        uint32_t major = BC_FILE_MAJOR(db->files[i].id);
+        if (major > m->major) {
+            m->major = major;
+            m->next_minor = 0;
+        }
+        if (major == m->major && BC_FILE_MINOR(db->files[i].id) >= m->next_minor) {
+            m->next_minor = BC_FILE_MINOR(db->files[i].id) + 1;
+        }
+    }
+    db->is_merging = st == BC_OK || db->is_merging;
+    pthread_mutex_unlock(&db->mutex);
+    return st;
+}
+
+bc_status
+bc_merge(struct bc_db *db)
+{
+    struct merge m = {0};
+    bc_status st = begin(db, &m);
+    bool is_mine = st == BC_OK;
+    if (st == BC_OK && m.input_count > 0) {
+        m.buf = malloc(MERGE_BUFFER_BYTES);
+        m.record = malloc(BC_RECORD_BYTES_MAX);
+        st = m.buf == NULL || m.record == NULL ? BC_NOMEM : BC_OK;
+        for (size_t i = 0; st == BC_OK && i < m.input_count; i++) {
+            st = merge_input(db, &m, &m.inputs[i]);
+        }
+        st = st == BC_OK ? commit_outputs(db, &m) : st;
+        st = st == BC_OK ? install(db, &m) : st;
+        /* A record the merge skipped as not live was superseded by a newer one, maybe in the
+         * active file and not yet durable (sync none or interval): make it durable before the
+         * older one is deleted, or a crash would lose both. */
+        st = st == BC_OK ? bc_sync(db) : st;
+        if (st == BC_OK) {
+            delete_inputs(db, &m);
+        }
+    }
+    for (size_t i = 0; i < m.output_count; i++) { /* only on an error: remove the outputs */
+        char path[BC_PATH_MAX];
+        db->io->close(db->io->ctx, m.outputs[i].file.fd);
+        bc_file_path(db, m.outputs[i].file.id, ".data.tmp", path);
+        db->io->unlink(db->io->ctx, path);
+        bc_file_path(db, m.outputs[i].file.id, ".hint.tmp", path);
+        db->io->unlink(db->io->ctx, path);
+    }
+    for (size_t i = 0; i < m.output_count; i++) {
+        free(m.outputs[i].hints);
+    }
+    pthread_mutex_lock(&db->mutex);
+    if (is_mine) {
+        db->is_merging = false;
+        db->stats.merge_count += st == BC_OK;
+    }
+    if (st != BC_OK && st != BC_BUSY && st != BC_FAILED) {
+        bc_set_error(db, "merge failed: %s", bc_strerror(st));
+    }
+    pthread_mutex_unlock(&db->mutex);
+    free(m.inputs);
+    free(m.outputs);
+    free(m.buf);
+    free(m.moves);
+    free(m.keys);
+    free(m.record);
+    return st;
+}
