@@ -2,11 +2,14 @@
 # live in the top-level Makefile). Names are prefixed with the lab so labs never clash.
 LABS += 03-bitcask
 03-bitcask_STUDENT_SRCS := record.c keydir.c bitcask.c recovery.c merge.c
-03-bitcask_GIVEN_SRCS := io_posix.c bitcask_given.c
-03-bitcask_NEEDS :=
-03-bitcask_TESTS := test_a_log test_b_recovery test_c_merge test_d_durability
+03-bitcask_GIVEN_SRCS := io_posix.c bitcask_given.c server_backend.c
+# Part E runs lab 01's server with this store underneath.
+03-bitcask_NEEDS := 01-servers
+03-bitcask_TESTS := test_a_log test_b_recovery test_c_merge test_d_durability test_e_server
 03-bitcask_BENCHES :=
-03-bitcask_LIBS :=
-03-bitcask_BINS :=
+# server_backend.c writes each write command through to the store by wrapping lab 01's
+# cmd_execute at link time (every binary links it; only keel-server opens a store).
+03-bitcask_LIBS := -Wl,--wrap=cmd_execute
+03-bitcask_BINS := keel-server
 # Sanitizer builds `make test` runs the reference under (group commit and merge are threaded).
 03-bitcask_SANITIZERS := address thread
