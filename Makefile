@@ -92,7 +92,7 @@ $(BUILD_ROOT)/$(1)/bench/%: $(BUILD_ROOT)/$(1)/bench/%.o $$($(1)_OBJS) $(HARNESS
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $$($(1)_LIBS) -lm
 $(BUILD_ROOT)/$(1)/cmd/%: $(KEEL_LABS_DIR)/$(1)/cmd/%.c $$($(1)_OBJS) $(HARNESS_LIB)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -o $$@ $$(filter %.c %.o %.a,$$^) $$($(1)_LIBS) -lm
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -o $$@ $$< $$(filter %.o %.a,$$^) $$($(1)_LIBS) -lm
 $(foreach n,$($(1)_NEEDS),$(call NEED_RULES,$(1),$(n)))
 build-$(1): $$($(1)_TEST_BINS) $$($(1)_BENCH_BINS) $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS)) $(HARNESS_CMDS)
 bin-$(1): $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS))

@@ -140,8 +140,10 @@ struct bc_db {
 
     pthread_mutex_t sync_mutex; /* guards the group commit state below */
     pthread_cond_t sync_cond;
-    uint64_t synced_seq; /* every put with seq <= synced_seq is durable */
-    bool is_syncing;     /* a leader is in fsync now */
+    uint64_t synced_seq;     /* every put with seq <= synced_seq is durable */
+    bool is_syncing;         /* a leader is in fsync now */
+    unsigned waiter_count;   /* writers waiting in bc_wait_durable for a leader */
+    unsigned writers_in_put; /* atomic: BC_SYNC_ALWAYS puts and deletes under way */
     bc_status sync_status;
 
     pthread_t interval_thread; /* BC_SYNC_INTERVAL only, when has_interval_thread */

@@ -6,10 +6,16 @@ LABS += 03-bitcask
 # Part E runs lab 01's server with this store underneath.
 03-bitcask_NEEDS := 01-servers
 03-bitcask_TESTS := test_a_log test_b_recovery test_c_merge test_d_durability test_e_server
-03-bitcask_BENCHES :=
+03-bitcask_BENCHES := bench_db bench_bitcask
 # server_backend.c writes each write command through to the store by wrapping lab 01's
 # cmd_execute at link time (every binary links it; only keel-server opens a store).
 03-bitcask_LIBS := -Wl,--wrap=cmd_execute
+# bench_db's peers: each linked only when its -dev package is installed (`make peers`); the
+# bench compiles its adapter under the same condition (__has_include in bench/peers.h).
+03-bitcask_LIBS += $(if $(wildcard /usr/include/leveldb/c.h),-lleveldb)
+03-bitcask_LIBS += $(if $(wildcard /usr/include/rocksdb/c.h),-lrocksdb)
+03-bitcask_LIBS += $(if $(wildcard /usr/include/lmdb.h),-llmdb)
+03-bitcask_LIBS += $(if $(wildcard /usr/include/sqlite3.h),-lsqlite3)
 03-bitcask_BINS := keel-server
 # Sanitizer builds `make test` runs the reference under (group commit and merge are threaded).
 03-bitcask_SANITIZERS := address thread

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
+
+#define GROUP_COMMIT_GATHER_US 200 /* at most; about one fdatasync on an SSD (0.2 ms) */
 
 bc_status
 bc_sync_parse(const char *text, struct bc_options *options)
@@ -216,6 +219,32 @@ rotate(struct bc_db *db)
 
 /* ---- Group commit ---------------------------------------------------------------------- */
 
+/* Before a leader's fsync: give writers that are appending (or were just woken by the last
+ * fsync and are coming back) a moment to join this one, until every writer in a put waits on
+ * it or GROUP_COMMIT_GATHER_US passes. Without it the leader tends to sync only its own record
+ * while the others are still waking, and 8 writers get about 3 puts per fsync, not 8. */
+static void
+gather_writers(struct bc_db *db)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        pthread_mutex_lock(&db->sync_mutex);
+        unsigned here = db->waiter_count + 1;
+        pthread_mutex_unlock(&db->sync_mutex);
+        if (here >= __atomic_load_n(&db->writers_in_put, __ATOMIC_ACQUIRE)) {
+            return;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t elapsed_us =
+            (now.tv_sec - start.tv_sec) * 1000000 + (now.tv_nsec - start.tv_nsec) / 1000;
+        if (elapsed_us >= GROUP_COMMIT_GATHER_US) {
+            return;
+        }
+        sched_yield();
+    }
+}
+
 /* Returns once every put with seq <= seq is durable. One caller at a time is the leader: it
  * fsyncs the active file outside db->mutex, covering every record appended before the fsync
  * began; the others wait for it, and all of them return on one fsync. */
@@ -225,11 +254,14 @@ bc_wait_durable(struct bc_db *db, uint64_t seq)
     pthread_mutex_lock(&db->sync_mutex);
     while (db->synced_seq < seq && db->sync_status == BC_OK) {
         if (db->is_syncing) {
+            db->waiter_count++;
             pthread_cond_wait(&db->sync_cond, &db->sync_mutex);
+            db->waiter_count--;
             continue;
         }
         db->is_syncing = true;
         pthread_mutex_unlock(&db->sync_mutex);
+        gather_writers(db);
 
         pthread_mutex_lock(&db->mutex);
         struct bc_file *file = active_file(db);
@@ -359,9 +391,16 @@ bc_put(struct bc_db *db, const void *key, size_t key_size_bytes, const void *val
        size_t value_size_bytes)
 {
     uint64_t seq = 0;
+    bool is_always = db->options.sync == BC_SYNC_ALWAYS;
+    if (is_always) {
+        __atomic_add_fetch(&db->writers_in_put, 1, __ATOMIC_ACQ_REL);
+    }
     bc_status st = append(db, key, key_size_bytes, value, value_size_bytes, false, &seq);
-    if (st == BC_OK && db->options.sync == BC_SYNC_ALWAYS) {
+    if (st == BC_OK && is_always) {
         st = bc_wait_durable(db, seq);
+    }
+    if (is_always) {
+        __atomic_sub_fetch(&db->writers_in_put, 1, __ATOMIC_ACQ_REL);
     }
     return st;
 }
