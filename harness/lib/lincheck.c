@@ -616,7 +616,7 @@ seq_add(const struct lc_model *m, const struct seq_state *s, const struct lc_op 
 {
     bool is_full = (size_t)s->count == m->capacity;
     if (!op->is_pending && op->result == LC_FULL) {
-        if (!(is_full && m->is_bounded)) {
+        if (!(is_full && m->is_bounded) && !m->may_fail_spuriously) {
             return false;
         }
         memcpy(next, s, m->state_size_bytes);
@@ -642,6 +642,10 @@ stack_step(const struct lc_model *m, const void *state, const struct lc_op *op, 
     if (op->kind != LC_POP) {
         return false;
     }
+    if (!op->is_pending && op->result == LC_EMPTY && m->may_fail_spuriously) {
+        memcpy(next, s, m->state_size_bytes); /* gave up: no effect */
+        return true;
+    }
     if (s->count == 0) {
         next->count = 0;
         return op->is_pending || op->result == LC_EMPTY;
@@ -665,6 +669,10 @@ queue_step(const struct lc_model *m, const void *state, const struct lc_op *op, 
     }
     if (op->kind != LC_DEQUEUE) {
         return false;
+    }
+    if (!op->is_pending && op->result == LC_EMPTY && m->may_fail_spuriously) {
+        memcpy(next, s, m->state_size_bytes); /* gave up: no effect */
+        return true;
     }
     if (s->count == 0) {
         next->count = 0;
@@ -703,6 +711,15 @@ lc_model_queue(size_t capacity, bool is_bounded)
 {
     struct lc_model m = seq_model(is_bounded ? "bounded queue" : "queue", capacity, is_bounded);
     m.step_cb = queue_step;
+    return m;
+}
+
+struct lc_model
+lc_model_queue_try(size_t capacity)
+{
+    struct lc_model m = seq_model("bounded queue with try-operations", capacity, true);
+    m.step_cb = queue_step;
+    m.may_fail_spuriously = true;
     return m;
 }
 

@@ -71,7 +71,12 @@ struct lc_model {
     size_t state_size_bytes; /* <= LC_STATE_SIZE_BYTES_MAX */
     size_t capacity;         /* stack, queue: elements it can hold */
     bool is_bounded;         /* a push at capacity returns LC_FULL (else it cannot happen) */
-    size_t key_count;        /* KV map: keys are 0 .. key_count - 1 */
+    /* Stack, queue: a try-operation may give up, returning LC_FULL or LC_EMPTY in any state,
+     * with no effect. Vyukov's bounded MPMC ring does: a pop reports empty while the slot it
+     * must take next was claimed by a producer that has not published yet, even if later
+     * slots are full. Values, order and exactly-once are still checked. */
+    bool may_fail_spuriously;
+    size_t key_count; /* KV map: keys are 0 .. key_count - 1 */
     /* Writes the initial state into state (state_size_bytes, zeroed by the caller). */
     void (*init_cb)(const struct lc_model *model, void *state);
     /* Applies op to state, writing the successor into state_next (zeroed by the caller).
@@ -86,6 +91,8 @@ struct lc_model {
  * is checked with is_bounded false and a capacity of at least the number of pushes. */
 struct lc_model lc_model_stack(size_t capacity, bool is_bounded);
 struct lc_model lc_model_queue(size_t capacity, bool is_bounded);
+/* A bounded queue whose LC_FULL and LC_EMPTY may be spurious (see may_fail_spuriously). */
+struct lc_model lc_model_queue_try(size_t capacity);
 /* A register holding an int64_t, initially 0. */
 struct lc_model lc_model_register(void);
 /* A map from key_count (<= 1,023) small integer keys to int64_t values, initially empty. */

@@ -1,0 +1,103 @@
+/* bench_locks.c -- lab 02 part A: lock handoff rate (critical sections per second) of the
+ * four spinlocks against pthread's mutex and spinlock, at 1, 2, 4 and 8 threads on however
+ * many cores the machine has: with more threads than cores, the holder or the next in line
+ * gets preempted, and FIFO locks pay for it. Prints CSV (bench_common.h). Read main() first. */
+#include "bench_common.h"
+#include "spinlock.h"
+
+#include <sched.h>
+
+enum lock_kind { LOCK_MUTEX, LOCK_PTHREAD_SPIN, LOCK_TAS, LOCK_TTAS, LOCK_TICKET, LOCK_MCS };
+static const char *const lock_names[] = {"pthread_mutex", "pthread_spin", "tas",
+                                         "ttas",          "ticket",       "mcs"};
+
+struct locks {
+    enum lock_kind kind;
+    pthread_mutex_t mutex;
+    pthread_spinlock_t spin;
+    struct spin_tas tas;
+    struct spin_ttas ttas;
+    struct spin_ticket ticket;
+    struct spin_mcs mcs;
+    _Alignas(64) uint64_t counter; /* the critical section's one shared write */
+};
+
+static uint64_t
+lock_body(struct bench_timed *run, unsigned thread, void *ctx)
+{
+    (void)thread;
+    struct locks *l = ctx;
+    struct spin_mcs_node node;
+    uint64_t done = 0;
+    while (!bench_should_stop(run)) {
+        switch (l->kind) {
+        case LOCK_MUTEX:
+            pthread_mutex_lock(&l->mutex);
+            l->counter++;
+            pthread_mutex_unlock(&l->mutex);
+            break;
+        case LOCK_PTHREAD_SPIN:
+            pthread_spin_lock(&l->spin);
+            l->counter++;
+            pthread_spin_unlock(&l->spin);
+            break;
+        case LOCK_TAS:
+            spin_tas_lock(&l->tas);
+            l->counter++;
+            spin_tas_unlock(&l->tas);
+            break;
+        case LOCK_TTAS:
+            spin_ttas_lock(&l->ttas);
+            l->counter++;
+            spin_ttas_unlock(&l->ttas);
+            break;
+        case LOCK_TICKET:
+            spin_ticket_lock(&l->ticket);
+            l->counter++;
+            spin_ticket_unlock(&l->ticket);
+            break;
+        case LOCK_MCS:
+            spin_mcs_lock(&l->mcs, &node);
+            l->counter++;
+            spin_mcs_unlock(&l->mcs, &node);
+            break;
+        }
+        done++;
+    }
+    return done;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct bench_options opt = bench_parse_options(argc, argv);
+    struct csv csv;
+    bench_csv_open(&csv);
+    static struct locks l;
+    for (size_t k = 0; k < HARNESS_ARRAY_LEN(lock_names); k++) {
+        for (size_t t = 0; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) {
+            unsigned threads = bench_thread_counts[t];
+            uint64_t best_items = 0;
+            uint64_t best_ns = 1;
+            for (unsigned r = 0; r < opt.repeats; r++) {
+                memset(&l, 0, sizeof(l));
+                l.kind = (enum lock_kind)k;
+                pthread_mutex_init(&l.mutex, NULL);
+                pthread_spin_init(&l.spin, PTHREAD_PROCESS_PRIVATE);
+                spin_tas_init(&l.tas);
+                spin_ttas_init(&l.ttas);
+                spin_ticket_init(&l.ticket);
+                spin_mcs_init(&l.mcs);
+                uint64_t ns = 0;
+                uint64_t items = bench_run_timed(threads, opt.duration_ms, lock_body, &l, &ns);
+                bench_expect(l.counter, items, lock_names[k]);
+                if ((double)items / (double)ns > (double)best_items / (double)best_ns) {
+                    best_items = items;
+                    best_ns = ns;
+                }
+            }
+            bench_csv_row(&csv, lock_names[k], "lock", threads, best_items, best_ns);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,263 @@
+/* bench_queues.c -- lab 02 parts C-E: throughput of the Treiber stack, the Michael-Scott
+ * queue and the two rings, against a pthread mutex ring and a mutex+condvar ring (what lab 01's
+ * thread pool uses). "pairs" runs 1-8 threads that each push then pop; "transfer" moves items
+ * from one producer to one consumer. Prints CSV (bench_common.h). Read main() first. */
+#include "bench_common.h"
+#include "ebr.h"
+#include "msqueue.h"
+#include "ring.h"
+#include "stack.h"
+
+#define RING_SLOTS 1024u
+
+/* The baseline: a ring under one mutex, with condition variables for the blocking calls. */
+struct mutex_ring {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty;
+    pthread_cond_t not_full;
+    uint64_t slots[RING_SLOTS];
+    size_t head;
+    size_t count;
+};
+
+static void
+mutex_ring_init(struct mutex_ring *m)
+{
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->not_empty, NULL);
+    pthread_cond_init(&m->not_full, NULL);
+    m->head = 0;
+    m->count = 0;
+}
+
+static bool
+mutex_ring_try_push(struct mutex_ring *m, uint64_t v)
+{
+    pthread_mutex_lock(&m->lock);
+    bool ok = m->count < RING_SLOTS;
+    if (ok) {
+        m->slots[(m->head + m->count++) % RING_SLOTS] = v;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return ok;
+}
+
+static bool
+mutex_ring_try_pop(struct mutex_ring *m, uint64_t *v)
+{
+    pthread_mutex_lock(&m->lock);
+    bool ok = m->count > 0;
+    if (ok) {
+        *v = m->slots[m->head];
+        m->head = (m->head + 1) % RING_SLOTS;
+        m->count--;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return ok;
+}
+
+static void
+mutex_ring_push(struct mutex_ring *m, uint64_t v)
+{
+    pthread_mutex_lock(&m->lock);
+    while (m->count == RING_SLOTS) {
+        pthread_cond_wait(&m->not_full, &m->lock);
+    }
+    m->slots[(m->head + m->count++) % RING_SLOTS] = v;
+    pthread_cond_signal(&m->not_empty);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static uint64_t
+mutex_ring_pop(struct mutex_ring *m)
+{
+    pthread_mutex_lock(&m->lock);
+    while (m->count == 0) {
+        pthread_cond_wait(&m->not_empty, &m->lock);
+    }
+    uint64_t v = m->slots[m->head];
+    m->head = (m->head + 1) % RING_SLOTS;
+    m->count--;
+    pthread_cond_signal(&m->not_full);
+    pthread_mutex_unlock(&m->lock);
+    return v;
+}
+
+enum kind { TREIBER_STACK, MS_QUEUE, RING_MPMC, RING_SPSC, MUTEX_RING, MUTEX_CONDVAR_RING };
+static const char *const kind_names[] = {"treiber_stack", "ms_queue",   "ring_mpmc",
+                                         "ring_spsc",     "mutex_ring", "mutex_condvar_ring"};
+
+struct subject {
+    enum kind kind;
+    struct ebr domain;
+    struct stack stack;
+    struct msqueue queue;
+    struct ring_mpmc mpmc;
+    struct ring_mpmc_slot mpmc_slots[RING_SLOTS];
+    struct ring_spsc spsc;
+    uint64_t spsc_slots[RING_SLOTS];
+    struct mutex_ring mutex;
+};
+
+static void
+subject_init(struct subject *s, enum kind kind)
+{
+    s->kind = kind;
+    ebr_init(&s->domain);
+    stack_init(&s->stack, &s->domain);
+    if (msqueue_init(&s->queue, &s->domain) != MSQUEUE_OK ||
+        ring_mpmc_init(&s->mpmc, s->mpmc_slots, RING_SLOTS) != RING_OK ||
+        ring_spsc_init(&s->spsc, s->spsc_slots, RING_SLOTS) != RING_OK) {
+        fprintf(stderr, "bench_queues: the structures did not initialise\n");
+        exit(1);
+    }
+    mutex_ring_init(&s->mutex);
+}
+
+static void
+subject_destroy(struct subject *s)
+{
+    stack_destroy(&s->stack);
+    msqueue_destroy(&s->queue);
+    ebr_destroy(&s->domain);
+}
+
+static bool
+subject_push(struct subject *s, struct ebr_thread *t, uint64_t v)
+{
+    switch (s->kind) {
+    case TREIBER_STACK:
+        return stack_push(&s->stack, t, v) == STACK_OK;
+    case MS_QUEUE:
+        return msqueue_enqueue(&s->queue, t, v) == MSQUEUE_OK;
+    case RING_MPMC:
+        return ring_mpmc_try_push(&s->mpmc, v) == RING_OK;
+    case RING_SPSC:
+        return ring_spsc_try_push(&s->spsc, v) == RING_OK;
+    default:
+        return mutex_ring_try_push(&s->mutex, v);
+    }
+}
+
+static bool
+subject_pop(struct subject *s, struct ebr_thread *t, uint64_t *v)
+{
+    switch (s->kind) {
+    case TREIBER_STACK:
+        return stack_pop(&s->stack, t, v) == STACK_OK;
+    case MS_QUEUE:
+        return msqueue_dequeue(&s->queue, t, v) == MSQUEUE_OK;
+    case RING_MPMC:
+        return ring_mpmc_try_pop(&s->mpmc, v) == RING_OK;
+    case RING_SPSC:
+        return ring_spsc_try_pop(&s->spsc, v) == RING_OK;
+    default:
+        return mutex_ring_try_pop(&s->mutex, v);
+    }
+}
+
+static uint64_t
+pairs_body(struct bench_timed *run, unsigned thread, void *ctx)
+{
+    struct subject *s = ctx;
+    struct ebr_thread *t = NULL;
+    if (ebr_register(&s->domain, &t) != EBR_OK) {
+        fprintf(stderr, "bench_queues: no EBR slot\n");
+        exit(1);
+    }
+    uint64_t pairs = 0;
+    uint64_t v = (uint64_t)thread << 40;
+    while (!bench_should_stop(run)) {
+        while (!subject_push(s, t, v++)) {
+        }
+        uint64_t got;
+        while (!subject_pop(s, t, &got)) {
+        }
+        pairs++;
+    }
+    ebr_unregister(t);
+    return pairs;
+}
+
+static void
+transfer_produce(void *ctx, uint64_t items)
+{
+    struct subject *s = ctx;
+    struct ebr_thread *t = NULL;
+    if (ebr_register(&s->domain, &t) != EBR_OK) {
+        exit(1);
+    }
+    for (uint64_t i = 0; i < items; i++) {
+        if (s->kind == MUTEX_CONDVAR_RING) {
+            mutex_ring_push(&s->mutex, i);
+        } else {
+            while (!subject_push(s, t, i)) {
+            }
+        }
+    }
+    ebr_unregister(t);
+}
+
+static void
+transfer_consume(void *ctx, uint64_t items)
+{
+    struct subject *s = ctx;
+    struct ebr_thread *t = NULL;
+    if (ebr_register(&s->domain, &t) != EBR_OK) {
+        exit(1);
+    }
+    for (uint64_t i = 0; i < items; i++) {
+        uint64_t v = 0;
+        if (s->kind == MUTEX_CONDVAR_RING) {
+            v = mutex_ring_pop(&s->mutex);
+        } else {
+            while (!subject_pop(s, t, &v)) {
+            }
+        }
+        bench_expect(v, i, kind_names[s->kind]);
+    }
+    ebr_unregister(t);
+}
+
+int
+main(int argc, char **argv)
+{
+    struct bench_options opt = bench_parse_options(argc, argv);
+    struct csv csv;
+    bench_csv_open(&csv);
+    static struct subject s;
+    const enum kind pairs_kinds[] = {TREIBER_STACK, MS_QUEUE, RING_MPMC, MUTEX_RING};
+    for (size_t k = 0; k < HARNESS_ARRAY_LEN(pairs_kinds); k++) {
+        for (size_t t = 0; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) {
+            uint64_t best_items = 0;
+            uint64_t best_ns = 1;
+            for (unsigned r = 0; r < opt.repeats; r++) {
+                subject_init(&s, pairs_kinds[k]);
+                uint64_t ns = 0;
+                uint64_t items =
+                    bench_run_timed(bench_thread_counts[t], opt.duration_ms, pairs_body, &s, &ns);
+                subject_destroy(&s);
+                if ((double)items / (double)ns > (double)best_items / (double)best_ns) {
+                    best_items = items;
+                    best_ns = ns;
+                }
+            }
+            bench_csv_row(&csv, kind_names[pairs_kinds[k]], "pairs", bench_thread_counts[t],
+                          best_items, best_ns);
+        }
+    }
+    const enum kind transfer_kinds[] = {RING_SPSC, RING_MPMC, MS_QUEUE, MUTEX_CONDVAR_RING};
+    for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
+        uint64_t best_ns = UINT64_MAX;
+        for (unsigned r = 0; r < opt.repeats; r++) {
+            subject_init(&s, transfer_kinds[k]);
+            uint64_t ns =
+                bench_run_transfer(&s, opt.transfer_items, transfer_produce, transfer_consume);
+            subject_destroy(&s);
+            best_ns = ns < best_ns ? ns : best_ns;
+        }
+        bench_csv_row(&csv, kind_names[transfer_kinds[k]], "transfer", 2, opt.transfer_items,
+                      best_ns);
+    }
+    return 0;
+}

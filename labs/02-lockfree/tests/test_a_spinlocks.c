@@ -1,0 +1,326 @@
+/* test_a_spinlocks.c -- part A: the four spinlocks (spinlock.h). Read exclusion_body first:
+ * threads take the lock, check that nobody else is inside, and bump a plain counter, so a
+ * broken lock shows up as two threads inside at once or as lost increments (and, under
+ * ThreadSanitizer, as a data race on the counter). The FIFO tests queue threads one at a time
+ * behind a held lock and check that they enter in that order. */
+#include "lockfree_test.h"
+#include "spinlock.h"
+
+#include <sched.h>
+
+#define EXCLUSION_THREADS 3u /* more than the 2 cores: handoffs to a preempted thread */
+#define EXCLUSION_ROUNDS                                                                           \
+    5000u /* per thread: 0.5 s for ticket and MCS on 2 cores, 20 ms for TAS                        \
+           */
+#define FIFO_WAITERS 6u
+#define QUEUE_WAIT_MS 2000u /* a waiter that has not queued by then never will */
+
+enum lock_kind { LOCK_TAS, LOCK_TTAS, LOCK_TICKET, LOCK_MCS };
+
+struct exclusion {
+    enum lock_kind kind;
+    struct spin_tas tas;
+    struct spin_ttas ttas;
+    struct spin_ticket ticket;
+    struct spin_mcs mcs;
+    atomic_uint inside;   /* threads in the critical section: must never exceed 1 */
+    atomic_uint overlaps; /* times a thread found someone else inside */
+    uint64_t counter;     /* plain: only the lock protects it */
+};
+
+static void
+lock_take(struct exclusion *x, struct spin_mcs_node *node)
+{
+    switch (x->kind) {
+    case LOCK_TAS:
+        spin_tas_lock(&x->tas);
+        break;
+    case LOCK_TTAS:
+        spin_ttas_lock(&x->ttas);
+        break;
+    case LOCK_TICKET:
+        spin_ticket_lock(&x->ticket);
+        break;
+    case LOCK_MCS:
+        spin_mcs_lock(&x->mcs, node);
+        break;
+    }
+}
+
+static void
+lock_give(struct exclusion *x, struct spin_mcs_node *node)
+{
+    switch (x->kind) {
+    case LOCK_TAS:
+        spin_tas_unlock(&x->tas);
+        break;
+    case LOCK_TTAS:
+        spin_ttas_unlock(&x->ttas);
+        break;
+    case LOCK_TICKET:
+        spin_ticket_unlock(&x->ticket);
+        break;
+    case LOCK_MCS:
+        spin_mcs_unlock(&x->mcs, node);
+        break;
+    }
+}
+
+static void *
+exclusion_body(void *arg)
+{
+    struct test_thread *t = arg;
+    struct exclusion *x = t->ctx;
+    struct spin_mcs_node node;
+    for (unsigned i = 0; i < EXCLUSION_ROUNDS; i++) {
+        lock_take(x, &node);
+        if (atomic_fetch_add(&x->inside, 1) != 0) {
+            atomic_fetch_add(&x->overlaps, 1);
+        }
+        x->counter++;
+        if (i % 64 == 0) {
+            sched_yield(); /* get preempted while holding the lock now and then */
+        }
+        atomic_fetch_sub(&x->inside, 1);
+        lock_give(x, &node);
+    }
+    return NULL;
+}
+
+static void
+check_exclusion(enum lock_kind kind, const char *name)
+{
+    static struct exclusion x; /* static: the locks are cache-line aligned and large */
+    memset(&x, 0, sizeof(x));
+    x.kind = kind;
+    spin_tas_init(&x.tas);
+    spin_ttas_init(&x.ttas);
+    spin_ticket_init(&x.ticket);
+    spin_mcs_init(&x.mcs);
+    run_threads(EXCLUSION_THREADS, exclusion_body, &x, name);
+    if (atomic_load(&x.overlaps) != 0 || x.counter != EXCLUSION_THREADS * EXCLUSION_ROUNDS) {
+        fail_msg("%s: %u times a thread found another inside; the counter is %llu, expected %u",
+                 name, atomic_load(&x.overlaps), (unsigned long long)x.counter,
+                 EXCLUSION_THREADS * EXCLUSION_ROUNDS);
+    }
+}
+
+/* The claim: at most one thread at a time holds a test-and-set lock. */
+static void
+test_a_tas_mutual_exclusion(void **state)
+{
+    (void)state;
+    check_exclusion(LOCK_TAS, "TAS lock");
+}
+
+/* The claim: at most one thread at a time holds a TTAS lock. */
+static void
+test_a_ttas_mutual_exclusion(void **state)
+{
+    (void)state;
+    check_exclusion(LOCK_TTAS, "TTAS lock");
+}
+
+/* The claim: at most one thread at a time holds a ticket lock, and every ticket is served. */
+static void
+test_a_ticket_mutual_exclusion(void **state)
+{
+    (void)state;
+    check_exclusion(LOCK_TICKET, "ticket lock");
+}
+
+/* The claim: at most one thread at a time holds an MCS lock, and every waiter is handed it. */
+static void
+test_a_mcs_mutual_exclusion(void **state)
+{
+    (void)state;
+    check_exclusion(LOCK_MCS, "MCS lock");
+}
+
+/* The claim: trylock takes a free lock and refuses a held one, without waiting. */
+static void
+test_a_trylock_takes_only_a_free_lock(void **state)
+{
+    (void)state;
+    struct spin_tas tas;
+    struct spin_ttas ttas;
+    spin_tas_init(&tas);
+    spin_ttas_init(&ttas);
+    assert_true(spin_tas_trylock(&tas));
+    assert_false(spin_tas_trylock(&tas));
+    spin_tas_unlock(&tas);
+    assert_true(spin_tas_trylock(&tas));
+    spin_tas_unlock(&tas);
+    assert_true(spin_ttas_trylock(&ttas));
+    assert_false(spin_ttas_trylock(&ttas));
+    spin_ttas_unlock(&ttas);
+    assert_true(spin_ttas_trylock(&ttas));
+    spin_ttas_unlock(&ttas);
+}
+
+/* FIFO: waiters queue one at a time behind the main thread, which holds the lock. */
+struct fifo {
+    enum lock_kind kind;
+    struct spin_ticket ticket;
+    struct spin_mcs mcs;
+    struct spin_mcs_node nodes[FIFO_WAITERS + 1];
+    unsigned order[FIFO_WAITERS]; /* who entered, in order; written under the lock */
+    unsigned entered;
+};
+
+static void *
+fifo_body(void *arg)
+{
+    struct test_thread *t = arg;
+    struct fifo *f = t->ctx;
+    unsigned me = (unsigned)(uintptr_t)t->index;
+    if (f->kind == LOCK_TICKET) {
+        spin_ticket_lock(&f->ticket);
+        f->order[f->entered++] = me;
+        spin_ticket_unlock(&f->ticket);
+    } else {
+        spin_mcs_lock(&f->mcs, &f->nodes[me + 1]);
+        f->order[f->entered++] = me;
+        spin_mcs_unlock(&f->mcs, &f->nodes[me + 1]);
+    }
+    return NULL;
+}
+
+/* True once waiter `index` has queued: taken its ticket, or swapped itself into tail. */
+static bool
+has_queued(struct fifo *f, unsigned index)
+{
+    if (f->kind == LOCK_TICKET) {
+        return atomic_load(&f->ticket.next_ticket) == index + 2; /* main holds ticket 0 */
+    }
+    return atomic_load(&f->mcs.tail) == &f->nodes[index + 1];
+}
+
+static void
+check_fifo(enum lock_kind kind, const char *name)
+{
+    static struct fifo f;
+    memset(&f, 0, sizeof(f));
+    f.kind = kind;
+    spin_ticket_init(&f.ticket);
+    spin_mcs_init(&f.mcs);
+    if (kind == LOCK_TICKET) {
+        spin_ticket_lock(&f.ticket);
+    } else {
+        spin_mcs_lock(&f.mcs, &f.nodes[0]);
+    }
+    pthread_t ids[FIFO_WAITERS];
+    struct test_thread threads[FIFO_WAITERS];
+    for (unsigned i = 0; i < FIFO_WAITERS; i++) {
+        threads[i] = (struct test_thread){.index = i, .ctx = &f};
+        assert_int_equal(pthread_create(&ids[i], NULL, fifo_body, &threads[i]), 0);
+        uint64_t deadline_ms = clock_now_ms() + QUEUE_WAIT_MS;
+        while (!has_queued(&f, i)) {
+            if (clock_now_ms() > deadline_ms) {
+                fail_msg("%s: waiter %u did not queue within %u ms", name, i, QUEUE_WAIT_MS);
+            }
+            sched_yield();
+        }
+    }
+    if (kind == LOCK_TICKET) {
+        spin_ticket_unlock(&f.ticket);
+    } else {
+        spin_mcs_unlock(&f.mcs, &f.nodes[0]);
+    }
+    for (unsigned i = 0; i < FIFO_WAITERS; i++) {
+        pthread_join(ids[i], NULL);
+    }
+    assert_int_equal(f.entered, FIFO_WAITERS);
+    for (unsigned i = 0; i < FIFO_WAITERS; i++) {
+        if (f.order[i] != i) {
+            fail_msg("%s: the waiter queued %u-th entered %u-th", name, f.order[i], i);
+        }
+    }
+}
+
+/* The claim: ticket lock waiters enter in the order they took their tickets. */
+static void
+test_a_ticket_is_fifo(void **state)
+{
+    (void)state;
+    check_fifo(LOCK_TICKET, "ticket lock");
+}
+
+/* The claim: MCS waiters enter in the order they swapped themselves into tail. */
+static void
+test_a_mcs_is_fifo(void **state)
+{
+    (void)state;
+    check_fifo(LOCK_MCS, "MCS lock");
+}
+
+struct late_link {
+    struct spin_mcs lock;
+    struct spin_mcs_node holder;
+    struct spin_mcs_node late; /* a successor the test plays by hand */
+    atomic_bool has_returned;
+};
+
+static void *
+late_unlock_body(void *arg)
+{
+    struct test_thread *th = arg;
+    struct late_link *l = th->ctx;
+    spin_mcs_unlock(&l->lock, &l->holder);
+    atomic_store(&l->has_returned, true);
+    return NULL;
+}
+
+/* The claim: when a successor has swapped itself into tail but not yet linked itself behind
+ * the holder, the holder's unlock waits for the link and then hands the lock over, rather
+ * than leaving the successor to spin forever. The test plays the successor step by step. */
+static void
+test_a_mcs_unlock_waits_for_a_late_link(void **state)
+{
+    (void)state;
+    static struct late_link l;
+    memset(&l, 0, sizeof(l));
+    spin_mcs_init(&l.lock);
+    spin_mcs_lock(&l.lock, &l.holder);
+    /* The successor's first step (as in spin_mcs_lock): init its node, swap itself in. */
+    atomic_store(&l.late.next, NULL);
+    atomic_store(&l.late.is_waiting, true);
+    assert_ptr_equal(atomic_exchange(&l.lock.tail, &l.late), &l.holder);
+    pthread_t unlocker;
+    struct test_thread th = {.ctx = &l};
+    assert_int_equal(pthread_create(&unlocker, NULL, late_unlock_body, &th), 0);
+    clock_sleep_ms(50); /* the unlock must be waiting for the link by now */
+    bool returned_early = atomic_load(&l.has_returned);
+    atomic_store(&l.holder.next, &l.late); /* the successor's second step: link */
+    uint64_t deadline_ms = clock_now_ms() + QUEUE_WAIT_MS;
+    while (atomic_load(&l.late.is_waiting) && clock_now_ms() < deadline_ms) {
+        sched_yield();
+    }
+    bool is_handed_over = !atomic_load(&l.late.is_waiting);
+    if (is_handed_over) {
+        pthread_join(unlocker, NULL);
+    }
+    if (returned_early || !is_handed_over) {
+        fail_msg("MCS unlock %s and the successor that linked late was %s",
+                 returned_early ? "returned before the successor linked" : "waited",
+                 is_handed_over ? "handed the lock" : "never handed the lock");
+    }
+    spin_mcs_unlock(&l.lock, &l.late);
+    assert_null(atomic_load(&l.lock.tail));
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_tas_mutual_exclusion),
+        cmocka_unit_test(test_a_ttas_mutual_exclusion),
+        cmocka_unit_test(test_a_ticket_mutual_exclusion),
+        cmocka_unit_test(test_a_mcs_mutual_exclusion),
+        cmocka_unit_test(test_a_trylock_takes_only_a_free_lock),
+        cmocka_unit_test(test_a_ticket_is_fifo),
+        cmocka_unit_test(test_a_mcs_is_fifo),
+        cmocka_unit_test(test_a_mcs_unlock_waits_for_a_late_link),
+    };
+    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+}

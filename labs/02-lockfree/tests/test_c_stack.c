@@ -1,0 +1,317 @@
+/* test_c_stack.c -- part C: the Treiber stack (stack.h). Read mixed_body first: every thread
+ * pushes values that name it and their sequence number, pops at random, and records what it
+ * popped, so the checks afterwards can tell a lost value from a duplicated one. The
+ * linearizability test records short rounds with timestamps and hands them to lincheck. */
+#include "lockfree_test.h"
+#include "stack.h"
+
+#define MIXED_THREADS 4u
+#define MIXED_OPS 20000u /* per thread; about 20 ms on the reference */
+#define HISTORY_THREADS 3u
+#define HISTORY_ROUNDS 300u
+#define HISTORY_OPS 24u /* per thread per round */
+#define CHURN_THREADS 4u
+#define CHURN_VALUES 8u  /* a small stack: every pop races for the same few nodes */
+#define CHURN_OPS 40000u /* per thread */
+
+static struct ebr g_domain;
+
+static uint64_t
+value_of(unsigned thread, uint64_t sequence)
+{
+    return (uint64_t)thread << 32 | sequence;
+}
+
+/* The claim: one thread sees last-in first-out order and STACK_EMPTY on an empty stack. */
+static void
+test_c_stack_is_lifo(void **state)
+{
+    (void)state;
+    ebr_init(&g_domain);
+    struct ebr_thread *t = NULL;
+    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    struct stack s;
+    stack_init(&s, &g_domain);
+    uint64_t v = 0;
+    assert_int_equal(stack_pop(&s, t, &v), STACK_EMPTY);
+    for (uint64_t i = 0; i < 1000; i++) {
+        assert_int_equal(stack_push(&s, t, i), STACK_OK);
+    }
+    for (uint64_t i = 1000; i-- > 0;) {
+        assert_int_equal(stack_pop(&s, t, &v), STACK_OK);
+        assert_int_equal(v, i);
+    }
+    assert_int_equal(stack_pop(&s, t, &v), STACK_EMPTY);
+    assert_int_equal(stack_push(&s, t, 7), STACK_OK);
+    stack_destroy(&s); /* frees the node left (ASan's leak check sees it otherwise) */
+    ebr_unregister(t);
+    ebr_destroy(&g_domain);
+}
+
+struct mixed {
+    struct stack stack;
+    uint64_t pushed[MIXED_THREADS];  /* values each thread pushed */
+    uint64_t *popped[MIXED_THREADS]; /* owned: what each thread popped */
+    size_t popped_count[MIXED_THREADS];
+};
+
+static void *
+mixed_body(void *arg)
+{
+    struct test_thread *th = arg;
+    struct mixed *m = th->ctx;
+    struct ebr_thread *t = NULL;
+    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    struct harness_rng rng;
+    rng_seed(&rng, harness_seed() + th->index);
+    for (unsigned i = 0; i < MIXED_OPS; i++) {
+        if (rng_below(&rng, 2) == 0) {
+            stack_push(&m->stack, t, value_of(th->index, m->pushed[th->index]++));
+        } else {
+            uint64_t v;
+            if (stack_pop(&m->stack, t, &v) == STACK_OK) {
+                m->popped[th->index][m->popped_count[th->index]++] = v;
+            }
+        }
+    }
+    ebr_unregister(t);
+    return NULL;
+}
+
+/* Checks that the values popped (plus those left on the stack) are exactly those pushed. */
+static void
+check_exactly_once(struct mixed *m, struct ebr_thread *t)
+{
+    uint8_t *seen[MIXED_THREADS];
+    for (unsigned i = 0; i < MIXED_THREADS; i++) {
+        seen[i] = calloc(MIXED_OPS, 1);
+        assert_non_null(seen[i]);
+    }
+    uint64_t v;
+    while (stack_pop(&m->stack, t, &v) == STACK_OK) {
+        m->popped[0][m->popped_count[0]++] = v;
+    }
+    for (unsigned i = 0; i < MIXED_THREADS; i++) {
+        for (size_t k = 0; k < m->popped_count[i]; k++) {
+            uint64_t p = m->popped[i][k];
+            unsigned who = (unsigned)(p >> 32);
+            uint64_t seq = p & 0xffffffffu;
+            if (who >= MIXED_THREADS || seq >= m->pushed[who] || seen[who][seq]++ != 0) {
+                fail_msg("popped %#llx: never pushed, or popped twice", (unsigned long long)p);
+            }
+        }
+    }
+    for (unsigned i = 0; i < MIXED_THREADS; i++) {
+        for (uint64_t seq = 0; seq < m->pushed[i]; seq++) {
+            if (!seen[i][seq]) {
+                fail_msg("thread %u's value %llu was pushed and never popped", i,
+                         (unsigned long long)seq);
+            }
+        }
+        free(seen[i]);
+    }
+}
+
+/* The claim: with 4 threads pushing and popping at once, every value pushed is popped exactly
+ * once (counting those drained at the end). */
+static void
+test_c_stack_every_value_popped_exactly_once(void **state)
+{
+    (void)state;
+    ebr_init(&g_domain);
+    static struct mixed m;
+    memset(&m, 0, sizeof(m));
+    stack_init(&m.stack, &g_domain);
+    for (unsigned i = 0; i < MIXED_THREADS; i++) {
+        m.popped[i] = calloc(MIXED_OPS * MIXED_THREADS, sizeof(uint64_t));
+        assert_non_null(m.popped[i]);
+    }
+    run_threads(MIXED_THREADS, mixed_body, &m, "push and pop");
+    struct ebr_thread *t = NULL;
+    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    check_exactly_once(&m, t);
+    for (unsigned i = 0; i < MIXED_THREADS; i++) {
+        free(m.popped[i]);
+    }
+    stack_destroy(&m.stack);
+    ebr_unregister(t);
+    ebr_destroy(&g_domain);
+}
+
+struct rounds {
+    struct stack stack;
+    struct rounds_sync sync;
+    struct history history;
+};
+
+static void *
+history_body(void *arg)
+{
+    struct test_thread *th = arg;
+    struct rounds *r = th->ctx;
+    struct ebr_thread *t = NULL;
+    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    struct harness_rng rng;
+    rng_seed(&rng, harness_seed() * 31 + th->index);
+    for (size_t round = 0; round < HISTORY_ROUNDS; round++) {
+        pthread_barrier_wait(&r->sync.start);
+        for (unsigned i = 0; i < HISTORY_OPS; i++) {
+            if (rng_below(&rng, 2) == 0) {
+                int64_t v = (int64_t)value_of(th->index, round * HISTORY_OPS + i);
+                struct lc_op *op = history_begin(&r->history, th->index, LC_PUSH, v);
+                stack_push(&r->stack, t, (uint64_t)v);
+                history_end(op, 0);
+            } else {
+                uint64_t v;
+                struct lc_op *op = history_begin(&r->history, th->index, LC_POP, 0);
+                stack_status status = stack_pop(&r->stack, t, &v);
+                history_end(op, status == STACK_OK ? (int64_t)v : LC_EMPTY);
+            }
+        }
+        pthread_barrier_wait(&r->sync.done);
+        if (th->index == 0) { /* between rounds: check, then empty the stack */
+            struct lc_model model = lc_model_stack(HISTORY_THREADS * HISTORY_OPS, false);
+            if (!history_check(&r->history, HISTORY_THREADS, &model, round)) {
+                atomic_store(&r->sync.failed_round, round);
+                atomic_store(&r->sync.has_failed, true);
+            }
+            uint64_t v;
+            while (stack_pop(&r->stack, t, &v) == STACK_OK) {
+            }
+        }
+        pthread_barrier_wait(&r->sync.checked);
+        if (atomic_load(&r->sync.has_failed)) {
+            break;
+        }
+    }
+    ebr_unregister(t);
+    return NULL;
+}
+
+/* The claim: every recorded round of 3 threads x 24 random pushes and pops is linearizable
+ * for a LIFO stack (300 rounds). */
+static void
+test_c_stack_histories_are_linearizable(void **state)
+{
+    (void)state;
+    ebr_init(&g_domain);
+    static struct rounds r;
+    memset(&r, 0, sizeof(r));
+    stack_init(&r.stack, &g_domain);
+    rounds_init(&r.sync, HISTORY_THREADS);
+    run_threads(HISTORY_THREADS, history_body, &r, "stack history rounds");
+    rounds_destroy(&r.sync);
+    stack_destroy(&r.stack);
+    ebr_destroy(&g_domain);
+}
+
+struct churn {
+    struct stack stack;
+    atomic_uint lost;
+};
+
+static void *
+churn_body(void *arg)
+{
+    struct test_thread *th = arg;
+    struct churn *c = th->ctx;
+    struct ebr_thread *t = NULL;
+    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    for (unsigned i = 0; i < CHURN_OPS; i++) {
+        uint64_t v;
+        if (stack_pop(&c->stack, t, &v) == STACK_OK) {
+            stack_push(&c->stack, t, v); /* the same value goes back in a fresh node */
+        }
+    }
+    ebr_unregister(t);
+    return NULL;
+}
+
+/* The claim: threads that pop and push back the same few values, so that freed nodes would
+ * be reused at once (the ABA pattern), end with exactly those values on the stack. */
+static void
+test_c_pop_push_churn_keeps_every_value(void **state)
+{
+    (void)state;
+    ebr_init(&g_domain);
+    static struct churn c;
+    memset(&c, 0, sizeof(c));
+    stack_init(&c.stack, &g_domain);
+    struct ebr_thread *t = NULL;
+    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    for (uint64_t i = 0; i < CHURN_VALUES; i++) {
+        assert_int_equal(stack_push(&c.stack, t, i), STACK_OK);
+    }
+    run_threads(CHURN_THREADS, churn_body, &c, "pop and push back");
+    unsigned seen[CHURN_VALUES] = {0};
+    uint64_t v;
+    size_t count = 0;
+    while (stack_pop(&c.stack, t, &v) == STACK_OK && count++ < 10 * CHURN_VALUES) {
+        if (v >= CHURN_VALUES) {
+            fail_msg("popped %llu, which was never pushed", (unsigned long long)v);
+        }
+        seen[v]++;
+    }
+    for (unsigned i = 0; i < CHURN_VALUES; i++) {
+        if (seen[i] != 1) {
+            fail_msg("value %u is on the stack %u times after the churn, expected once", i,
+                     seen[i]);
+        }
+    }
+    stack_destroy(&c.stack);
+    ebr_unregister(t);
+    ebr_destroy(&g_domain);
+}
+
+/* The claim: a node popped while another thread is inside a critical section (and so may
+ * have read its address, as a popper does before its CAS) stays allocated and unchanged until
+ * that thread leaves. The test plays that thread: it enters, peeks at top, then pops it and
+ * pushes again from a second slot. A pop that frees the node at once lets the next push's
+ * malloc hand the same memory back, and the peeked node's value changes under the reader. */
+static void
+test_c_popped_node_outlives_a_reader_inside(void **state)
+{
+    (void)state;
+    ebr_init(&g_domain);
+    struct ebr_thread *reader = NULL;
+    struct ebr_thread *t = NULL;
+    assert_int_equal(ebr_register(&g_domain, &reader), EBR_OK);
+    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    struct stack s;
+    stack_init(&s, &g_domain);
+    for (uint64_t i = 0; i < 4; i++) {
+        assert_int_equal(stack_push(&s, t, 100 + i), STACK_OK);
+    }
+    ebr_enter(reader);
+    struct stack_node *peeked = atomic_load(&s.top);
+    assert_non_null(peeked);
+    uint64_t v = 0;
+    for (unsigned round = 0; round < 64; round++) { /* enough retires to trigger reclaiming */
+        assert_int_equal(stack_pop(&s, t, &v), STACK_OK);
+        assert_int_equal(stack_push(&s, t, 200 + round), STACK_OK);
+        ebr_reclaim(t);
+        if (peeked->value != 103) {
+            fail_msg("round %u: the node popped under a reader now holds %llu, not 103: it was "
+                     "freed and reused while the reader could still read it",
+                     round, (unsigned long long)peeked->value);
+        }
+    }
+    ebr_leave(reader);
+    stack_destroy(&s);
+    ebr_unregister(reader);
+    ebr_unregister(t);
+    ebr_destroy(&g_domain);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_c_stack_is_lifo),
+        cmocka_unit_test(test_c_stack_every_value_popped_exactly_once),
+        cmocka_unit_test(test_c_stack_histories_are_linearizable),
+        cmocka_unit_test(test_c_pop_push_churn_keeps_every_value),
+        cmocka_unit_test(test_c_popped_node_outlives_a_reader_inside),
+    };
+    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+}

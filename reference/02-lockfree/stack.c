@@ -1,0 +1,94 @@
+/* stack.c -- lab 02 part C: the Treiber stack on epoch-based reclamation (stack.h).
+ * Read stack_pop first: it reads top->next, which is safe only because top cannot be freed
+ * while this thread is inside its EBR critical section; and since a retired node's memory is
+ * not reused while anyone may still hold its address, the CAS on top cannot suffer ABA. */
+#include "stack.h"
+
+#include "chaos.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#define STACK_STATUS_TEXT(name, text) [name] = text,
+static const char *const stack_status_texts[] = {STACK_STATUS(STACK_STATUS_TEXT)};
+#undef STACK_STATUS_TEXT
+
+const char *
+stack_strerror(stack_status status)
+{
+    return (size_t)status < sizeof(stack_status_texts) / sizeof(stack_status_texts[0])
+               ? stack_status_texts[status]
+               : "unknown status";
+}
+
+void
+stack_init(struct stack *s, struct ebr *domain)
+{
+    assert(domain != NULL);
+    atomic_init(&s->top, NULL);
+    s->domain = domain;
+}
+
+void
+stack_destroy(struct stack *s)
+{
+    struct stack_node *node = atomic_load_explicit(&s->top, memory_order_relaxed);
+    while (node != NULL) {
+        struct stack_node *next = node->next;
+        free(node);
+        node = next;
+    }
+    atomic_store_explicit(&s->top, NULL, memory_order_relaxed);
+}
+
+static void
+node_free(struct ebr_node *node)
+{
+    free(node); /* reclaim is the first member: the ebr_node's address is the stack node's */
+}
+
+stack_status
+stack_push(struct stack *s, struct ebr_thread *thread, uint64_t value)
+{
+    (void)thread; /* push dereferences no shared node, so it needs no critical section */
+    struct stack_node *node = malloc(sizeof(*node));
+    if (node == NULL) {
+        return STACK_NO_MEMORY;
+    }
+    node->value = value;
+    /* Relaxed: the CAS below re-checks top, and this value only seeds node->next. */
+    struct stack_node *top = atomic_load_explicit(&s->top, memory_order_relaxed);
+    do {
+        node->next = top;
+        CHAOS_POINT();
+        /* Release on success: node->value and node->next are visible to any thread that
+         * acquires top and finds this node. Relaxed on failure: top is just reloaded. */
+    } while (!atomic_compare_exchange_weak_explicit(&s->top, &top, node, memory_order_release,
+                                                    memory_order_relaxed));
+    return STACK_OK;
+}
+
+stack_status
+stack_pop(struct stack *s, struct ebr_thread *thread, uint64_t *value)
+{
+    ebr_enter(thread);
+    /* Acquire: pairs with push's release, so the node's next and value are readable. */
+    struct stack_node *top = atomic_load_explicit(&s->top, memory_order_acquire);
+    for (;;) {
+        if (top == NULL) {
+            ebr_leave(thread);
+            return STACK_EMPTY;
+        }
+        struct stack_node *next = top->next; /* safe: top is not freed while we are inside */
+        CHAOS_POINT();
+        /* Acquire on both outcomes: on failure the new top's fields must be readable too. */
+        if (atomic_compare_exchange_weak_explicit(&s->top, &top, next, memory_order_acquire,
+                                                  memory_order_acquire)) {
+            break;
+        }
+    }
+    *value = top->value;
+    ebr_retire(thread, &top->reclaim, node_free); /* never free(): others may still read it */
+    ebr_leave(thread);
+    return STACK_OK;
+}
