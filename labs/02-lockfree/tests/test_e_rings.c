@@ -125,7 +125,7 @@ flow_body(void *arg)
     struct test_thread *th = arg;
     struct flow *f = th->ctx;
     if (th->index < FLOW_PRODUCERS) {
-        for (uint64_t i = 0; i < FLOW_VALUES; i++) {
+        for (uint64_t i = 0; i < test_iterations(FLOW_VALUES); i++) {
             for (uint32_t k = 0; ring_mpmc_try_push(&f->ring, value_of(th->index, i)) == RING_FULL;
                  k++) {
                 if (k % 64 == 63) {
@@ -182,7 +182,7 @@ test_e_mpmc_every_value_once_in_producer_order(void **state)
         fail_msg("%u errors; the first: %s", atomic_load(&f.errors), f.first_error);
     }
     for (unsigned p = 0; p < FLOW_PRODUCERS; p++) {
-        for (uint64_t i = 0; i < FLOW_VALUES; i++) {
+        for (uint64_t i = 0; i < test_iterations(FLOW_VALUES); i++) {
             if (!f.seen[p][i]) {
                 fail_msg("producer %u's value %llu was pushed and never popped", p,
                          (unsigned long long)i);
@@ -204,14 +204,15 @@ spsc_body(void *arg)
 {
     struct test_thread *th = arg;
     struct spsc_flow *f = th->ctx;
+    uint64_t values = test_iterations(SPSC_VALUES);
     if (th->index == 0) {
-        for (uint64_t i = 0; i < SPSC_VALUES; i++) {
+        for (uint64_t i = 0; i < values; i++) {
             while (ring_spsc_try_push(&f->ring, i * 7 + 1) == RING_FULL) {
             }
         }
         return NULL;
     }
-    for (uint64_t i = 0; i < SPSC_VALUES; i++) {
+    for (uint64_t i = 0; i < values; i++) {
         uint64_t v;
         for (uint64_t k = 0; ring_spsc_try_pop(&f->ring, &v) != RING_OK; k++) {
             if (k > 100000000u) {
@@ -347,7 +348,7 @@ pingpong_body(void *arg)
 {
     struct test_thread *th = arg;
     struct pingpong *p = th->ctx;
-    for (uint64_t i = 0; i < PINGPONG_ROUND_TRIPS; i++) {
+    for (uint64_t i = 0; i < test_iterations(PINGPONG_ROUND_TRIPS); i++) {
         if (th->index == 0) {
             send(p, true, i);
             if (receive(p, false) != i + 1) {
