@@ -18,10 +18,14 @@
 #define OUTPUT_SIZE_BYTES_MAX (1u << 20) /* a test printing more is cut, not stored */
 #define TIMEOUT_S_DEFAULT 10.0           /* when neither --timeout-s nor the rubric says */
 #define FAILURE_LINE_SIZE_MAX 512u
-#define POLL_SLICE_MS 50 /* how often the parent looks at the child while it runs */
+#define POLL_SLICE_MS 50  /* how often the parent looks at the child while it runs */
+#define FORK_TRIES_MAX 50 /* fork fails with EAGAIN while the process limit is reached: wait */
+#define FORK_RETRY_MS 100
 
-enum status { STATUS_PASS, STATUS_FAIL, STATUS_TIMEOUT, STATUS_CRASH };
-static const char *const status_names[] = {"PASS", "FAIL", "TIMEOUT", "CRASH"};
+/* ERROR: the runner could not run the test at all (no process, no pipe): the machine's fault,
+ * never the code under test's, and never a pass. */
+enum status { STATUS_PASS, STATUS_FAIL, STATUS_TIMEOUT, STATUS_CRASH, STATUS_ERROR };
+static const char *const status_names[] = {"PASS", "FAIL", "TIMEOUT", "CRASH", "ERROR"};
 
 struct options {
     const char *run_names[RUN_NAMES_MAX];
@@ -367,16 +371,34 @@ run_one(const struct CMUnitTest *test, uint64_t seed, double timeout_s, struct r
     struct output done = {.bytes = done_bytes};
     int out_pipe[2], result_pipe[2];
     if (out.bytes == NULL || make_pipe(out_pipe) != 0 || make_pipe(result_pipe) != 0) {
-        perror("runner: cannot set up the test's output");
-        exit(2);
+        r->status = STATUS_ERROR;
+        snprintf(r->failure, sizeof(r->failure), "could not run the test: no pipe (%s)",
+                 strerror(errno));
+        r->signal = 0;
+        r->elapsed_ms = 0;
+        free(out.bytes);
+        return;
     }
     fflush(stdout);
     fflush(stderr);
     uint64_t start_ms = clock_now_ms();
     pid_t pid = fork();
+    for (int tries = 1; pid < 0 && errno == EAGAIN && tries < FORK_TRIES_MAX; tries++) {
+        clock_sleep_ms(FORK_RETRY_MS); /* other processes of this user hold the limit */
+        pid = fork();
+    }
     if (pid < 0) {
-        perror("runner: fork");
-        exit(2);
+        r->status = STATUS_ERROR;
+        snprintf(r->failure, sizeof(r->failure), "could not run the test: fork: %s",
+                 strerror(errno));
+        r->signal = 0;
+        r->elapsed_ms = clock_now_ms() - start_ms;
+        for (int i = 0; i < 2; i++) {
+            close(out_pipe[i]);
+            close(result_pipe[i]);
+        }
+        free(out.bytes);
+        return;
     }
     if (pid == 0) {
         dup2(out_pipe[1], STDOUT_FILENO);

@@ -98,6 +98,25 @@ class RunnerIsolation(unittest.TestCase):
         for text in ('sent:     "GET k\\r\\n"', 'expected: "$1\\r\\nv\\r\\n"', "^ first difference"):
             self.assertIn(text, self.stdout)
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to run as nobody with a process limit")
+    def test_fork_refused_is_an_error_not_a_verdict(self):
+        # As nobody with a process limit of 1, the runner cannot fork: it retries, then
+        # reports ERROR (the machine's fault), never PASS, FAIL or CRASH.
+        import pwd
+        import resource
+        nobody = pwd.getpwnam("nobody")
+
+        def limit():
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))
+        proc = subprocess.run([str(self.binary), "--run", "test_a_passes"], capture_output=True,
+                              text=True, preexec_fn=limit, cwd="/tmp", timeout=60)
+        row = results_of(proc.stdout)["test_a_passes"]
+        self.assertEqual(row[0], "ERROR")
+        self.assertIn("could not run the test: fork", row[4])
+
     def test_unknown_test_name_is_a_usage_error(self):
         proc = subprocess.run([str(self.binary), "--run", "no_such_test"], capture_output=True, text=True)
         self.assertEqual(proc.returncode, 2)
