@@ -11,7 +11,7 @@ has_ck = system("test -f '".resultsdir."/bench_ck.csv' && echo 1 || echo 0") + 0
 
 set datafile separator comma
 set datafile commentschars "#"
-value(s) = (strcol("structure") eq s && strcol("workload") eq "transfer") \
+rate(s) = (strcol("structure") eq s && strcol("workload") eq "transfer") \
            ? column("items_per_s") / 1e6 : NaN
 
 set style fill solid 0.85 border -1
@@ -38,11 +38,11 @@ do for [ext in "svg png"] {
     }
     set output outbase.'.'.ext
     if (has_ck) {
-        plot for [i=1:4] datafile using (i - 1):(value(word(names, i))) with boxes lc rgb "#1f77b4", \
-             for [i=5:6] resultsdir.'/bench_ck.csv' using (i - 1):(value(word(names, i))) \
+        plot for [i=1:4] datafile using (i - 1):(rate(word(names, i))) with boxes lc rgb "#1f77b4", \
+             for [i=5:6] resultsdir.'/bench_ck.csv' using (i - 1):(rate(word(names, i))) \
                  with boxes lc rgb "#9ecae1" fs pattern 2
     } else {
-        plot for [i=1:4] datafile using (i - 1):(value(word(names, i))) with boxes lc rgb "#1f77b4"
+        plot for [i=1:4] datafile using (i - 1):(rate(word(names, i))) with boxes lc rgb "#1f77b4"
     }
     set output
 }

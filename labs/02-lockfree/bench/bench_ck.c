@@ -164,7 +164,7 @@ main(int argc, char **argv)
     const enum kind transfer_kinds[] = {CK_RING_SPSC, CK_RING_MPMC};
     for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
         uint64_t best_ns = UINT64_MAX;
-        for (unsigned r = 0; r < opt.repeats; r++) {
+        for (unsigned r = 0; r < opt.transfer_repeats; r++) {
             peer_init(&p, transfer_kinds[k]);
             uint64_t ns =
                 bench_run_transfer(&p, opt.transfer_items, transfer_produce, transfer_consume);

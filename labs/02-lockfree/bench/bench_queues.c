@@ -249,7 +249,7 @@ main(int argc, char **argv)
     const enum kind transfer_kinds[] = {RING_SPSC, RING_MPMC, MS_QUEUE, MUTEX_CONDVAR_RING};
     for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
         uint64_t best_ns = UINT64_MAX;
-        for (unsigned r = 0; r < opt.repeats; r++) {
+        for (unsigned r = 0; r < opt.transfer_repeats; r++) {
             subject_init(&s, transfer_kinds[k]);
             uint64_t ns =
                 bench_run_transfer(&s, opt.transfer_items, transfer_produce, transfer_consume);
