@@ -260,6 +260,12 @@ class Grader(unittest.TestCase):
                                  text=True).stdout.strip()
             self.assertEqual(out, expected, f"IMPL={impl}")
 
+    def test_submission_without_needed_labs_builds_them_from_the_reference(self):
+        # The folder holds 92's triple.c only: 91's adder comes from the reference, said aloud.
+        proc = grade("92-needs", "--impl", str(FIX / "reference" / "92-needs"))
+        self.assertIn("TOTAL 92-needs: 1/1", proc.stdout, proc.stdout + proc.stderr)
+        self.assertIn("from the reference", proc.stderr)
+
     def test_rubric_check_agrees_with_binaries_and_readme(self):
         proc = grade("91-adder", "--check-rubric")
         self.assertEqual(proc.returncode, 0, proc.stdout)
