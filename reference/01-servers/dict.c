@@ -78,17 +78,6 @@ dict_hash(const struct dict *d, const void *key, size_t key_size_bytes)
     return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-void
-dict_init(struct dict *d, uint64_t seed)
-{
-    assert(d != NULL);
-    memset(d, 0, sizeof(*d));
-    d->rehash_index = SIZE_MAX;
-    uint64_t state = seed;
-    d->hash_key[0] = dict_rng_next(&state);
-    d->hash_key[1] = dict_rng_next(&state);
-}
-
 static void
 table_clear(struct dict_table *t, void (*free_value_cb)(void *value, void *ctx), void *ctx)
 {
@@ -115,27 +104,6 @@ dict_clear(struct dict *d, void (*free_value_cb)(void *value, void *ctx), void *
     table_clear(&d->tables[1], free_value_cb, ctx);
     d->rehash_index = SIZE_MAX;
     assert(dict_size(d) == 0);
-}
-
-size_t
-dict_size(const struct dict *d)
-{
-    assert(d != NULL);
-    return d->tables[0].used + d->tables[1].used;
-}
-
-size_t
-dict_bucket_count(const struct dict *d)
-{
-    assert(d != NULL);
-    return d->tables[0].bucket_count + d->tables[1].bucket_count;
-}
-
-bool
-dict_is_rehashing(const struct dict *d)
-{
-    assert(d != NULL);
-    return d->rehash_index != SIZE_MAX;
 }
 
 /* Moves every entry of bucket i of tables[0] to its bucket in tables[1]. */
