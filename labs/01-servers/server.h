@@ -51,12 +51,30 @@ enum server_model { SERVER_MODEL_LIST(SERVER_MODEL_ENUM_ENTRY) };
 
 struct server_config {
     enum server_model model;
-    uint16_t port;                /* 0: any free port (printed to stderr once bound) */
-    size_t clients_max;           /* further connections get an error and are closed */
-    size_t threads;               /* pool workers */
-    size_t queue_size;            /* pool queue capacity */
+    uint16_t port;      /* 0: any free port (printed to stderr once bound) */
+    size_t clients_max; /* further connections get an error and are closed */
+    size_t threads;     /* pool workers */
+    size_t queue_size;  /* pool queue capacity */
+    /* The pool's queue: NULL for the pool's own (part C); lab 02 part F plugs its ring in here. */
+    const struct pool_queue_ops *pool_queue;
     uint64_t idle_timeout_ms;     /* 0: never; else a client silent this long is closed */
     size_t output_size_bytes_max; /* unsent replies a client may pile up before it is closed */
+};
+
+/* ---- The pool's queue, as an interface (given) ---------------------------------------------
+ * The pool's dispatcher hands ready clients to its workers through a bounded queue. Part C's is
+ * yours (a mutex and two condition variables). Lab 02 part F builds another on its lock-free
+ * ring, and `keel-server --pool-queue ring` (in lab 02's build) passes it in config.pool_queue:
+ * when that is set, server_run_pool must move clients through it instead of its own queue. */
+struct client;
+struct pool_queue; /* the implementation's own type */
+struct pool_queue_ops {
+    const char *name;
+    /* A queue for at least capacity clients (it may round up), or NULL when out of memory. */
+    struct pool_queue *(*create_cb)(size_t capacity);
+    void (*push_cb)(struct pool_queue *q, struct client *c); /* waits while the queue is full */
+    struct client *(*pop_cb)(struct pool_queue *q);          /* waits while it is empty */
+    void (*destroy_cb)(struct pool_queue *q);
 };
 
 /* The state every model shares. In the threaded models `lock` serializes every use of store
@@ -73,7 +91,6 @@ struct server {
     atomic_size_t client_count; /* connected clients, for clients_max */
 };
 
-struct client;
 /* Called with out_lock held after a publisher appended to c->out from another thread, so the
  * model can get the bytes written (arm EPOLLOUT, wake the client's thread). May be NULL. */
 typedef void (*client_wake_cb)(struct client *c);

@@ -1,16 +1,18 @@
 # lab.mk -- lab 02-lockfree: the variables the kit's Makefile needs (variables only; the rules
 # live in the top-level Makefile). Names are prefixed with the lab so labs never clash.
 LABS += 02-lockfree
-02-lockfree_STUDENT_SRCS := spinlock.c ebr.c stack.c msqueue.c ring.c
+02-lockfree_STUDENT_SRCS := spinlock.c ebr.c stack.c msqueue.c ring.c pool_ring.c
 02-lockfree_GIVEN_SRCS :=
-02-lockfree_NEEDS :=
-02-lockfree_TESTS := test_a_spinlocks test_b_ebr test_c_stack test_d_msqueue test_e_rings
+# Part F runs lab 01's thread pool on this lab's ring.
+02-lockfree_NEEDS := 01-servers
+02-lockfree_TESTS := test_a_spinlocks test_b_ebr test_c_stack test_d_msqueue test_e_rings test_f_pool
 # bench_ck measures ConcurrencyKit (libck-dev, `make peers`) on the same workloads; it is built
 # only where ck's headers are installed, so the kit builds and benchmarks without it.
 02-lockfree_HAS_CK := $(wildcard /usr/include/ck_ring.h)
-02-lockfree_BENCHES := bench_locks bench_queues $(if $(02-lockfree_HAS_CK),bench_ck)
+02-lockfree_BENCHES := bench_locks bench_queues bench_pool $(if $(02-lockfree_HAS_CK),bench_ck)
 02-lockfree_LIBS :=
-02-lockfree_BINS :=
+# keel-server with --pool-queue ring (cmd/keel-server.c includes lab 01's).
+02-lockfree_BINS := keel-server
 # Sanitizer builds `make test` runs the reference under: ASan sees use after free in the
 # reclamation tests, TSan sees data races on every part.
 02-lockfree_SANITIZERS := address thread

@@ -2,7 +2,8 @@
  * One dispatcher thread waits on epoll for any ready client and queues it; a worker takes it,
  * reads what is there, executes, writes, and hands it back to epoll. A client that sends half
  * a command costs a worker one read, not a worker for good. When the queue is full the
- * dispatcher waits (backpressure) instead of queueing without bound. */
+ * dispatcher waits (backpressure) instead of queueing without bound. The queue is this file's
+ * mutex+condvar ring unless config.pool_queue supplies another (lab 02 part F: a lock-free one). */
 #include "server.h"
 
 #include <errno.h>
@@ -24,11 +25,17 @@ struct pool {
     size_t capacity;
     size_t head;
     size_t count;
+    const struct pool_queue_ops *ops; /* config.pool_queue: when set, used instead of the above */
+    struct pool_queue *other;         /* owned: ops's queue */
 };
 
 static void
 queue_push(struct pool *pool, struct client *c)
 {
+    if (pool->ops != NULL) {
+        pool->ops->push_cb(pool->other, c);
+        return;
+    }
     pthread_mutex_lock(&pool->lock);
     while (pool->count == pool->capacity) { /* backpressure: wait for a worker to take one */
         pthread_cond_wait(&pool->not_full, &pool->lock);
@@ -42,6 +49,9 @@ queue_push(struct pool *pool, struct client *c)
 static struct client *
 queue_pop(struct pool *pool)
 {
+    if (pool->ops != NULL) {
+        return pool->ops->pop_cb(pool->other);
+    }
     pthread_mutex_lock(&pool->lock);
     while (pool->count == 0) {
         pthread_cond_wait(&pool->not_empty, &pool->lock);
@@ -144,6 +154,14 @@ pool_open(struct pool *pool, struct server *server)
 {
     pool->server = server;
     pool->capacity = server->config.queue_size > 0 ? server->config.queue_size : 1;
+    pool->ops = server->config.pool_queue;
+    if (pool->ops != NULL) {
+        pool->other = pool->ops->create_cb(pool->capacity);
+        if (pool->other == NULL) {
+            fprintf(stderr, "keel-server: cannot create the pool's %s queue\n", pool->ops->name);
+            return -1;
+        }
+    }
     pool->queue = calloc(pool->capacity, sizeof(*pool->queue));
     pool->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     pthread_mutex_init(&pool->lock, NULL);

@@ -1,0 +1,210 @@
+/* bench_pool.c -- lab 02 part F: lab 01's thread-pool server with its own mutex+condvar queue
+ * against the same server with the MPMC ring as its queue, under redis-benchmark (-c 50,
+ * SET and GET, 100-byte values). The two queues alternate, a fresh server per run, and each
+ * keeps its best run, so a burst from the machine's other tenants does not decide the ratio.
+ * Rows per (queue, workers, test) plus an "all" row: both tests' requests over both tests'
+ * time. CSV to stdout; read main() first. */
+#include "../../01-servers/bench/bench_server.h"
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define REDIS_BENCHMARK_PATH "/usr/bin/redis-benchmark"
+#define CONNECTIONS 50u /* redis-benchmark's default -c, the point */
+#define VALUE_BYTES 100u
+#define KEY_COUNT 10000u
+#define REQUESTS_QUICK 100000u /* ~2 s per test at the rates this machine reaches */
+#define REQUESTS_FULL 300000u
+#define REPEATS_QUICK 3u
+#define REPEATS_FULL 5u
+#define TARGET_WORKERS 4u /* SERVER_THREADS_DEFAULT: the pool as keel-server runs it */
+
+static const char *const queues[] = {"mutex", "ring"};
+static const unsigned worker_counts_full[] = {2, TARGET_WORKERS, 8};
+static const unsigned worker_counts_quick[] = {TARGET_WORKERS};
+
+enum { TEST_SET, TEST_GET, TEST_COUNT };
+static const char *const test_names[TEST_COUNT] = {"set", "get"};
+
+struct options {
+    uint64_t requests;
+    unsigned repeats;
+    bool is_full;
+};
+
+struct run {
+    double rps[TEST_COUNT];
+    double p50_us[TEST_COUNT];
+    double p99_us[TEST_COUNT];
+    bool is_ok;
+};
+
+static void
+usage(const char *program)
+{
+    fprintf(stderr, "usage: %s [--quick|--full] [--peers] [--seed N]\n", program);
+    exit(2);
+}
+
+static struct options
+parse_options(int argc, char **argv)
+{
+    struct options opt = {REQUESTS_QUICK, REPEATS_QUICK, false};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            opt = (struct options){REQUESTS_QUICK, REPEATS_QUICK, false};
+        } else if (strcmp(argv[i], "--full") == 0) {
+            opt = (struct options){REQUESTS_FULL, REPEATS_FULL, true};
+        } else if (strcmp(argv[i], "--peers") == 0) {
+            continue; /* no peers here: both sides are ours */
+        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            i++; /* redis-benchmark picks its own keys; the seed has nothing to steer */
+        } else {
+            usage(argv[0]);
+        }
+    }
+    return opt;
+}
+
+/* Parses one line of redis-benchmark --csv ("TEST","rps","avg_ms","min_ms","p50_ms","p95_ms",
+ * "p99_ms","max_ms") into r. Other lines (the header) are ignored. */
+static void
+parse_line(const char *line, struct run *r)
+{
+    char test[16];
+    double rps = 0, avg_ms = 0, min_ms = 0, p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+    int fields =
+        sscanf(line, "\"%15[A-Za-z]\",\"%lf\",\"%lf\",\"%lf\",\"%lf\",\"%lf\",\"%lf\",\"%lf\"",
+               test, &rps, &avg_ms, &min_ms, &p50_ms, &p95_ms, &p99_ms, &max_ms);
+    if (fields != 8 || rps <= 0) {
+        return;
+    }
+    for (int t = 0; t < TEST_COUNT; t++) {
+        if (strcasecmp(test, test_names[t]) == 0) {
+            r->rps[t] = rps;
+            r->p50_us[t] = p50_ms * 1e3;
+            r->p99_us[t] = p99_ms * 1e3;
+        }
+    }
+}
+
+/* One run: a fresh pool server on the queue, redis-benchmark against it, the server stopped. */
+static struct run
+measure(const struct options *opt, const char *path, const char *queue, unsigned workers)
+{
+    struct run r = {.is_ok = false};
+    char workers_text[16];
+    snprintf(workers_text, sizeof(workers_text), "%u", workers);
+    const char *const extra[] = {"--pool-queue", queue, "--threads", workers_text, NULL};
+    struct proc p;
+    uint16_t port = 0;
+    char why[640];
+    if (server_start_keel(&p, path, "pool", extra, &port, why, sizeof(why)) != 0) {
+        fprintf(stderr, "bench_pool: %s\n", why);
+        return r;
+    }
+    char command[320];
+    snprintf(command, sizeof(command),
+             "%s -h 127.0.0.1 -p %u -c %u -t set,get -n %llu -d %u -r %u --csv 2>&1",
+             REDIS_BENCHMARK_PATH, (unsigned)port, CONNECTIONS, (unsigned long long)opt->requests,
+             VALUE_BYTES, KEY_COUNT);
+    FILE *out = popen(command, "r");
+    if (out == NULL) {
+        fprintf(stderr, "bench_pool: cannot run %s\n", command);
+    } else {
+        char line[512];
+        while (fgets(line, sizeof(line), out) != NULL) {
+            parse_line(line, &r);
+        }
+        int rc = pclose(out);
+        r.is_ok = rc == 0 && r.rps[TEST_SET] > 0 && r.rps[TEST_GET] > 0 && server_is_alive(&p);
+        if (!r.is_ok) {
+            fprintf(stderr,
+                    "bench_pool: redis-benchmark exited with status %d against the %s "
+                    "queue, or the server died\n",
+                    rc, queue);
+        }
+    }
+    server_stop(&p);
+    proc_close(&p);
+    return r;
+}
+
+/* Both tests' requests over both tests' time. */
+static double
+combined_rps(const struct run *r)
+{
+    return r->rps[TEST_SET] > 0 && r->rps[TEST_GET] > 0
+               ? 2.0 / (1.0 / r->rps[TEST_SET] + 1.0 / r->rps[TEST_GET])
+               : 0.0;
+}
+
+static void
+write_rows(struct csv *csv, const char *queue, unsigned workers, const struct run *best,
+           const struct options *opt)
+{
+    for (int t = 0; t <= TEST_COUNT; t++) {
+        bool is_all = t == TEST_COUNT;
+        csv_str(csv, queue);
+        csv_u64(csv, workers);
+        csv_str(csv, is_all ? "all" : test_names[t]);
+        csv_u64(csv, CONNECTIONS);
+        csv_u64(csv, is_all ? 2 * opt->requests : opt->requests);
+        csv_f64(csv, is_all ? combined_rps(best) : best->rps[t]);
+        if (is_all) {
+            csv_str(csv, "");
+            csv_str(csv, "");
+        } else {
+            csv_f64(csv, best->p50_us[t]);
+            csv_f64(csv, best->p99_us[t]);
+        }
+        csv_str(csv, best->is_ok ? "ok" : "failed");
+        csv_end_row(csv);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    struct options opt = parse_options(argc, argv);
+    char path[PATH_MAX];
+    if (server_keel_path(path, sizeof(path)) != 0) {
+        fprintf(stderr, "bench_pool: no keel-server at %s (lab 02's build of it)\n", path);
+        return 1;
+    }
+    if (access(REDIS_BENCHMARK_PATH, X_OK) != 0) {
+        fprintf(stderr, "bench_pool: %s is not installed (make deps installs redis-tools)\n",
+                REDIS_BENCHMARK_PATH);
+        return 1;
+    }
+    static const char *const columns[] = {"queue",       "workers",  "test",
+                                          "connections", "requests", "ops_per_s",
+                                          "p50_us",      "p99_us",   "status"};
+    struct csv csv;
+    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
+    const unsigned *workers = opt.is_full ? worker_counts_full : worker_counts_quick;
+    size_t worker_count_count = opt.is_full ? HARNESS_ARRAY_LEN(worker_counts_full)
+                                            : HARNESS_ARRAY_LEN(worker_counts_quick);
+    for (size_t w = 0; w < worker_count_count; w++) {
+        struct run best[HARNESS_ARRAY_LEN(queues)] = {{.is_ok = false}};
+        for (unsigned rep = 0; rep < opt.repeats; rep++) {
+            for (size_t q = 0; q < HARNESS_ARRAY_LEN(queues); q++) {
+                struct run r = measure(&opt, path, queues[q], workers[w]);
+                fprintf(stderr,
+                        "bench_pool: %-5s queue, %u workers, run %u/%u: SET %8.0f/s  GET %8.0f/s"
+                        "%s\n",
+                        queues[q], workers[w], rep + 1, opt.repeats, r.rps[TEST_SET],
+                        r.rps[TEST_GET], r.is_ok ? "" : "  (failed)");
+                if (r.is_ok && combined_rps(&r) > combined_rps(&best[q])) {
+                    best[q] = r;
+                }
+            }
+        }
+        for (size_t q = 0; q < HARNESS_ARRAY_LEN(queues); q++) {
+            write_rows(&csv, queues[q], workers[w], &best[q], &opt);
+        }
+    }
+    return 0;
+}

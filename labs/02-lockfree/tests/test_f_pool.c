@@ -1,0 +1,338 @@
+/* test_f_pool.c -- lab 02 part F: lab 01's thread pool on the MPMC ring. First the queue alone
+ * (pool_ring_ops, called as lab 01's pool calls it), then keel-server --model pool
+ * --pool-queue ring over loopback: the pool scenarios of lab 01's part C, through the ring. */
+#include "../../01-servers/tests/server_test.h"
+#include "lockfree_test.h"
+#include "pool_ring.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+
+#define HANDOVER_PRODUCERS 2u
+#define HANDOVER_CONSUMERS 2u
+#define HANDOVER_PER_PRODUCER 20000u
+#define HANDOVER_CAPACITY 8u /* small: producers meet a full queue and wait */
+#define BLOCKED_FOR_MS 50u   /* a call still waiting this long later is waiting, not slow */
+#define CLIENTS_MANY 50u
+#define INCRS_PER_CLIENT 50u
+#define FULL_QUEUE_CLIENTS 64u
+#define FULL_QUEUE_ROUNDS 5u
+#define ANNOUNCEMENT "the pool's ring queue took its first client"
+
+/* A client pointer that is never dereferenced: the queue only carries it. It encodes the
+ * producer and its sequence number, so the consumer can tell which push it came from. */
+static struct client *
+token(unsigned producer, uint64_t seq)
+{
+    return (struct client *)(uintptr_t)((((uint64_t)producer << 32) | (seq + 1)) << 4);
+}
+
+static void
+untoken(const struct client *c, unsigned *producer, uint64_t *seq)
+{
+    uint64_t bits = (uint64_t)(uintptr_t)c >> 4;
+    *producer = (unsigned)(bits >> 32);
+    *seq = (bits & 0xffffffffu) - 1;
+}
+
+static struct pool_queue *
+create_or_fail(size_t capacity)
+{
+    struct pool_queue *q = pool_ring_ops.create_cb(capacity);
+    if (q == NULL) {
+        fail_msg("pool_ring_ops.create_cb(%zu) returned NULL (it should return a queue for %zu "
+                 "clients in %zu ring slots)",
+                 capacity, capacity, pool_ring_slots_for(capacity));
+    }
+    return q;
+}
+
+struct handover {
+    struct pool_queue *q;
+    uint64_t per_producer;
+    atomic_uchar seen[HANDOVER_PRODUCERS][HANDOVER_PER_PRODUCER];
+    atomic_bool has_failed;
+    char failure[256];
+};
+
+/* Keeps the first failure (a consumer thread cannot fail the test itself). */
+static void __attribute__((format(printf, 2, 3)))
+handover_fail(struct handover *h, const char *fmt, ...)
+{
+    if (!atomic_exchange(&h->has_failed, true)) {
+        va_list args;
+        va_start(args, fmt);
+        vsnprintf(h->failure, sizeof(h->failure), fmt, args);
+        va_end(args);
+    }
+}
+
+static void *
+handover_thread(void *arg)
+{
+    struct test_thread *th = arg;
+    struct handover *h = th->ctx;
+    if (th->index < HANDOVER_PRODUCERS) {
+        for (uint64_t seq = 0; seq < h->per_producer; seq++) {
+            pool_ring_ops.push_cb(h->q, token(th->index, seq));
+        }
+        return NULL;
+    }
+    uint64_t last[HANDOVER_PRODUCERS];
+    memset(last, 0xff, sizeof(last)); /* UINT64_MAX: nothing yet from that producer */
+    for (uint64_t i = 0; i < h->per_producer; i++) {
+        struct client *c = pool_ring_ops.pop_cb(h->q);
+        unsigned producer;
+        uint64_t seq;
+        untoken(c, &producer, &seq);
+        if (c == NULL || producer >= HANDOVER_PRODUCERS || seq >= h->per_producer) {
+            handover_fail(h, "pop returned %u/%" PRIu64 ", which nobody pushed", producer, seq);
+        } else if (atomic_fetch_add(&h->seen[producer][seq], 1) != 0) {
+            handover_fail(h, "producer %u's client %" PRIu64 " was popped twice", producer, seq);
+        } else if (last[producer] != UINT64_MAX && seq <= last[producer]) {
+            handover_fail(h, "producer %u's client %" PRIu64 " came out after a later one",
+                          producer, seq);
+        } else {
+            last[producer] = seq;
+        }
+    }
+    return NULL;
+}
+
+/* Claim: two producers and two consumers pass 40,000 clients through a queue of 8: each is
+ * popped exactly once, and each producer's clients come out in the order pushed. */
+static void
+test_f_ring_queue_hands_over_every_client(void **state)
+{
+    (void)state;
+    static struct handover h;
+    memset(&h, 0, sizeof(h));
+    h.per_producer = test_iterations(HANDOVER_PER_PRODUCER);
+    h.q = create_or_fail(HANDOVER_CAPACITY);
+    run_threads(HANDOVER_PRODUCERS + HANDOVER_CONSUMERS, handover_thread, &h,
+                "2 producers and 2 consumers through the pool's ring queue");
+    pool_ring_ops.destroy_cb(h.q);
+    if (atomic_load(&h.has_failed)) {
+        fail_msg("%s", h.failure);
+    }
+    for (unsigned p = 0; p < HANDOVER_PRODUCERS; p++) {
+        for (uint64_t seq = 0; seq < h.per_producer; seq++) {
+            if (atomic_load(&h.seen[p][seq]) != 1) {
+                fail_msg("producer %u's client %" PRIu64 " was popped %u times", p, seq,
+                         (unsigned)atomic_load(&h.seen[p][seq]));
+            }
+        }
+    }
+}
+
+struct waiter {
+    struct pool_queue *q;
+    struct client *popped;
+    atomic_bool is_done;
+};
+
+static void *
+pop_one(void *arg)
+{
+    struct waiter *w = arg;
+    w->popped = pool_ring_ops.pop_cb(w->q);
+    atomic_store(&w->is_done, true);
+    return NULL;
+}
+
+static void *
+push_one(void *arg)
+{
+    struct waiter *w = arg;
+    pool_ring_ops.push_cb(w->q, token(9, 0));
+    atomic_store(&w->is_done, true);
+    return NULL;
+}
+
+/* Starts body on w, checks it is still waiting BLOCKED_FOR_MS later, runs unblock, and checks
+ * that body then finishes. */
+static void
+expect_waits_until(void *(*body)(void *), struct waiter *w, void (*unblock)(struct waiter *),
+                   const char *what)
+{
+    pthread_t thread;
+    atomic_store(&w->is_done, false);
+    assert_int_equal(pthread_create(&thread, NULL, body, w), 0);
+    clock_sleep_ms(BLOCKED_FOR_MS);
+    if (atomic_load(&w->is_done)) {
+        fail_msg("%s returned at once; it must wait", what);
+    }
+    unblock(w);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += TEST_DEADLINE_MS / 1000;
+    if (pthread_timedjoin_np(thread, NULL, &deadline) != 0) {
+        fail_msg("%s still waits %u ms after it could go on (a lost wakeup)", what,
+                 TEST_DEADLINE_MS);
+    }
+}
+
+static void
+push_a_client(struct waiter *w)
+{
+    pool_ring_ops.push_cb(w->q, token(1, 7));
+}
+
+static void
+pop_a_client(struct waiter *w)
+{
+    struct client *c = pool_ring_ops.pop_cb(w->q);
+    if (c != token(0, 0)) {
+        fail_msg("a full queue's pop returned %p, not the first client pushed (%p)", (void *)c,
+                 (void *)token(0, 0));
+    }
+}
+
+/* Claim: pop waits while the queue is empty and returns the client pushed meanwhile; push
+ * waits while it is full (the pool's backpressure) and goes on once a client is popped. */
+static void
+test_f_ring_queue_waits_while_empty_and_while_full(void **state)
+{
+    (void)state;
+    struct waiter w = {.q = create_or_fail(1)};
+    expect_waits_until(pop_one, &w, push_a_client, "pop on an empty queue");
+    assert_ptr_equal(w.popped, token(1, 7));
+    size_t slot_count = pool_ring_slots_for(1);
+    for (size_t i = 0; i < slot_count; i++) {
+        pool_ring_ops.push_cb(w.q, token(0, i)); /* fills the ring: none of these may wait */
+    }
+    expect_waits_until(push_one, &w, pop_a_client, "push on a full queue");
+    for (size_t i = 1; i < slot_count; i++) {
+        assert_ptr_equal(pool_ring_ops.pop_cb(w.q), token(0, i));
+    }
+    assert_ptr_equal(pool_ring_ops.pop_cb(w.q), token(9, 0));
+    pool_ring_ops.destroy_cb(w.q);
+}
+
+/* Fails unless the server said that its pool pushed a client through the ring. */
+static void
+expect_ring_was_used(struct test_server *s)
+{
+    char err[8192];
+    proc_stderr(&s->proc, err, sizeof(err));
+    if (strstr(err, ANNOUNCEMENT) == NULL) {
+        fail_msg("the pool served clients but never through the ring: server_run_pool must use "
+                 "server->config.pool_queue when it is set (lab 01's server.h, struct "
+                 "pool_queue_ops; README part F). Its stderr:\n%.1500s",
+                 err);
+    }
+}
+
+static void
+start_pool_on_ring(struct test_server *s, const char *threads, const char *queue)
+{
+    const char *const extra[] = {"--pool-queue", "ring", "--threads", threads,
+                                 "--queue",      queue,  NULL};
+    server_start(s, "pool", extra);
+}
+
+/* Claim: 50 clients INCR one counter 2,500 times in all through a pool of two workers fed by
+ * the ring: the total is exact, and the ring carried the clients. */
+static void
+test_f_pool_on_ring_serves_many_clients(void **state)
+{
+    (void)state;
+    struct test_server s;
+    start_pool_on_ring(&s, "2", "1024");
+    static struct rclient clients[CLIENTS_MANY];
+    for (size_t i = 0; i < CLIENTS_MANY; i++) {
+        client_connect(&clients[i], &s);
+    }
+    const char *const incr[] = {"INCR", "counter"};
+    char reply[64];
+    for (size_t round = 0; round < INCRS_PER_CLIENT; round++) {
+        for (size_t i = 0; i < CLIENTS_MANY; i++) {
+            assert_int_equal(rclient_send(&clients[i], 2, incr), 0);
+        }
+        for (size_t i = 0; i < CLIENTS_MANY; i++) {
+            if (rclient_reply(&clients[i], reply, sizeof(reply), REPLY_TIMEOUT_MS) <= 0 ||
+                reply[0] != ':') {
+                fail_msg("client %zu, INCR %zu: no integer reply from the pool on the ring", i,
+                         round);
+            }
+        }
+    }
+    char number[16], expected[32];
+    snprintf(number, sizeof(number), "%u", CLIENTS_MANY * INCRS_PER_CLIENT);
+    snprintf(expected, sizeof(expected), "$%zu\r\n%s\r\n", strlen(number), number);
+    EXPECT(&clients[0], expected, "GET", "counter");
+    expect_ring_was_used(&s);
+    for (size_t i = 0; i < CLIENTS_MANY; i++) {
+        rclient_close(&clients[i]);
+    }
+    server_stop(&s);
+}
+
+/* Claim: with one worker and a queue of one (two ring slots), 64 clients that all send at once
+ * all get their reply, five rounds over: a full ring slows the dispatcher, never stops it. */
+static void
+test_f_pool_on_ring_full_queue_does_not_deadlock(void **state)
+{
+    (void)state;
+    struct test_server s;
+    start_pool_on_ring(&s, "1", "1");
+    static struct rclient clients[FULL_QUEUE_CLIENTS];
+    const char *const ping[] = {"PING"};
+    for (size_t round = 0; round < FULL_QUEUE_ROUNDS; round++) {
+        for (size_t i = 0; i < FULL_QUEUE_CLIENTS; i++) {
+            if (round == 0) {
+                client_connect(&clients[i], &s);
+            }
+            assert_int_equal(rclient_send(&clients[i], 1, ping), 0);
+        }
+        for (size_t i = 0; i < FULL_QUEUE_CLIENTS; i++) {
+            expect_pushed(&clients[i], "+PONG\r\n", "PING through a pool with a full ring");
+        }
+    }
+    expect_ring_was_used(&s);
+    for (size_t i = 0; i < FULL_QUEUE_CLIENTS; i++) {
+        rclient_close(&clients[i]);
+    }
+    server_stop(&s);
+}
+
+/* Claim: a pool of two workers on the ring serves eight clients while a ninth sits on half a
+ * command. */
+static void
+test_f_pool_on_ring_stalled_client_does_not_block_others(void **state)
+{
+    (void)state;
+    struct test_server s;
+    start_pool_on_ring(&s, "2", "1024");
+    struct rclient stalled;
+    client_connect(&stalled, &s);
+    const char half[] = "*2\r\n$3\r\nGET\r\n$1\r\n"; /* the key never comes (yet) */
+    assert_int_equal(net_write_all(stalled.fd, half, sizeof(half) - 1), 0);
+    clock_sleep_ms(50);
+    struct rclient others[8]; /* more than the pool has workers */
+    for (size_t i = 0; i < HARNESS_ARRAY_LEN(others); i++) {
+        client_connect(&others[i], &s);
+        EXPECT(&others[i], "+PONG\r\n", "PING");
+    }
+    assert_int_equal(net_write_all(stalled.fd, "k\r\n", 3), 0);
+    expect_pushed(&stalled, "$-1\r\n", "the stalled client's GET k, once completed");
+    expect_ring_was_used(&s);
+    for (size_t i = 0; i < HARNESS_ARRAY_LEN(others); i++) {
+        rclient_close(&others[i]);
+    }
+    rclient_close(&stalled);
+    server_stop(&s);
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_f_ring_queue_hands_over_every_client),
+        cmocka_unit_test(test_f_ring_queue_waits_while_empty_and_while_full),
+        cmocka_unit_test(test_f_pool_on_ring_serves_many_clients),
+        cmocka_unit_test(test_f_pool_on_ring_full_queue_does_not_deadlock),
+        cmocka_unit_test(test_f_pool_on_ring_stalled_client_does_not_block_others),
+    };
+    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+}
