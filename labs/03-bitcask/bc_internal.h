@@ -131,6 +131,12 @@ struct bc_db {
     struct bc_keydir keydir;
     unsigned char *scratch; /* owned: encode and read buffer for puts and gets */
     size_t scratch_size_bytes;
+    /* Optional (the reference has it; 0 capacity means every record is written at once): the
+     * active file's newest records, not yet written, which belong at the file's size_bytes -
+     * append_bytes. Written out when full, before an fsync, at rotation and at close. */
+    unsigned char *append_buf; /* owned */
+    size_t append_bytes;
+    size_t append_capacity_bytes; /* BC_APPEND_BUFFER_BYTES under NONE and INTERVAL, else 0 */
     uint64_t written_seq; /* puts and deletes appended so far */
     bool is_failed;       /* a write or fsync failed: refuse writes until reopened */
     bc_status failed_status;

@@ -17,6 +17,7 @@
 #define BC_FILE_SIZE_BYTES_DEFAULT (64u << 20) /* rotate the active file past 64 MiB */
 #define BC_PATH_MAX 256u                       /* bytes, with the NUL: dir + "/" + file name */
 #define BC_ERROR_MAX 256u                      /* bytes of an error message, with the NUL */
+#define BC_APPEND_BUFFER_BYTES (64u << 10)     /* sync none and interval: appends held in memory */
 
 #define BC_STATUS_LIST(X)                                                                          \
     X(BC_OK, "ok")                                                                                 \
@@ -65,9 +66,13 @@ struct bc_io {
 /* The real thing: POSIX calls, fdatasync, flock, CLOCK_REALTIME (given in io_posix.c). */
 extern const struct bc_io bc_io_posix;
 
-/* When a put is durable. */
+/* When a put is durable. Under NONE and INTERVAL an implementation may hold the newest records
+ * in memory, at most BC_APPEND_BUFFER_BYTES of them, before it writes them to the file: a process
+ * crash (kill -9) may then lose up to that much of the newest puts, and a machine crash whatever
+ * was not synced. Gets always see them. bc_sync, bc_merge and bc_close write them out first.
+ * Under ALWAYS nothing is held: a put that returned BC_OK survives any crash. */
 typedef enum {
-    BC_SYNC_NONE,     /* when the OS writes it back (and at rotation, merge and close) */
+    BC_SYNC_NONE,     /* when the OS writes it back (and at rotation, merge, bc_sync and close) */
     BC_SYNC_ALWAYS,   /* before bc_put/bc_delete return; concurrent writers share fsyncs */
     BC_SYNC_INTERVAL, /* within sync_interval_ms, by a background thread */
 } bc_sync_policy;
@@ -102,7 +107,9 @@ bc_status bc_close(struct bc_db *db);
 /* Sets key to value: appends a record, then points the keydir at it. Under BC_SYNC_ALWAYS it
  * returns only once the record is durable. Returns BC_OK, BC_TOO_BIG, BC_IO, BC_NO_SPACE
  * (the handle is then failed), BC_FAILED, BC_NOMEM or BC_INVALID. key and value are only read
- * during the call. Cost: one pwrite, plus a share of an fsync under BC_SYNC_ALWAYS. */
+ * during the call. Cost: one pwrite, plus a share of an fsync under BC_SYNC_ALWAYS; under NONE
+ * and INTERVAL, a memory copy, and one pwrite per BC_APPEND_BUFFER_BYTES (a write error then
+ * fails the handle on a later put, bc_sync or bc_close, as a failed fsync would). */
 bc_status bc_put(struct bc_db *db, const void *key, size_t key_size_bytes, const void *value,
                  size_t value_size_bytes);
 

@@ -115,6 +115,22 @@ scratch_reserve(struct bc_db *db, size_t size_bytes)
     return BC_OK;
 }
 
+/* Reads size_bytes at offset of file into db->scratch: from the append buffer when they are the
+ * active file's unwritten tail (records go into the buffer whole, so a record is all there or
+ * all in the file), else with one pread. Returns what pread would (db->mutex held). */
+static ssize_t
+read_bytes(struct bc_db *db, const struct bc_file *file, uint64_t offset, uint64_t size_bytes)
+{
+    uint64_t written_bytes = file->size_bytes - db->append_bytes;
+    if (db->append_bytes > 0 && file == &db->files[db->file_count - 1] &&
+        offset >= written_bytes) {
+        assert(offset + size_bytes <= file->size_bytes);
+        memcpy(db->scratch, db->append_buf + (offset - written_bytes), size_bytes);
+        return (ssize_t)size_bytes;
+    }
+    return db->io->pread(db->io->ctx, file->fd, db->scratch, size_bytes, offset);
+}
+
 bc_status
 bc_read_record(struct bc_db *db, const struct bc_file *file, uint64_t offset, uint64_t size_bytes,
                struct bc_record *rec)
@@ -123,7 +139,7 @@ bc_read_record(struct bc_db *db, const struct bc_file *file, uint64_t offset, ui
     if (scratch_reserve(db, size_bytes) != BC_OK) {
         return BC_NOMEM;
     }
-    ssize_t n = db->io->pread(db->io->ctx, file->fd, db->scratch, size_bytes, offset);
+    ssize_t n = read_bytes(db, file, offset, size_bytes);
     if (n < 0) {
         bc_set_error(db, "reading file %016" PRIx64 " at offset %" PRIu64 ": %s", file->id, offset,
                      strerror((int)-n));
@@ -152,6 +168,28 @@ fail_handle(struct bc_db *db, int neg_errno, const char *what)
 }
 
 /* ---- Files -------------------------------------------------------------------------------- */
+
+/* Writes the append buffer to the active file (db->mutex held). On an error the handle fails and
+ * the buffer keeps its records, so gets still read what the puts were told was written. */
+static bc_status
+flush_appends(struct bc_db *db)
+{
+    if (db->append_bytes == 0) {
+        return BC_OK;
+    }
+    if (db->is_failed) {
+        return BC_FAILED;
+    }
+    struct bc_file *file = &db->files[db->file_count - 1];
+    assert(file->size_bytes >= db->append_bytes);
+    int rc = bc_write_all(db, file->fd, db->append_buf, db->append_bytes,
+                          file->size_bytes - db->append_bytes);
+    if (rc < 0) {
+        return fail_handle(db, rc, "append");
+    }
+    db->append_bytes = 0;
+    return BC_OK;
+}
 
 static bc_status
 files_append(struct bc_db *db, const struct bc_file *file)
@@ -203,12 +241,16 @@ static bc_status
 rotate(struct bc_db *db)
 {
     struct bc_file *old = active_file(db);
+    bc_status st = flush_appends(db);
+    if (st != BC_OK) {
+        return st;
+    }
     int rc = db->io->fsync(db->io->ctx, old->fd);
     db->stats.fsync_count++;
     if (rc < 0) {
         return fail_handle(db, rc, "fsync at rotation");
     }
-    bc_status st = create_active(db, BC_FILE_ID(BC_FILE_MAJOR(old->id) + 1, 0));
+    st = create_active(db, BC_FILE_ID(BC_FILE_MAJOR(old->id) + 1, 0));
     if (st == BC_OK && db->options.sync != BC_SYNC_NONE) {
         pthread_mutex_lock(&db->sync_mutex);
         db->synced_seq = db->written_seq > db->synced_seq ? db->written_seq : db->synced_seq;
@@ -246,8 +288,9 @@ gather_writers(struct bc_db *db)
 }
 
 /* Returns once every put with seq <= seq is durable. One caller at a time is the leader: it
- * fsyncs the active file outside db->mutex, covering every record appended before the fsync
- * began; the others wait for it, and all of them return on one fsync. */
+ * writes out the append buffer and fsyncs the active file outside db->mutex, covering every
+ * record appended before the fsync began; the others wait for it, and all of them return on one
+ * fsync. */
 static bc_status
 bc_wait_durable(struct bc_db *db, uint64_t seq)
 {
@@ -264,18 +307,19 @@ bc_wait_durable(struct bc_db *db, uint64_t seq)
         gather_writers(db);
 
         pthread_mutex_lock(&db->mutex);
+        bc_status st = flush_appends(db);
         struct bc_file *file = active_file(db);
         file->pin_count++;
         uint64_t file_id = file->id;
         int fd = file->fd;
         uint64_t target = db->written_seq;
-        db->stats.fsync_count++;
+        db->stats.fsync_count += st == BC_OK;
         pthread_mutex_unlock(&db->mutex);
 
-        int rc = db->io->fsync(db->io->ctx, fd);
+        int rc = st == BC_OK ? db->io->fsync(db->io->ctx, fd) : 0;
 
         pthread_mutex_lock(&db->mutex);
-        bc_status st = rc < 0 ? fail_handle(db, rc, "fsync") : BC_OK;
+        st = st != BC_OK ? st : rc < 0 ? fail_handle(db, rc, "fsync") : BC_OK;
         for (size_t i = 0; i < db->file_count; i++) {
             if (db->files[i].id == file_id) {
                 db->files[i].pin_count--;
@@ -364,10 +408,16 @@ append(struct bc_db *db, const void *key, size_t key_size_bytes, const void *val
                             .key_size_bytes = (uint16_t)key_size_bytes,
                             .value_size_bytes = (uint32_t)value_size_bytes,
                             .timestamp_us = db->io->now_us(db->io->ctx)};
+    if (st == BC_OK && size > db->append_capacity_bytes - db->append_bytes) {
+        st = flush_appends(db); /* full: write it out, then buffer this record, or write it */
+    }
+    bool is_buffered = size <= db->append_capacity_bytes;
     if (st == BC_OK) {
-        bc_record_encode(db->scratch, &rec, key, value);
-        int rc = bc_write_all(db, file->fd, db->scratch, size, file->size_bytes);
+        unsigned char *out = is_buffered ? db->append_buf + db->append_bytes : db->scratch;
+        bc_record_encode(out, &rec, key, value);
+        int rc = is_buffered ? 0 : bc_write_all(db, file->fd, out, size, file->size_bytes);
         st = rc < 0 ? fail_handle(db, rc, "append") : BC_OK;
+        db->append_bytes += st == BC_OK && is_buffered ? size : 0;
     }
     if (st == BC_OK) { /* only now that the record is in the file */
         struct bc_keydir_entry loc = {.file_id = file->id,

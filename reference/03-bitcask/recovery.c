@@ -432,6 +432,11 @@ bc_open(const char *dir, const struct bc_options *options, struct bc_db **db_out
                        ? BC_INVALID
                        : lock_dir(db, error);
     st = st == BC_OK ? recover(db, error) : st;
+    if (st == BC_OK && db->options.sync != BC_SYNC_ALWAYS) {
+        db->append_buf = malloc(BC_APPEND_BUFFER_BYTES);
+        db->append_capacity_bytes = db->append_buf != NULL ? BC_APPEND_BUFFER_BYTES : 0;
+        st = db->append_buf != NULL ? BC_OK : BC_NOMEM;
+    }
     if (st == BC_OK && db->options.sync == BC_SYNC_INTERVAL) {
         db->has_interval_thread =
             pthread_create(&db->interval_thread, NULL, bc_interval_main, db) == 0;
@@ -477,6 +482,7 @@ bc_close(struct bc_db *db)
     free(db->files);
     free(db->retired);
     free(db->scratch);
+    free(db->append_buf);
     free(db);
     return st;
 }

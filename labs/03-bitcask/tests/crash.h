@@ -12,7 +12,8 @@
 
 #define CRASH_KEYS 12u
 #define CRASH_ALLOWED_MAX 64u
-#define CRASH_TORN_PER_POINT_MAX 8u /* torn prefixes tried per crash point */
+#define CRASH_TORN_PER_POINT_MAX 8u /* unsynced writes torn per crash point */
+#define CRASH_CUTS_PER_WRITE 3u      /* each torn at 1/4, 1/2 and 3/4 of its bytes */
 
 struct crash_config {
     bc_sync_policy sync;
@@ -23,6 +24,39 @@ struct crash_config {
     uint64_t points_min;      /* fewer crash points exercised than this: inconclusive */
     uint64_t torn_min;        /* likewise for torn prefixes */
 };
+
+/* How much one exploration exercised. */
+struct crash_counts {
+    uint64_t points; /* crash points: calls of the trace the machine died at */
+    uint64_t torn;   /* torn prefixes: images cut inside an unsynced write */
+    uint64_t images; /* crash images opened and checked */
+};
+
+/* The three crash tests' workloads, shared with bench_crash's sweep over many seeds. A store
+ * that buffers appends (sync none) makes fewer, larger writes, so each write is torn at
+ * CRASH_CUTS_PER_WRITE places, and the minimums hold for a store that buffers and one that
+ * does not. */
+static const struct crash_config crash_config_b_torn = {.sync = BC_SYNC_NONE,
+                                                        .file_size_max = 1500,
+                                                        .op_count = 400,
+                                                        .merge_per_mille = 15,
+                                                        .sync_per_mille = 150,
+                                                        .points_min = 150,
+                                                        .torn_min = 150};
+static const struct crash_config crash_config_c_merge = {.sync = BC_SYNC_ALWAYS,
+                                                         .file_size_max = 1200,
+                                                         .op_count = 100,
+                                                         .merge_per_mille = 100,
+                                                         .sync_per_mille = 0,
+                                                         .points_min = 250,
+                                                         .torn_min = 20};
+static const struct crash_config crash_config_d_always = {.sync = BC_SYNC_ALWAYS,
+                                                          .file_size_max = 2000,
+                                                          .op_count = 150,
+                                                          .merge_per_mille = 20,
+                                                          .sync_per_mille = 0,
+                                                          .points_min = 250,
+                                                          .torn_min = 30};
 
 /* For each key, the versions (-1: absent) a crash may leave it in. */
 struct crash_allowed {
@@ -140,8 +174,8 @@ crash_check_image(struct faultfs *image, const struct crash_allowed *a, uint64_t
     bc_close(db);
 }
 
-/* Crashes the workload at every traced call, checks each image; returns points and prefixes. */
-static void
+/* Crashes the workload at every traced call, checks each image; returns what it exercised. */
+static TEST_UNUSED struct crash_counts
 crash_explore(const struct crash_config *c, uint64_t seed, const char *name)
 {
     struct test_fs t;
@@ -160,17 +194,25 @@ crash_explore(const struct crash_config *c, uint64_t seed, const char *name)
         crash_workload(&t, c, seed, a);
         uint64_t ends[64];
         size_t end_count = faultfs_pending_ends(t.fs, ends, 64);
-        uint64_t keeps[2 + 2 * CRASH_TORN_PER_POINT_MAX];
+        uint64_t keeps[2 + (1 + CRASH_CUTS_PER_WRITE) * CRASH_TORN_PER_POINT_MAX];
         size_t keep_count = 0;
         keeps[keep_count++] = 0;
         keeps[keep_count++] = UINT64_MAX;
         size_t step = end_count / CRASH_TORN_PER_POINT_MAX + 1;
-        for (size_t i = end_count; i-- > 0 && keep_count + 2 <= HARNESS_ARRAY_LEN(keeps);) {
+        for (size_t i = end_count;
+             i-- > 0 && keep_count + 1 + CRASH_CUTS_PER_WRITE <= HARNESS_ARRAY_LEN(keeps);) {
             if ((end_count - 1 - i) % step == 0) {
                 keeps[keep_count++] = ends[i];
-                uint64_t start = i == 0 ? 0 : ends[i - 1];
-                keeps[keep_count++] = start + (ends[i] - start) / 2; /* torn inside write i */
-                torn += ends[i] - start > 1;
+                uint64_t start = i == 0 ? 0 : ends[i - 1], size = ends[i] - start;
+                for (uint64_t cut = 1; cut <= CRASH_CUTS_PER_WRITE; cut++) {
+                    uint64_t at = size * cut / (CRASH_CUTS_PER_WRITE + 1); /* inside write i */
+                    bool is_new = at > 0 && (cut == 1 || at > size * (cut - 1) /
+                                                                  (CRASH_CUTS_PER_WRITE + 1));
+                    if (is_new) {
+                        keeps[keep_count++] = start + at;
+                        torn++;
+                    }
+                }
             }
         }
         for (size_t i = 0; i < keep_count; i++) {
@@ -184,6 +226,7 @@ crash_explore(const struct crash_config *c, uint64_t seed, const char *name)
         points++;
     }
     free(a);
+    struct crash_counts counts = {.points = points, .torn = torn, .images = images};
     printf("%s: %llu crash points, %llu torn prefixes, %llu images checked (seed %llu)\n", name,
            (unsigned long long)points, (unsigned long long)torn, (unsigned long long)images,
            (unsigned long long)seed);
@@ -193,6 +236,7 @@ crash_explore(const struct crash_config *c, uint64_t seed, const char *name)
                  (unsigned long long)points, (unsigned long long)torn,
                  (unsigned long long)c->points_min, (unsigned long long)c->torn_min);
     }
+    return counts;
 }
 
 #endif

@@ -226,6 +226,7 @@ test_a_get_refuses_a_corrupt_value(void **state)
     struct bc_io io;
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
     assert_int_equal(bc_put(db, "k", 1, "hello", 5), BC_OK);
+    assert_int_equal(bc_sync(db), BC_OK); /* the record is in the file, not in a buffer */
     fs_flip_bit(t.fs, TEST_DIR "/0000000001-00000.data", 20 + 1 + 2, 3);
     char buf[16];
     size_t size;

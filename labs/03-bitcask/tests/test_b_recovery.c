@@ -220,14 +220,7 @@ static void
 test_b_crash_with_torn_unsynced_writes(void **state)
 {
     (void)state;
-    struct crash_config c = {.sync = BC_SYNC_NONE,
-                             .file_size_max = 1500,
-                             .op_count = 120,
-                             .merge_per_mille = 15,
-                             .sync_per_mille = 150,
-                             .points_min = 100,
-                             .torn_min = 200};
-    crash_explore(&c, harness_seed(), "test_b_crash_with_torn_unsynced_writes");
+    crash_explore(&crash_config_b_torn, harness_seed(), "test_b_crash_with_torn_unsynced_writes");
 }
 
 int

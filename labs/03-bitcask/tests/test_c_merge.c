@@ -255,14 +255,7 @@ static void
 test_c_crash_during_merge_loses_nothing(void **state)
 {
     (void)state;
-    struct crash_config c = {.sync = BC_SYNC_ALWAYS,
-                             .file_size_max = 1200,
-                             .op_count = 100,
-                             .merge_per_mille = 100,
-                             .sync_per_mille = 0,
-                             .points_min = 250,
-                             .torn_min = 20};
-    crash_explore(&c, harness_seed(), "test_c_crash_during_merge_loses_nothing");
+    crash_explore(&crash_config_c_merge, harness_seed(), "test_c_crash_during_merge_loses_nothing");
 }
 
 int

@@ -35,14 +35,7 @@ static void
 test_d_crash_at_every_point_keeps_acknowledged_writes(void **state)
 {
     (void)state;
-    struct crash_config c = {.sync = BC_SYNC_ALWAYS,
-                             .file_size_max = 2000,
-                             .op_count = 150,
-                             .merge_per_mille = 20,
-                             .sync_per_mille = 0,
-                             .points_min = 250,
-                             .torn_min = 30};
-    crash_explore(&c, harness_seed(), "test_d_crash_at_every_point_keeps_acknowledged_writes");
+    crash_explore(&crash_config_d_always, harness_seed(), "test_d_crash_at_every_point_keeps_acknowledged_writes");
 }
 
 #define WRITERS 8
