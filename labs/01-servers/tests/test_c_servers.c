@@ -1,57 +1,20 @@
 /* test_c_servers.c -- lab 01 part C: the sequential, thread-per-connection and thread-pool
  * servers, over loopback, through keel-server built from your sources. */
-#include "server_test.h"
+#include "server_scenarios.h"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CLIENTS_MANY 50
-#define INCRS_PER_CLIENT 200
 #define PIPELINED_COMMANDS 10000
 #define BIG_VALUE_SIZE_BYTES (1u << 20) /* 1 MiB */
-
-/* Many clients at once, each INCRing one shared counter: the total must be exact, so the
- * model must serialize the store (no lost update, no torn dict). Requests are interleaved
- * across connections: every client has one in flight at the same time. */
-static void
-many_clients_share_one_store(const char *model, const char *const extra[])
-{
-    struct test_server s;
-    server_start(&s, model, extra);
-    static struct rclient clients[CLIENTS_MANY];
-    for (size_t i = 0; i < CLIENTS_MANY; i++) {
-        client_connect(&clients[i], &s);
-    }
-    const char *const incr[] = {"INCR", "counter"};
-    char reply[64];
-    for (size_t round = 0; round < INCRS_PER_CLIENT; round++) {
-        for (size_t i = 0; i < CLIENTS_MANY; i++) {
-            assert_int_equal(rclient_send(&clients[i], 2, incr), 0);
-        }
-        for (size_t i = 0; i < CLIENTS_MANY; i++) {
-            if (rclient_reply(&clients[i], reply, sizeof(reply), REPLY_TIMEOUT_MS) <= 0 ||
-                reply[0] != ':') {
-                fail_msg("client %zu, INCR %zu: no integer reply (%s model)", i, round, model);
-            }
-        }
-    }
-    char number[16], expected[32];
-    snprintf(number, sizeof(number), "%d", CLIENTS_MANY * INCRS_PER_CLIENT);
-    snprintf(expected, sizeof(expected), "$%zu\r\n%s\r\n", strlen(number), number);
-    EXPECT(&clients[0], expected, "GET", "counter");
-    for (size_t i = 0; i < CLIENTS_MANY; i++) {
-        rclient_close(&clients[i]);
-    }
-    server_stop(&s);
-}
 
 /* Claim: 50 thread-per-connection clients INCR one counter 10,000 times in all, exactly. */
 static void
 test_c_threads_many_clients_share_one_store(void **state)
 {
     (void)state;
-    many_clients_share_one_store("threads", NULL);
+    many_clients_share_one_store("threads", NULL, NULL);
 }
 
 /* Claim: the same through a pool of two workers. */
@@ -60,7 +23,7 @@ test_c_pool_many_clients_share_one_store(void **state)
 {
     (void)state;
     const char *const extra[] = {"--threads", "2", NULL};
-    many_clients_share_one_store("pool", extra);
+    many_clients_share_one_store("pool", extra, NULL);
 }
 
 /* Claim: the sequential server serves the next client once the first one quits. */
@@ -83,38 +46,13 @@ test_c_sequential_serves_clients_in_turn(void **state)
     server_stop(&s);
 }
 
-/* A client that sent half a command and went quiet must not hold up the others. */
-static void
-stalled_client_does_not_block_others(const char *model, const char *const extra[])
-{
-    struct test_server s;
-    server_start(&s, model, extra);
-    struct rclient stalled;
-    client_connect(&stalled, &s);
-    const char half[] = "*2\r\n$3\r\nGET\r\n$1\r\n"; /* the key never comes (yet) */
-    assert_int_equal(net_write_all(stalled.fd, half, sizeof(half) - 1), 0);
-    clock_sleep_ms(50);
-    struct rclient others[8]; /* more than the pool has workers */
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(others); i++) {
-        client_connect(&others[i], &s);
-        EXPECT(&others[i], "+PONG\r\n", "PING");
-    }
-    assert_int_equal(net_write_all(stalled.fd, "k\r\n", 3), 0);
-    expect_pushed(&stalled, "$-1\r\n", "the stalled client's GET k, once completed");
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(others); i++) {
-        rclient_close(&others[i]);
-    }
-    rclient_close(&stalled);
-    server_stop(&s);
-}
-
 /* Claim: a pool of two workers serves eight clients while a ninth sits on half a command. */
 static void
 test_c_pool_stalled_client_does_not_block_others(void **state)
 {
     (void)state;
     const char *const extra[] = {"--threads", "2", NULL};
-    stalled_client_does_not_block_others("pool", extra);
+    stalled_client_does_not_block_others("pool", extra, NULL);
 }
 
 /* Claim: with one worker and a queue of one, 64 clients that all send at once still all get
@@ -124,25 +62,7 @@ test_c_pool_full_queue_does_not_deadlock(void **state)
 {
     (void)state;
     const char *const extra[] = {"--threads", "1", "--queue", "1", NULL};
-    struct test_server s;
-    server_start(&s, "pool", extra);
-    static struct rclient clients[64];
-    const char *const ping[] = {"PING"};
-    for (size_t round = 0; round < 5; round++) {
-        for (size_t i = 0; i < HARNESS_ARRAY_LEN(clients); i++) {
-            if (round == 0) {
-                client_connect(&clients[i], &s);
-            }
-            assert_int_equal(rclient_send(&clients[i], 1, ping), 0);
-        }
-        for (size_t i = 0; i < HARNESS_ARRAY_LEN(clients); i++) {
-            expect_pushed(&clients[i], "+PONG\r\n", "PING through a pool with a full queue");
-        }
-    }
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(clients); i++) {
-        rclient_close(&clients[i]);
-    }
-    server_stop(&s);
+    full_queue_does_not_deadlock("pool", extra, NULL);
 }
 
 /* 10,000 commands in one write: every reply comes back, in order. */

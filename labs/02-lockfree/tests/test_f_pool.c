@@ -1,7 +1,7 @@
 /* test_f_pool.c -- lab 02 part F: lab 01's thread pool on the MPMC ring. First the queue alone
  * (pool_ring_ops, called as lab 01's pool calls it), then keel-server --model pool
  * --pool-queue ring over loopback: the pool scenarios of lab 01's part C, through the ring. */
-#include "../../01-servers/tests/server_test.h"
+#include "../../01-servers/tests/server_scenarios.h"
 #include "lockfree_test.h"
 #include "pool_ring.h"
 
@@ -13,10 +13,6 @@
 #define HANDOVER_PER_PRODUCER 20000u
 #define HANDOVER_CAPACITY 8u /* small: producers meet a full queue and wait */
 #define BLOCKED_FOR_MS 50u   /* a call still waiting this long later is waiting, not slow */
-#define CLIENTS_MANY 50u
-#define INCRS_PER_CLIENT 50u
-#define FULL_QUEUE_CLIENTS 64u
-#define FULL_QUEUE_ROUNDS 5u
 #define ANNOUNCEMENT "the pool's ring queue took its first client"
 
 /* A client pointer that is never dereferenced: the queue only carries it. It encodes the
@@ -223,49 +219,14 @@ expect_ring_was_used(struct test_server *s)
     }
 }
 
-static void
-start_pool_on_ring(struct test_server *s, const char *threads, const char *queue)
-{
-    const char *const extra[] = {"--pool-queue", "ring", "--threads", threads,
-                                 "--queue",      queue,  NULL};
-    server_start(s, "pool", extra);
-}
-
-/* Claim: 50 clients INCR one counter 2,500 times in all through a pool of two workers fed by
+/* Claim: 50 clients INCR one counter 10,000 times in all through a pool of two workers fed by
  * the ring: the total is exact, and the ring carried the clients. */
 static void
 test_f_pool_on_ring_serves_many_clients(void **state)
 {
     (void)state;
-    struct test_server s;
-    start_pool_on_ring(&s, "2", "1024");
-    static struct rclient clients[CLIENTS_MANY];
-    for (size_t i = 0; i < CLIENTS_MANY; i++) {
-        client_connect(&clients[i], &s);
-    }
-    const char *const incr[] = {"INCR", "counter"};
-    char reply[64];
-    for (size_t round = 0; round < INCRS_PER_CLIENT; round++) {
-        for (size_t i = 0; i < CLIENTS_MANY; i++) {
-            assert_int_equal(rclient_send(&clients[i], 2, incr), 0);
-        }
-        for (size_t i = 0; i < CLIENTS_MANY; i++) {
-            if (rclient_reply(&clients[i], reply, sizeof(reply), REPLY_TIMEOUT_MS) <= 0 ||
-                reply[0] != ':') {
-                fail_msg("client %zu, INCR %zu: no integer reply from the pool on the ring", i,
-                         round);
-            }
-        }
-    }
-    char number[16], expected[32];
-    snprintf(number, sizeof(number), "%u", CLIENTS_MANY * INCRS_PER_CLIENT);
-    snprintf(expected, sizeof(expected), "$%zu\r\n%s\r\n", strlen(number), number);
-    EXPECT(&clients[0], expected, "GET", "counter");
-    expect_ring_was_used(&s);
-    for (size_t i = 0; i < CLIENTS_MANY; i++) {
-        rclient_close(&clients[i]);
-    }
-    server_stop(&s);
+    const char *const extra[] = {"--pool-queue", "ring", "--threads", "2", NULL};
+    many_clients_share_one_store("pool", extra, expect_ring_was_used);
 }
 
 /* Claim: with one worker and a queue of one (two ring slots), 64 clients that all send at once
@@ -274,26 +235,8 @@ static void
 test_f_pool_on_ring_full_queue_does_not_deadlock(void **state)
 {
     (void)state;
-    struct test_server s;
-    start_pool_on_ring(&s, "1", "1");
-    static struct rclient clients[FULL_QUEUE_CLIENTS];
-    const char *const ping[] = {"PING"};
-    for (size_t round = 0; round < FULL_QUEUE_ROUNDS; round++) {
-        for (size_t i = 0; i < FULL_QUEUE_CLIENTS; i++) {
-            if (round == 0) {
-                client_connect(&clients[i], &s);
-            }
-            assert_int_equal(rclient_send(&clients[i], 1, ping), 0);
-        }
-        for (size_t i = 0; i < FULL_QUEUE_CLIENTS; i++) {
-            expect_pushed(&clients[i], "+PONG\r\n", "PING through a pool with a full ring");
-        }
-    }
-    expect_ring_was_used(&s);
-    for (size_t i = 0; i < FULL_QUEUE_CLIENTS; i++) {
-        rclient_close(&clients[i]);
-    }
-    server_stop(&s);
+    const char *const extra[] = {"--pool-queue", "ring", "--threads", "1", "--queue", "1", NULL};
+    full_queue_does_not_deadlock("pool", extra, expect_ring_was_used);
 }
 
 /* Claim: a pool of two workers on the ring serves eight clients while a ninth sits on half a
@@ -302,26 +245,8 @@ static void
 test_f_pool_on_ring_stalled_client_does_not_block_others(void **state)
 {
     (void)state;
-    struct test_server s;
-    start_pool_on_ring(&s, "2", "1024");
-    struct rclient stalled;
-    client_connect(&stalled, &s);
-    const char half[] = "*2\r\n$3\r\nGET\r\n$1\r\n"; /* the key never comes (yet) */
-    assert_int_equal(net_write_all(stalled.fd, half, sizeof(half) - 1), 0);
-    clock_sleep_ms(50);
-    struct rclient others[8]; /* more than the pool has workers */
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(others); i++) {
-        client_connect(&others[i], &s);
-        EXPECT(&others[i], "+PONG\r\n", "PING");
-    }
-    assert_int_equal(net_write_all(stalled.fd, "k\r\n", 3), 0);
-    expect_pushed(&stalled, "$-1\r\n", "the stalled client's GET k, once completed");
-    expect_ring_was_used(&s);
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(others); i++) {
-        rclient_close(&others[i]);
-    }
-    rclient_close(&stalled);
-    server_stop(&s);
+    const char *const extra[] = {"--pool-queue", "ring", "--threads", "2", NULL};
+    stalled_client_does_not_block_others("pool", extra, expect_ring_was_used);
 }
 
 int
