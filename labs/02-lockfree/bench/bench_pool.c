@@ -3,7 +3,9 @@
  * SET and GET, 100-byte values). The two queues alternate, a fresh server per run, and each
  * keeps its best run, so a burst from the machine's other tenants does not decide the ratio.
  * Rows per (queue, workers, test) plus an "all" row: both tests' requests over both tests'
- * time. CSV to stdout; read main() first. */
+ * time. Each row also has the server's CPU time per request in that run (from /proc), which
+ * shows what the queue costs more steadily than throughput does on a shared machine. CSV to
+ * stdout; read main() first. */
 #include "../../01-servers/bench/bench_server.h"
 #include "harness.h"
 
@@ -15,9 +17,9 @@
 #define CONNECTIONS 50u /* redis-benchmark's default -c, the point */
 #define VALUE_BYTES 100u
 #define KEY_COUNT 10000u
-#define REQUESTS_QUICK 100000u /* ~2 s per test at the rates this machine reaches */
+#define REQUESTS_QUICK 60000u /* ~1.5 s per test at the rates this machine reaches */
 #define REQUESTS_FULL 300000u
-#define REPEATS_QUICK 3u
+#define REPEATS_QUICK 5u
 #define REPEATS_FULL 5u
 #define TARGET_WORKERS 4u /* SERVER_THREADS_DEFAULT: the pool as keel-server runs it */
 
@@ -35,6 +37,7 @@ struct options {
 };
 
 struct run {
+    double server_cpu_us_per_request; /* the server's user + system time over both tests */
     double rps[TEST_COUNT];
     double p50_us[TEST_COUNT];
     double p99_us[TEST_COUNT];
@@ -90,6 +93,30 @@ parse_line(const char *line, struct run *r)
     }
 }
 
+/* The CPU time process pid has used, in microseconds (utime + stime of /proc/PID/stat), or
+ * -1 when it cannot be read. */
+static double
+process_cpu_us(pid_t pid)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *after_name = strrchr(text, ')'); /* the name may hold spaces */
+    unsigned long long utime = 0, stime = 0;
+    if (after_name == NULL ||
+        sscanf(after_name + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+               &stime) != 2) {
+        return -1;
+    }
+    return (double)(utime + stime) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* One run: a fresh pool server on the queue, redis-benchmark against it, the server stopped. */
 static struct run
 measure(const struct options *opt, const char *path, const char *queue, unsigned workers)
@@ -119,6 +146,8 @@ measure(const struct options *opt, const char *path, const char *queue, unsigned
             parse_line(line, &r);
         }
         int rc = pclose(out);
+        double cpu_us = process_cpu_us(p.pid);
+        r.server_cpu_us_per_request = cpu_us < 0 ? 0 : cpu_us / (2.0 * (double)opt->requests);
         r.is_ok = rc == 0 && r.rps[TEST_SET] > 0 && r.rps[TEST_GET] > 0 && server_is_alive(&p);
         if (!r.is_ok) {
             fprintf(stderr,
@@ -160,6 +189,7 @@ write_rows(struct csv *csv, const char *queue, unsigned workers, const struct ru
             csv_f64(csv, best->p50_us[t]);
             csv_f64(csv, best->p99_us[t]);
         }
+        csv_f64(csv, best->server_cpu_us_per_request);
         csv_str(csv, best->is_ok ? "ok" : "failed");
         csv_end_row(csv);
     }
@@ -181,7 +211,8 @@ main(int argc, char **argv)
     }
     static const char *const columns[] = {"queue",       "workers",  "test",
                                           "connections", "requests", "ops_per_s",
-                                          "p50_us",      "p99_us",   "status"};
+                                          "p50_us",      "p99_us",   "server_cpu_us_per_request",
+                                          "status"};
     struct csv csv;
     csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
     const unsigned *workers = opt.is_full ? worker_counts_full : worker_counts_quick;
@@ -194,9 +225,9 @@ main(int argc, char **argv)
                 struct run r = measure(&opt, path, queues[q], workers[w]);
                 fprintf(stderr,
                         "bench_pool: %-5s queue, %u workers, run %u/%u: SET %8.0f/s  GET %8.0f/s"
-                        "%s\n",
+                        "  server CPU %5.1f us/request%s\n",
                         queues[q], workers[w], rep + 1, opt.repeats, r.rps[TEST_SET],
-                        r.rps[TEST_GET], r.is_ok ? "" : "  (failed)");
+                        r.rps[TEST_GET], r.server_cpu_us_per_request, r.is_ok ? "" : "  (failed)");
                 if (r.is_ok && combined_rps(&r) > combined_rps(&best[q])) {
                     best[q] = r;
                 }
