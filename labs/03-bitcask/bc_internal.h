@@ -73,7 +73,7 @@ bool bc_hint_is_intact(const void *hint, uint64_t size_bytes);
 /* ---- keydir.c: key -> where its latest value is (part A) -------------------------------- */
 
 struct bc_keydir_entry {
-    char *key; /* owned; NULL marks an empty slot */
+    char *key; /* NULL marks an empty slot; the bytes belong to the keydir */
     uint64_t hash;
     uint64_t file_id;
     uint64_t offset; /* of the record */
@@ -82,11 +82,18 @@ struct bc_keydir_entry {
     uint64_t timestamp_us;
 };
 
+struct bc_key_block; /* keydir.c's, if it keeps keys in large blocks (the reference does) */
+
 /* Open addressing with linear probing; capacity a power of two, at most 3/4 full. */
 struct bc_keydir {
     struct bc_keydir_entry *slots; /* owned */
     size_t capacity;
     size_t count;
+    /* Optional (a malloc per key is fine): the reference's key arena, and how many of its bytes
+     * hold live keys and deleted ones (reclaimed when the dead outnumber the live). */
+    struct bc_key_block *key_blocks; /* owned */
+    size_t key_bytes_live;
+    size_t key_bytes_dead;
 };
 
 bc_status bc_keydir_init(struct bc_keydir *kd, size_t count_hint);
@@ -100,6 +107,9 @@ bc_status bc_keydir_put(struct bc_keydir *kd, const void *key, size_t key_size_b
                         const struct bc_keydir_entry *loc);
 /* True when key was there. */
 bool bc_keydir_delete(struct bc_keydir *kd, const void *key, size_t key_size_bytes);
+/* Optional (doing nothing is correct): start loading the slot key would go to into the cache,
+ * so that start-up, which knows the next keys ahead, overlaps their cache misses. */
+void bc_keydir_prefetch(const struct bc_keydir *kd, const void *key, size_t key_size_bytes);
 
 /* ---- The db (bitcask.c), shared with merge.c -------------------------------------------- */
 
@@ -137,8 +147,8 @@ struct bc_db {
     unsigned char *append_buf; /* owned */
     size_t append_bytes;
     size_t append_capacity_bytes; /* BC_APPEND_BUFFER_BYTES under NONE and INTERVAL, else 0 */
-    uint64_t written_seq; /* puts and deletes appended so far */
-    bool is_failed;       /* a write or fsync failed: refuse writes until reopened */
+    uint64_t written_seq;         /* puts and deletes appended so far */
+    bool is_failed;               /* a write or fsync failed: refuse writes until reopened */
     bc_status failed_status;
     bool is_merging;
     char error[BC_ERROR_MAX];

@@ -51,3 +51,12 @@ bc_keydir_delete(struct bc_keydir *kd, const void *key, size_t key_size_bytes)
     (void)key_size_bytes;
     return false;
 }
+
+void
+bc_keydir_prefetch(const struct bc_keydir *kd, const void *key, size_t key_size_bytes)
+{
+    /* Optional: a speed-up for start-up; doing nothing is correct. */
+    (void)kd;
+    (void)key;
+    (void)key_size_bytes;
+}

@@ -6,7 +6,8 @@ LABS += 03-bitcask
 # Part E runs lab 01's server with this store underneath.
 03-bitcask_NEEDS := 01-servers
 03-bitcask_TESTS := test_a_log test_b_recovery test_c_merge test_d_durability test_e_server
-03-bitcask_BENCHES := bench_db bench_bitcask
+# bench_crash sweeps the crash tests' workloads over many seeds (1,000 with --full).
+03-bitcask_BENCHES := bench_db bench_bitcask bench_crash
 # server_backend.c writes each write command through to the store by wrapping lab 01's
 # cmd_execute at link time (every binary links it; only keel-server opens a store).
 03-bitcask_LIBS := -Wl,--wrap=cmd_execute

@@ -122,8 +122,7 @@ static ssize_t
 read_bytes(struct bc_db *db, const struct bc_file *file, uint64_t offset, uint64_t size_bytes)
 {
     uint64_t written_bytes = file->size_bytes - db->append_bytes;
-    if (db->append_bytes > 0 && file == &db->files[db->file_count - 1] &&
-        offset >= written_bytes) {
+    if (db->append_bytes > 0 && file == &db->files[db->file_count - 1] && offset >= written_bytes) {
         assert(offset + size_bytes <= file->size_bytes);
         memcpy(db->scratch, db->append_buf + (offset - written_bytes), size_bytes);
         return (ssize_t)size_bytes;

@@ -14,6 +14,10 @@
 
 #define SCAN_CHUNK_BYTES (1u << 20) /* recovery reads 1 MiB at a time */
 #define FILE_NAME_BYTES 21u         /* "MMMMMMMMMM-NNNNN.data" */
+#define HINT_BATCH 16u              /* hints decoded ahead of their keydir inserts */
+#define HINT_KEY_BYTES_GUESS                                                                       \
+    16u /* to size the keydir from hint bytes; a wrong guess costs a                               \
+           grow, or room to spare */
 
 /* Writes an error message for bc_open's caller (cut to BC_ERROR_MAX). */
 static void __attribute__((format(printf, 2, 3)))
@@ -238,7 +242,46 @@ scan_data(struct bc_db *db, struct bc_file *file, bool is_newest, char error[BC_
     return st;
 }
 
-/* Loads the hint file of a merged data file. BC_CORRUPT when it is damaged or does not match
+/* Reads all of fd (size_bytes) into a new buffer, which the caller frees. */
+static bc_status
+read_whole(struct bc_db *db, int fd, uint64_t size_bytes, unsigned char **out)
+{
+    *out = malloc(size_bytes > 0 ? size_bytes : 1);
+    if (*out == NULL) {
+        return BC_NOMEM;
+    }
+    for (uint64_t done = 0; done < size_bytes;) {
+        ssize_t n = db->io->pread(db->io->ctx, fd, *out + done, size_bytes - done, done);
+        if (n <= 0) {
+            return n < 0 ? bc_status_of_errno((int)n) : BC_CORRUPT; /* shrank under us */
+        }
+        done += (uint64_t)n;
+    }
+    return BC_OK;
+}
+
+/* Checks the hint at offset of the hint file in buf and decodes it into *rec; its size goes to
+ * *hint_size. BC_CORRUPT when it is cut short, fails its CRC or points outside the data file. */
+static bc_status
+hint_at(const unsigned char *buf, uint64_t size_bytes, uint64_t offset, const struct bc_file *file,
+        struct bc_record *rec, uint64_t *hint_size)
+{
+    if (size_bytes - offset < BC_HINT_HEADER_BYTES ||
+        bc_hint_decode_header(buf + offset, rec) != BC_OK) {
+        return BC_CORRUPT;
+    }
+    *hint_size = BC_HINT_HEADER_BYTES + (uint64_t)rec->key_size_bytes;
+    if (offset + *hint_size > size_bytes || !bc_hint_is_intact(buf + offset, *hint_size) ||
+        rec->offset + bc_record_size(rec->key_size_bytes, rec->value_size_bytes) >
+            file->size_bytes) {
+        return BC_CORRUPT;
+    }
+    return BC_OK;
+}
+
+/* Loads the hint file of a merged data file, read whole, HINT_BATCH hints at a time: decode and
+ * check a batch, prefetching each key's keydir slot, then insert it, so the batch's cache misses
+ * overlap instead of coming one after another. BC_CORRUPT when it is damaged or does not match
  * the data file, and the caller scans the data file instead. */
 static bc_status
 load_hints(struct bc_db *db, const struct bc_file *file)
@@ -253,29 +296,51 @@ load_hints(struct bc_db *db, const struct bc_file *file)
         }
         return BC_CORRUPT;
     }
-    struct reader r = {0};
-    bc_status st = BC_OK;
-    for (uint64_t offset = 0; st == BC_OK && offset < size;) {
-        const unsigned char *p;
-        struct bc_record rec;
-        st = size - offset < BC_HINT_HEADER_BYTES
-                 ? BC_CORRUPT
-                 : reader_get(db, &r, fd, offset, BC_HINT_HEADER_BYTES, &p);
-        st = st == BC_OK ? bc_hint_decode_header(p, &rec) : st;
-        uint64_t hint_size = BC_HINT_HEADER_BYTES + (uint64_t)rec.key_size_bytes;
-        st = st == BC_OK && offset + hint_size > size ? BC_CORRUPT : st;
-        st = st == BC_OK ? reader_get(db, &r, fd, offset, hint_size, &p) : st;
-        if (st == BC_OK && (!bc_hint_is_intact(p, hint_size) ||
-                            rec.offset + bc_record_size(rec.key_size_bytes, rec.value_size_bytes) >
-                                file->size_bytes)) {
-            st = BC_CORRUPT;
-        }
-        st = st == BC_OK ? apply_record(db, file, rec.offset, &rec, p + BC_HINT_HEADER_BYTES) : st;
-        offset += hint_size;
-    }
-    free(r.buf);
+    unsigned char *buf = NULL;
+    bc_status st = read_whole(db, fd, size, &buf);
     db->io->close(db->io->ctx, fd);
+    struct bc_record batch[HINT_BATCH];
+    uint64_t offsets[HINT_BATCH];
+    for (uint64_t offset = 0; st == BC_OK && offset < size;) {
+        size_t n = 0;
+        for (; n < HINT_BATCH && st == BC_OK && offset < size; n++) {
+            uint64_t hint_size = 0;
+            st = hint_at(buf, size, offset, file, &batch[n], &hint_size);
+            if (st == BC_OK) {
+                bc_keydir_prefetch(&db->keydir, buf + offset + BC_HINT_HEADER_BYTES,
+                                   batch[n].key_size_bytes);
+            }
+            offsets[n] = offset;
+            offset += hint_size;
+        }
+        for (size_t i = 0; st == BC_OK && i < n; i++) {
+            st = apply_record(db, file, batch[i].offset, &batch[i],
+                              buf + offsets[i] + BC_HINT_HEADER_BYTES);
+        }
+    }
+    free(buf);
     return st;
+}
+
+/* About how many keys the hint files hold, from their sizes, so the keydir is sized once rather
+ * than grown (and rehashed) twenty times on the way to a million keys. */
+static size_t
+hinted_key_count_guess(struct bc_db *db, const struct listing *l)
+{
+    uint64_t hint_bytes = 0;
+    for (size_t i = 0; i < l->hint_count && !db->options.is_hints_ignored; i++) {
+        char path[BC_PATH_MAX];
+        bc_file_path(db, l->hint_ids[i], ".hint", path);
+        int fd = db->io->open(db->io->ctx, path, O_RDONLY);
+        uint64_t size = 0;
+        if (fd >= 0 && db->io->fsize(db->io->ctx, fd, &size) == 0) {
+            hint_bytes += size;
+        }
+        if (fd >= 0) {
+            db->io->close(db->io->ctx, fd);
+        }
+    }
+    return (size_t)(hint_bytes / (BC_HINT_HEADER_BYTES + HINT_KEY_BYTES_GUESS));
 }
 
 /* Opens every data file in id order and rebuilds the keydir from it. */
@@ -387,7 +452,7 @@ recover(struct bc_db *db, char error[BC_ERROR_MAX])
         st = rc < 0 ? bc_status_of_errno(rc) : BC_OK;
     }
     qsort(l.data_ids, l.data_count, sizeof(*l.data_ids), compare_ids);
-    st = st == BC_OK ? bc_keydir_init(&db->keydir, 0) : st;
+    st = st == BC_OK ? bc_keydir_init(&db->keydir, hinted_key_count_guess(db, &l)) : st;
     st = st == BC_OK ? load_files(db, &l, error) : st;
     st = st == BC_OK ? open_active(db, error) : st;
     if (st != BC_OK && error[0] == '\0') {

@@ -13,7 +13,7 @@
 #define CRASH_KEYS 12u
 #define CRASH_ALLOWED_MAX 64u
 #define CRASH_TORN_PER_POINT_MAX 8u /* unsynced writes torn per crash point */
-#define CRASH_CUTS_PER_WRITE 3u      /* each torn at 1/4, 1/2 and 3/4 of its bytes */
+#define CRASH_CUTS_PER_WRITE 3u     /* each torn at 1/4, 1/2 and 3/4 of its bytes */
 
 struct crash_config {
     bc_sync_policy sync;
@@ -206,8 +206,8 @@ crash_explore(const struct crash_config *c, uint64_t seed, const char *name)
                 uint64_t start = i == 0 ? 0 : ends[i - 1], size = ends[i] - start;
                 for (uint64_t cut = 1; cut <= CRASH_CUTS_PER_WRITE; cut++) {
                     uint64_t at = size * cut / (CRASH_CUTS_PER_WRITE + 1); /* inside write i */
-                    bool is_new = at > 0 && (cut == 1 || at > size * (cut - 1) /
-                                                                  (CRASH_CUTS_PER_WRITE + 1));
+                    bool is_new =
+                        at > 0 && (cut == 1 || at > size * (cut - 1) / (CRASH_CUTS_PER_WRITE + 1));
                     if (is_new) {
                         keeps[keep_count++] = start + at;
                         torn++;

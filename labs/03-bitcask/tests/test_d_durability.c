@@ -35,7 +35,82 @@ static void
 test_d_crash_at_every_point_keeps_acknowledged_writes(void **state)
 {
     (void)state;
-    crash_explore(&crash_config_d_always, harness_seed(), "test_d_crash_at_every_point_keeps_acknowledged_writes");
+    crash_explore(&crash_config_d_always, harness_seed(),
+                  "test_d_crash_at_every_point_keeps_acknowledged_writes");
+}
+
+#define BUFFER_ROUNDS 6u /* 6 x 256 puts of ~170 bytes: 260 KiB, four append buffers */
+
+/* Reads the image's value of key k and says whether it is one of versions lo..hi. */
+static bool
+image_holds(struct bc_db *db, unsigned k, int64_t lo, uint32_t hi)
+{
+    char key[16], got[VALUE_SIZE_BYTES_MAX], want[VALUE_SIZE_BYTES_MAX];
+    size_t key_size = key_of(k, key), got_size = 0;
+    bc_status st = bc_get(db, key, key_size, got, sizeof(got), &got_size);
+    if (st != BC_OK) {
+        return st == BC_NOT_FOUND && lo < 0;
+    }
+    for (int64_t v = lo < 0 ? 0 : lo; v <= (int64_t)hi; v++) {
+        size_t want_size = value_of(k, (uint32_t)v, want);
+        if (want_size == got_size && memcmp(want, got, want_size) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Claim: under BC_SYNC_NONE gets see every put at once; a process crash (every byte handed to
+ * the OS survives) loses at most BC_APPEND_BUFFER_BYTES of the newest puts, as bitcask.h says;
+ * and after bc_sync a machine crash (unsynced bytes lost) loses none. */
+static void
+test_d_sync_none_loses_at_most_the_append_buffer(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    struct model m;
+    model_init(&m, MODEL_KEYS_MAX);
+    static uint64_t end_bytes[BUFFER_ROUNDS][MODEL_KEYS_MAX]; /* where each put's record ends */
+    uint64_t log_bytes = 0;
+    for (uint32_t round = 0; round < BUFFER_ROUNDS; round++) {
+        for (unsigned k = 0; k < MODEL_KEYS_MAX; k++) {
+            char key[16], value[VALUE_SIZE_BYTES_MAX];
+            log_bytes += 20 + key_of(k, key) + value_of(k, round, value);
+            end_bytes[round][k] = log_bytes;
+            assert_int_equal(model_put(db, &m, k, round), BC_OK);
+        }
+    }
+    model_check(db, &m, "under sync none, before any sync");
+    struct faultfs *image = faultfs_crash_image(t.fs, UINT64_MAX);
+    assert_non_null(image);
+    struct test_fs crashed = {.fs = image};
+    struct bc_io crashed_io; /* db borrows io until it closes */
+    struct bc_db *db2 = tfs_open_db(&crashed, &crashed_io, BC_SYNC_NONE, 0);
+    for (unsigned k = 0; k < MODEL_KEYS_MAX; k++) {
+        int64_t must = -1; /* the newest version followed by a full buffer of later puts */
+        for (uint32_t round = 0; round < BUFFER_ROUNDS; round++) {
+            must = end_bytes[round][k] + BC_APPEND_BUFFER_BYTES <= log_bytes ? round : must;
+        }
+        if (!image_holds(db2, k, must, BUFFER_ROUNDS - 1)) {
+            fail_msg("a process crash lost key %u's version %lld, which %u bytes of later puts "
+                     "followed (at most BC_APPEND_BUFFER_BYTES may be lost)",
+                     k, (long long)must, BC_APPEND_BUFFER_BYTES);
+        }
+    }
+    bc_close(db2);
+    faultfs_destroy(image);
+    assert_int_equal(bc_sync(db), BC_OK);
+    image = faultfs_crash_image(t.fs, 0);
+    crashed.fs = image;
+    db2 = tfs_open_db(&crashed, &crashed_io, BC_SYNC_NONE, 0);
+    model_check(db2, &m, "after bc_sync and a machine crash");
+    bc_close(db2);
+    faultfs_destroy(image);
+    bc_close(db);
+    faultfs_destroy(t.fs);
 }
 
 #define WRITERS 8
@@ -255,6 +330,7 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_d_sync_policy_parse),
         cmocka_unit_test(test_d_crash_at_every_point_keeps_acknowledged_writes),
+        cmocka_unit_test(test_d_sync_none_loses_at_most_the_append_buffer),
         cmocka_unit_test(test_d_group_commit_shares_fsyncs),
         cmocka_unit_test(test_d_interval_policy_syncs_in_background),
         cmocka_unit_test(test_d_lock_file_refuses_second_open),
