@@ -123,6 +123,9 @@ struct bc_file {
     uint64_t size_bytes; /* the active file: where the next record goes */
     unsigned pin_count;  /* fsyncs running on fd outside the lock */
     bool is_retired;     /* merged away: close fd once pin_count is 0 */
+    /* Optional (the reference maps files for gets when the io can): fd mapped read-only. */
+    const unsigned char *map; /* owned: unmap before closing fd */
+    uint64_t map_bytes;
 };
 
 struct bc_db {

@@ -60,6 +60,11 @@ struct bc_io {
                 void *arg);
     int (*lock)(void *ctx, int fd);
     uint64_t (*now_us)(void *ctx);
+    /* Optional (NULL: the store uses pread): map maps size_bytes of fd read-only and shared, and
+     * returns the address or NULL; unmap undoes it. Reading a mapped byte past the file's end is
+     * SIGBUS, so a store reads only what it has written, and never shrinks a mapped file. */
+    void *(*map)(void *ctx, int fd, uint64_t size_bytes);
+    void (*unmap)(void *ctx, void *addr, uint64_t size_bytes);
     void *ctx;
 };
 

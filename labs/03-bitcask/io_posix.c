@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,6 +184,21 @@ posix_now_us(void *ctx)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static void *
+posix_map(void *ctx, int fd, uint64_t size_bytes)
+{
+    (void)ctx;
+    void *p = mmap(NULL, size_bytes, PROT_READ, MAP_SHARED, fd, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+posix_unmap(void *ctx, void *addr, uint64_t size_bytes)
+{
+    (void)ctx;
+    munmap(addr, size_bytes);
+}
+
 const struct bc_io bc_io_posix = {
     .open = posix_open,
     .close = posix_close,
@@ -197,5 +213,7 @@ const struct bc_io bc_io_posix = {
     .list = posix_list,
     .lock = posix_lock,
     .now_us = posix_now_us,
+    .map = posix_map,
+    .unmap = posix_unmap,
     .ctx = NULL,
 };

@@ -84,11 +84,22 @@ bc_set_error(struct bc_db *db, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Unmaps (if mapped) and closes a file that left the table. */
+static void
+file_close(struct bc_db *db, struct bc_file *file)
+{
+    if (file->map != NULL) {
+        db->io->unmap(db->io->ctx, (void *)file->map, file->map_bytes);
+        file->map = NULL;
+    }
+    db->io->close(db->io->ctx, file->fd);
+}
+
 void
 bc_file_release(struct bc_db *db, struct bc_file *file)
 {
     if (file->pin_count == 0) {
-        db->io->close(db->io->ctx, file->fd);
+        file_close(db, file);
         return;
     }
     struct bc_file *grown = realloc(db->retired, (db->retired_count + 1) * sizeof(*grown));
@@ -115,16 +126,41 @@ scratch_reserve(struct bc_db *db, size_t size_bytes)
     return BC_OK;
 }
 
+/* Maps file for gets when the io can (db->mutex held). The active file is mapped as far as it
+ * may grow, file_size_bytes_max; past the written end, reads go on with pread. The store never
+ * shrinks a file it has mapped: recovery truncates a torn tail before any get. */
+static void
+file_map(struct bc_db *db, struct bc_file *file)
+{
+    bool is_active = file == &db->files[db->file_count - 1];
+    uint64_t size_bytes = file->size_bytes;
+    if (is_active && size_bytes < db->options.file_size_bytes_max) {
+        size_bytes = db->options.file_size_bytes_max;
+    }
+    if (db->io->map == NULL || file->map != NULL || size_bytes == 0) {
+        return;
+    }
+    file->map = db->io->map(db->io->ctx, file->fd, size_bytes);
+    file->map_bytes = file->map != NULL ? size_bytes : 0;
+}
+
 /* Reads size_bytes at offset of file into db->scratch: from the append buffer when they are the
  * active file's unwritten tail (records go into the buffer whole, so a record is all there or
- * all in the file), else with one pread. Returns what pread would (db->mutex held). */
+ * all in the file), from the file's map when they are written and mapped (no system call), else
+ * with one pread. Returns what pread would (db->mutex held). */
 static ssize_t
 read_bytes(struct bc_db *db, const struct bc_file *file, uint64_t offset, uint64_t size_bytes)
 {
-    uint64_t written_bytes = file->size_bytes - db->append_bytes;
-    if (db->append_bytes > 0 && file == &db->files[db->file_count - 1] && offset >= written_bytes) {
+    bool is_active = file == &db->files[db->file_count - 1];
+    uint64_t written_bytes = file->size_bytes - (is_active ? db->append_bytes : 0);
+    if (is_active && db->append_bytes > 0 && offset >= written_bytes) {
         assert(offset + size_bytes <= file->size_bytes);
         memcpy(db->scratch, db->append_buf + (offset - written_bytes), size_bytes);
+        return (ssize_t)size_bytes;
+    }
+    uint64_t end = offset + size_bytes;
+    if (file->map != NULL && end <= written_bytes && end <= file->map_bytes) {
+        memcpy(db->scratch, file->map + offset, size_bytes);
         return (ssize_t)size_bytes;
     }
     return db->io->pread(db->io->ctx, file->fd, db->scratch, size_bytes, offset);
@@ -326,7 +362,7 @@ bc_wait_durable(struct bc_db *db, uint64_t seq)
         }
         for (size_t i = 0; i < db->retired_count; i++) {
             if (db->retired[i].id == file_id && --db->retired[i].pin_count == 0) {
-                db->io->close(db->io->ctx, db->retired[i].fd);
+                file_close(db, &db->retired[i]);
                 db->retired[i--] = db->retired[--db->retired_count];
             }
         }
@@ -495,8 +531,9 @@ bc_get(struct bc_db *db, const void *key, size_t key_size_bytes, void *buf, size
         st = e->value_size_bytes > buf_size_bytes ? BC_TOO_BIG : BC_OK;
     }
     if (st == BC_OK) {
-        const struct bc_file *file = file_by_id(db, e->file_id);
+        struct bc_file *file = file_by_id(db, e->file_id);
         assert(file != NULL); /* the keydir only points at files in the table */
+        file_map(db, file);
         struct bc_record rec;
         st = bc_read_record(db, file, e->offset,
                             bc_record_size(key_size_bytes, e->value_size_bytes), &rec);

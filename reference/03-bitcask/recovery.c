@@ -528,11 +528,12 @@ bc_close(struct bc_db *db)
         pthread_join(db->interval_thread, NULL);
     }
     bc_status st = db->is_failed ? BC_OK : bc_sync(db);
-    for (size_t i = 0; i < db->file_count; i++) {
-        db->io->close(db->io->ctx, db->files[i].fd);
-    }
-    for (size_t i = 0; i < db->retired_count; i++) {
-        db->io->close(db->io->ctx, db->retired[i].fd);
+    for (size_t i = 0; i < db->file_count + db->retired_count; i++) {
+        struct bc_file *f = i < db->file_count ? &db->files[i] : &db->retired[i - db->file_count];
+        if (f->map != NULL) {
+            db->io->unmap(db->io->ctx, (void *)f->map, f->map_bytes);
+        }
+        db->io->close(db->io->ctx, f->fd);
     }
     if (db->lock_fd >= 0) {
         db->io->close(db->io->ctx, db->lock_fd);

@@ -5,6 +5,7 @@
 #include "crash.h"
 
 #include <pthread.h>
+#include <unistd.h>
 
 /* Claim: past file_size_bytes_max the store starts a new file, and all of them read back. */
 static void
@@ -258,6 +259,69 @@ test_c_crash_during_merge_loses_nothing(void **state)
     crash_explore(&crash_config_c_merge, harness_seed(), "test_c_crash_during_merge_loses_nothing");
 }
 
+/* Opens dir on the real file system (bc_io_posix, which can map files) with 4 KiB files. */
+static struct bc_db *
+posix_open_db(const char *dir, bc_sync_policy sync)
+{
+    struct bc_options o;
+    bc_options_default(&o);
+    o.sync = sync;
+    o.file_size_bytes_max = 4096;
+    struct bc_db *db = NULL;
+    char error[BC_ERROR_MAX];
+    bc_status st = bc_open(dir, &o, &db, error);
+    if (st != BC_OK) {
+        fail_msg("bc_open %s: %s (%s)", dir, bc_strerror(st), error);
+    }
+    return db;
+}
+
+static int
+remove_entry_cb(const char *name, void *arg)
+{
+    char path[BC_PATH_MAX * 2];
+    snprintf(path, sizeof(path), "%s/%s", (const char *)arg, name);
+    return unlink(path) == 0 ? 0 : -errno;
+}
+
+/* Claim: on real files (bc_io_posix, where a store may read through mmap), every value reads
+ * back while it is still buffered, once written, after rotation, across a merge that puts run
+ * into, and after reopening under each sync policy. */
+static void
+test_c_real_files_read_back_through_merges(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    char dir[BC_PATH_MAX - 32];
+    snprintf(dir, sizeof(dir), "%s/keel-test-c-XXXXXX", tmp != NULL ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    struct model m;
+    model_init(&m, MODEL_KEYS_MAX);
+    bc_sync_policy policies[] = {BC_SYNC_NONE, BC_SYNC_ALWAYS, BC_SYNC_NONE};
+    for (uint32_t round = 0; round < HARNESS_ARRAY_LEN(policies); round++) {
+        struct bc_db *db = posix_open_db(dir, policies[round]);
+        model_check(db, &m, "after reopening real files");
+        for (unsigned k = 0; k < MODEL_KEYS_MAX; k++) {
+            assert_int_equal(model_put(db, &m, k, round * MODEL_KEYS_MAX + k), BC_OK);
+            if (k % 64 == 63) {
+                model_check(db, &m, "real files, between puts");
+                assert_int_equal(bc_merge(db), BC_OK);
+                model_check(db, &m, "real files, after a merge");
+            }
+        }
+        for (unsigned k = 0; k < MODEL_KEYS_MAX; k += 3) {
+            assert_int_equal(model_delete(db, &m, k), BC_OK);
+        }
+        model_check(db, &m, "real files, after deletes");
+        assert_int_equal(bc_close(db), BC_OK);
+    }
+    struct bc_db *db = posix_open_db(dir, BC_SYNC_NONE);
+    model_check(db, &m, "real files, at the end");
+    bc_close(db);
+    assert_int_equal(bc_io_posix.list(NULL, dir, remove_entry_cb, dir), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -268,6 +332,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_c_put_during_merge_wins),
         cmocka_unit_test(test_c_gets_and_puts_during_merge),
         cmocka_unit_test(test_c_crash_during_merge_loses_nothing),
+        cmocka_unit_test(test_c_real_files_read_back_through_merges),
     };
     return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
 }
