@@ -3,7 +3,8 @@
  * locks; ck_stack and ck_fifo_mpmc in the pairs workload; ck_ring SPSC and MPMC in the
  * transfer workload. Built only where ck's headers are installed (lab.mk). ck's structures are
  * intrusive and never free: entries are preallocated per thread and recycled, which is the
- * way ck intends them to be used (generation counters stand in for reclamation). */
+ * way ck intends them to be used (generation counters stand in for reclamation). Then the
+ * latency workloads of bench_common.h: lock_handoff, pairs_latency, transfer_latency. */
 #include "bench_common.h"
 
 #include <ck_fifo.h>
@@ -13,6 +14,17 @@
 
 #define RING_SLOTS 1024u
 #define ENTRIES_PER_THREAD 4u /* a pairs thread holds at most one entry out at a time */
+
+/* Entries on cache lines of their own, as malloc'd nodes of different threads mostly are in
+ * bench_queues: packed 8-byte entries of two threads would share a line and make ck look slower
+ * than it is. */
+struct stack_entry {
+    _Alignas(64) ck_stack_entry_t entry; /* first: an entry's address is its stack_entry's */
+    uint64_t value; /* ck_stack entries carry no value; ours do, so this one carries one */
+};
+struct fifo_entry {
+    _Alignas(64) ck_fifo_mpmc_entry_t entry;
+};
 
 enum kind { CK_FAS, CK_TICKET, CK_MCS, CK_STACK, CK_FIFO_MPMC, CK_RING_SPSC, CK_RING_MPMC };
 static const char *const kind_names[] = {"ck_fas",       "ck_ticket",    "ck_mcs",      "ck_stack",
@@ -24,13 +36,19 @@ struct peer {
     ck_spinlock_ticket_t ticket;
     ck_spinlock_mcs_t mcs;
     _Alignas(64) uint64_t counter;
+    uint64_t release_ns; /* lock_handoff, as in bench_locks */
+    unsigned owner;
     _Alignas(64) ck_stack_t stack;
     _Alignas(64) ck_fifo_mpmc_t fifo;
-    ck_fifo_mpmc_entry_t fifo_entries[BENCH_THREADS_MAX * ENTRIES_PER_THREAD + 1];
-    ck_stack_entry_t stack_entries[BENCH_THREADS_MAX * ENTRIES_PER_THREAD];
+    struct fifo_entry fifo_entries[BENCH_THREADS_MAX * ENTRIES_PER_THREAD + 1];
+    struct stack_entry stack_entries[BENCH_THREADS_MAX * ENTRIES_PER_THREAD];
     _Alignas(64) ck_ring_t ring;
-    ck_ring_buffer_t ring_buffer[RING_SLOTS];
+    /* Aligned: ck_ring_t ends with size and mask, which both sides read on every call; a
+     * buffer packed right after them would put the first slots on that line. */
+    _Alignas(64) ck_ring_buffer_t ring_buffer[RING_SLOTS];
 };
+
+static _Atomic uint64_t bench_sink; /* where pairs_body leaves its sum */
 
 static void
 peer_init(struct peer *p, enum kind kind)
@@ -41,8 +59,32 @@ peer_init(struct peer *p, enum kind kind)
     ck_spinlock_ticket_init(&p->ticket);
     ck_spinlock_mcs_init(&p->mcs);
     ck_stack_init(&p->stack);
-    ck_fifo_mpmc_init(&p->fifo, &p->fifo_entries[BENCH_THREADS_MAX * ENTRIES_PER_THREAD]);
+    ck_fifo_mpmc_init(&p->fifo, &p->fifo_entries[BENCH_THREADS_MAX * ENTRIES_PER_THREAD].entry);
     ck_ring_init(&p->ring, RING_SLOTS);
+}
+
+static void
+lock_acquire(struct peer *p, struct ck_spinlock_mcs *node)
+{
+    if (p->kind == CK_FAS) {
+        ck_spinlock_fas_lock(&p->fas);
+    } else if (p->kind == CK_TICKET) {
+        ck_spinlock_ticket_lock(&p->ticket);
+    } else {
+        ck_spinlock_mcs_lock(&p->mcs, node);
+    }
+}
+
+static void
+lock_release(struct peer *p, struct ck_spinlock_mcs *node)
+{
+    if (p->kind == CK_FAS) {
+        ck_spinlock_fas_unlock(&p->fas);
+    } else if (p->kind == CK_TICKET) {
+        ck_spinlock_ticket_unlock(&p->ticket);
+    } else {
+        ck_spinlock_mcs_unlock(&p->mcs, node);
+    }
 }
 
 static uint64_t
@@ -53,19 +95,31 @@ lock_body(struct bench_timed *run, unsigned thread, void *ctx)
     struct ck_spinlock_mcs node;
     uint64_t done = 0;
     while (!bench_should_stop(run)) {
-        if (p->kind == CK_FAS) {
-            ck_spinlock_fas_lock(&p->fas);
-            p->counter++;
-            ck_spinlock_fas_unlock(&p->fas);
-        } else if (p->kind == CK_TICKET) {
-            ck_spinlock_ticket_lock(&p->ticket);
-            p->counter++;
-            ck_spinlock_ticket_unlock(&p->ticket);
-        } else {
-            ck_spinlock_mcs_lock(&p->mcs, &node);
-            p->counter++;
-            ck_spinlock_mcs_unlock(&p->mcs, &node);
+        lock_acquire(p, &node);
+        p->counter++;
+        lock_release(p, &node);
+        done++;
+    }
+    return done;
+}
+
+/* lock_handoff, exactly as bench_locks measures it. */
+static uint64_t
+handoff_body(struct bench_timed *run, unsigned thread, void *ctx)
+{
+    struct peer *p = ctx;
+    struct ck_spinlock_mcs node;
+    uint64_t done = 0;
+    while (!bench_should_stop(run)) {
+        lock_acquire(p, &node);
+        uint64_t now_ns = clock_now_ns();
+        if (p->owner != thread && p->release_ns != 0) {
+            hist_record(&bench_hists[thread], now_ns - p->release_ns);
         }
+        p->owner = thread;
+        p->counter++;
+        p->release_ns = clock_now_ns();
+        lock_release(p, &node);
         done++;
     }
     return done;
@@ -75,22 +129,29 @@ static uint64_t
 pairs_body(struct bench_timed *run, unsigned thread, void *ctx)
 {
     struct peer *p = ctx;
-    ck_stack_entry_t *stack_entry = &p->stack_entries[thread * ENTRIES_PER_THREAD];
-    ck_fifo_mpmc_entry_t *fifo_entry = &p->fifo_entries[thread * ENTRIES_PER_THREAD];
+    struct stack_entry *stack_entry = &p->stack_entries[thread * ENTRIES_PER_THREAD];
+    ck_fifo_mpmc_entry_t *fifo_entry = &p->fifo_entries[thread * ENTRIES_PER_THREAD].entry;
     uint64_t pairs = 0;
+    uint64_t sum = 0; /* of the values popped, so that reading them is not optimized away */
     while (!bench_should_stop(run)) {
         if (p->kind == CK_STACK) {
-            ck_stack_push_mpmc(&p->stack, stack_entry);
-            while ((stack_entry = ck_stack_pop_mpmc(&p->stack)) == NULL) {
+            stack_entry->value = pairs;
+            ck_stack_push_mpmc(&p->stack, &stack_entry->entry);
+            ck_stack_entry_t *popped;
+            while ((popped = ck_stack_pop_mpmc(&p->stack)) == NULL) {
             }
+            stack_entry = (struct stack_entry *)popped;
+            sum += stack_entry->value;
         } else {
             ck_fifo_mpmc_enqueue(&p->fifo, fifo_entry, (void *)(uintptr_t)pairs);
             void *value = NULL;
             while (!ck_fifo_mpmc_dequeue(&p->fifo, &value, &fifo_entry)) {
             }
+            sum += (uint64_t)(uintptr_t)value;
         }
         pairs++;
     }
+    bench_sink = sum;
     return pairs;
 }
 
@@ -102,9 +163,11 @@ transfer_produce(void *ctx, uint64_t items)
         void *v = (void *)(uintptr_t)(i + 1);
         if (p->kind == CK_RING_SPSC) {
             while (!ck_ring_enqueue_spsc(&p->ring, p->ring_buffer, v)) {
+                bench_relax();
             }
         } else {
             while (!ck_ring_enqueue_mpmc(&p->ring, p->ring_buffer, v)) {
+                bench_relax();
             }
         }
     }
@@ -118,12 +181,107 @@ transfer_consume(void *ctx, uint64_t items)
         void *v = NULL;
         if (p->kind == CK_RING_SPSC) {
             while (!ck_ring_dequeue_spsc(&p->ring, p->ring_buffer, &v)) {
+                bench_relax();
             }
         } else {
             while (!ck_ring_dequeue_mpmc(&p->ring, p->ring_buffer, &v)) {
+                bench_relax();
             }
         }
         bench_expect((uint64_t)(uintptr_t)v, i + 1, kind_names[p->kind]);
+    }
+}
+
+/* pairs_latency and transfer_latency, as bench_queues measures them. */
+static uint64_t
+pairs_latency_body(struct bench_timed *run, unsigned thread, void *ctx)
+{
+    struct peer *p = ctx;
+    struct stack_entry *stack_entry = &p->stack_entries[thread * ENTRIES_PER_THREAD];
+    ck_fifo_mpmc_entry_t *fifo_entry = &p->fifo_entries[thread * ENTRIES_PER_THREAD].entry;
+    uint64_t pairs = 0;
+    uint64_t now_ns = clock_now_ns();
+    for (; !bench_should_stop(run); pairs++) {
+        uint64_t pushed_ns = 0;
+        if (p->kind == CK_STACK) {
+            stack_entry->value = now_ns;
+            ck_stack_push_mpmc(&p->stack, &stack_entry->entry);
+            ck_stack_entry_t *popped;
+            while ((popped = ck_stack_pop_mpmc(&p->stack)) == NULL) {
+                bench_relax();
+            }
+            stack_entry = (struct stack_entry *)popped;
+            pushed_ns = stack_entry->value;
+        } else {
+            ck_fifo_mpmc_enqueue(&p->fifo, fifo_entry, (void *)(uintptr_t)now_ns);
+            void *value = NULL;
+            while (!ck_fifo_mpmc_dequeue(&p->fifo, &value, &fifo_entry)) {
+                bench_relax();
+            }
+            pushed_ns = (uint64_t)(uintptr_t)value;
+        }
+        now_ns = clock_now_ns();
+        hist_record(&bench_hists[thread], now_ns - pushed_ns);
+    }
+    return pairs;
+}
+
+static void
+latency_produce(void *ctx, uint64_t items)
+{
+    struct peer *p = ctx;
+    uint64_t deadline_ns = clock_now_ns();
+    for (uint64_t i = 0; i < items; i++) {
+        deadline_ns += BENCH_LATENCY_PACE_NS;
+        void *v = (void *)(uintptr_t)bench_wait_until(deadline_ns);
+        if (p->kind == CK_RING_SPSC) {
+            while (!ck_ring_enqueue_spsc(&p->ring, p->ring_buffer, v)) {
+                bench_relax();
+            }
+        } else {
+            while (!ck_ring_enqueue_mpmc(&p->ring, p->ring_buffer, v)) {
+                bench_relax();
+            }
+        }
+    }
+}
+
+static void
+latency_consume(void *ctx, uint64_t items)
+{
+    struct peer *p = ctx;
+    for (uint64_t i = 0; i < items; i++) {
+        void *v = NULL;
+        if (p->kind == CK_RING_SPSC) {
+            while (!ck_ring_dequeue_spsc(&p->ring, p->ring_buffer, &v)) {
+                bench_relax();
+            }
+        } else {
+            while (!ck_ring_dequeue_mpmc(&p->ring, p->ring_buffer, &v)) {
+                bench_relax();
+            }
+        }
+        hist_record(&bench_hists[0], clock_now_ns() - (uint64_t)(uintptr_t)v);
+    }
+}
+
+static void
+latency_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enum kind kind,
+             const char *workload,
+             uint64_t (*body_cb)(struct bench_timed *run, unsigned thread, void *ctx))
+{
+    size_t first = strcmp(workload, "lock_handoff") == 0 ? 1 : 0; /* a handoff needs 2 */
+    for (size_t t = first; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) {
+        if (!bench_is_selected(opt, kind_names[kind], bench_thread_counts[t])) {
+            continue;
+        }
+        peer_init(p, kind);
+        bench_hists_reset();
+        uint64_t ns = 0;
+        bench_run_timed(bench_thread_counts[t], opt->latency_duration_ms, body_cb, p, &ns);
+        struct hist all;
+        bench_hists_merge(&all);
+        bench_csv_latency_row(csv, kind_names[kind], workload, bench_thread_counts[t], &all, ns);
     }
 }
 
@@ -133,6 +291,9 @@ timed_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enu
            uint64_t (*body_cb)(struct bench_timed *run, unsigned thread, void *ctx))
 {
     for (size_t t = 0; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) {
+        if (!bench_is_selected(opt, kind_names[kind], bench_thread_counts[t])) {
+            continue;
+        }
         uint64_t best_items = 0;
         uint64_t best_ns = 1;
         for (unsigned r = 0; r < opt->repeats; r++) {
@@ -163,6 +324,9 @@ main(int argc, char **argv)
     timed_rows(&csv, &opt, &p, CK_FIFO_MPMC, "pairs", pairs_body);
     const enum kind transfer_kinds[] = {CK_RING_SPSC, CK_RING_MPMC};
     for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
+        if (!bench_is_selected(&opt, kind_names[transfer_kinds[k]], 2)) {
+            continue;
+        }
         uint64_t best_ns = UINT64_MAX;
         for (unsigned r = 0; r < opt.transfer_repeats; r++) {
             peer_init(&p, transfer_kinds[k]);
@@ -172,6 +336,23 @@ main(int argc, char **argv)
         }
         bench_csv_row(&csv, kind_names[transfer_kinds[k]], "transfer", 2, opt.transfer_items,
                       best_ns);
+    }
+    latency_rows(&csv, &opt, &p, CK_FAS, "lock_handoff", handoff_body);
+    latency_rows(&csv, &opt, &p, CK_TICKET, "lock_handoff", handoff_body);
+    latency_rows(&csv, &opt, &p, CK_MCS, "lock_handoff", handoff_body);
+    latency_rows(&csv, &opt, &p, CK_STACK, "pairs_latency", pairs_latency_body);
+    latency_rows(&csv, &opt, &p, CK_FIFO_MPMC, "pairs_latency", pairs_latency_body);
+    uint64_t items = (uint64_t)opt.latency_duration_ms * 1000000u / BENCH_LATENCY_PACE_NS;
+    for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
+        if (!bench_is_selected(&opt, kind_names[transfer_kinds[k]], 2)) {
+            continue;
+        }
+        peer_init(&p, transfer_kinds[k]);
+        bench_hists_reset();
+        uint64_t ns = bench_run_transfer(&p, items, latency_produce, latency_consume);
+        struct hist all;
+        bench_hists_merge(&all);
+        bench_csv_latency_row(&csv, kind_names[transfer_kinds[k]], "transfer_latency", 2, &all, ns);
     }
     return 0;
 }

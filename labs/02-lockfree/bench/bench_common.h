@@ -1,18 +1,30 @@
-/* bench_common.h -- what lab 02's bench drivers share: options, the two workloads, and one
- * CSV row format (structure, workload, threads, items, elapsed_ns, items_per_s), so the lab's
- * structures, pthread baselines and ConcurrencyKit (bench_ck) land in comparable rows.
- * Workloads: "lock" (each thread takes a lock, bumps a counter, releases, for a fixed time),
- * "pairs" (each thread pushes then pops, for a fixed time; an item is one push and one pop)
- * and "transfer" (one producer pushes N items to one consumer). */
+/* bench_common.h -- what lab 02's bench drivers share: options, the workloads, and one CSV
+ * row format (structure, workload, threads, items, elapsed_ns, items_per_s, latency_ns_p50,
+ * latency_ns_p99), so the lab's structures, pthread baselines and ConcurrencyKit (bench_ck)
+ * land in comparable rows.
+ * Throughput workloads (latency columns empty): "lock" (each thread takes a lock, bumps a
+ * counter, releases, for a fixed time), "pairs" (each thread pushes then pops, for a fixed
+ * time; an item is one push and one pop) and "transfer" (one producer pushes N items to one
+ * consumer).
+ * Latency workloads (items = samples; percentiles from harness/lib/hist.c, within 1.6 %):
+ * "lock_handoff" (the time from one thread's unlock to the next acquire by a different thread,
+ * 2-8 threads: with one thread there is no handoff), "pairs_latency" (the pairs loop with
+ * timestamps for values: the time from just before a push to just after the pop that returned
+ * that value, whichever thread popped it) and "transfer_latency" (one producer pushes a
+ * timestamp every BENCH_LATENCY_PACE_NS, one consumer polls: the one-way handoff time at a
+ * light load, not the queueing delay of a full ring). Timestamps are clock_now_ns()
+ * (CLOCK_MONOTONIC through the vDSO), whose own cost (tens of ns) is in every sample. */
 #ifndef KEEL_BENCH_COMMON_H
 #define KEEL_BENCH_COMMON_H
 
 #include "harness.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BENCH_THREADS_MAX 8u
 #define BENCH_DURATION_MS_QUICK 150u /* per point: 6 locks x 4 thread counts = 3.6 s */
@@ -25,35 +37,70 @@
  * of a shared 2-core machine (the two threads must run at once), so they get more tries. */
 #define BENCH_TRANSFER_REPEATS_QUICK 9u
 #define BENCH_TRANSFER_REPEATS_FULL 9u
+/* Latency points run once each (percentiles of many samples, not a best-of): 9 locks x 3
+ * thread counts + 6 structures x 4 + 6 transfers at 100 ms is about 6 s in quick mode. */
+#define BENCH_LATENCY_DURATION_MS_QUICK 100u
+#define BENCH_LATENCY_DURATION_MS_FULL 400u
+#define BENCH_LATENCY_PACE_NS 2000u /* transfer_latency: one item per 2 us, a light load */
 
 static const unsigned bench_thread_counts[] = {1, 2, 4, 8};
 
 struct bench_options {
     unsigned duration_ms;
+    unsigned latency_duration_ms;
     uint64_t transfer_items;
     unsigned repeats;
     unsigned transfer_repeats;
     bool has_peers;
     uint64_t seed;
+    const char *only;      /* --only NAME[,NAME...]: run just these structures (NULL: all) */
+    unsigned threads_only; /* --threads N: run just this thread count (0: all) */
 };
+
+/* --pin: thread i of a run is pinned to CPU i mod the CPU count (the transfer's consumer to
+ * CPU 0, its producer to CPU 1), so two threads of a 2-thread run never share a core. Off by
+ * default: a shared machine's scheduler may then put them on one core, where they no longer
+ * contend. Set once by bench_parse_options, before any thread starts. */
+static bool bench_pin;
+
+static inline void
+bench_pin_self(unsigned index)
+{
+    if (!bench_pin) {
+        return;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET((int)(index % (unsigned)(cpus > 0 ? cpus : 1)), &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+        fprintf(stderr, "bench: cannot pin thread %u\n", index);
+        exit(1);
+    }
+}
 
 static inline struct bench_options
 bench_parse_options(int argc, char **argv)
 {
     struct bench_options opt = {BENCH_DURATION_MS_QUICK,
+                                BENCH_LATENCY_DURATION_MS_QUICK,
                                 BENCH_TRANSFER_ITEMS_QUICK,
                                 BENCH_REPEATS_QUICK,
                                 BENCH_TRANSFER_REPEATS_QUICK,
                                 false,
-                                1};
+                                1,
+                                NULL,
+                                0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             opt.duration_ms = BENCH_DURATION_MS_QUICK;
+            opt.latency_duration_ms = BENCH_LATENCY_DURATION_MS_QUICK;
             opt.transfer_items = BENCH_TRANSFER_ITEMS_QUICK;
             opt.repeats = BENCH_REPEATS_QUICK;
             opt.transfer_repeats = BENCH_TRANSFER_REPEATS_QUICK;
         } else if (strcmp(argv[i], "--full") == 0) {
             opt.duration_ms = BENCH_DURATION_MS_FULL;
+            opt.latency_duration_ms = BENCH_LATENCY_DURATION_MS_FULL;
             opt.transfer_items = BENCH_TRANSFER_ITEMS_FULL;
             opt.repeats = BENCH_REPEATS_FULL;
             opt.transfer_repeats = BENCH_TRANSFER_REPEATS_FULL;
@@ -61,19 +108,62 @@ bench_parse_options(int argc, char **argv)
             opt.has_peers = true;
         } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
             opt.seed = strtoull(argv[++i], NULL, 0);
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            opt.only = argv[++i];
+        } else if (strcmp(argv[i], "--pin") == 0) {
+            bench_pin = true;
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            opt.threads_only = (unsigned)strtoul(argv[++i], NULL, 0);
         } else {
-            fprintf(stderr, "usage: %s [--quick|--full] [--peers] [--seed N]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--quick|--full] [--peers] [--seed N] [--only NAME,...] [--threads "
+                    "N] [--pin]\n",
+                    argv[0]);
             exit(2);
         }
     }
     return opt;
 }
 
+/* True when --only was not given or lists structure (comma-separated, whole names), and
+ * --threads was not given or names threads. For quick A/B runs of one row. */
+static inline bool
+bench_is_selected(const struct bench_options *opt, const char *structure, unsigned threads)
+{
+    if (opt->threads_only != 0 && threads != opt->threads_only) {
+        return false;
+    }
+    if (opt->only == NULL) {
+        return true;
+    }
+    size_t length = strlen(structure);
+    for (const char *p = opt->only; p != NULL; p = strchr(p, ',')) {
+        p += *p == ',';
+        if (strncmp(p, structure, length) == 0 && (p[length] == ',' || p[length] == '\0')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One pause in a retry loop (a try_ call that found the structure full or empty): what any
+ * spin-wait should do, and done the same way for ck's rings in bench_ck. It keeps a side that
+ * found nothing from re-reading the other side's cache line as fast as it can, which would
+ * take that line away from the side that is about to write it. */
+static inline void
+bench_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 static inline void
 bench_csv_open(struct csv *c)
 {
-    static const char *const columns[] = {"structure", "workload",   "threads",
-                                          "items",     "elapsed_ns", "items_per_s"};
+    static const char *const columns[] = {"structure",      "workload",      "threads",
+                                          "items",          "elapsed_ns",    "items_per_s",
+                                          "latency_ns_p50", "latency_ns_p99"};
     csv_open(c, stdout, columns, HARNESS_ARRAY_LEN(columns));
 }
 
@@ -87,7 +177,59 @@ bench_csv_row(struct csv *c, const char *structure, const char *workload, unsign
     csv_u64(c, items);
     csv_u64(c, elapsed_ns);
     csv_f64(c, elapsed_ns > 0 ? (double)items * 1e9 / (double)elapsed_ns : 0.0);
+    csv_str(c, ""); /* a throughput row: no latency */
+    csv_str(c, "");
     csv_end_row(c);
+}
+
+/* A latency row: the samples merged from every thread's histogram. */
+static inline void
+bench_csv_latency_row(struct csv *c, const char *structure, const char *workload, unsigned threads,
+                      const struct hist *h, uint64_t elapsed_ns)
+{
+    csv_str(c, structure);
+    csv_str(c, workload);
+    csv_u64(c, threads);
+    csv_u64(c, h->count);
+    csv_u64(c, elapsed_ns);
+    csv_f64(c, elapsed_ns > 0 ? (double)h->count * 1e9 / (double)elapsed_ns : 0.0);
+    csv_u64(c, hist_percentile(h, 50.0));
+    csv_u64(c, hist_percentile(h, 99.0));
+    csv_end_row(c);
+}
+
+/* Per-thread histograms for a latency run (each thread records into its own; merged after the
+ * join). 30 KB each, so they live in static storage, not on a stack. */
+static struct hist bench_hists[BENCH_THREADS_MAX];
+
+static inline void
+bench_hists_reset(void)
+{
+    for (unsigned i = 0; i < BENCH_THREADS_MAX; i++) {
+        hist_init(&bench_hists[i]);
+    }
+}
+
+static inline void
+bench_hists_merge(struct hist *all)
+{
+    hist_init(all);
+    for (unsigned i = 0; i < BENCH_THREADS_MAX; i++) {
+        hist_merge(all, &bench_hists[i]);
+    }
+}
+
+/* The transfer_latency producer's pacing: waits until deadline_ns (spinning on the clock) and
+ * returns the time, which is the value to push. A producer that fell behind (descheduled)
+ * sends at once, and the backlog shows in the percentiles, as it would for a real caller. */
+static inline uint64_t
+bench_wait_until(uint64_t deadline_ns)
+{
+    uint64_t now;
+    while ((now = clock_now_ns()) < deadline_ns) {
+        bench_relax();
+    }
+    return now;
 }
 
 /* A timed run: threads loop on body until main sets stop, each counting what it did. */
@@ -108,6 +250,7 @@ static inline void *
 bench_worker_main(void *arg)
 {
     struct bench_worker *w = arg;
+    bench_pin_self(w->index);
     atomic_fetch_add(&w->run->ready, 1);
     w->items = w->run->body_cb(w->run, w->index, w->run->ctx);
     return NULL;
@@ -165,6 +308,7 @@ static inline void *
 bench_producer_main(void *arg)
 {
     struct bench_transfer *t = arg;
+    bench_pin_self(1);
     t->produce_cb(t->ctx, t->items);
     return NULL;
 }
@@ -175,6 +319,7 @@ bench_run_transfer(void *ctx, uint64_t items, void (*produce_cb)(void *ctx, uint
                    void (*consume_cb)(void *ctx, uint64_t items))
 {
     struct bench_transfer t = {ctx, items, produce_cb, consume_cb};
+    bench_pin_self(0);
     uint64_t start_ns = clock_now_ns();
     pthread_t producer;
     if (pthread_create(&producer, NULL, bench_producer_main, &t) != 0) {

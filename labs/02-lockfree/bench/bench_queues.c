@@ -1,7 +1,9 @@
 /* bench_queues.c -- lab 02 parts C-E: throughput of the Treiber stack, the Michael-Scott
  * queue and the two rings, against a pthread mutex ring and a mutex+condvar ring (what lab 01's
  * thread pool uses). "pairs" runs 1-8 threads that each push then pop; "transfer" moves items
- * from one producer to one consumer. Prints CSV (bench_common.h). Read main() first. */
+ * from one producer to one consumer. Then the same with timestamps for values: latency
+ * percentiles from push to pop (pairs_latency) and from producer to consumer at a light load
+ * (transfer_latency). Prints CSV (bench_common.h). Read main() first. */
 #include "bench_common.h"
 #include "ebr.h"
 #include "msqueue.h"
@@ -93,10 +95,10 @@ struct subject {
     struct stack stack;
     struct msqueue queue;
     struct ring_mpmc mpmc;
-    struct ring_mpmc_slot mpmc_slots[RING_SLOTS];
+    _Alignas(64) struct ring_mpmc_slot mpmc_slots[RING_SLOTS]; /* slots start a cache line, */
     struct ring_spsc spsc;
-    uint64_t spsc_slots[RING_SLOTS];
-    struct mutex_ring mutex;
+    _Alignas(64) uint64_t spsc_slots[RING_SLOTS]; /* as ck's buffer does in bench_ck */
+    _Alignas(64) struct mutex_ring mutex;
 };
 
 static void
@@ -122,8 +124,138 @@ subject_destroy(struct subject *s)
     ebr_destroy(&s->domain);
 }
 
+/* Each structure gets its own loop, with the push and pop called directly (no dispatch per
+ * item), as bench_ck's loops call ck's inline functions: the two measure the same loop. */
+static uint64_t
+pairs_loop(struct subject *s, struct bench_timed *run, struct ebr_thread *t, uint64_t v)
+{
+    uint64_t pairs = 0;
+    uint64_t got = 0;
+    switch (s->kind) {
+    case TREIBER_STACK:
+        for (; !bench_should_stop(run); pairs++) {
+            while (stack_push(&s->stack, t, v++) != STACK_OK) {
+            }
+            while (stack_pop(&s->stack, t, &got) != STACK_OK) {
+            }
+        }
+        break;
+    case MS_QUEUE:
+        for (; !bench_should_stop(run); pairs++) {
+            while (msqueue_enqueue(&s->queue, t, v++) != MSQUEUE_OK) {
+            }
+            while (msqueue_dequeue(&s->queue, t, &got) != MSQUEUE_OK) {
+            }
+        }
+        break;
+    case RING_MPMC:
+        for (; !bench_should_stop(run); pairs++) {
+            while (ring_mpmc_try_push(&s->mpmc, v++) != RING_OK) {
+            }
+            while (ring_mpmc_try_pop(&s->mpmc, &got) != RING_OK) {
+            }
+        }
+        break;
+    default:
+        for (; !bench_should_stop(run); pairs++) {
+            while (!mutex_ring_try_push(&s->mutex, v++)) {
+            }
+            while (!mutex_ring_try_pop(&s->mutex, &got)) {
+            }
+        }
+        break;
+    }
+    return pairs;
+}
+
+static uint64_t
+pairs_body(struct bench_timed *run, unsigned thread, void *ctx)
+{
+    struct subject *s = ctx;
+    struct ebr_thread *t = NULL;
+    if (ebr_register(&s->domain, &t) != EBR_OK) {
+        fprintf(stderr, "bench_queues: no EBR slot\n");
+        exit(1);
+    }
+    uint64_t pairs = pairs_loop(s, run, t, (uint64_t)thread << 40);
+    ebr_unregister(t);
+    return pairs;
+}
+
+/* The transfer's two sides. The structure is chosen per item, as bench_ck's loops do: a
+ * branch that always goes the same way, and the calls are direct. */
+static void
+transfer_produce(void *ctx, uint64_t items)
+{
+    struct subject *s = ctx;
+    struct ebr_thread *t = NULL;
+    if (ebr_register(&s->domain, &t) != EBR_OK) {
+        exit(1);
+    }
+    for (uint64_t i = 0; i < items; i++) {
+        switch (s->kind) {
+        case RING_SPSC:
+            while (ring_spsc_try_push(&s->spsc, i) != RING_OK) {
+                bench_relax();
+            }
+            break;
+        case RING_MPMC:
+            while (ring_mpmc_try_push(&s->mpmc, i) != RING_OK) {
+                bench_relax();
+            }
+            break;
+        case MS_QUEUE:
+            while (msqueue_enqueue(&s->queue, t, i) != MSQUEUE_OK) {
+            }
+            break;
+        default:
+            mutex_ring_push(&s->mutex, i);
+            break;
+        }
+    }
+    ebr_unregister(t);
+}
+
+static void
+transfer_consume(void *ctx, uint64_t items)
+{
+    struct subject *s = ctx;
+    struct ebr_thread *t = NULL;
+    if (ebr_register(&s->domain, &t) != EBR_OK) {
+        exit(1);
+    }
+    for (uint64_t i = 0; i < items; i++) {
+        uint64_t v = 0;
+        switch (s->kind) {
+        case RING_SPSC:
+            while (ring_spsc_try_pop(&s->spsc, &v) != RING_OK) {
+                bench_relax();
+            }
+            break;
+        case RING_MPMC:
+            while (ring_mpmc_try_pop(&s->mpmc, &v) != RING_OK) {
+                bench_relax();
+            }
+            break;
+        case MS_QUEUE:
+            while (msqueue_dequeue(&s->queue, t, &v) != MSQUEUE_OK) {
+                bench_relax();
+            }
+            break;
+        default:
+            v = mutex_ring_pop(&s->mutex);
+            break;
+        }
+        bench_expect(v, i, kind_names[s->kind]);
+    }
+    ebr_unregister(t);
+}
+
+/* ---- Latency: the same structures, with timestamps for values ---------------------------
+ * Dispatch per call is fine here: a clock read per item costs more than the switch. */
+
 static bool
-subject_push(struct subject *s, struct ebr_thread *t, uint64_t v)
+subject_try_push(struct subject *s, struct ebr_thread *t, uint64_t v)
 {
     switch (s->kind) {
     case TREIBER_STACK:
@@ -140,7 +272,7 @@ subject_push(struct subject *s, struct ebr_thread *t, uint64_t v)
 }
 
 static bool
-subject_pop(struct subject *s, struct ebr_thread *t, uint64_t *v)
+subject_try_pop(struct subject *s, struct ebr_thread *t, uint64_t *v)
 {
     switch (s->kind) {
     case TREIBER_STACK:
@@ -156,8 +288,10 @@ subject_pop(struct subject *s, struct ebr_thread *t, uint64_t *v)
     }
 }
 
+/* pairs_latency: push the time, pop a value (a time someone pushed), record the difference.
+ * One clock read per pair: the read after a pop is also the next push's value. */
 static uint64_t
-pairs_body(struct bench_timed *run, unsigned thread, void *ctx)
+pairs_latency_body(struct bench_timed *run, unsigned thread, void *ctx)
 {
     struct subject *s = ctx;
     struct ebr_thread *t = NULL;
@@ -166,40 +300,49 @@ pairs_body(struct bench_timed *run, unsigned thread, void *ctx)
         exit(1);
     }
     uint64_t pairs = 0;
-    uint64_t v = (uint64_t)thread << 40;
-    while (!bench_should_stop(run)) {
-        while (!subject_push(s, t, v++)) {
+    uint64_t now_ns = clock_now_ns();
+    for (; !bench_should_stop(run); pairs++) {
+        while (!subject_try_push(s, t, now_ns)) {
+            bench_relax();
         }
-        uint64_t got;
-        while (!subject_pop(s, t, &got)) {
+        uint64_t pushed_ns = 0;
+        while (!subject_try_pop(s, t, &pushed_ns)) {
+            bench_relax();
         }
-        pairs++;
+        now_ns = clock_now_ns();
+        hist_record(&bench_hists[thread], now_ns - pushed_ns);
     }
     ebr_unregister(t);
     return pairs;
 }
 
+/* transfer_latency: the producer pushes its clock every BENCH_LATENCY_PACE_NS; the consumer
+ * records how long each value took to reach it. */
 static void
-transfer_produce(void *ctx, uint64_t items)
+latency_produce(void *ctx, uint64_t items)
 {
     struct subject *s = ctx;
     struct ebr_thread *t = NULL;
     if (ebr_register(&s->domain, &t) != EBR_OK) {
         exit(1);
     }
+    uint64_t deadline_ns = clock_now_ns();
     for (uint64_t i = 0; i < items; i++) {
+        deadline_ns += BENCH_LATENCY_PACE_NS;
+        uint64_t now_ns = bench_wait_until(deadline_ns);
         if (s->kind == MUTEX_CONDVAR_RING) {
-            mutex_ring_push(&s->mutex, i);
-        } else {
-            while (!subject_push(s, t, i)) {
-            }
+            mutex_ring_push(&s->mutex, now_ns);
+            continue;
+        }
+        while (!subject_try_push(s, t, now_ns)) {
+            bench_relax();
         }
     }
     ebr_unregister(t);
 }
 
 static void
-transfer_consume(void *ctx, uint64_t items)
+latency_consume(void *ctx, uint64_t items)
 {
     struct subject *s = ctx;
     struct ebr_thread *t = NULL;
@@ -207,16 +350,54 @@ transfer_consume(void *ctx, uint64_t items)
         exit(1);
     }
     for (uint64_t i = 0; i < items; i++) {
-        uint64_t v = 0;
+        uint64_t pushed_ns = 0;
         if (s->kind == MUTEX_CONDVAR_RING) {
-            v = mutex_ring_pop(&s->mutex);
+            pushed_ns = mutex_ring_pop(&s->mutex);
         } else {
-            while (!subject_pop(s, t, &v)) {
+            while (!subject_try_pop(s, t, &pushed_ns)) {
+                bench_relax();
             }
         }
-        bench_expect(v, i, kind_names[s->kind]);
+        hist_record(&bench_hists[0], clock_now_ns() - pushed_ns);
     }
     ebr_unregister(t);
+}
+
+static void
+latency_rows(struct csv *csv, const struct bench_options *opt, struct subject *s)
+{
+    const enum kind pairs_kinds[] = {TREIBER_STACK, MS_QUEUE, RING_MPMC, MUTEX_RING};
+    for (size_t k = 0; k < HARNESS_ARRAY_LEN(pairs_kinds); k++) {
+        for (size_t t = 0; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) {
+            unsigned threads = bench_thread_counts[t];
+            if (!bench_is_selected(opt, kind_names[pairs_kinds[k]], threads)) {
+                continue;
+            }
+            subject_init(s, pairs_kinds[k]);
+            bench_hists_reset();
+            uint64_t ns = 0;
+            bench_run_timed(threads, opt->latency_duration_ms, pairs_latency_body, s, &ns);
+            subject_destroy(s);
+            struct hist all;
+            bench_hists_merge(&all);
+            bench_csv_latency_row(csv, kind_names[pairs_kinds[k]], "pairs_latency", threads, &all,
+                                  ns);
+        }
+    }
+    const enum kind transfer_kinds[] = {RING_SPSC, RING_MPMC, MS_QUEUE, MUTEX_CONDVAR_RING};
+    uint64_t items = (uint64_t)opt->latency_duration_ms * 1000000u / BENCH_LATENCY_PACE_NS;
+    for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
+        if (!bench_is_selected(opt, kind_names[transfer_kinds[k]], 2)) {
+            continue;
+        }
+        subject_init(s, transfer_kinds[k]);
+        bench_hists_reset();
+        uint64_t ns = bench_run_transfer(s, items, latency_produce, latency_consume);
+        subject_destroy(s);
+        struct hist all;
+        bench_hists_merge(&all);
+        bench_csv_latency_row(csv, kind_names[transfer_kinds[k]], "transfer_latency", 2, &all, ns);
+    }
 }
 
 int
@@ -229,6 +410,9 @@ main(int argc, char **argv)
     const enum kind pairs_kinds[] = {TREIBER_STACK, MS_QUEUE, RING_MPMC, MUTEX_RING};
     for (size_t k = 0; k < HARNESS_ARRAY_LEN(pairs_kinds); k++) {
         for (size_t t = 0; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) {
+            if (!bench_is_selected(&opt, kind_names[pairs_kinds[k]], bench_thread_counts[t])) {
+                continue;
+            }
             uint64_t best_items = 0;
             uint64_t best_ns = 1;
             for (unsigned r = 0; r < opt.repeats; r++) {
@@ -248,6 +432,9 @@ main(int argc, char **argv)
     }
     const enum kind transfer_kinds[] = {RING_SPSC, RING_MPMC, MS_QUEUE, MUTEX_CONDVAR_RING};
     for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
+        if (!bench_is_selected(&opt, kind_names[transfer_kinds[k]], 2)) {
+            continue;
+        }
         uint64_t best_ns = UINT64_MAX;
         for (unsigned r = 0; r < opt.transfer_repeats; r++) {
             subject_init(&s, transfer_kinds[k]);
@@ -259,5 +446,6 @@ main(int argc, char **argv)
         bench_csv_row(&csv, kind_names[transfer_kinds[k]], "transfer", 2, opt.transfer_items,
                       best_ns);
     }
+    latency_rows(&csv, &opt, &s);
     return 0;
 }
