@@ -454,7 +454,7 @@ append(struct bc_db *db, const void *key, size_t key_size_bytes, const void *val
         st = rc < 0 ? fail_handle(db, rc, "append") : BC_OK;
         db->append_bytes += st == BC_OK && is_buffered ? size : 0;
     }
-    if (st == BC_OK) { /* only now that the record is in the file */
+    if (st == BC_OK) { /* only now that the record is in the file, or the buffer */
         struct bc_keydir_entry loc = {.file_id = file->id,
                                       .offset = file->size_bytes,
                                       .value_size_bytes = (uint32_t)value_size_bytes,
