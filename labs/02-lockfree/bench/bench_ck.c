@@ -95,9 +95,19 @@ lock_body(struct bench_timed *run, unsigned thread, void *ctx)
     struct ck_spinlock_mcs node;
     uint64_t done = 0;
     while (!bench_should_stop(run)) {
-        lock_acquire(p, &node);
-        p->counter++;
-        lock_release(p, &node);
+        if (p->kind == CK_FAS) {
+            ck_spinlock_fas_lock(&p->fas);
+            p->counter++;
+            ck_spinlock_fas_unlock(&p->fas);
+        } else if (p->kind == CK_TICKET) {
+            ck_spinlock_ticket_lock(&p->ticket);
+            p->counter++;
+            ck_spinlock_ticket_unlock(&p->ticket);
+        } else {
+            ck_spinlock_mcs_lock(&p->mcs, &node);
+            p->counter++;
+            ck_spinlock_mcs_unlock(&p->mcs, &node);
+        }
         done++;
     }
     return done;
