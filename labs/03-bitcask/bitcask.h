@@ -121,7 +121,8 @@ bc_status bc_put(struct bc_db *db, const void *key, size_t key_size_bytes, const
 /* Copies key's value into buf (caller-provided, buf_size_bytes) and its size into
  * *value_size_bytes. Returns BC_OK, BC_NOT_FOUND, BC_TOO_BIG (buf too small: *value_size_bytes
  * says how much is needed), BC_CORRUPT (the record failed its checksum: never a wrong value)
- * or BC_IO. Works on a failed handle. Cost: one pread of the record. */
+ * or BC_IO. Works on a failed handle. Cost: one pread of the record, or a copy of it from the
+ * append buffer or from the file mapped (io->map). */
 bc_status bc_get(struct bc_db *db, const void *key, size_t key_size_bytes, void *buf,
                  size_t buf_size_bytes, size_t *value_size_bytes);
 
