@@ -172,12 +172,12 @@ transfer_produce(void *ctx, uint64_t items)
     for (uint64_t i = 0; i < items; i++) {
         void *v = (void *)(uintptr_t)(i + 1);
         if (p->kind == CK_RING_SPSC) {
-            while (!ck_ring_enqueue_spsc(&p->ring, p->ring_buffer, v)) {
-                bench_relax();
+            for (uint32_t spin = 0; !ck_ring_enqueue_spsc(&p->ring, p->ring_buffer, v); spin++) {
+                bench_wait(spin);
             }
         } else {
-            while (!ck_ring_enqueue_mpmc(&p->ring, p->ring_buffer, v)) {
-                bench_relax();
+            for (uint32_t spin = 0; !ck_ring_enqueue_mpmc(&p->ring, p->ring_buffer, v); spin++) {
+                bench_wait(spin);
             }
         }
     }
@@ -190,12 +190,12 @@ transfer_consume(void *ctx, uint64_t items)
     for (uint64_t i = 0; i < items; i++) {
         void *v = NULL;
         if (p->kind == CK_RING_SPSC) {
-            while (!ck_ring_dequeue_spsc(&p->ring, p->ring_buffer, &v)) {
-                bench_relax();
+            for (uint32_t spin = 0; !ck_ring_dequeue_spsc(&p->ring, p->ring_buffer, &v); spin++) {
+                bench_wait(spin);
             }
         } else {
-            while (!ck_ring_dequeue_mpmc(&p->ring, p->ring_buffer, &v)) {
-                bench_relax();
+            for (uint32_t spin = 0; !ck_ring_dequeue_mpmc(&p->ring, p->ring_buffer, &v); spin++) {
+                bench_wait(spin);
             }
         }
         bench_expect((uint64_t)(uintptr_t)v, i + 1, kind_names[p->kind]);
@@ -217,16 +217,16 @@ pairs_latency_body(struct bench_timed *run, unsigned thread, void *ctx)
             stack_entry->value = now_ns;
             ck_stack_push_mpmc(&p->stack, &stack_entry->entry);
             ck_stack_entry_t *popped;
-            while ((popped = ck_stack_pop_mpmc(&p->stack)) == NULL) {
-                bench_relax();
+            for (uint32_t spin = 0; (popped = ck_stack_pop_mpmc(&p->stack)) == NULL; spin++) {
+                bench_wait(spin);
             }
             stack_entry = (struct stack_entry *)popped;
             pushed_ns = stack_entry->value;
         } else {
             ck_fifo_mpmc_enqueue(&p->fifo, fifo_entry, (void *)(uintptr_t)now_ns);
             void *value = NULL;
-            while (!ck_fifo_mpmc_dequeue(&p->fifo, &value, &fifo_entry)) {
-                bench_relax();
+            for (uint32_t spin = 0; !ck_fifo_mpmc_dequeue(&p->fifo, &value, &fifo_entry); spin++) {
+                bench_wait(spin);
             }
             pushed_ns = (uint64_t)(uintptr_t)value;
         }
@@ -245,12 +245,12 @@ latency_produce(void *ctx, uint64_t items)
         deadline_ns += BENCH_LATENCY_PACE_NS;
         void *v = (void *)(uintptr_t)bench_wait_until(deadline_ns);
         if (p->kind == CK_RING_SPSC) {
-            while (!ck_ring_enqueue_spsc(&p->ring, p->ring_buffer, v)) {
-                bench_relax();
+            for (uint32_t spin = 0; !ck_ring_enqueue_spsc(&p->ring, p->ring_buffer, v); spin++) {
+                bench_wait(spin);
             }
         } else {
-            while (!ck_ring_enqueue_mpmc(&p->ring, p->ring_buffer, v)) {
-                bench_relax();
+            for (uint32_t spin = 0; !ck_ring_enqueue_mpmc(&p->ring, p->ring_buffer, v); spin++) {
+                bench_wait(spin);
             }
         }
     }
@@ -263,12 +263,12 @@ latency_consume(void *ctx, uint64_t items)
     for (uint64_t i = 0; i < items; i++) {
         void *v = NULL;
         if (p->kind == CK_RING_SPSC) {
-            while (!ck_ring_dequeue_spsc(&p->ring, p->ring_buffer, &v)) {
-                bench_relax();
+            for (uint32_t spin = 0; !ck_ring_dequeue_spsc(&p->ring, p->ring_buffer, &v); spin++) {
+                bench_wait(spin);
             }
         } else {
-            while (!ck_ring_dequeue_mpmc(&p->ring, p->ring_buffer, &v)) {
-                bench_relax();
+            for (uint32_t spin = 0; !ck_ring_dequeue_mpmc(&p->ring, p->ring_buffer, &v); spin++) {
+                bench_wait(spin);
             }
         }
         hist_record(&bench_hists[0], clock_now_ns() - (uint64_t)(uintptr_t)v);

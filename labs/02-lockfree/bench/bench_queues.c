@@ -195,13 +195,13 @@ transfer_produce(void *ctx, uint64_t items)
     for (uint64_t i = 0; i < items; i++) {
         switch (s->kind) {
         case RING_SPSC:
-            while (ring_spsc_try_push(&s->spsc, i) != RING_OK) {
-                bench_relax();
+            for (uint32_t spin = 0; ring_spsc_try_push(&s->spsc, i) != RING_OK; spin++) {
+                bench_wait(spin);
             }
             break;
         case RING_MPMC:
-            while (ring_mpmc_try_push(&s->mpmc, i) != RING_OK) {
-                bench_relax();
+            for (uint32_t spin = 0; ring_mpmc_try_push(&s->mpmc, i) != RING_OK; spin++) {
+                bench_wait(spin);
             }
             break;
         case MS_QUEUE:
@@ -228,18 +228,18 @@ transfer_consume(void *ctx, uint64_t items)
         uint64_t v = 0;
         switch (s->kind) {
         case RING_SPSC:
-            while (ring_spsc_try_pop(&s->spsc, &v) != RING_OK) {
-                bench_relax();
+            for (uint32_t spin = 0; ring_spsc_try_pop(&s->spsc, &v) != RING_OK; spin++) {
+                bench_wait(spin);
             }
             break;
         case RING_MPMC:
-            while (ring_mpmc_try_pop(&s->mpmc, &v) != RING_OK) {
-                bench_relax();
+            for (uint32_t spin = 0; ring_mpmc_try_pop(&s->mpmc, &v) != RING_OK; spin++) {
+                bench_wait(spin);
             }
             break;
         case MS_QUEUE:
-            while (msqueue_dequeue(&s->queue, t, &v) != MSQUEUE_OK) {
-                bench_relax();
+            for (uint32_t spin = 0; msqueue_dequeue(&s->queue, t, &v) != MSQUEUE_OK; spin++) {
+                bench_wait(spin);
             }
             break;
         default:
@@ -302,12 +302,12 @@ pairs_latency_body(struct bench_timed *run, unsigned thread, void *ctx)
     uint64_t pairs = 0;
     uint64_t now_ns = clock_now_ns();
     for (; !bench_should_stop(run); pairs++) {
-        while (!subject_try_push(s, t, now_ns)) {
-            bench_relax();
+        for (uint32_t spin = 0; !subject_try_push(s, t, now_ns); spin++) {
+            bench_wait(spin);
         }
         uint64_t pushed_ns = 0;
-        while (!subject_try_pop(s, t, &pushed_ns)) {
-            bench_relax();
+        for (uint32_t spin = 0; !subject_try_pop(s, t, &pushed_ns); spin++) {
+            bench_wait(spin);
         }
         now_ns = clock_now_ns();
         hist_record(&bench_hists[thread], now_ns - pushed_ns);
@@ -334,8 +334,8 @@ latency_produce(void *ctx, uint64_t items)
             mutex_ring_push(&s->mutex, now_ns);
             continue;
         }
-        while (!subject_try_push(s, t, now_ns)) {
-            bench_relax();
+        for (uint32_t spin = 0; !subject_try_push(s, t, now_ns); spin++) {
+            bench_wait(spin);
         }
     }
     ebr_unregister(t);
@@ -354,8 +354,8 @@ latency_consume(void *ctx, uint64_t items)
         if (s->kind == MUTEX_CONDVAR_RING) {
             pushed_ns = mutex_ring_pop(&s->mutex);
         } else {
-            while (!subject_try_pop(s, t, &pushed_ns)) {
-                bench_relax();
+            for (uint32_t spin = 0; !subject_try_pop(s, t, &pushed_ns); spin++) {
+                bench_wait(spin);
             }
         }
         hist_record(&bench_hists[0], clock_now_ns() - pushed_ns);
