@@ -1,8 +1,9 @@
 /* msqueue.h -- the Michael-Scott queue (lab 02, part D; Michael & Scott, PODC 1996): a
  * lock-free FIFO of uint64_t values, multi-producer multi-consumer, with a dummy node at the
  * head. Enqueue links a node after the last one, then swings tail; any thread that finds tail
- * lagging (tail->next not NULL) helps swing it first. Nodes come from malloc; dequeued dummies
- * are retired through the caller's EBR domain (ebr.h) and go back through free. */
+ * lagging (tail->next not NULL) helps swing it first. Enqueue allocates a node; dequeued
+ * dummies are retired through the caller's EBR domain (ebr.h), whose free callback releases
+ * them (the reference keeps them for reuse). */
 #ifndef KEEL_MSQUEUE_H
 #define KEEL_MSQUEUE_H
 

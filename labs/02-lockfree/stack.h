@@ -1,6 +1,7 @@
 /* stack.h -- the Treiber stack (lab 02, part C; Treiber 1986): a lock-free LIFO of uint64_t
- * values, multi-producer multi-consumer. Nodes are malloc'd by push and retired through the
- * caller's EBR domain (ebr.h) by pop, which is what makes the compare-and-swap on top safe
+ * values, multi-producer multi-consumer. Nodes are allocated by push and retired through the
+ * caller's EBR domain (ebr.h) by pop (the reference reuses what EBR hands back before it
+ * mallocs), which is what makes the compare-and-swap on top safe
  * from ABA: a node cannot be freed and reused while a popper still holds its address. */
 #ifndef KEEL_STACK_H
 #define KEEL_STACK_H
