@@ -7,9 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define POOL_RING_SPINS                                                                            \
-    64u /* tries before a worker sleeps: a handoff that comes this soon                            \
-           costs no syscall */
+/* Tries before a worker sleeps: a handoff that comes this soon costs no syscall. */
+#define POOL_RING_SPINS 64u
 
 struct pool_queue {
     struct ring_mpmc ring;

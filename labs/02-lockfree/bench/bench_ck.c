@@ -306,7 +306,7 @@ timed_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enu
         }
         uint64_t best_items = 0;
         uint64_t best_ns = 1;
-        for (unsigned r = 0; r < opt->repeats; r++) {
+        for (unsigned r = 0; r < bench_repeats_for(opt, bench_thread_counts[t]); r++) {
             peer_init(p, kind);
             uint64_t ns = 0;
             uint64_t items =

@@ -175,7 +175,7 @@ main(int argc, char **argv)
             }
             uint64_t best_items = 0;
             uint64_t best_ns = 1;
-            for (unsigned r = 0; r < opt.repeats; r++) {
+            for (unsigned r = 0; r < bench_repeats_for(&opt, threads); r++) {
                 locks_init(&l, (enum lock_kind)k);
                 uint64_t ns = 0;
                 uint64_t items = bench_run_timed(threads, opt.duration_ms, lock_body, &l, &ns);

@@ -413,7 +413,7 @@ pairs_rows(struct csv *csv, const struct bench_options *opt, struct subject *s)
     uint64_t best_items[PAIRS_KINDS][THREAD_COUNTS] = {{0}};
     uint64_t best_ns[PAIRS_KINDS][THREAD_COUNTS];
     for (size_t t = 0; t < THREAD_COUNTS; t++) {
-        for (unsigned r = 0; r < opt->repeats; r++) {
+        for (unsigned r = 0; r < bench_repeats_for(opt, bench_thread_counts[t]); r++) {
             for (size_t k = 0; k < PAIRS_KINDS; k++) {
                 if (r == 0) {
                     best_ns[k][t] = 1;
