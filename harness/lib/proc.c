@@ -1,5 +1,7 @@
 /* proc.c -- servers under test as child processes: spawn with arguments, wait until the port
- * accepts, SIGKILL (a crash), restart with the same arguments, read what they printed. */
+ * accepts, SIGKILL (a crash), restart with the same arguments, read what they printed. A
+ * spawned server dies with the thread that spawned it (PR_SET_PDEATHSIG), so a test that fails
+ * before its server_stop, or is killed for a timeout, leaves no server running behind it. */
 #include "harness.h"
 
 #include <errno.h>
@@ -7,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,12 +31,17 @@ start(struct proc *p)
     if (err_fd < 0) {
         return -1;
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(err_fd);
         return -1;
     }
     if (pid == 0) {
+        /* SIGKILL when the spawning thread ends; and if it ended before this line, now. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+            _exit(127);
+        }
         setpgid(0, 0);
         dup2(err_fd, STDERR_FILENO);
         execv(p->argv[0], p->argv);

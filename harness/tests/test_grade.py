@@ -228,7 +228,7 @@ class Grader(unittest.TestCase):
         # rng, histogram, CSV, loopback and process control (fixtures/labs/93-libharness).
         for extra in ((), ("--sanitize", "address")):
             proc = grade("93-libharness", "--impl", "reference", *extra)
-            self.assertIn("TOTAL 93-libharness: 7/7", proc.stdout, proc.stdout + proc.stderr)
+            self.assertIn("TOTAL 93-libharness: 8/8", proc.stdout, proc.stdout + proc.stderr)
 
     def test_faultfs_own_tests_pass_plain_and_under_sanitizers(self):
         # crash images, torn prefixes, injected faults, the trace (fixtures/labs/95-faultfs).
