@@ -40,9 +40,10 @@ msqueue_strerror(msqueue_status status)
  * this block: their nodes differ in type, and a lab file cannot include another's private
  * header.) */
 
-#define NODE_BATCH 64u        /* nodes per list: EBR hands them back about 64 at a time */
-#define DEPOT_BATCHES_MAX 64u /* lists the depot keeps (128 KiB of 32-byte nodes); past it, free   \
-                               */
+/* Nodes per list: EBR hands nodes back about 64 at a time. */
+#define NODE_BATCH 64u
+/* Lists the depot keeps (128 KiB of 32-byte nodes); past that, a list is freed. */
+#define DEPOT_BATCHES_MAX 64u
 
 struct node_list {
     struct ebr_node *head; /* linked through next, which EBR no longer uses once it freed */
