@@ -28,6 +28,7 @@
 #include "bitcask.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #define BC_FORMAT_VERSION 1u
 #define BC_RECORD_HEADER_BYTES 20u
@@ -81,6 +82,33 @@ struct bc_keydir_entry {
     uint16_t key_size_bytes;
     uint64_t timestamp_us;
 };
+
+/* The reference keydir's hash: FNV-1a's multiply (Fowler, Noll, Vo), eight bytes at a time,
+ * then MurmurHash3's 64-bit finalizer (Appleby) so every input bit reaches the high bits the
+ * reference indexes slots with. Two multiplies for a 16-byte key instead of sixteen.
+ * Optional: any hash makes a correct keydir. It is here because merge writes each hint file
+ * in ascending order of this hash, so that a keydir indexing slots by its high bits
+ * (hash >> (64 - log2(capacity))) fills its slots front to back at start-up, for any
+ * power-of-two capacity, instead of one random cache miss per key. */
+static inline uint64_t
+bc_keydir_hash(const void *key, size_t size_bytes)
+{
+    const unsigned char *p = key;
+    uint64_t h = 0xcbf29ce484222325u ^ size_bytes;
+    for (; size_bytes >= 8; p += 8, size_bytes -= 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);
+        h = (h ^ word) * 0x100000001b3u;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, size_bytes);
+    h = (h ^ tail) * 0x100000001b3u;
+    h ^= h >> 33; /* fmix64 */
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53u;
+    return h ^ (h >> 33);
+}
 
 struct bc_key_block; /* keydir.c's, if it keeps keys in large blocks (the reference does) */
 

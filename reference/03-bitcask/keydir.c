@@ -1,8 +1,10 @@
 /* keydir.c -- the keydir: an open-addressing hash table from key to the location of its latest
  * record (part A). Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4,
- * Algorithm R), so there are no tombstones to slow lookups after many deletes. Keys live in an
- * arena of 1 MiB blocks rather than a malloc each: start-up inserts a million keys, and the
- * arena is compacted when deleted keys outnumber live ones. */
+ * Algorithm R), so there are no tombstones to slow lookups after many deletes. A key's home slot
+ * is the top bits of bc_keydir_hash (bc_internal.h), and merge writes hint files in hash order,
+ * so start-up fills the slots front to back. Keys live in an arena of 1 MiB blocks rather than a
+ * malloc each: start-up inserts a million keys, and the arena is compacted when deleted keys
+ * outnumber live ones. */
 #include "bc_internal.h"
 
 #include <assert.h>
@@ -23,29 +25,6 @@ struct bc_key_block {
     size_t capacity_bytes;
     char bytes[];
 };
-
-/* FNV-1a's multiply (Fowler, Noll, Vo), eight bytes at a time, then MurmurHash3's 64-bit
- * finalizer (Appleby) so every input bit reaches the low bits the table indexes with. Two
- * multiplies for a 16-byte key instead of sixteen: start-up hashes every key twice. */
-static uint64_t
-keydir_hash(const void *key, size_t size_bytes)
-{
-    const unsigned char *p = key;
-    uint64_t h = 0xcbf29ce484222325u ^ size_bytes;
-    for (; size_bytes >= 8; p += 8, size_bytes -= 8) {
-        uint64_t word;
-        memcpy(&word, p, 8);
-        h = (h ^ word) * 0x100000001b3u;
-    }
-    uint64_t tail = 0;
-    memcpy(&tail, p, size_bytes);
-    h = (h ^ tail) * 0x100000001b3u;
-    h ^= h >> 33; /* fmix64 */
-    h *= 0xff51afd7ed558ccdu;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53u;
-    return h ^ (h >> 33);
-}
 
 /* Slots for count_hint keys at most 3/4 full, zeroed (empty). NULL when out of memory. */
 static struct bc_keydir_entry *
@@ -160,12 +139,23 @@ keys_compact(struct bc_keydir *kd)
     kd->key_bytes_dead = 0;
 }
 
+/* A hash's home slot: its top log2(capacity) bits, not its bottom ones, so that ascending
+ * hashes have ascending home slots at every capacity. Merge writes hint files in that order
+ * (bc_keydir_hash), and start-up then fills the slots front to back. */
+static size_t
+keydir_home(const struct bc_keydir *kd, uint64_t hash)
+{
+    assert(kd->capacity >= KEYDIR_CAPACITY_MIN);
+    assert((kd->capacity & (kd->capacity - 1)) == 0);
+    return (size_t)(hash >> (64 - __builtin_ctzll(kd->capacity)));
+}
+
 static size_t
 keydir_slot(const struct bc_keydir *kd, uint64_t hash, const void *key, size_t key_size_bytes)
 {
     assert(kd->count < kd->capacity);
     size_t mask = kd->capacity - 1;
-    size_t i = (size_t)hash & mask;
+    size_t i = keydir_home(kd, hash);
     for (;;) {
         const struct bc_keydir_entry *e = &kd->slots[i];
         if (e->key == NULL || (e->hash == hash && e->key_size_bytes == key_size_bytes &&
@@ -179,14 +169,14 @@ keydir_slot(const struct bc_keydir *kd, uint64_t hash, const void *key, size_t k
 struct bc_keydir_entry *
 bc_keydir_find(const struct bc_keydir *kd, const void *key, size_t key_size_bytes)
 {
-    size_t i = keydir_slot(kd, keydir_hash(key, key_size_bytes), key, key_size_bytes);
+    size_t i = keydir_slot(kd, bc_keydir_hash(key, key_size_bytes), key, key_size_bytes);
     return kd->slots[i].key == NULL ? NULL : &kd->slots[i];
 }
 
 void
 bc_keydir_prefetch(const struct bc_keydir *kd, const void *key, size_t key_size_bytes)
 {
-    size_t i = (size_t)keydir_hash(key, key_size_bytes) & (kd->capacity - 1);
+    size_t i = keydir_home(kd, bc_keydir_hash(key, key_size_bytes));
     __builtin_prefetch(&kd->slots[i], 1); /* for writing: an insert fills the slot */
 }
 
@@ -198,6 +188,8 @@ keydir_grow(struct bc_keydir *kd)
     if (bigger.slots == NULL) {
         return BC_NOMEM;
     }
+    /* Old slots in order are (but for a run wrapped round the end) in home-slot order, and a
+     * home in the bigger table is the old one with one more bit: the inserts go front to back. */
     for (size_t i = 0; i < kd->capacity; i++) {
         struct bc_keydir_entry *e = &kd->slots[i];
         if (e->key != NULL) {
@@ -221,7 +213,7 @@ bc_keydir_put(struct bc_keydir *kd, const void *key, size_t key_size_bytes,
     if ((kd->count + 1) > kd->capacity / 4 * 3 && keydir_grow(kd) != BC_OK) {
         return BC_NOMEM;
     }
-    uint64_t hash = keydir_hash(key, key_size_bytes);
+    uint64_t hash = bc_keydir_hash(key, key_size_bytes);
     struct bc_keydir_entry *e = &kd->slots[keydir_slot(kd, hash, key, key_size_bytes)];
     if (e->key == NULL) {
         e->key = key_alloc(kd, key_size_bytes);
@@ -244,7 +236,7 @@ bool
 bc_keydir_delete(struct bc_keydir *kd, const void *key, size_t key_size_bytes)
 {
     size_t mask = kd->capacity - 1;
-    size_t i = keydir_slot(kd, keydir_hash(key, key_size_bytes), key, key_size_bytes);
+    size_t i = keydir_slot(kd, bc_keydir_hash(key, key_size_bytes), key, key_size_bytes);
     if (kd->slots[i].key == NULL) {
         return false;
     }
@@ -255,7 +247,7 @@ bc_keydir_delete(struct bc_keydir *kd, const void *key, size_t key_size_bytes)
      * reachable from its home slot. */
     size_t hole = i;
     for (size_t j = (i + 1) & mask; kd->slots[j].key != NULL; j = (j + 1) & mask) {
-        size_t home = (size_t)kd->slots[j].hash & mask;
+        size_t home = keydir_home(kd, kd->slots[j].hash);
         bool is_movable = ((j - home) & mask) >= ((j - hole) & mask);
         if (is_movable) {
             kd->slots[hole] = kd->slots[j];

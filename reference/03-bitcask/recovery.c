@@ -281,7 +281,9 @@ hint_at(const unsigned char *buf, uint64_t size_bytes, uint64_t offset, const st
 
 /* Loads the hint file of a merged data file, read whole, HINT_BATCH hints at a time: decode and
  * check a batch, prefetching each key's keydir slot, then insert it, so the batch's cache misses
- * overlap instead of coming one after another. BC_CORRUPT when it is damaged or does not match
+ * overlap instead of coming one after another. The reference's merge writes hints in slot order
+ * (see sort_hints in merge.c), so the inserts mostly walk the slots front to back; the prefetch
+ * is for hint files in any other order. BC_CORRUPT when it is damaged or does not match
  * the data file, and the caller scans the data file instead. */
 static bc_status
 load_hints(struct bc_db *db, const struct bc_file *file)
