@@ -13,6 +13,11 @@ SANITIZE ?=
 # CHAOS=1: the chaos build (harness/lib/chaos.h): every CHAOS_POINT() may yield or spin.
 CHAOS ?=
 OUT ?= out
+# Absolute, always: the compiler writes each object's header dependencies (-MMD) under the name
+# it was given, so an object built once as /abs/out/... and once as out/... would lose them,
+# and a changed header would not rebuild what includes it (a stale struct layout crashed
+# keel-server that way).
+override OUT := $(abspath $(OUT))
 # The harness's own tests point these at fixture labs; everyone else leaves them alone.
 KEEL_LABS_DIR ?= labs
 KEEL_REF_DIR ?= reference

@@ -175,9 +175,11 @@ def _same_value(cell, wanted):
         return False
 
 
-def pick(selector, results):
+def pick(selector, results, must_be_ok=False):
     """The selector's cell in results (a Results), as a string.
-    Raises KeelError unless exactly one row matches and every named column exists."""
+    Raises KeelError unless exactly one row matches and every named column exists; with
+    must_be_ok, also when the row has a status column that says anything but ok (a server that
+    died, a stalled run: its zeros are not a measurement)."""
     for name in [selector.column] + [k for k, _ in selector.filters]:
         if name not in results.header:
             raise KeelError(f"{selector}: {results.path.name} has no column {name!r} "
@@ -188,6 +190,10 @@ def pick(selector, results):
         what = "no row matches" if not rows else f"{len(rows)} rows match"
         raise KeelError(f"{selector}: {what} in {results.path.name}; "
                         "a selector must pick exactly one row")
+    status = rows[0].get("status", "")
+    if must_be_ok and status not in ("", "ok"):
+        raise KeelError(f"{selector}: the row's status is {status!r}, not 'ok', so its "
+                        "numbers are not a measurement")
     return rows[0][selector.column]
 
 
@@ -203,11 +209,11 @@ class ResultsDir:
             self._cache[bench] = read_results(self.path / f"{bench}.csv")
         return self._cache[bench]
 
-    def value(self, selector):
-        return pick(selector, self.results(selector.bench))
+    def value(self, selector, must_be_ok=False):
+        return pick(selector, self.results(selector.bench), must_be_ok)
 
-    def number(self, selector):
-        text = self.value(selector)
+    def number(self, selector, must_be_ok=False):
+        text = self.value(selector, must_be_ok)
         try:
             x = float(text)
         except ValueError:
@@ -363,7 +369,14 @@ SKIPPED_TEXT = "needs --peers"
 
 
 def _operand_value(results_dir, op):
-    return op.value if isinstance(op, Constant) else results_dir.number(op)
+    """A target's operand: a constant, or a measured number from a row whose status (if it
+    has one) is ok and which is not zero (a rate or a time of zero measured nothing)."""
+    if isinstance(op, Constant):
+        return op.value
+    x = results_dir.number(op, must_be_ok=True)
+    if x == 0:
+        raise KeelError(f"{op}: is zero, so nothing was measured")
+    return x
 
 
 def evaluate_targets(targets, results_dir, has_peers=True):

@@ -185,6 +185,23 @@ class TargetTest(Fixture):
         with self.assertRaisesRegex(kv.KeelError, "is zero"):
             kv.evaluate_targets(kv.parse_targets(self.dir / "targets"), self.results)
 
+    def test_a_failed_or_empty_measurement_never_holds(self):
+        # A server that died leaves a row of zeros with a status saying so: a "<=" goal must
+        # not count its zero p99 as holding, and no goal may count a zero rate.
+        (self.results / "bench_servers.csv").write_text(
+            "# keel lab=01-servers bench=bench_servers\n"
+            "server,p99_us,ops_per_s,status\n"
+            "keel,0,0,server died\nredis,900,90000,ok\nother,0,0,ok\n")
+        for line, why in (
+                ("p99 <=1.2 bench_servers/p99_us[server=keel] bench_servers/p99_us[server=redis]",
+                 "server died"),
+                ("ops >=1 bench_servers/ops_per_s[server=other] bench_servers/ops_per_s[server=redis]",
+                 "is zero")):
+            with self.subTest(line=line):
+                (self.dir / "targets").write_text(line + "\n")
+                with self.assertRaisesRegex(kv.KeelError, why):
+                    kv.evaluate_targets(kv.parse_targets(self.dir / "targets"), self.results)
+
     def test_peers_targets_are_skipped_without_peers_and_computed_with(self):
         (self.dir / "targets").write_text(
             "mine >=0.1 bench_resp/mb_per_s[variant=parser,chunk_bytes=0] "
