@@ -30,6 +30,7 @@ set xtics nomirror ("SET\n2 workers" 0.17, "GET\n2 workers" 1.17, "SET\n4 worker
                     "SET\n8 workers" 6.17, "GET\n8 workers" 7.17) font ",9"
 set xrange [-0.6:8]
 set ylabel "requests per second"
+set xlabel "quick mode measures 4 workers only; --full adds 2 and 8" font ",9"
 set key outside right top box font ",9"
 set title "Lab 01's pool: its mutex queue against the MPMC ring (redis-benchmark -c 50, higher is better)"
 
