@@ -2,7 +2,8 @@
 # live in the top-level Makefile). Names are prefixed with the lab so labs never clash.
 LABS += 02-lockfree
 02-lockfree_STUDENT_SRCS := spinlock.c ebr.c stack.c msqueue.c ring.c pool_ring.c
-02-lockfree_GIVEN_SRCS :=
+# node_pool_given.c: the cache of EBR-reclaimed nodes the reference's stack and queue use.
+02-lockfree_GIVEN_SRCS := node_pool_given.c
 # Part F runs lab 01's thread pool on this lab's ring.
 02-lockfree_NEEDS := 01-servers
 02-lockfree_TESTS := test_a_spinlocks test_b_ebr test_c_stack test_d_msqueue test_e_rings test_f_pool
