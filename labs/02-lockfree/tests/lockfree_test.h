@@ -5,6 +5,7 @@
 #define KEEL_LOCKFREE_TEST_H
 
 #include "chaos.h"
+#include "ebr.h"
 #include "harness.h"
 #include "lincheck.h"
 
@@ -141,6 +142,80 @@ rounds_destroy(struct rounds_sync *r)
                  "printed above)",
                  atomic_load(&r->failed_round));
     }
+}
+
+/* ---- Recorded rounds of a linked structure (the stack's and the queue's histories) ---------
+ * Each thread registers with the EBR domain, then per round adds (a value naming the thread
+ * and its sequence number) or removes at random, HISTORY_ROUND_OPS times, recording each
+ * operation; thread 0 checks the round against the model and empties the structure. */
+#define HISTORY_ROUND_OPS 24u /* per thread per round */
+
+struct history_rounds {
+    void *target; /* the structure, borrowed */
+    struct ebr *domain;
+    uint32_t add_kind;    /* LC_PUSH or LC_ENQUEUE */
+    uint32_t remove_kind; /* LC_POP or LC_DEQUEUE */
+    void (*add_cb)(void *target, struct ebr_thread *t, uint64_t value);
+    bool (*remove_cb)(void *target, struct ebr_thread *t, uint64_t *value); /* false: empty */
+    struct lc_model model;
+    size_t rounds;
+    unsigned sync_threads; /* set by history_rounds_run */
+    struct rounds_sync sync;
+    struct history history;
+};
+
+static inline void *
+history_rounds_body(void *arg)
+{
+    struct test_thread *th = arg;
+    struct history_rounds *r = th->ctx;
+    struct ebr_thread *t = NULL;
+    assert_int_equal(ebr_register(r->domain, &t), EBR_OK);
+    struct harness_rng rng;
+    rng_seed(&rng, harness_seed() * 31 + th->index);
+    for (size_t round = 0; round < r->rounds; round++) {
+        pthread_barrier_wait(&r->sync.start);
+        for (unsigned i = 0; i < HISTORY_ROUND_OPS; i++) {
+            if (rng_below(&rng, 2) == 0) {
+                int64_t v = (int64_t)((uint64_t)th->index << 32 | (round * HISTORY_ROUND_OPS + i));
+                struct lc_op *op = history_begin(&r->history, th->index, r->add_kind, v);
+                r->add_cb(r->target, t, (uint64_t)v);
+                history_end(op, 0);
+            } else {
+                uint64_t v;
+                struct lc_op *op = history_begin(&r->history, th->index, r->remove_kind, 0);
+                bool has_value = r->remove_cb(r->target, t, &v);
+                history_end(op, has_value ? (int64_t)v : LC_EMPTY);
+            }
+        }
+        pthread_barrier_wait(&r->sync.done);
+        if (th->index == 0) { /* between rounds: check, then empty the structure */
+            if (!history_check(&r->history, r->sync_threads, &r->model, round)) {
+                atomic_store(&r->sync.failed_round, round);
+                atomic_store(&r->sync.has_failed, true);
+            }
+            uint64_t v;
+            while (r->remove_cb(r->target, t, &v)) {
+            }
+        }
+        pthread_barrier_wait(&r->sync.checked);
+        if (atomic_load(&r->sync.has_failed)) {
+            break;
+        }
+    }
+    ebr_unregister(t);
+    return NULL;
+}
+
+/* Runs r->rounds recorded rounds on threads threads; fails the test if one is not
+ * linearizable. */
+static inline void
+history_rounds_run(struct history_rounds *r, unsigned threads, const char *what)
+{
+    r->sync_threads = threads;
+    rounds_init(&r->sync, threads);
+    run_threads(threads, history_rounds_body, r, what);
+    rounds_destroy(&r->sync);
 }
 
 #endif

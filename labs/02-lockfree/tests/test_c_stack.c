@@ -9,7 +9,6 @@
 #define MIXED_OPS 20000u /* per thread; about 20 ms on the reference */
 #define HISTORY_THREADS 3u
 #define HISTORY_ROUNDS 300u
-#define HISTORY_OPS 24u /* per thread per round */
 #define CHURN_THREADS 4u
 #define CHURN_VALUES 8u  /* a small stack: every pop races for the same few nodes */
 #define CHURN_OPS 40000u /* per thread */
@@ -138,54 +137,16 @@ test_c_stack_every_value_popped_exactly_once(void **state)
     ebr_destroy(&g_domain);
 }
 
-struct rounds {
-    struct stack stack;
-    struct rounds_sync sync;
-    struct history history;
-};
-
-static void *
-history_body(void *arg)
+static void
+stack_add(void *target, struct ebr_thread *t, uint64_t value)
 {
-    struct test_thread *th = arg;
-    struct rounds *r = th->ctx;
-    struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed() * 31 + th->index);
-    for (size_t round = 0; round < HISTORY_ROUNDS; round++) {
-        pthread_barrier_wait(&r->sync.start);
-        for (unsigned i = 0; i < HISTORY_OPS; i++) {
-            if (rng_below(&rng, 2) == 0) {
-                int64_t v = (int64_t)value_of(th->index, round * HISTORY_OPS + i);
-                struct lc_op *op = history_begin(&r->history, th->index, LC_PUSH, v);
-                stack_push(&r->stack, t, (uint64_t)v);
-                history_end(op, 0);
-            } else {
-                uint64_t v;
-                struct lc_op *op = history_begin(&r->history, th->index, LC_POP, 0);
-                stack_status status = stack_pop(&r->stack, t, &v);
-                history_end(op, status == STACK_OK ? (int64_t)v : LC_EMPTY);
-            }
-        }
-        pthread_barrier_wait(&r->sync.done);
-        if (th->index == 0) { /* between rounds: check, then empty the stack */
-            struct lc_model model = lc_model_stack(HISTORY_THREADS * HISTORY_OPS, false);
-            if (!history_check(&r->history, HISTORY_THREADS, &model, round)) {
-                atomic_store(&r->sync.failed_round, round);
-                atomic_store(&r->sync.has_failed, true);
-            }
-            uint64_t v;
-            while (stack_pop(&r->stack, t, &v) == STACK_OK) {
-            }
-        }
-        pthread_barrier_wait(&r->sync.checked);
-        if (atomic_load(&r->sync.has_failed)) {
-            break;
-        }
-    }
-    ebr_unregister(t);
-    return NULL;
+    assert_int_equal(stack_push(target, t, value), STACK_OK);
+}
+
+static bool
+stack_remove(void *target, struct ebr_thread *t, uint64_t *value)
+{
+    return stack_pop(target, t, value) == STACK_OK;
 }
 
 /* The claim: every recorded round of 3 threads x 24 random pushes and pops is linearizable
@@ -195,13 +156,19 @@ test_c_stack_histories_are_linearizable(void **state)
 {
     (void)state;
     ebr_init(&g_domain);
-    static struct rounds r;
-    memset(&r, 0, sizeof(r));
-    stack_init(&r.stack, &g_domain);
-    rounds_init(&r.sync, HISTORY_THREADS);
-    run_threads(HISTORY_THREADS, history_body, &r, "stack history rounds");
-    rounds_destroy(&r.sync);
-    stack_destroy(&r.stack);
+    static struct stack stack;
+    stack_init(&stack, &g_domain);
+    static struct history_rounds r;
+    r = (struct history_rounds){.target = &stack,
+                                .domain = &g_domain,
+                                .add_kind = LC_PUSH,
+                                .remove_kind = LC_POP,
+                                .add_cb = stack_add,
+                                .remove_cb = stack_remove,
+                                .model = lc_model_stack(HISTORY_THREADS * HISTORY_ROUND_OPS, false),
+                                .rounds = HISTORY_ROUNDS};
+    history_rounds_run(&r, HISTORY_THREADS, "stack history rounds");
+    stack_destroy(&stack);
     ebr_destroy(&g_domain);
 }
 

@@ -10,7 +10,6 @@
 #define FLOW_VALUES 40000u /* per producer: about 40 ms on the reference */
 #define HISTORY_THREADS 3u
 #define HISTORY_ROUNDS 300u
-#define HISTORY_OPS 24u
 #define PINGPONG_VALUES 200000u
 
 static struct ebr g_domain;
@@ -148,54 +147,16 @@ test_d_every_value_once_in_producer_order(void **state)
     check_flow(FLOW_PRODUCERS, FLOW_CONSUMERS);
 }
 
-struct rounds {
-    struct msqueue queue;
-    struct rounds_sync sync;
-    struct history history;
-};
-
-static void *
-history_body(void *arg)
+static void
+queue_add(void *target, struct ebr_thread *t, uint64_t value)
 {
-    struct test_thread *th = arg;
-    struct rounds *r = th->ctx;
-    struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed() * 31 + th->index);
-    for (size_t round = 0; round < HISTORY_ROUNDS; round++) {
-        pthread_barrier_wait(&r->sync.start);
-        for (unsigned i = 0; i < HISTORY_OPS; i++) {
-            if (rng_below(&rng, 2) == 0) {
-                int64_t v = (int64_t)value_of(th->index, round * HISTORY_OPS + i);
-                struct lc_op *op = history_begin(&r->history, th->index, LC_ENQUEUE, v);
-                msqueue_enqueue(&r->queue, t, (uint64_t)v);
-                history_end(op, 0);
-            } else {
-                uint64_t v;
-                struct lc_op *op = history_begin(&r->history, th->index, LC_DEQUEUE, 0);
-                msqueue_status status = msqueue_dequeue(&r->queue, t, &v);
-                history_end(op, status == MSQUEUE_OK ? (int64_t)v : LC_EMPTY);
-            }
-        }
-        pthread_barrier_wait(&r->sync.done);
-        if (th->index == 0) {
-            struct lc_model model = lc_model_queue(HISTORY_THREADS * HISTORY_OPS, false);
-            if (!history_check(&r->history, HISTORY_THREADS, &model, round)) {
-                atomic_store(&r->sync.failed_round, round);
-                atomic_store(&r->sync.has_failed, true);
-            }
-            uint64_t v;
-            while (msqueue_dequeue(&r->queue, t, &v) == MSQUEUE_OK) {
-            }
-        }
-        pthread_barrier_wait(&r->sync.checked);
-        if (atomic_load(&r->sync.has_failed)) {
-            break;
-        }
-    }
-    ebr_unregister(t);
-    return NULL;
+    assert_int_equal(msqueue_enqueue(target, t, value), MSQUEUE_OK);
+}
+
+static bool
+queue_remove(void *target, struct ebr_thread *t, uint64_t *value)
+{
+    return msqueue_dequeue(target, t, value) == MSQUEUE_OK;
 }
 
 /* The claim: every recorded round of 3 threads x 24 random enqueues and dequeues is
@@ -205,13 +166,19 @@ test_d_queue_histories_are_linearizable(void **state)
 {
     (void)state;
     ebr_init(&g_domain);
-    static struct rounds r;
-    memset(&r, 0, sizeof(r));
-    assert_int_equal(msqueue_init(&r.queue, &g_domain), MSQUEUE_OK);
-    rounds_init(&r.sync, HISTORY_THREADS);
-    run_threads(HISTORY_THREADS, history_body, &r, "queue history rounds");
-    rounds_destroy(&r.sync);
-    msqueue_destroy(&r.queue);
+    static struct msqueue queue;
+    assert_int_equal(msqueue_init(&queue, &g_domain), MSQUEUE_OK);
+    static struct history_rounds r;
+    r = (struct history_rounds){.target = &queue,
+                                .domain = &g_domain,
+                                .add_kind = LC_ENQUEUE,
+                                .remove_kind = LC_DEQUEUE,
+                                .add_cb = queue_add,
+                                .remove_cb = queue_remove,
+                                .model = lc_model_queue(HISTORY_THREADS * HISTORY_ROUND_OPS, false),
+                                .rounds = HISTORY_ROUNDS};
+    history_rounds_run(&r, HISTORY_THREADS, "queue history rounds");
+    msqueue_destroy(&queue);
     ebr_destroy(&g_domain);
 }
 
