@@ -187,9 +187,9 @@ struct bc_db {
 
     pthread_mutex_t sync_mutex; /* guards the group commit state below */
     pthread_cond_t sync_cond;
-    uint64_t synced_seq;     /* every put with seq <= synced_seq is durable */
-    bool is_syncing;         /* a leader is in fsync now */
-    unsigned waiter_count;   /* writers waiting in bc_wait_durable for a leader */
+    uint64_t synced_seq;     /* every put with seq <= synced_seq is durable; stored atomically */
+    bool is_syncing;         /* a leader is in its round now; stored atomically */
+    unsigned waiter_count;   /* atomic: writers waiting in bc_wait_durable for a leader */
     unsigned writers_in_put; /* atomic: BC_SYNC_ALWAYS puts and deletes under way */
     bc_status sync_status;
 
