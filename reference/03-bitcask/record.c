@@ -1,7 +1,6 @@
 /* record.c -- CRC-32C and the record and hint codecs (part A). Read bc_internal.h's format
- * table first. The CRC is SSE 4.2's crc32 instruction where the CPU has it, else slicing-by-8
- * (Intel's "Slicing-by-8", Kounavis and Berry, 2005): eight tables let one step eat 8 bytes
- * with 8 lookups, about 4x a byte-at-a-time table. */
+ * table first. The CRC is slicing-by-8 (Intel's "Slicing-by-8", Kounavis and Berry, 2005):
+ * eight tables let one step eat 8 bytes with 8 lookups, about 4x a byte-at-a-time table. */
 #include "bc_internal.h"
 
 #include <assert.h>
@@ -12,27 +11,6 @@
 
 static uint32_t crc_tables[8][256];
 static pthread_once_t crc_tables_once = PTHREAD_ONCE_INIT;
-
-#if defined(__x86_64__)
-/* The same CRC with SSE 4.2's crc32 instruction, which computes CRC-32C and nothing else: one
- * 8-byte step per instruction (3 cycles' latency) instead of eight table lookups. */
-__attribute__((target("sse4.2"))) static uint32_t
-crc32c_sse42(uint32_t crc, const unsigned char *p, size_t size_bytes)
-{
-    uint64_t c = ~crc;
-    for (; size_bytes >= 8; p += 8, size_bytes -= 8) {
-        uint64_t word;
-        memcpy(&word, p, 8);
-        c = __builtin_ia32_crc32di(c, word);
-    }
-    uint32_t c32 = (uint32_t)c;
-    while (size_bytes-- > 0) {
-        c32 = __builtin_ia32_crc32qi(c32, *p++);
-    }
-    return ~c32;
-}
-static bool has_sse42;
-#endif
 
 static void
 crc_tables_build(void)
@@ -51,11 +29,6 @@ crc_tables_build(void)
         }
     }
     assert(crc_tables[0][1] == 0xF26B8303u); /* the first entry of the published table */
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    has_sse42 = __builtin_cpu_supports("sse4.2");
-    assert(!has_sse42 || crc32c_sse42(0, (const unsigned char *)"123456789", 9) == 0xE3069283u);
-#endif
 }
 
 uint32_t
@@ -63,11 +36,6 @@ bc_crc32c(uint32_t crc, const void *buf, size_t size_bytes)
 {
     pthread_once(&crc_tables_once, crc_tables_build);
     const unsigned char *p = buf;
-#if defined(__x86_64__)
-    if (has_sse42) {
-        return crc32c_sse42(crc, p, size_bytes);
-    }
-#endif
     crc = ~crc;
     while (size_bytes >= 8) {
         uint64_t word;
