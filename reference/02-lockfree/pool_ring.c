@@ -3,12 +3,11 @@
  * turns client pointers into the ring's uint64_t values and back. */
 #include "pool_ring.h"
 
+#include <assert.h>
+#include <errno.h>
 #include <semaphore.h>
 #include <stdint.h>
 #include <stdlib.h>
-
-/* Tries before a worker sleeps: a handoff that comes this soon costs no syscall. */
-#define POOL_RING_SPINS 64u
 
 struct pool_queue {
     struct ring_mpmc ring;
@@ -47,15 +46,16 @@ pool_ring_push(struct pool_queue *q, struct client *c)
     sem_post(&q->filled);
 }
 
+/* A worker claims a client from the semaphore, then takes it from the ring: the semaphore
+ * counts only pushed clients, so the pop finds one. No spinning before sem_wait (whose fast
+ * path is a trywait already): on two cores a spinning worker takes CPU from the dispatcher and
+ * the other workers. With 64 tries first the pool used 1-2 us more CPU per request than on its
+ * mutex queue; without them about the same (bench_pool, 4 workers, six runs). */
 static struct client *
 pool_ring_pop(struct pool_queue *q)
 {
-    bool has_claim = false;
-    for (unsigned i = 0; i < POOL_RING_SPINS && !has_claim; i++) {
-        has_claim = sem_trywait(&q->filled) == 0;
-    }
-    while (!has_claim) {
-        has_claim = sem_wait(&q->filled) == 0;
+    while (sem_wait(&q->filled) != 0) {
+        assert(errno == EINTR); /* the only error sem_wait can give a valid semaphore */
     }
     return (struct client *)(uintptr_t)ring_mpmc_pop(&q->ring);
 }
