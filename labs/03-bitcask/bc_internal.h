@@ -135,9 +135,10 @@ bc_status bc_keydir_put(struct bc_keydir *kd, const void *key, size_t key_size_b
                         const struct bc_keydir_entry *loc);
 /* True when key was there. */
 bool bc_keydir_delete(struct bc_keydir *kd, const void *key, size_t key_size_bytes);
-/* Optional (doing nothing is correct): start loading the slot key would go to into the cache,
- * so that start-up, which knows the next keys ahead, overlaps their cache misses. */
-void bc_keydir_prefetch(const struct bc_keydir *kd, const void *key, size_t key_size_bytes);
+/* Optional (doing nothing is correct): start loading into the cache the slots that keys with
+ * hashes in [hash_first, hash_last] go to, so that start-up, which loads hints in hash order,
+ * finds them there. */
+void bc_keydir_prefetch(const struct bc_keydir *kd, uint64_t hash_first, uint64_t hash_last);
 
 /* ---- The db (bitcask.c), shared with merge.c -------------------------------------------- */
 

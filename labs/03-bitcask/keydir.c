@@ -53,10 +53,10 @@ bc_keydir_delete(struct bc_keydir *kd, const void *key, size_t key_size_bytes)
 }
 
 void
-bc_keydir_prefetch(const struct bc_keydir *kd, const void *key, size_t key_size_bytes)
+bc_keydir_prefetch(const struct bc_keydir *kd, uint64_t hash_first, uint64_t hash_last)
 {
     /* Optional: a speed-up for start-up; doing nothing is correct. */
     (void)kd;
-    (void)key;
-    (void)key_size_bytes;
+    (void)hash_first;
+    (void)hash_last;
 }

@@ -174,10 +174,13 @@ bc_keydir_find(const struct bc_keydir *kd, const void *key, size_t key_size_byte
 }
 
 void
-bc_keydir_prefetch(const struct bc_keydir *kd, const void *key, size_t key_size_bytes)
+bc_keydir_prefetch(const struct bc_keydir *kd, uint64_t hash_first, uint64_t hash_last)
 {
-    size_t i = keydir_home(kd, bc_keydir_hash(key, key_size_bytes));
-    __builtin_prefetch(&kd->slots[i], 1); /* for writing: an insert fills the slot */
+    const char *p = (const char *)&kd->slots[keydir_home(kd, hash_first)];
+    const char *end = (const char *)&kd->slots[keydir_home(kd, hash_last) + 1];
+    for (; p < end; p += 64) {
+        __builtin_prefetch(p, 1); /* for writing: inserts fill the slots */
+    }
 }
 
 static bc_status

@@ -14,7 +14,9 @@
 
 #define SCAN_CHUNK_BYTES (1u << 20) /* recovery reads 1 MiB at a time */
 #define FILE_NAME_BYTES 21u         /* "MMMMMMMMMM-NNNNN.data" */
-#define HINT_BATCH 16u              /* hints decoded ahead of their keydir inserts */
+#define HINT_ROUND_BYTES (8u << 10) /* hint bytes a loading round aims at (see hint_run) */
+#define HINT_ROUND_BITS_MAX 12u     /* so at most 4096 rounds */
+#define HINT_PUBLISH_ROUNDS 16u     /* the checker reports after this many rounds */
 #define HINT_KEY_BYTES_GUESS                                                                       \
     16u /* to size the keydir from hint bytes; a wrong guess costs a                               \
            grow, or room to spare */
@@ -279,48 +281,293 @@ hint_at(const unsigned char *buf, uint64_t size_bytes, uint64_t offset, const st
     return BC_OK;
 }
 
-/* Loads the hint file of a merged data file, read whole, HINT_BATCH hints at a time: decode and
- * check a batch, prefetching each key's keydir slot, then insert it, so the batch's cache misses
- * overlap instead of coming one after another. The reference's merge writes hints in slot order
- * (see sort_hints in merge.c), so the inserts mostly walk the slots front to back; the prefetch
- * is for hint files in any other order. BC_CORRUPT when it is damaged or does not match
- * the data file, and the caller scans the data file instead. */
-static bc_status
-load_hints(struct bc_db *db, const struct bc_file *file)
+/* ---- Loading hint files -------------------------------------------------------------------
+ * A merge writes about one hint file per 4 MiB of data, each sorted by bc_keydir_hash (see
+ * sort_hints in merge.c) but each spread over the whole keydir. Loaded one after another they
+ * sweep the slots once per file, and nearly every insert misses the cache: a million keys'
+ * slots are 96 MiB, and a miss to memory costs about 160 ns on the 2-core machine the bench
+ * runs on. So a run of consecutive hinted files is loaded together, in rounds by the top bits
+ * of the hash: round r inserts, file after file, every hint of the run whose hash starts with
+ * r. A round fills one short stretch of slots, prefetched while the round before it runs, so
+ * the inserts find their slots in the cache. A key in two files of the run falls in the same
+ * round of both, and files go in id order within a round, so the newer record still wins.
+ *
+ * Every hint is checked (CRC, bounds) before it goes in, by a second thread that works rounds
+ * ahead of the inserts. When a check fails, or a file is out of hash order, the loader waits
+ * for every file of the run to be checked whole and loads the run again file by file, scanning
+ * the data files whose hints are bad. Loading again is safe: each key ends up with the record
+ * of the last file of the run that has it, whatever the first pass put in.
+ *
+ * All file I/O stays on bc_open's thread (the checker reads only memory), so a test's
+ * fault-injecting io sees the same calls in the same order every run. */
+
+/* A data file's hint file, read (or mapped) whole. */
+struct hint_file {
+    unsigned char *bytes; /* NULL: it could not be read */
+    uint64_t size_bytes;
+    bool is_mapped;      /* bytes is io->map's, else owned (read_whole) */
+    uint64_t checked_to; /* the checker's cursor */
+    bool is_intact;      /* after a failed check: every hint in it checked out */
+};
+
+struct hint_run {
+    struct bc_db *db;
+    size_t first;            /* db->files[first + i] goes with files[i] */
+    size_t count;            /* files in the run */
+    struct hint_file *files; /* owned */
+    unsigned round_bits;     /* 2^round_bits rounds, by the hash's top round_bits bits */
+    uint64_t *round_ends;    /* owned: round_ends[r * count + i], where file i's round r ends */
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    unsigned checked_rounds; /* rounds [0, checked_rounds) are checked; under mutex */
+    bool is_failed;          /* a check failed or a file was out of order; under mutex */
+    bool is_done;            /* the checker has finished; under mutex */
+    bool is_stopping;        /* the loader gave up: the checker should too; under mutex */
+    pthread_t checker;
+    bool has_checker;
+};
+
+/* Maps (or reads) a data file's hint file whole; hf->bytes stays NULL when it cannot. */
+static void
+hint_file_read(struct bc_db *db, const struct bc_file *file, struct hint_file *hf)
 {
     char path[BC_PATH_MAX];
     bc_file_path(db, file->id, ".hint", path);
+    memset(hf, 0, sizeof(*hf));
     int fd = db->io->open(db->io->ctx, path, O_RDONLY);
-    uint64_t size = 0;
-    if (fd < 0 || db->io->fsize(db->io->ctx, fd, &size) < 0) {
-        if (fd >= 0) {
-            db->io->close(db->io->ctx, fd);
-        }
-        return BC_CORRUPT;
+    if (fd < 0) {
+        return;
     }
-    unsigned char *buf = NULL;
-    bc_status st = read_whole(db, fd, size, &buf);
-    db->io->close(db->io->ctx, fd);
-    struct bc_record batch[HINT_BATCH];
-    uint64_t offsets[HINT_BATCH];
-    for (uint64_t offset = 0; st == BC_OK && offset < size;) {
-        size_t n = 0;
-        for (; n < HINT_BATCH && st == BC_OK && offset < size; n++) {
+    if (db->io->fsize(db->io->ctx, fd, &hf->size_bytes) == 0) {
+        if (db->io->map != NULL && hf->size_bytes > 0) {
+            hf->bytes = db->io->map(db->io->ctx, fd, hf->size_bytes);
+            hf->is_mapped = hf->bytes != NULL;
+        }
+        if (!hf->is_mapped && read_whole(db, fd, hf->size_bytes, &hf->bytes) != BC_OK) {
+            free(hf->bytes);
+            hf->bytes = NULL;
+        }
+    }
+    db->io->close(db->io->ctx, fd); /* a mapping outlives its descriptor */
+}
+
+static void
+hint_file_close(struct bc_db *db, struct hint_file *hf)
+{
+    if (hf->is_mapped) {
+        db->io->unmap(db->io->ctx, hf->bytes, hf->size_bytes);
+    } else {
+        free(hf->bytes);
+    }
+    hf->bytes = NULL;
+}
+
+/* Checks file i's hints from its cursor up to the first of a later round; false when one is
+ * bad or belongs to an earlier round (the file is not in hash order). */
+static bool
+hint_run_check_round(struct hint_run *run, size_t i, uint64_t round)
+{
+    struct hint_file *hf = &run->files[i];
+    const struct bc_file *file = &run->db->files[run->first + i];
+    while (hf->checked_to < hf->size_bytes) {
+        struct bc_record rec;
+        uint64_t hint_size = 0;
+        if (hint_at(hf->bytes, hf->size_bytes, hf->checked_to, file, &rec, &hint_size) != BC_OK) {
+            return false;
+        }
+        const unsigned char *key = hf->bytes + hf->checked_to + BC_HINT_HEADER_BYTES;
+        uint64_t hash = bc_keydir_hash(key, rec.key_size_bytes);
+        uint64_t its_round = run->round_bits == 0 ? 0 : hash >> (64 - run->round_bits);
+        if (its_round != round) {
+            return its_round > round;
+        }
+        hf->checked_to += hint_size;
+    }
+    return true;
+}
+
+/* Tells the loader how far the checker has got. */
+static void
+checker_report(struct hint_run *run, unsigned checked_rounds, bool is_failed, bool *is_stopping)
+{
+    pthread_mutex_lock(&run->mutex);
+    run->checked_rounds = checked_rounds;
+    run->is_failed = is_failed;
+    *is_stopping = run->is_stopping;
+    pthread_cond_signal(&run->cond);
+    pthread_mutex_unlock(&run->mutex);
+}
+
+static void *
+checker_main(void *arg)
+{
+    struct hint_run *run = arg;
+    unsigned rounds = 1u << run->round_bits;
+    bool is_failed = false, is_stopping = false;
+    unsigned r = 0;
+    for (; r < rounds && !is_failed && !is_stopping; r++) {
+        for (size_t i = 0; i < run->count && !is_failed; i++) {
+            is_failed = !hint_run_check_round(run, i, r);
+            run->round_ends[r * run->count + i] = run->files[i].checked_to;
+        }
+        if (is_failed || (r + 1) % HINT_PUBLISH_ROUNDS == 0 || r + 1 == rounds) {
+            checker_report(run, is_failed ? r : r + 1, is_failed, &is_stopping);
+        }
+    }
+    for (size_t i = 0; i < run->count && is_failed && !is_stopping; i++) {
+        struct hint_file *hf = &run->files[i];
+        const struct bc_file *file = &run->db->files[run->first + i];
+        hf->is_intact = true;
+        for (uint64_t offset = 0; hf->is_intact && offset < hf->size_bytes;) {
+            struct bc_record rec;
             uint64_t hint_size = 0;
-            st = hint_at(buf, size, offset, file, &batch[n], &hint_size);
-            if (st == BC_OK) {
-                bc_keydir_prefetch(&db->keydir, buf + offset + BC_HINT_HEADER_BYTES,
-                                   batch[n].key_size_bytes);
-            }
-            offsets[n] = offset;
+            hf->is_intact =
+                hint_at(hf->bytes, hf->size_bytes, offset, file, &rec, &hint_size) == BC_OK;
             offset += hint_size;
         }
-        for (size_t i = 0; st == BC_OK && i < n; i++) {
-            st = apply_record(db, file, batch[i].offset, &batch[i],
-                              buf + offsets[i] + BC_HINT_HEADER_BYTES);
+    }
+    pthread_mutex_lock(&run->mutex);
+    run->is_done = true;
+    pthread_cond_signal(&run->cond);
+    pthread_mutex_unlock(&run->mutex);
+    return NULL;
+}
+
+/* Waits until round is checked, or a check failed; the rounds checked so far, when round is
+ * among them, else 0. */
+static unsigned
+hint_run_wait(struct hint_run *run, unsigned round)
+{
+    pthread_mutex_lock(&run->mutex);
+    while (run->checked_rounds <= round && !run->is_failed) {
+        pthread_cond_wait(&run->cond, &run->mutex);
+    }
+    unsigned checked = run->checked_rounds > round ? run->checked_rounds : 0;
+    pthread_mutex_unlock(&run->mutex);
+    return checked;
+}
+
+/* Puts the hints in [from, to) of a checked hint file into the keydir. */
+static bc_status
+hint_file_load(struct bc_db *db, const struct hint_file *hf, const struct bc_file *file,
+               uint64_t from, uint64_t to)
+{
+    bc_status st = BC_OK;
+    for (uint64_t offset = from; st == BC_OK && offset < to;) {
+        struct bc_record rec;
+        (void)bc_hint_decode_header(hf->bytes + offset, &rec); /* checked */
+        st = apply_record(db, file, rec.offset, &rec, hf->bytes + offset + BC_HINT_HEADER_BYTES);
+        offset += BC_HINT_HEADER_BYTES + (uint64_t)rec.key_size_bytes;
+    }
+    return st;
+}
+
+/* Loads the run round by round, or, when a check fails, file by file once every file is
+ * checked whole. */
+static bc_status
+hint_run_load(struct hint_run *run, char error[BC_ERROR_MAX])
+{
+    struct bc_db *db = run->db;
+    unsigned rounds = 1u << run->round_bits, shift = 64 - run->round_bits;
+    bc_status st = BC_OK;
+    unsigned r = 0, checked = 0;
+    for (; st == BC_OK && r < rounds; r++) {
+        checked = r < checked ? checked : hint_run_wait(run, r);
+        if (checked == 0) {
+            break; /* a check failed */
+        }
+        if (r + 1 < rounds) {
+            uint64_t next = (uint64_t)(r + 1) << shift; /* the hashes of the next round */
+            bc_keydir_prefetch(&db->keydir, next, next + (((uint64_t)1 << shift) - 1));
+        }
+        for (size_t i = 0; st == BC_OK && i < run->count; i++) {
+            uint64_t from = r == 0 ? 0 : run->round_ends[(r - 1) * run->count + i];
+            st = hint_file_load(db, &run->files[i], &db->files[run->first + i], from,
+                                run->round_ends[r * run->count + i]);
         }
     }
-    free(buf);
+    if (st != BC_OK || r == rounds) {
+        return st;
+    }
+    pthread_mutex_lock(&run->mutex);
+    while (!run->is_done) {
+        pthread_cond_wait(&run->cond, &run->mutex);
+    }
+    pthread_mutex_unlock(&run->mutex);
+    for (size_t i = 0; st == BC_OK && i < run->count; i++) {
+        struct bc_file *file = &db->files[run->first + i];
+        bool is_newest = run->first + i + 1 == db->file_count;
+        st = run->files[i].is_intact
+                 ? hint_file_load(db, &run->files[i], file, 0, run->files[i].size_bytes)
+                 : scan_data(db, file, is_newest, error);
+    }
+    return st;
+}
+
+/* Reads the hint files of the data files from db->files[first] on, for as long as they have
+ * one, starts checking them, and loads them; a data file whose hint file cannot be read ends
+ * the run and is scanned. *count: how many data files that covered (0 when the first has no
+ * hint file). */
+static bc_status
+hint_run(struct bc_db *db, const struct listing *l, size_t first, size_t *count,
+         char error[BC_ERROR_MAX])
+{
+    struct hint_run run = {.db = db, .first = first};
+    size_t most = 0;
+    while (first + most < db->file_count && listing_has_hint(l, db->files[first + most].id)) {
+        most++;
+    }
+    run.files = most > 0 ? calloc(most, sizeof(*run.files)) : NULL;
+    if (most > 0 && run.files == NULL) {
+        return BC_NOMEM;
+    }
+    uint64_t hint_bytes = 0;
+    for (; run.count < most; run.count++) {
+        hint_file_read(db, &db->files[first + run.count], &run.files[run.count]);
+        if (run.files[run.count].bytes == NULL) {
+            break;
+        }
+        hint_bytes += run.files[run.count].size_bytes;
+    }
+    /* About HINT_ROUND_BYTES of hints a round: a million 16-byte keys' take 4096 rounds of
+     * about 250 keys, whose slots (24 KiB) stay in the cache between prefetch and insert. */
+    while (run.round_bits < HINT_ROUND_BITS_MAX &&
+           hint_bytes >> run.round_bits > 2 * (uint64_t)HINT_ROUND_BYTES) {
+        run.round_bits++;
+    }
+    bc_status st = BC_OK;
+    if (run.count > 0) {
+        run.round_ends = malloc(((size_t)1 << run.round_bits) * run.count * sizeof(uint64_t));
+        st = run.round_ends == NULL ? BC_NOMEM : BC_OK;
+    }
+    if (st == BC_OK && run.count > 0) {
+        pthread_mutex_init(&run.mutex, NULL);
+        pthread_cond_init(&run.cond, NULL);
+        run.has_checker = pthread_create(&run.checker, NULL, checker_main, &run) == 0;
+        if (!run.has_checker) {
+            checker_main(&run); /* no thread to be had: check it all first */
+        }
+        st = hint_run_load(&run, error);
+        if (run.has_checker) {
+            pthread_mutex_lock(&run.mutex);
+            run.is_stopping = true; /* when loading failed, the rest need not be checked */
+            pthread_mutex_unlock(&run.mutex);
+            pthread_join(run.checker, NULL);
+        }
+        pthread_cond_destroy(&run.cond);
+        pthread_mutex_destroy(&run.mutex);
+    }
+    for (size_t i = 0; i < run.count; i++) {
+        hint_file_close(db, &run.files[i]);
+    }
+    free(run.round_ends);
+    free(run.files);
+    *count = run.count;
+    if (st == BC_OK && run.count < most) {
+        bool is_newest = first + run.count + 1 == db->file_count;
+        st = scan_data(db, &db->files[first + run.count], is_newest, error);
+        *count = run.count + 1;
+    }
     return st;
 }
 
@@ -345,10 +592,15 @@ hinted_key_count_guess(struct bc_db *db, const struct listing *l)
     return (size_t)(hint_bytes / (BC_HINT_HEADER_BYTES + HINT_KEY_BYTES_GUESS));
 }
 
-/* Opens every data file in id order and rebuilds the keydir from it. */
+/* Opens every data file, in id order, into db->files. */
 static bc_status
-load_files(struct bc_db *db, const struct listing *l, char error[BC_ERROR_MAX])
+open_files(struct bc_db *db, const struct listing *l, char error[BC_ERROR_MAX])
 {
+    db->files = calloc(l->data_count > 0 ? l->data_count : 1, sizeof(*db->files));
+    if (db->files == NULL) {
+        return BC_NOMEM;
+    }
+    db->file_capacity = l->data_count;
     for (size_t i = 0; i < l->data_count; i++) {
         char path[BC_PATH_MAX];
         struct bc_file file = {.id = l->data_ids[i]};
@@ -362,25 +614,29 @@ load_files(struct bc_db *db, const struct listing *l, char error[BC_ERROR_MAX])
             open_error(error, "%s: %s", path, strerror(-rc));
             return bc_status_of_errno(rc);
         }
-        struct bc_file *grown = realloc(db->files, (db->file_count + 1) * sizeof(*grown));
-        if (grown == NULL) {
-            db->io->close(db->io->ctx, file.fd);
-            return BC_NOMEM;
-        }
-        db->files = grown;
-        db->file_capacity = db->file_count + 1;
         db->files[db->file_count++] = file;
-        struct bc_file *f = &db->files[db->file_count - 1];
-        bool is_hinted = !db->options.is_hints_ignored && listing_has_hint(l, file.id);
-        if (is_hinted && load_hints(db, f) == BC_OK) {
-            continue;
-        }
-        bc_status st = scan_data(db, f, i + 1 == l->data_count, error);
-        if (st != BC_OK) {
-            return st;
-        }
     }
     return BC_OK;
+}
+
+/* Rebuilds the keydir from the data files in id order: runs of files with hint files from
+ * their hints, the others by scanning them. */
+static bc_status
+load_files(struct bc_db *db, const struct listing *l, char error[BC_ERROR_MAX])
+{
+    bc_status st = open_files(db, l, error);
+    for (size_t i = 0; st == BC_OK && i < db->file_count;) {
+        size_t count = 0;
+        if (!db->options.is_hints_ignored) {
+            st = hint_run(db, l, i, &count, error);
+        }
+        if (st == BC_OK && count == 0) {
+            st = scan_data(db, &db->files[i], i + 1 == db->file_count, error);
+            count = 1;
+        }
+        i += count;
+    }
+    return st;
 }
 
 /* The file appends go to: the newest, if it is a regular file with room, else a new one. */

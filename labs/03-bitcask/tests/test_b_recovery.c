@@ -213,6 +213,209 @@ test_b_hint_files_rebuild_the_same_keydir(void **state)
     faultfs_destroy(t.fs);
 }
 
+/* ---- Many hint files --------------------------------------------------------------------- */
+
+#define MANY_KEYS 6000u
+#define MANY_FILE_BYTES (32u << 10) /* small files: dozens of hint files */
+
+/* Fails unless key i holds version ver[i] (0: absent) for every i < MANY_KEYS. */
+static void
+many_check(struct bc_db *db, const uint32_t *ver, const char *when)
+{
+    for (unsigned i = 0; i < MANY_KEYS; i++) {
+        char key[16], want[VALUE_SIZE_BYTES_MAX], got[VALUE_SIZE_BYTES_MAX];
+        size_t got_size = 0;
+        bc_status st = bc_get(db, key, key_of(i, key), got, sizeof(got), &got_size);
+        if (ver[i] == 0) {
+            if (st != BC_NOT_FOUND) {
+                fail_msg("%s: %s should be missing, bc_get says %s", when, key, bc_strerror(st));
+            }
+            continue;
+        }
+        size_t want_size = value_of(i, ver[i], want);
+        if (st != BC_OK || got_size != want_size || memcmp(got, want, want_size) != 0) {
+            fail_msg("%s: %s does not read back as version %u (%s, %zu bytes)", when, key,
+                     (unsigned)ver[i], bc_strerror(st), got_size);
+        }
+    }
+}
+
+/* Opens the store, checks it against ver, closes it. */
+static void
+many_reopen_check(struct test_fs *t, struct bc_io *io, const uint32_t *ver, const char *when)
+{
+    struct bc_db *db = tfs_open_db(t, io, BC_SYNC_NONE, MANY_FILE_BYTES);
+    many_check(db, ver, when);
+    bc_close(db);
+}
+
+struct hint_names {
+    char names[256][BC_PATH_MAX];
+    size_t count;
+};
+
+static int
+hint_name_cb(const char *name, void *arg)
+{
+    struct hint_names *h = arg;
+    size_t n = strlen(name);
+    if (n > 5 && strcmp(name + n - 5, ".hint") == 0 && h->count < 256) {
+        snprintf(h->names[h->count++], BC_PATH_MAX, "%s/%s", TEST_DIR, name);
+    }
+    return 0;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Rewrites hint file path with its last hint moved to the front. Each hint carries its own CRC,
+ * so every hint stays intact; only their order changes. */
+static void
+move_last_hint_first(struct faultfs *fs, const char *path)
+{
+    size_t size;
+    unsigned char *hints = fs_read_all(fs, path, &size);
+    size_t last = 0;
+    for (size_t at = 0; at < size;) {
+        struct bc_record rec;
+        assert_int_equal(bc_hint_decode_header(hints + at, &rec), BC_OK);
+        last = at;
+        at += BC_HINT_HEADER_BYTES + rec.key_size_bytes;
+    }
+    unsigned char *moved = malloc(size);
+    assert_non_null(moved);
+    memcpy(moved, hints + last, size - last);
+    memcpy(moved + (size - last), hints, last);
+    fs_write_at(fs, path, moved, size, 0);
+    free(moved);
+    free(hints);
+}
+
+/* A file's bytes, kept to put back later. */
+struct saved_file {
+    char path[BC_PATH_MAX];
+    unsigned char *bytes; /* owned */
+    size_t size;
+};
+
+static void
+put_back(struct faultfs *fs, const struct saved_file *f)
+{
+    int fd = faultfs_open(fs, f->path, O_RDWR | O_CREAT);
+    assert_true(fd >= 0);
+    assert_int_equal(faultfs_pwrite(fs, fd, f->bytes, f->size, 0), (ssize_t)f->size);
+    assert_int_equal(faultfs_fsync(fs, fd), 0);
+    faultfs_close(fs, fd);
+}
+
+static void
+many_put(struct bc_db *db, uint32_t *ver, unsigned step, uint32_t version)
+{
+    char key[16], value[VALUE_SIZE_BYTES_MAX];
+    for (unsigned i = 0; i < MANY_KEYS; i += step) {
+        ver[i] = version;
+        assert_int_equal(bc_put(db, key, key_of(i, key), value, value_of(i, version, value)),
+                         BC_OK);
+    }
+}
+
+/* Claim: thousands of keys in dozens of hint files open with every key's latest value, also
+ * when one hint file holds its hints in another order or has a flipped bit, and when a crash
+ * in a merge left both its inputs and its outputs (two hinted copies of each key: the newer
+ * must win). A damaged hint file is not trusted: its data file is read instead (so a corrupt
+ * record there now refuses the open). */
+static void
+test_b_many_hint_files_and_a_damaged_one(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, MANY_FILE_BYTES);
+    uint32_t *ver = calloc(MANY_KEYS, sizeof(*ver));
+    struct hint_names *h = calloc(1, sizeof(*h));
+    assert_true(ver != NULL && h != NULL);
+    many_put(db, ver, 1, 1);
+    assert_int_equal(bc_merge(db), BC_OK);
+    /* Keep the first merge's outputs, to put back after the second merge has replaced them:
+     * what a crash after the second merge's renames and before its deletes leaves. */
+    assert_int_equal(faultfs_list(t.fs, TEST_DIR, hint_name_cb, h), 0);
+    if (h->count < 8) {
+        fail_msg("expected the merge to write at least 8 hint files, found %zu", h->count);
+    }
+    qsort(h->names, h->count, sizeof(h->names[0]), compare_names);
+    size_t saved_count = 2 * h->count;
+    struct saved_file *saved = calloc(saved_count, sizeof(*saved));
+    assert_non_null(saved);
+    for (size_t i = 0; i < h->count; i++) {
+        snprintf(saved[2 * i].path, BC_PATH_MAX, "%s", h->names[i]);
+        snprintf(saved[2 * i + 1].path, BC_PATH_MAX, "%.*s.data", (int)(strlen(h->names[i]) - 5),
+                 h->names[i]);
+    }
+    for (size_t i = 0; i < saved_count; i++) {
+        saved[i].bytes = fs_read_all(t.fs, saved[i].path, &saved[i].size);
+    }
+    many_put(db, ver, 3, 2);
+    assert_int_equal(bc_merge(db), BC_OK);
+    many_put(db, ver, 5, 3); /* newer files, not merged */
+    char key[16];
+    for (unsigned i = 0; i < MANY_KEYS; i += 11) {
+        ver[i] = 0;
+        assert_int_equal(bc_delete(db, key, key_of(i, key)), BC_OK);
+    }
+    assert_int_equal(bc_close(db), BC_OK);
+    struct hint_names *h2 = calloc(1, sizeof(*h2)); /* the second merge's */
+    assert_non_null(h2);
+    assert_int_equal(faultfs_list(t.fs, TEST_DIR, hint_name_cb, h2), 0);
+    qsort(h2->names, h2->count, sizeof(h2->names[0]), compare_names);
+    many_reopen_check(&t, &io, ver, "opened from the hint files");
+
+    const char *hint = h2->names[h2->count / 2];
+    struct saved_file good_hint;
+    snprintf(good_hint.path, BC_PATH_MAX, "%s", hint);
+    good_hint.bytes = fs_read_all(t.fs, hint, &good_hint.size);
+    move_last_hint_first(t.fs, hint);
+    many_reopen_check(&t, &io, ver, "opened with one hint file's last hint moved first");
+
+    fs_flip_bit(t.fs, hint, (uint64_t)faultfs_file_size(t.fs, hint) / 2, 3);
+    many_reopen_check(&t, &io, ver, "opened with a bit flipped in the middle of one hint file");
+
+    put_back(t.fs, &good_hint);
+    for (size_t i = 0; i < saved_count; i++) {
+        put_back(t.fs, &saved[i]);
+    }
+    many_reopen_check(&t, &io, ver, "opened with the first merge's outputs put back");
+
+    fs_flip_bit(t.fs, hint, (uint64_t)faultfs_file_size(t.fs, hint) / 2, 3);
+    many_reopen_check(&t, &io, ver,
+                      "opened with the first merge's outputs and a damaged hint file");
+
+    char data[BC_PATH_MAX];
+    snprintf(data, sizeof(data), "%.*s.data", (int)(strlen(hint) - 5), hint);
+    fs_flip_bit(t.fs, data, BC_RECORD_HEADER_BYTES + 2, 0); /* in the first record's key */
+    struct bc_options o;
+    bc_options_default(&o);
+    o.io = &io;
+    o.file_size_bytes_max = MANY_FILE_BYTES;
+    char error[BC_ERROR_MAX] = "";
+    assert_int_equal(bc_open(TEST_DIR, &o, &db, error), BC_CORRUPT);
+    if (strstr(error, data + strlen(TEST_DIR) + 1) == NULL) {
+        fail_msg("the open should name %s, whose hint file is damaged; it said: %s", data, error);
+    }
+    for (size_t i = 0; i < saved_count; i++) {
+        free(saved[i].bytes);
+    }
+    free(saved);
+    free(good_hint.bytes);
+    free(h2);
+    free(h);
+    free(ver);
+    faultfs_destroy(t.fs);
+}
+
 /* Claim: with sync none and explicit bc_sync calls, a crash at every call of the trace, losing
  * the unsynced bytes or keeping a torn prefix of them, keeps everything synced and never
  * returns a value that was not written. */
@@ -232,6 +435,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_corrupt_older_file_is_an_error),
         cmocka_unit_test(test_b_model_with_reopens),
         cmocka_unit_test(test_b_hint_files_rebuild_the_same_keydir),
+        cmocka_unit_test(test_b_many_hint_files_and_a_damaged_one),
         cmocka_unit_test(test_b_crash_with_torn_unsynced_writes),
     };
     return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
