@@ -3,9 +3,12 @@
  * locks; ck_stack and ck_fifo_mpmc in the pairs workload; ck_ring SPSC and MPMC in the
  * transfer workload. Built only where ck's headers are installed (lab.mk). ck's structures are
  * intrusive and never free: entries are preallocated per thread and recycled, which is the
- * way ck intends them to be used (generation counters stand in for reclamation). Then the
- * latency workloads of bench_common.h: lock_handoff, pairs_latency, transfer_latency. */
+ * way ck intends them to be used (generation counters stand in for reclamation). The
+ * lock_paired rows put the lab's ticket and MCS locks beside ck's in this one process, for the
+ * targets (paired_lock_rows). Then the latency workloads of bench_common.h: lock_handoff,
+ * pairs_latency, transfer_latency. */
 #include "bench_common.h"
+#include "spinlock.h"
 
 #include <ck_fifo.h>
 #include <ck_ring.h>
@@ -107,6 +110,37 @@ lock_body(struct bench_timed *run, unsigned thread, void *ctx)
             ck_spinlock_mcs_lock(&p->mcs, &node);
             p->counter++;
             ck_spinlock_mcs_unlock(&p->mcs, &node);
+        }
+        done++;
+    }
+    return done;
+}
+
+/* The lab's ticket and MCS locks, for the paired rows: the same loop as bench_locks' and as
+ * lock_body above. */
+struct ours {
+    bool is_mcs;
+    struct spin_ticket ticket;
+    struct spin_mcs mcs;
+    _Alignas(64) uint64_t counter;
+};
+
+static uint64_t
+ours_lock_body(struct bench_timed *run, unsigned thread, void *ctx)
+{
+    (void)thread;
+    struct ours *o = ctx;
+    struct spin_mcs_node node;
+    uint64_t done = 0;
+    while (!bench_should_stop(run)) {
+        if (o->is_mcs) {
+            spin_mcs_lock(&o->mcs, &node);
+            o->counter++;
+            spin_mcs_unlock(&o->mcs, &node);
+        } else {
+            spin_ticket_lock(&o->ticket);
+            o->counter++;
+            spin_ticket_unlock(&o->ticket);
         }
         done++;
     }
@@ -320,6 +354,44 @@ timed_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enu
     }
 }
 
+/* Workload lock_paired: ck's lock and the lab's (named by ours_name) at the targets' point,
+ * one thread per core, tried in turns in this one process (ck, ours, ours, ck, ...), keeping
+ * each one's best try. The lock rows of bench_locks and of this file run a minute apart, and
+ * the other tenants of a shared machine change its speed in between; tries in turns see the
+ * same machine. */
+static void
+paired_lock_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enum kind kind,
+                 const char *ours_name)
+{
+    const unsigned threads = BENCH_TARGET_THREADS;
+    if (!bench_is_selected(opt, kind_names[kind], threads) &&
+        !bench_is_selected(opt, ours_name, threads)) {
+        return;
+    }
+    static struct ours o;
+    uint64_t best_items[2] = {0, 0}, best_ns[2] = {1, 1}; /* [0]: ck's, [1]: ours */
+    for (unsigned r = 0; r < 2 * bench_repeats_for(opt, threads); r++) {
+        unsigned side = (r % 4 == 1 || r % 4 == 2) ? 1 : 0;
+        uint64_t ns = 0, items;
+        if (side == 0) {
+            peer_init(p, kind);
+            items = bench_run_timed(threads, opt->duration_ms, lock_body, p, &ns);
+        } else {
+            memset(&o, 0, sizeof(o));
+            o.is_mcs = kind == CK_MCS;
+            spin_ticket_init(&o.ticket);
+            spin_mcs_init(&o.mcs);
+            items = bench_run_timed(threads, opt->duration_ms, ours_lock_body, &o, &ns);
+        }
+        if ((double)items / (double)ns > (double)best_items[side] / (double)best_ns[side]) {
+            best_items[side] = items;
+            best_ns[side] = ns;
+        }
+    }
+    bench_csv_row(csv, ours_name, "lock_paired", threads, best_items[1], best_ns[1]);
+    bench_csv_row(csv, kind_names[kind], "lock_paired", threads, best_items[0], best_ns[0]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -330,6 +402,8 @@ main(int argc, char **argv)
     timed_rows(&csv, &opt, &p, CK_FAS, "lock", lock_body);
     timed_rows(&csv, &opt, &p, CK_TICKET, "lock", lock_body);
     timed_rows(&csv, &opt, &p, CK_MCS, "lock", lock_body);
+    paired_lock_rows(&csv, &opt, &p, CK_TICKET, "ticket");
+    paired_lock_rows(&csv, &opt, &p, CK_MCS, "mcs");
     timed_rows(&csv, &opt, &p, CK_STACK, "pairs", pairs_body);
     timed_rows(&csv, &opt, &p, CK_FIFO_MPMC, "pairs", pairs_body);
     const enum kind transfer_kinds[] = {CK_RING_SPSC, CK_RING_MPMC};

@@ -3,7 +3,8 @@
  * latency_ns_p99), so the lab's structures, pthread baselines and ConcurrencyKit (bench_ck)
  * land in comparable rows.
  * Throughput workloads (latency columns empty): "lock" (each thread takes a lock, bumps a
- * counter, releases, for a fixed time), "pairs" (each thread pushes then pops, for a fixed
+ * counter, releases, for a fixed time; "lock_paired", in bench_ck only, is the same with ours
+ * and ck's tried in turns), "pairs" (each thread pushes then pops, for a fixed
  * time; an item is one push and one pop) and "transfer" (one producer pushes N items to one
  * consumer).
  * Latency workloads (items = samples; percentiles from harness/lib/hist.c, within 1.6 %):
