@@ -4,11 +4,16 @@
  * transfer workload. Built only where ck's headers are installed (lab.mk). ck's structures are
  * intrusive and never free: entries are preallocated per thread and recycled, which is the
  * way ck intends them to be used (generation counters stand in for reclamation). The
- * lock_paired rows put the lab's ticket and MCS locks beside ck's in this one process, for the
- * targets (paired_lock_rows). Then the latency workloads of bench_common.h: lock_handoff,
- * pairs_latency, transfer_latency. */
+ * lock_paired, pairs_paired and transfer_paired rows put the lab's ticket and MCS locks,
+ * Treiber stack, MS queue and rings beside ck's in this one process, for the targets
+ * (paired_rows, paired_transfer_rows). Then the latency workloads
+ * of bench_common.h: lock_handoff, pairs_latency, transfer_latency. */
 #include "bench_common.h"
+#include "ebr.h"
+#include "msqueue.h"
+#include "ring.h"
 #include "spinlock.h"
+#include "stack.h"
 
 #include <ck_fifo.h>
 #include <ck_ring.h>
@@ -116,14 +121,47 @@ lock_body(struct bench_timed *run, unsigned thread, void *ctx)
     return done;
 }
 
-/* The lab's ticket and MCS locks, for the paired rows: the same loop as bench_locks' and as
- * lock_body above. */
+/* The lab's structures for the paired rows: its ticket and MCS locks in the loop of
+ * bench_locks (and of lock_body above), its Treiber stack and MS queue in the pairs loop of
+ * bench_queues. */
 struct ours {
-    bool is_mcs;
+    enum kind kind; /* the ck structure it stands beside */
     struct spin_ticket ticket;
     struct spin_mcs mcs;
     _Alignas(64) uint64_t counter;
+    struct ebr domain;
+    struct stack stack;
+    struct msqueue queue;
+    struct ring_spsc spsc;
+    _Alignas(64) uint64_t spsc_slots[RING_SLOTS]; /* as in bench_queues */
+    struct ring_mpmc mpmc;
+    _Alignas(64) struct ring_mpmc_slot mpmc_slots[RING_SLOTS];
 };
+
+static void
+ours_init(struct ours *o, enum kind kind)
+{
+    memset(o, 0, sizeof(*o));
+    o->kind = kind;
+    spin_ticket_init(&o->ticket);
+    spin_mcs_init(&o->mcs);
+    ebr_init(&o->domain);
+    stack_init(&o->stack, &o->domain);
+    if (msqueue_init(&o->queue, &o->domain) != MSQUEUE_OK ||
+        ring_spsc_init(&o->spsc, o->spsc_slots, RING_SLOTS) != RING_OK ||
+        ring_mpmc_init(&o->mpmc, o->mpmc_slots, RING_SLOTS) != RING_OK) {
+        fprintf(stderr, "bench_ck: the lab's structures did not initialise\n");
+        exit(1);
+    }
+}
+
+static void
+ours_destroy(struct ours *o)
+{
+    stack_destroy(&o->stack);
+    msqueue_destroy(&o->queue);
+    ebr_destroy(&o->domain);
+}
 
 static uint64_t
 ours_lock_body(struct bench_timed *run, unsigned thread, void *ctx)
@@ -133,7 +171,7 @@ ours_lock_body(struct bench_timed *run, unsigned thread, void *ctx)
     struct spin_mcs_node node;
     uint64_t done = 0;
     while (!bench_should_stop(run)) {
-        if (o->is_mcs) {
+        if (o->kind == CK_MCS) {
             spin_mcs_lock(&o->mcs, &node);
             o->counter++;
             spin_mcs_unlock(&o->mcs, &node);
@@ -145,6 +183,36 @@ ours_lock_body(struct bench_timed *run, unsigned thread, void *ctx)
         done++;
     }
     return done;
+}
+
+static uint64_t
+ours_pairs_body(struct bench_timed *run, unsigned thread, void *ctx)
+{
+    struct ours *o = ctx;
+    struct ebr_thread *t = NULL;
+    if (ebr_register(&o->domain, &t) != EBR_OK) {
+        fprintf(stderr, "bench_ck: no EBR slot\n");
+        exit(1);
+    }
+    uint64_t v = (uint64_t)thread << 40, got = 0, pairs = 0;
+    if (o->kind == CK_STACK) {
+        for (; !bench_should_stop(run); pairs++) {
+            while (stack_push(&o->stack, t, v++) != STACK_OK) {
+            }
+            while (stack_pop(&o->stack, t, &got) != STACK_OK) {
+            }
+        }
+    } else {
+        for (; !bench_should_stop(run); pairs++) {
+            while (msqueue_enqueue(&o->queue, t, v++) != MSQUEUE_OK) {
+            }
+            while (msqueue_dequeue(&o->queue, t, &got) != MSQUEUE_OK) {
+            }
+        }
+    }
+    ebr_unregister(t);
+    bench_sink = got;
+    return pairs;
 }
 
 /* lock_handoff, exactly as bench_locks measures it. */
@@ -233,6 +301,43 @@ transfer_consume(void *ctx, uint64_t items)
             }
         }
         bench_expect((uint64_t)(uintptr_t)v, i + 1, kind_names[p->kind]);
+    }
+}
+
+/* The lab's rings in the transfer, as bench_queues runs them. */
+static void
+ours_transfer_produce(void *ctx, uint64_t items)
+{
+    struct ours *o = ctx;
+    for (uint64_t i = 0; i < items; i++) {
+        if (o->kind == CK_RING_SPSC) {
+            for (uint32_t spin = 0; ring_spsc_try_push(&o->spsc, i) != RING_OK; spin++) {
+                bench_wait(spin);
+            }
+        } else {
+            for (uint32_t spin = 0; ring_mpmc_try_push(&o->mpmc, i) != RING_OK; spin++) {
+                bench_wait(spin);
+            }
+        }
+    }
+}
+
+static void
+ours_transfer_consume(void *ctx, uint64_t items)
+{
+    struct ours *o = ctx;
+    for (uint64_t i = 0; i < items; i++) {
+        uint64_t v = 0;
+        if (o->kind == CK_RING_SPSC) {
+            for (uint32_t spin = 0; ring_spsc_try_pop(&o->spsc, &v) != RING_OK; spin++) {
+                bench_wait(spin);
+            }
+        } else {
+            for (uint32_t spin = 0; ring_mpmc_try_pop(&o->mpmc, &v) != RING_OK; spin++) {
+                bench_wait(spin);
+            }
+        }
+        bench_expect(v, i, o->kind == CK_RING_SPSC ? "ring_spsc" : "ring_mpmc");
     }
 }
 
@@ -354,14 +459,16 @@ timed_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enu
     }
 }
 
-/* Workload lock_paired: ck's lock and the lab's (named by ours_name) at the targets' point,
- * one thread per core, tried in turns in this one process (ck, ours, ours, ck, ...), keeping
- * each one's best try. The lock rows of bench_locks and of this file run a minute apart, and
- * the other tenants of a shared machine change its speed in between; tries in turns see the
- * same machine. */
+/* Workloads lock_paired and pairs_paired: ck's structure and the lab's (named ours_name) at
+ * the targets' point, one thread per core, tried in turns in this one process (ck, ours, ours,
+ * ck, ...), keeping each one's best try. The rows of bench_locks or bench_queues and those of
+ * this file run a minute apart, and the other tenants of a shared machine change its speed in
+ * between; tries in turns see the same machine. */
 static void
-paired_lock_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enum kind kind,
-                 const char *ours_name)
+paired_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enum kind kind,
+            const char *ours_name, const char *workload,
+            uint64_t (*ck_body)(struct bench_timed *run, unsigned thread, void *ctx),
+            uint64_t (*ours_body)(struct bench_timed *run, unsigned thread, void *ctx))
 {
     const unsigned threads = BENCH_TARGET_THREADS;
     if (!bench_is_selected(opt, kind_names[kind], threads) &&
@@ -375,21 +482,48 @@ paired_lock_rows(struct csv *csv, const struct bench_options *opt, struct peer *
         uint64_t ns = 0, items;
         if (side == 0) {
             peer_init(p, kind);
-            items = bench_run_timed(threads, opt->duration_ms, lock_body, p, &ns);
+            items = bench_run_timed(threads, opt->duration_ms, ck_body, p, &ns);
         } else {
-            memset(&o, 0, sizeof(o));
-            o.is_mcs = kind == CK_MCS;
-            spin_ticket_init(&o.ticket);
-            spin_mcs_init(&o.mcs);
-            items = bench_run_timed(threads, opt->duration_ms, ours_lock_body, &o, &ns);
+            ours_init(&o, kind);
+            items = bench_run_timed(threads, opt->duration_ms, ours_body, &o, &ns);
+            ours_destroy(&o);
         }
         if ((double)items / (double)ns > (double)best_items[side] / (double)best_ns[side]) {
             best_items[side] = items;
             best_ns[side] = ns;
         }
     }
-    bench_csv_row(csv, ours_name, "lock_paired", threads, best_items[1], best_ns[1]);
-    bench_csv_row(csv, kind_names[kind], "lock_paired", threads, best_items[0], best_ns[0]);
+    bench_csv_row(csv, ours_name, workload, threads, best_items[1], best_ns[1]);
+    bench_csv_row(csv, kind_names[kind], workload, threads, best_items[0], best_ns[0]);
+}
+
+/* Workload transfer_paired: ck's ring and the lab's (ours_name) moving the transfer's items,
+ * tried in turns as in paired_rows, keeping each one's fastest. */
+static void
+paired_transfer_rows(struct csv *csv, const struct bench_options *opt, struct peer *p,
+                     enum kind kind, const char *ours_name)
+{
+    if (!bench_is_selected(opt, kind_names[kind], 2) && !bench_is_selected(opt, ours_name, 2)) {
+        return;
+    }
+    static struct ours o;
+    uint64_t best_ns[2] = {UINT64_MAX, UINT64_MAX}; /* [0]: ck's, [1]: ours */
+    for (unsigned r = 0; r < 2 * opt->transfer_repeats; r++) {
+        unsigned side = (r % 4 == 1 || r % 4 == 2) ? 1 : 0;
+        uint64_t ns;
+        if (side == 0) {
+            peer_init(p, kind);
+            ns = bench_run_transfer(p, opt->transfer_items, transfer_produce, transfer_consume);
+        } else {
+            ours_init(&o, kind);
+            ns = bench_run_transfer(&o, opt->transfer_items, ours_transfer_produce,
+                                    ours_transfer_consume);
+            ours_destroy(&o);
+        }
+        best_ns[side] = ns < best_ns[side] ? ns : best_ns[side];
+    }
+    bench_csv_row(csv, ours_name, "transfer_paired", 2, opt->transfer_items, best_ns[1]);
+    bench_csv_row(csv, kind_names[kind], "transfer_paired", 2, opt->transfer_items, best_ns[0]);
 }
 
 int
@@ -402,10 +536,14 @@ main(int argc, char **argv)
     timed_rows(&csv, &opt, &p, CK_FAS, "lock", lock_body);
     timed_rows(&csv, &opt, &p, CK_TICKET, "lock", lock_body);
     timed_rows(&csv, &opt, &p, CK_MCS, "lock", lock_body);
-    paired_lock_rows(&csv, &opt, &p, CK_TICKET, "ticket");
-    paired_lock_rows(&csv, &opt, &p, CK_MCS, "mcs");
+    paired_rows(&csv, &opt, &p, CK_TICKET, "ticket", "lock_paired", lock_body, ours_lock_body);
+    paired_rows(&csv, &opt, &p, CK_MCS, "mcs", "lock_paired", lock_body, ours_lock_body);
     timed_rows(&csv, &opt, &p, CK_STACK, "pairs", pairs_body);
     timed_rows(&csv, &opt, &p, CK_FIFO_MPMC, "pairs", pairs_body);
+    paired_rows(&csv, &opt, &p, CK_STACK, "treiber_stack", "pairs_paired", pairs_body,
+                ours_pairs_body);
+    paired_rows(&csv, &opt, &p, CK_FIFO_MPMC, "ms_queue", "pairs_paired", pairs_body,
+                ours_pairs_body);
     const enum kind transfer_kinds[] = {CK_RING_SPSC, CK_RING_MPMC};
     for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
         if (!bench_is_selected(&opt, kind_names[transfer_kinds[k]], 2)) {
@@ -421,6 +559,8 @@ main(int argc, char **argv)
         bench_csv_row(&csv, kind_names[transfer_kinds[k]], "transfer", 2, opt.transfer_items,
                       best_ns);
     }
+    paired_transfer_rows(&csv, &opt, &p, CK_RING_SPSC, "ring_spsc");
+    paired_transfer_rows(&csv, &opt, &p, CK_RING_MPMC, "ring_mpmc");
     latency_rows(&csv, &opt, &p, CK_FAS, "lock_handoff", handoff_body);
     latency_rows(&csv, &opt, &p, CK_TICKET, "lock_handoff", handoff_body);
     latency_rows(&csv, &opt, &p, CK_MCS, "lock_handoff", handoff_body);

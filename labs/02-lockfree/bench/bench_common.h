@@ -3,10 +3,10 @@
  * latency_ns_p99), so the lab's structures, pthread baselines and ConcurrencyKit (bench_ck)
  * land in comparable rows.
  * Throughput workloads (latency columns empty): "lock" (each thread takes a lock, bumps a
- * counter, releases, for a fixed time; "lock_paired", in bench_ck only, is the same with ours
- * and ck's tried in turns), "pairs" (each thread pushes then pops, for a fixed
+ * counter, releases, for a fixed time), "pairs" (each thread pushes then pops, for a fixed
  * time; an item is one push and one pop) and "transfer" (one producer pushes N items to one
- * consumer).
+ * consumer). "lock_paired", "pairs_paired" and "transfer_paired", in bench_ck only, are the
+ * same at two threads with ours and ck's tried in turns in one process.
  * Latency workloads (items = samples; percentiles from harness/lib/hist.c, within 1.6 %):
  * "lock_handoff" (the time from one thread's unlock to the next acquire by a different thread,
  * 2-8 threads: with one thread there is no handoff), "pairs_latency" (the pairs loop with
