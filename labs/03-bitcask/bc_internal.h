@@ -140,6 +140,12 @@ bool bc_keydir_delete(struct bc_keydir *kd, const void *key, size_t key_size_byt
  * finds them there. */
 void bc_keydir_prefetch(const struct bc_keydir *kd, uint64_t hash_first, uint64_t hash_last);
 
+/* The reference's start-up checks the CRCs of a run of hint files on a second thread when the
+ * run holds at least this many bytes of hints (16 MiB; smaller runs are checked on the opening
+ * thread, where they open faster). A test sets it to 0 to run that thread on a small store under
+ * ThreadSanitizer. Defined in bitcask_given.c; your code may ignore it. */
+extern uint64_t bc_hint_thread_bytes_min;
+
 /* ---- The db (bitcask.c), shared with merge.c -------------------------------------------- */
 
 #define BC_FILE_ID(major, minor) (((uint64_t)(major) << 32) | (uint32_t)(minor))

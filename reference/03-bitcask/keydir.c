@@ -8,12 +8,14 @@
 #include "bc_internal.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #define KEYDIR_CAPACITY_MIN 64u
-#define KEY_BLOCK_BYTES (1u << 20) /* one malloc per ~65,000 16-byte keys */
+#define KEYDIR_PREFETCH_BYTES_MAX (256u << 10) /* of slots, at most, in one bc_keydir_prefetch */
+#define KEY_BLOCK_BYTES (1u << 20)             /* one malloc per ~65,000 16-byte keys */
 /* Slot arrays this big are mapped and asked for 2 MiB pages: a million keys' slots span 24,000
  * 4 KiB pages, far more than the TLB holds, so without them nearly every probe misses the TLB
  * as well as the cache. */
@@ -178,6 +180,9 @@ bc_keydir_prefetch(const struct bc_keydir *kd, uint64_t hash_first, uint64_t has
 {
     const char *p = (const char *)&kd->slots[keydir_home(kd, hash_first)];
     const char *end = (const char *)&kd->slots[keydir_home(kd, hash_last) + 1];
+    if (end - p > (ptrdiff_t)KEYDIR_PREFETCH_BYTES_MAX) {
+        return; /* more than the cache keeps: it would evict itself before the inserts came */
+    }
     for (; p < end; p += 64) {
         __builtin_prefetch(p, 1); /* for writing: inserts fill the slots */
     }
