@@ -316,8 +316,10 @@ struct hint_file {
      * with nothing in the coming rounds is passed over without decoding it again. */
     bool is_next_checked;
     uint64_t next_size_bytes;
+    uint64_t next_record_bytes; /* of the data record it points at */
     uint64_t next_round;
-    bool is_intact; /* after a failed check: every hint in it checked out */
+    uint64_t covered_bytes; /* of the data records of the hints before checked_to */
+    bool is_intact;         /* after a failed check: every hint in it checked out */
 };
 
 struct hint_run {
@@ -387,6 +389,7 @@ hint_run_check_round(struct hint_run *run, size_t i, uint64_t round)
                         &hf->next_size_bytes) != BC_OK) {
                 return false;
             }
+            hf->next_record_bytes = bc_record_size(rec.key_size_bytes, rec.value_size_bytes);
             const unsigned char *key = hf->bytes + hf->checked_to + BC_HINT_HEADER_BYTES;
             uint64_t hash = bc_keydir_hash(key, rec.key_size_bytes);
             hf->next_round = run->round_bits == 0 ? 0 : hash >> (64 - run->round_bits);
@@ -396,9 +399,19 @@ hint_run_check_round(struct hint_run *run, size_t i, uint64_t round)
             return hf->next_round > round;
         }
         hf->checked_to += hf->next_size_bytes;
+        hf->covered_bytes += hf->next_record_bytes;
         hf->is_next_checked = false;
     }
     return true;
+}
+
+/* A merge's data file holds exactly the records its hint file lists, so their sizes add up to
+ * the data file's: a hint file cut short at a hint's boundary, which every hint's own CRC
+ * misses, fails this. */
+static bool
+hints_cover(const struct bc_file *file, uint64_t covered_bytes)
+{
+    return covered_bytes == file->size_bytes;
 }
 
 /* Tells the loader how far the checker has got. */
@@ -425,6 +438,9 @@ checker_main(void *arg)
             is_failed = !hint_run_check_round(run, i, r);
             run->round_ends[r * run->count + i] = run->files[i].checked_to;
         }
+        for (size_t i = 0; i < run->count && !is_failed && r + 1 == rounds; i++) {
+            is_failed = !hints_cover(&run->db->files[run->first + i], run->files[i].covered_bytes);
+        }
         if (is_failed || (r + 1) % HINT_PUBLISH_ROUNDS == 0 || r + 1 == rounds) {
             checker_report(run, is_failed ? r : r + 1, is_failed, &is_stopping);
         }
@@ -433,13 +449,16 @@ checker_main(void *arg)
         struct hint_file *hf = &run->files[i];
         const struct bc_file *file = &run->db->files[run->first + i];
         hf->is_intact = true;
+        uint64_t covered_bytes = 0;
         for (uint64_t offset = 0; hf->is_intact && offset < hf->size_bytes;) {
             struct bc_record rec;
             uint64_t hint_size = 0;
             hf->is_intact =
                 hint_at(hf->bytes, hf->size_bytes, offset, file, &rec, &hint_size) == BC_OK;
+            covered_bytes += bc_record_size(rec.key_size_bytes, rec.value_size_bytes);
             offset += hint_size;
         }
+        hf->is_intact = hf->is_intact && hints_cover(file, covered_bytes);
     }
     pthread_mutex_lock(&run->mutex);
     run->is_done = true;

@@ -271,20 +271,31 @@ compare_names(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+/* Where the last hint of hint file path that starts at or before offset starts. */
+static uint64_t
+hint_start_before(struct faultfs *fs, const char *path, uint64_t offset)
+{
+    size_t size;
+    unsigned char *hints = fs_read_all(fs, path, &size);
+    uint64_t start = 0;
+    for (size_t at = 0; at < size && at <= offset;) {
+        struct bc_record rec;
+        assert_int_equal(bc_hint_decode_header(hints + at, &rec), BC_OK);
+        start = at;
+        at += BC_HINT_HEADER_BYTES + rec.key_size_bytes;
+    }
+    free(hints);
+    return start;
+}
+
 /* Rewrites hint file path with its last hint moved to the front. Each hint carries its own CRC,
  * so every hint stays intact; only their order changes. */
 static void
 move_last_hint_first(struct faultfs *fs, const char *path)
 {
+    size_t last = (size_t)hint_start_before(fs, path, UINT64_MAX);
     size_t size;
     unsigned char *hints = fs_read_all(fs, path, &size);
-    size_t last = 0;
-    for (size_t at = 0; at < size;) {
-        struct bc_record rec;
-        assert_int_equal(bc_hint_decode_header(hints + at, &rec), BC_OK);
-        last = at;
-        at += BC_HINT_HEADER_BYTES + rec.key_size_bytes;
-    }
     unsigned char *moved = malloc(size);
     assert_non_null(moved);
     memcpy(moved, hints + last, size - last);
@@ -323,10 +334,10 @@ many_put(struct bc_db *db, uint32_t *ver, unsigned step, uint32_t version)
 }
 
 /* Claim: thousands of keys in dozens of hint files open with every key's latest value, also
- * when one hint file holds its hints in another order or has a flipped bit, and when a crash
- * in a merge left both its inputs and its outputs (two hinted copies of each key: the newer
- * must win). A damaged hint file is not trusted: its data file is read instead (so a corrupt
- * record there now refuses the open). */
+ * when one hint file holds its hints in another order, has a flipped bit, or lost its second
+ * half of whole hints, and when a crash in a merge left both its inputs and its outputs (two hinted
+ * copies of each key: the newer must win). A damaged hint file is not trusted: its data file is
+ * read instead (so a corrupt record there now refuses the open). */
 static void
 test_b_many_hint_files_and_a_damaged_one(void **state)
 {
@@ -384,6 +395,11 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
 
     fs_flip_bit(t.fs, hint, (uint64_t)faultfs_file_size(t.fs, hint) / 2, 3);
     many_reopen_check(&t, &io, ver, "opened with a bit flipped in the middle of one hint file");
+
+    put_back(t.fs, &good_hint);
+    uint64_t half = hint_start_before(t.fs, hint, (uint64_t)faultfs_file_size(t.fs, hint) / 2);
+    fs_truncate(t.fs, hint, half); /* every hint left is whole, and its CRC holds */
+    many_reopen_check(&t, &io, ver, "opened with one hint file cut to its first half");
 
     put_back(t.fs, &good_hint);
     for (size_t i = 0; i < saved_count; i++) {
