@@ -328,6 +328,7 @@ struct hint_run {
     size_t count;            /* files in the run */
     struct hint_file *files; /* owned */
     unsigned round_bits;     /* 2^round_bits rounds, by the hash's top round_bits bits */
+    bool is_ahead;           /* no rounds short enough to prefetch: prefetch key by key */
     uint64_t *round_ends;    /* owned: round_ends[r * count + i], where file i's round r ends */
     pthread_mutex_t mutex;
     pthread_cond_t cond;
@@ -414,6 +415,24 @@ hints_cover(const struct bc_file *file, uint64_t covered_bytes)
     return covered_bytes == file->size_bytes;
 }
 
+/* After a failed check: every hint of the file whole and intact, in any order, and covering
+ * its data file. */
+static bool
+hint_file_is_intact(const struct hint_file *hf, const struct bc_file *file)
+{
+    uint64_t covered_bytes = 0;
+    for (uint64_t offset = 0; offset < hf->size_bytes;) {
+        struct bc_record rec;
+        uint64_t hint_size = 0;
+        if (hint_at(hf->bytes, hf->size_bytes, offset, file, &rec, &hint_size) != BC_OK) {
+            return false;
+        }
+        covered_bytes += bc_record_size(rec.key_size_bytes, rec.value_size_bytes);
+        offset += hint_size;
+    }
+    return hints_cover(file, covered_bytes);
+}
+
 /* Tells the loader how far the checker has got. */
 static void
 checker_report(struct hint_run *run, unsigned checked_rounds, bool is_failed, bool *is_stopping)
@@ -446,19 +465,8 @@ checker_main(void *arg)
         }
     }
     for (size_t i = 0; i < run->count && is_failed && !is_stopping; i++) {
-        struct hint_file *hf = &run->files[i];
-        const struct bc_file *file = &run->db->files[run->first + i];
-        hf->is_intact = true;
-        uint64_t covered_bytes = 0;
-        for (uint64_t offset = 0; hf->is_intact && offset < hf->size_bytes;) {
-            struct bc_record rec;
-            uint64_t hint_size = 0;
-            hf->is_intact =
-                hint_at(hf->bytes, hf->size_bytes, offset, file, &rec, &hint_size) == BC_OK;
-            covered_bytes += bc_record_size(rec.key_size_bytes, rec.value_size_bytes);
-            offset += hint_size;
-        }
-        hf->is_intact = hf->is_intact && hints_cover(file, covered_bytes);
+        run->files[i].is_intact =
+            hint_file_is_intact(&run->files[i], &run->db->files[run->first + i]);
     }
     pthread_mutex_lock(&run->mutex);
     run->is_done = true;
@@ -520,8 +528,6 @@ hint_run_load(struct hint_run *run, char error[BC_ERROR_MAX])
 {
     struct bc_db *db = run->db;
     unsigned rounds = 1u << run->round_bits, shift = 64 - run->round_bits;
-    /* A round's stretch of slots is prefetched whole when it is short; else key by key. */
-    bool is_ahead = (db->keydir.capacity >> run->round_bits) > HINT_ROUND_SLOTS_MAX;
     bc_status st = BC_OK;
     unsigned r = 0, checked = 0;
     for (; st == BC_OK && r < rounds; r++) {
@@ -529,14 +535,14 @@ hint_run_load(struct hint_run *run, char error[BC_ERROR_MAX])
         if (checked == 0) {
             break; /* a check failed */
         }
-        if (r + 1 < rounds && !is_ahead) {
+        if (r + 1 < rounds && !run->is_ahead) {
             uint64_t next = (uint64_t)(r + 1) << shift; /* the hashes of the next round */
             bc_keydir_prefetch(&db->keydir, next, next + (((uint64_t)1 << shift) - 1));
         }
         for (size_t i = 0; st == BC_OK && i < run->count; i++) {
             uint64_t from = r == 0 ? 0 : run->round_ends[(r - 1) * run->count + i];
             st = hint_file_load(db, &run->files[i], &db->files[run->first + i], from,
-                                run->round_ends[r * run->count + i], is_ahead);
+                                run->round_ends[r * run->count + i], run->is_ahead);
         }
     }
     if (st != BC_OK || r == rounds) {
@@ -594,6 +600,7 @@ hint_run(struct bc_db *db, const struct listing *l, size_t first, size_t *count,
     }
     if ((db->keydir.capacity >> run.round_bits) > HINT_ROUND_SLOTS_MAX) {
         run.round_bits = 0; /* rounds too few to fit a round's slots in the cache: no rounds */
+        run.is_ahead = true;
     }
     bc_status st = BC_OK;
     if (run.count > 0) {

@@ -459,6 +459,14 @@ timed_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enu
     }
 }
 
+/* Which side try r of a paired row runs: ck's (0) or ours (1), in the order ck, ours, ours,
+ * ck, ..., so that neither always goes first. */
+static unsigned
+paired_side(unsigned r)
+{
+    return (r % 4 == 1 || r % 4 == 2) ? 1 : 0;
+}
+
 /* Workloads lock_paired and pairs_paired: ck's structure and the lab's (named ours_name) at
  * the targets' point, one thread per core, tried in turns in this one process (ck, ours, ours,
  * ck, ...), keeping each one's best try. The rows of bench_locks or bench_queues and those of
@@ -478,7 +486,7 @@ paired_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, en
     static struct ours o;
     uint64_t best_items[2] = {0, 0}, best_ns[2] = {1, 1}; /* [0]: ck's, [1]: ours */
     for (unsigned r = 0; r < 2 * bench_repeats_for(opt, threads); r++) {
-        unsigned side = (r % 4 == 1 || r % 4 == 2) ? 1 : 0;
+        unsigned side = paired_side(r);
         uint64_t ns = 0, items;
         if (side == 0) {
             peer_init(p, kind);
@@ -509,7 +517,7 @@ paired_transfer_rows(struct csv *csv, const struct bench_options *opt, struct pe
     static struct ours o;
     uint64_t best_ns[2] = {UINT64_MAX, UINT64_MAX}; /* [0]: ck's, [1]: ours */
     for (unsigned r = 0; r < 2 * opt->transfer_repeats; r++) {
-        unsigned side = (r % 4 == 1 || r % 4 == 2) ? 1 : 0;
+        unsigned side = paired_side(r);
         uint64_t ns;
         if (side == 0) {
             peer_init(p, kind);
