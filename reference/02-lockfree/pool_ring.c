@@ -1,19 +1,120 @@
 /* pool_ring.c -- lab 02 part F: lab 01's pool queue on the MPMC ring (pool_ring.h). The ring
- * does the work; this file only keeps the queue and its slots in one aligned allocation and
- * turns client pointers into the ring's uint64_t values and back. */
+ * moves the clients; this file decides who sleeps and who wakes. Read pool_ring_pop first,
+ * then waiters_sleep and waiters_wake_one: the handshake that wakes at most one worker at a
+ * time and still never leaves a client in the ring while every worker sleeps. */
 #include "pool_ring.h"
 
-#include <assert.h>
-#include <errno.h>
-#include <semaphore.h>
+#include "chaos.h"
+
+#include <linux/futex.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* ---- Sleeping and waking, one wake at a time ----------------------------------------------
+ * A counting semaphore of filled slots is the simple correct queue, but glibc's sem_post makes
+ * a futex call whenever anyone is registered as waiting, even when the sleepers it would wake
+ * are already on their way: a burst of pushes to four sleeping workers made one futex call
+ * per push. Here a waker wakes one sleeper and sets is_waking; until that sleeper is up and has
+ * looked at the ring, other wakers leave the sleepers alone. The woken worker, if it finds the
+ * ring still has clients after taking one, wakes the next (the baton passes from worker to
+ * worker, off the dispatcher's thread).
+ *
+ * The sleeper count and the flag share one word, so that a waker sets the flag only while it
+ * can see a sleeper who has not yet left, and every sleeper clears the flag as it leaves:
+ * whoever set it, someone who was counted then will clear it afterwards and look at the ring.
+ * As in ring.c, both sides order "change the condition, then read the other side" with seq_cst
+ * read-modify-writes of that one word, which ThreadSanitizer models (it does not model
+ * atomic_thread_fence). Every change to the word is a read-modify-write, so whoever clears
+ * the flag synchronizes with every waker that saw it set and went away: the clearer's look at
+ * the ring sees their pushes. */
+
+#define WAITERS_WAKING 1u /* a woken sleeper has not yet looked again */
+#define WAITERS_ONE 2u    /* the sleeper count is the rest of the word */
+
+struct pool_waiters {
+    _Alignas(RING_CACHE_LINE_BYTES) atomic_uint futex_word; /* bumped by every wake */
+    atomic_uint state; /* WAITERS_ONE * sleepers (asleep or about to be) | WAITERS_WAKING */
+};
 
 struct pool_queue {
     struct ring_mpmc ring;
-    sem_t filled; /* clients in the ring a worker may claim; a sleeping worker waits here */
-    struct ring_mpmc_slot slots[]; /* pool_ring_slots_for(capacity) of them */
+    struct pool_waiters workers;    /* workers asleep on an empty ring */
+    struct pool_waiters dispatcher; /* the dispatcher asleep on a full ring (backpressure) */
+    struct ring_mpmc_slot slots[];  /* pool_ring_slots_for(capacity) of them */
 };
+
+static void
+waiters_init(struct pool_waiters *w)
+{
+    atomic_init(&w->futex_word, 0);
+    atomic_init(&w->state, 0);
+}
+
+/* Sleeps until woken, unless is_ready_cb(r) already holds once I am counted. */
+static void
+waiters_sleep(struct pool_waiters *w, bool (*is_ready_cb)(struct ring_mpmc *r), struct ring_mpmc *r)
+{
+    /* Relaxed: the futex call compares the word itself, atomically with going to sleep; a
+     * waker bumps it only after it has seen me counted, which my read precedes. */
+    unsigned word = atomic_load_explicit(&w->futex_word, memory_order_relaxed);
+    /* Seq_cst read-modify-write: either a waker's comes after mine and counts me, or mine comes
+     * after the waker's and synchronizes with it, and my look at the ring sees its push. */
+    atomic_fetch_add_explicit(&w->state, WAITERS_ONE, memory_order_seq_cst);
+    CHAOS_POINT();
+    if (!is_ready_cb(r)) {
+        syscall(SYS_futex, &w->futex_word, FUTEX_WAIT_PRIVATE, word, NULL, NULL, 0);
+    }
+    /* Woken, or the word moved before I slept, or a signal: I leave, and clear the flag
+     * whoever it was set for. Seq_cst: my caller's next look at the ring must see the pushes
+     * of every waker that found the flag set and woke nobody. */
+    unsigned state = atomic_load_explicit(&w->state, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&w->state, &state,
+                                                  (state - WAITERS_ONE) & ~WAITERS_WAKING,
+                                                  memory_order_seq_cst, memory_order_relaxed)) {
+    }
+}
+
+/* Wakes one sleeper, unless there is none or one woken earlier has not yet looked again. Call
+ * after making the condition true. */
+static void
+waiters_wake_one(struct pool_waiters *w)
+{
+    /* Seq_cst read-modify-write (adding 0), not a plain load: see waiters_sleep. */
+    unsigned state = atomic_fetch_add_explicit(&w->state, 0, memory_order_seq_cst);
+    do {
+        if (state < WAITERS_ONE || (state & WAITERS_WAKING) != 0) {
+            return;
+        }
+    } while (!atomic_compare_exchange_weak_explicit(&w->state, &state, state | WAITERS_WAKING,
+                                                    memory_order_seq_cst, memory_order_relaxed));
+    CHAOS_POINT();
+    /* Relaxed: the syscalls order the word; a sleeper that read the old word fails its wait. */
+    atomic_fetch_add_explicit(&w->futex_word, 1, memory_order_relaxed);
+    syscall(SYS_futex, &w->futex_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Is there a value (room) at the ring's next pop (push) position? The sleepers' re-checks. */
+static bool
+ring_has_value(struct ring_mpmc *r)
+{
+    size_t position = atomic_load_explicit(&r->pop_position, memory_order_relaxed);
+    size_t sequence =
+        atomic_load_explicit(&r->slots[position & r->mask].sequence, memory_order_relaxed);
+    return (intptr_t)sequence - (intptr_t)(position + 1) >= 0;
+}
+
+static bool
+ring_has_room(struct ring_mpmc *r)
+{
+    size_t position = atomic_load_explicit(&r->push_position, memory_order_relaxed);
+    size_t sequence =
+        atomic_load_explicit(&r->slots[position & r->mask].sequence, memory_order_relaxed);
+    return (intptr_t)sequence - (intptr_t)position >= 0;
+}
+
+/* ---- The queue ---------------------------------------------------------------------------- */
 
 static struct pool_queue *
 pool_ring_create(size_t capacity)
@@ -31,33 +132,42 @@ pool_ring_create(size_t capacity)
     if (q == NULL) {
         return NULL;
     }
-    if (ring_mpmc_init(&q->ring, q->slots, slot_count) != RING_OK ||
-        sem_init(&q->filled, 0, 0) != 0) {
+    if (ring_mpmc_init(&q->ring, q->slots, slot_count) != RING_OK) {
         free(q);
         return NULL;
     }
+    waiters_init(&q->workers);
+    waiters_init(&q->dispatcher);
     return q;
 }
 
 static void
 pool_ring_push(struct pool_queue *q, struct client *c)
 {
-    ring_mpmc_push(&q->ring, (uint64_t)(uintptr_t)c); /* waits while full: backpressure */
-    sem_post(&q->filled);
+    while (ring_mpmc_try_push(&q->ring, (uint64_t)(uintptr_t)c) != RING_OK) {
+        waiters_sleep(&q->dispatcher, ring_has_room, &q->ring); /* full: backpressure */
+    }
+    waiters_wake_one(&q->workers);
 }
 
-/* A worker claims a client from the semaphore, then takes it from the ring: the semaphore
- * counts only pushed clients, so the pop finds one. No spinning before sem_wait (whose fast
- * path is a trywait already): on two cores a spinning worker takes CPU from the dispatcher and
- * the other workers. With 64 tries first the pool used 1-2 us more CPU per request than on its
- * mutex queue; without them about the same (bench_pool, 4 workers, six runs). */
+/* No spinning before sleeping: on two cores a spinning worker takes CPU from the dispatcher
+ * and the other workers (with 64 tries first, the pool used 1-2 us more CPU per request). */
 static struct client *
 pool_ring_pop(struct pool_queue *q)
 {
-    while (sem_wait(&q->filled) != 0) {
-        assert(errno == EINTR); /* the only error sem_wait can give a valid semaphore */
+    uint64_t value = 0;
+    bool has_slept = false;
+    while (ring_mpmc_try_pop(&q->ring, &value) != RING_OK) {
+        waiters_sleep(&q->workers, ring_has_value, &q->ring);
+        has_slept = true;
     }
-    return (struct client *)(uintptr_t)ring_mpmc_pop(&q->ring);
+    waiters_wake_one(&q->dispatcher);
+    /* Pass the baton: pushes made while a wake was in flight woke nobody, and I may be the
+     * sleeper that wake was for. */
+    if (has_slept && ring_has_value(&q->ring)) {
+        waiters_wake_one(&q->workers);
+    }
+    return (struct client *)(uintptr_t)value;
 }
 
 static void

@@ -6,6 +6,7 @@
 #include "pool_ring.h"
 
 #include <inttypes.h>
+#include <sched.h>
 #include <stdarg.h>
 
 #define HANDOVER_PRODUCERS 2u
@@ -14,6 +15,9 @@
 #define HANDOVER_CAPACITY 8u /* small: producers meet a full queue and wait */
 #define BLOCKED_FOR_MS 50u   /* a call still waiting this long later is waiting, not slow */
 #define ANNOUNCEMENT "the pool's ring queue took its first client"
+#define SLEEPERS 4u        /* the pool's default worker count */
+#define SLEEPER_ROUNDS 10u /* a queue that strands clients may still get lucky in a round */
+#define SLEEPERS_SETTLE_MS 20u
 
 /* A client pointer that is never dereferenced: the queue only carries it. It encodes the
  * producer and its sequence number, so the consumer can tell which push it came from. */
@@ -205,6 +209,86 @@ test_f_ring_queue_waits_while_empty_and_while_full(void **state)
     pool_ring_ops.destroy_cb(w.q);
 }
 
+/* Runs thread on cpu alone, when cpu is not -1. */
+static void
+pin_to_cpu(pthread_t thread, int cpu)
+{
+    if (cpu >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        pthread_setaffinity_np(thread, sizeof(one), &one);
+    }
+}
+
+/* Claim: four workers wait on an empty queue; four clients pushed back to back wake all four,
+ * each popping one, ten rounds over. A worker busy with one slow client must not leave the
+ * others queued while the rest of the pool sleeps: a queue that wakes one sleeper per burst
+ * must have the woken worker wake the next while clients remain. The workers run on one CPU
+ * and the pushes on another: on a shared CPU the first woken worker would run before the
+ * second push, and the burst would not be a burst. */
+static void
+test_f_ring_queue_wakes_a_worker_for_each_waiting_client(void **state)
+{
+    (void)state;
+    struct pool_queue *q = create_or_fail(SLEEPERS);
+    cpu_set_t cpus; /* the caller's, restored at the end */
+    CPU_ZERO(&cpus);
+    pthread_getaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+    int pusher_cpu = -1; /* the first two CPUs the caller may use, if it may use two */
+    int worker_cpu = -1;
+    for (int cpu = 0; cpu < CPU_SETSIZE && worker_cpu < 0; cpu++) {
+        if (CPU_ISSET(cpu, &cpus)) {
+            *(pusher_cpu < 0 ? &pusher_cpu : &worker_cpu) = cpu;
+        }
+    }
+    if (worker_cpu < 0) {
+        pusher_cpu = -1;
+    }
+    pin_to_cpu(pthread_self(), pusher_cpu);
+    for (unsigned round = 0; round < SLEEPER_ROUNDS; round++) {
+        struct waiter w[SLEEPERS];
+        pthread_t threads[SLEEPERS];
+        for (unsigned i = 0; i < SLEEPERS; i++) {
+            w[i] = (struct waiter){.q = q, .popped = NULL};
+            atomic_init(&w[i].is_done, false);
+            assert_int_equal(pthread_create(&threads[i], NULL, pop_one, &w[i]), 0);
+            pin_to_cpu(threads[i], worker_cpu);
+        }
+        clock_sleep_ms(SLEEPERS_SETTLE_MS); /* long enough for all four to fall asleep */
+        for (unsigned i = 0; i < SLEEPERS; i++) {
+            pool_ring_ops.push_cb(q, token(round, i));
+        }
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += TEST_DEADLINE_MS / 1000;
+        unsigned returned = 0;
+        for (unsigned i = 0; i < SLEEPERS; i++) {
+            returned += pthread_timedjoin_np(threads[i], NULL, &deadline) == 0;
+        }
+        if (returned != SLEEPERS) {
+            fail_msg("round %u: %u clients were pushed to a queue on which %u workers waited, "
+                     "and only %u of the workers returned within %u ms: the other clients sat "
+                     "in the queue while workers slept (a lost wakeup)",
+                     round, SLEEPERS, SLEEPERS, returned, TEST_DEADLINE_MS);
+        }
+        bool seen[SLEEPERS] = {false};
+        for (unsigned i = 0; i < SLEEPERS; i++) {
+            unsigned producer;
+            uint64_t seq;
+            untoken(w[i].popped, &producer, &seq);
+            if (w[i].popped == NULL || producer != round || seq >= SLEEPERS || seen[seq]) {
+                fail_msg("round %u: a worker popped %p, which is not one of this round's "
+                         "clients or was popped twice",
+                         round, (void *)w[i].popped);
+            }
+            seen[seq] = true;
+        }
+    }
+    pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+    pool_ring_ops.destroy_cb(q);
+}
+
 /* Fails unless the server said that its pool pushed a client through the ring. */
 static void
 expect_ring_was_used(struct test_server *s)
@@ -255,6 +339,7 @@ main(int argc, char **argv)
     static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_f_ring_queue_hands_over_every_client),
         cmocka_unit_test(test_f_ring_queue_waits_while_empty_and_while_full),
+        cmocka_unit_test(test_f_ring_queue_wakes_a_worker_for_each_waiting_client),
         cmocka_unit_test(test_f_pool_on_ring_serves_many_clients),
         cmocka_unit_test(test_f_pool_on_ring_full_queue_does_not_deadlock),
         cmocka_unit_test(test_f_pool_on_ring_stalled_client_does_not_block_others),
