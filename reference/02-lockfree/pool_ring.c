@@ -1,7 +1,8 @@
 /* pool_ring.c -- lab 02 part F: lab 01's pool queue on the MPMC ring (pool_ring.h). The ring
  * moves the clients; this file decides who sleeps and who wakes. Read pool_ring_pop first,
- * then waiters_sleep and waiters_wake_one: the handshake that wakes at most one worker at a
- * time and still never leaves a client in the ring while every worker sleeps. */
+ * then waiters_sleep and waiters_wake_one: the handshake that wakes one worker per client,
+ * never more wakes than there are sleepers, and never leaves a client in the ring while every
+ * worker sleeps. */
 #include "pool_ring.h"
 
 #include "chaos.h"
@@ -12,30 +13,37 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* ---- Sleeping and waking, one wake at a time ----------------------------------------------
+/* ---- Sleeping and waking ------------------------------------------------------------------
  * A counting semaphore of filled slots is the simple correct queue, but glibc's sem_post makes
- * a futex call whenever anyone is registered as waiting, even when the sleepers it would wake
- * are already on their way: a burst of pushes to four sleeping workers made one futex call
- * per push. Here a waker wakes one sleeper and sets is_waking; until that sleeper is up and has
- * looked at the ring, other wakers leave the sleepers alone. The woken worker, if it finds the
- * ring still has clients after taking one, wakes the next (the baton passes from worker to
- * worker, off the dispatcher's thread).
+ * a futex call whenever any waiter is registered, even when every one of them has been woken
+ * already and is on its way: with four sleeping workers, a burst of pushes made one futex call
+ * per push. Here the waiters' word counts the sleepers and the wakes sent to them that no
+ * sleeper has taken yet; a waker wakes only when there are more sleepers than wakes in flight,
+ * as a condition variable's signal does, and with no lock.
  *
- * The sleeper count and the flag share one word, so that a waker sets the flag only while it
- * can see a sleeper who has not yet left, and every sleeper clears the flag as it leaves:
- * whoever set it, someone who was counted then will clear it afterwards and look at the ring.
- * As in ring.c, both sides order "change the condition, then read the other side" with seq_cst
+ * Sleepers and wakes share one word, so that a waker adds a wake only while it sees more
+ * sleepers than wakes, and each sleeper, as it leaves (woken or not), takes one wake back. A wake
+ * in flight therefore always has a counted sleeper still to leave and look at the ring. As in
+ * ring.c, both sides order "change the condition, then read the other side" with seq_cst
  * read-modify-writes of that one word, which ThreadSanitizer models (it does not model
- * atomic_thread_fence). Every change to the word is a read-modify-write, so whoever clears
- * the flag synchronizes with every waker that saw it set and went away: the clearer's look at
- * the ring sees their pushes. */
+ * atomic_thread_fence). Every change to the word is a read-modify-write, so a sleeper that leaves
+ * synchronizes with every waker that came before it and woke nobody: its next look at the ring sees
+ * their pushes.
+ *
+ * Tried and not kept: one wake in flight at a time, the woken worker waking the next while
+ * clients remain. It made a third of this code's futex calls, and served as many requests per
+ * second under bench_pool, but with the server pinned to one CPU (redis-benchmark on the other)
+ * it served 156-160 k requests/s against this code's 170 k: on one CPU, waking the workers
+ * one after another costs more than waking them at once. */
 
-#define WAITERS_WAKING 1u /* a woken sleeper has not yet looked again */
-#define WAITERS_ONE 2u    /* the sleeper count is the rest of the word */
+#define WAITERS_SLEEPER 1u    /* low half of the word: sleepers (asleep or about to be) */
+#define WAITERS_WAKE 0x10000u /* high half: wakes sent that no sleeper has taken back */
+#define WAITERS_SLEEPERS(state) ((state)&0xffffu)
+#define WAITERS_WAKES(state) ((state) >> 16)
 
 struct pool_waiters {
     _Alignas(RING_CACHE_LINE_BYTES) atomic_uint futex_word; /* bumped by every wake */
-    atomic_uint state; /* WAITERS_ONE * sleepers (asleep or about to be) | WAITERS_WAKING */
+    atomic_uint state; /* WAITERS_SLEEPER * sleepers + WAITERS_WAKE * wakes in flight */
 };
 
 struct pool_queue {
@@ -61,33 +69,36 @@ waiters_sleep(struct pool_waiters *w, bool (*is_ready_cb)(struct ring_mpmc *r), 
     unsigned word = atomic_load_explicit(&w->futex_word, memory_order_relaxed);
     /* Seq_cst read-modify-write: either a waker's comes after mine and counts me, or mine comes
      * after the waker's and synchronizes with it, and my look at the ring sees its push. */
-    atomic_fetch_add_explicit(&w->state, WAITERS_ONE, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&w->state, WAITERS_SLEEPER, memory_order_seq_cst);
     CHAOS_POINT();
     if (!is_ready_cb(r)) {
         syscall(SYS_futex, &w->futex_word, FUTEX_WAIT_PRIVATE, word, NULL, NULL, 0);
     }
-    /* Woken, or the word moved before I slept, or a signal: I leave, and clear the flag
-     * whoever it was set for. Seq_cst: my caller's next look at the ring must see the pushes
-     * of every waker that found the flag set and woke nobody. */
+    /* Woken, or the word moved before I slept, or a signal, or no need to sleep: I leave, and
+     * take back one wake in flight, whoever it was sent to (if it was sent to another sleeper,
+     * that one finds none left to take, and a later push may wake one more than needed).
+     * Seq_cst: my caller's next look at the ring must see the pushes of every waker that
+     * found as many wakes in flight as sleepers and woke nobody. */
     unsigned state = atomic_load_explicit(&w->state, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(&w->state, &state,
-                                                  (state - WAITERS_ONE) & ~WAITERS_WAKING,
-                                                  memory_order_seq_cst, memory_order_relaxed)) {
-    }
+    unsigned left;
+    do {
+        left = state - WAITERS_SLEEPER - (WAITERS_WAKES(state) > 0 ? WAITERS_WAKE : 0);
+    } while (!atomic_compare_exchange_weak_explicit(&w->state, &state, left, memory_order_seq_cst,
+                                                    memory_order_relaxed));
 }
 
-/* Wakes one sleeper, unless there is none or one woken earlier has not yet looked again. Call
- * after making the condition true. */
+/* Wakes one sleeper, unless every sleeper has a wake on its way already. Call after making the
+ * condition true. */
 static void
 waiters_wake_one(struct pool_waiters *w)
 {
     /* Seq_cst read-modify-write (adding 0), not a plain load: see waiters_sleep. */
     unsigned state = atomic_fetch_add_explicit(&w->state, 0, memory_order_seq_cst);
     do {
-        if (state < WAITERS_ONE || (state & WAITERS_WAKING) != 0) {
+        if (WAITERS_SLEEPERS(state) <= WAITERS_WAKES(state)) {
             return;
         }
-    } while (!atomic_compare_exchange_weak_explicit(&w->state, &state, state | WAITERS_WAKING,
+    } while (!atomic_compare_exchange_weak_explicit(&w->state, &state, state + WAITERS_WAKE,
                                                     memory_order_seq_cst, memory_order_relaxed));
     CHAOS_POINT();
     /* Relaxed: the syscalls order the word; a sleeper that read the old word fails its wait. */
@@ -156,17 +167,10 @@ static struct client *
 pool_ring_pop(struct pool_queue *q)
 {
     uint64_t value = 0;
-    bool has_slept = false;
     while (ring_mpmc_try_pop(&q->ring, &value) != RING_OK) {
         waiters_sleep(&q->workers, ring_has_value, &q->ring);
-        has_slept = true;
     }
-    waiters_wake_one(&q->dispatcher);
-    /* Pass the baton: pushes made while a wake was in flight woke nobody, and I may be the
-     * sleeper that wake was for. */
-    if (has_slept && ring_has_value(&q->ring)) {
-        waiters_wake_one(&q->workers);
-    }
+    waiters_wake_one(&q->dispatcher); /* there is room now */
     return (struct client *)(uintptr_t)value;
 }
 
