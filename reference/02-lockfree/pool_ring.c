@@ -33,7 +33,7 @@
  * Tried and not kept: one wake in flight at a time, the woken worker waking the next while
  * clients remain. It made a third of this code's futex calls, and served as many requests per
  * second under bench_pool, but with the server pinned to one CPU (redis-benchmark on the other)
- * it served 156-160 k requests/s against this code's 170 k: on one CPU, waking the workers
+ * it served 155-163 k requests/s against this code's 168-172 k: on one CPU, waking the workers
  * one after another costs more than waking them at once. */
 
 #define WAITERS_SLEEPER 1u    /* low half of the word: sleepers (asleep or about to be) */
