@@ -76,25 +76,30 @@ $(1)_OBJS := $(patsubst %.c,$(BUILD_ROOT)/$(1)/student/%.o,$($(1)_STUDENT_SRCS))
   $(patsubst %.c,$(BUILD_ROOT)/$(1)/given/%.o,$($(1)_GIVEN_SRCS)) \
   $(foreach n,$($(1)_NEEDS),$(patsubst %.c,$(BUILD_ROOT)/$(1)/needs/$(n)/student/%.o,$($(n)_STUDENT_SRCS)) \
     $(patsubst %.c,$(BUILD_ROOT)/$(1)/needs/$(n)/given/%.o,$($(n)_GIVEN_SRCS)))
+# BENCH_LTO=1 in a lab.mk: the lab's own objects carry GCC's intermediate code as well
+# (fat LTO objects), and its benchmarks link with -flto, so that the lab's functions are
+# inlined into a bench's loop as a header-only peer's are. Tests link the objects' ordinary
+# code; sanitizer builds leave LTO out.
+$(1)_LTO := $(if $(and $($(1)_BENCH_LTO),$(if $(SANITIZE),,1)),-flto=auto -ffat-lto-objects)
 $(1)_TEST_BINS := $(patsubst %,$(BUILD_ROOT)/$(1)/tests/%,$($(1)_TESTS))
 $(1)_BENCH_BINS := $(patsubst %,$(BUILD_ROOT)/$(1)/bench/%,$($(1)_BENCHES))
 
 $(BUILD_ROOT)/$(1)/student/%.o: $(call impl_dir,$(IMPL),$(1))/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -c $$< -o $$@
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_LTO) $$($(1)_INCLUDES) -c $$< -o $$@
 $(BUILD_ROOT)/$(1)/given/%.o: $(KEEL_LABS_DIR)/$(1)/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -c $$< -o $$@
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_LTO) $$($(1)_INCLUDES) -c $$< -o $$@
 $(BUILD_ROOT)/$(1)/tests/%.o: $(KEEL_LABS_DIR)/$(1)/tests/%.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -DKEEL_RUBRIC='"$(abspath $(KEEL_LABS_DIR)/$(1)/tests/rubric)"' -c $$< -o $$@
 $(BUILD_ROOT)/$(1)/bench/%.o: $(KEEL_LABS_DIR)/$(1)/bench/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -c $$< -o $$@
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_LTO) $$($(1)_INCLUDES) -c $$< -o $$@
 $(BUILD_ROOT)/$(1)/tests/%: $(BUILD_ROOT)/$(1)/tests/%.o $$($(1)_OBJS) $(HARNESS_LIB)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $$($(1)_LIBS) -lm
 $(BUILD_ROOT)/$(1)/bench/%: $(BUILD_ROOT)/$(1)/bench/%.o $$($(1)_OBJS) $(HARNESS_LIB)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $$($(1)_LIBS) -lm
+	$$(CC) $$(LDFLAGS_ALL) $$(if $$($(1)_LTO),-O2 -flto=auto) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $$($(1)_LIBS) -lm
 $(BUILD_ROOT)/$(1)/cmd/%: $(KEEL_LABS_DIR)/$(1)/cmd/%.c $$($(1)_OBJS) $(HARNESS_LIB)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -o $$@ $$< $$(filter %.o %.a,$$^) $$($(1)_LIBS) -lm

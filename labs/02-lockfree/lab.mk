@@ -11,6 +11,11 @@ LABS += 02-lockfree
 # only where ck's headers are installed, so the kit builds and benchmarks without it.
 02-lockfree_HAS_CK := $(wildcard /usr/include/ck_ring.h)
 02-lockfree_BENCHES := bench_locks bench_queues bench_pool $(if $(02-lockfree_HAS_CK),bench_ck)
+# The benches link with -flto (the top-level Makefile): ck's structures are header-only and
+# inlined into the bench loops, and the lab's are inlined the same way, so that a comparison
+# measures the algorithms and not a call. Without it, our SPSC ring moved 98-148 M items a
+# second and 176-219 M with it (notes/02-lockfree.md).
+02-lockfree_BENCH_LTO := 1
 02-lockfree_LIBS :=
 # keel-server with --pool-queue ring (cmd/keel-server.c includes lab 01's).
 02-lockfree_BINS := keel-server
