@@ -175,9 +175,13 @@ spin_mcs_unlock(struct spin_mcs *lock, struct spin_mcs_node *node)
     struct spin_mcs_node *next = atomic_load_explicit(&node->next, memory_order_acquire);
     if (next == NULL) {
         struct spin_mcs_node *expected = node;
-        /* Release: when no one is queued, the CAS to NULL frees the lock, and my critical
-         * section must be visible to whoever exchanges tail next. */
-        if (atomic_compare_exchange_strong_explicit(&lock->tail, &expected, NULL,
+        /* Read tail before trying the CAS: when a successor has already swapped itself in (and
+         * is about to link), the CAS would fail anyway, and a failed CAS still takes the line
+         * away from the successor that just wrote it. Relaxed: the CAS decides. Release: when
+         * no one is queued, the CAS to NULL frees the lock, and my critical section must be
+         * visible to whoever exchanges tail next. */
+        if (atomic_load_explicit(&lock->tail, memory_order_relaxed) == node &&
+            atomic_compare_exchange_strong_explicit(&lock->tail, &expected, NULL,
                                                     memory_order_release, memory_order_relaxed)) {
             return;
         }
