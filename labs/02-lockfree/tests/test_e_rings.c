@@ -277,8 +277,10 @@ history_body(void *arg)
         pthread_barrier_wait(&r->sync.done);
         if (th->index == 0) {
             struct lc_model model = lc_model_queue_try(SMALL_CAPACITY);
-            if (!history_check(&r->history, HISTORY_THREADS, &model, round)) {
+            lc_status status = history_check(&r->history, HISTORY_THREADS, &model, round);
+            if (status != LC_LINEARIZABLE) {
                 atomic_store(&r->sync.failed_round, round);
+                atomic_store(&r->sync.failed_status, (int)status);
                 atomic_store(&r->sync.has_failed, true);
             }
             uint64_t v;
