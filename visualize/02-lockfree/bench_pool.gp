@@ -3,7 +3,7 @@
 # GET at each worker count the run measured (4 in quick mode; 2, 4 and 8 in full mode).
 # harness/bench runs it as: gnuplot -e "resultsdir='...'; outbase='...'" bench_pool.gp
 # Input: resultsdir/bench_pool.csv (queue,workers,test,connections,requests,ops_per_s,p50_us,
-# p99_us,status). Output: outbase.svg and outbase.png.
+# p99_us,server_cpu_us_per_request,status), each row a queue's median run. Output: outbase.svg and outbase.png.
 
 if (!exists("resultsdir")) resultsdir = 'out/results/02-lockfree'
 if (!exists("outbase")) outbase = 'out/plots/02-lockfree/bench_pool'
@@ -30,15 +30,15 @@ set xtics nomirror ("SET\n2 workers" 0.17, "GET\n2 workers" 1.17, "SET\n4 worker
                     "SET\n8 workers" 6.17, "GET\n8 workers" 7.17) font ",9"
 set xrange [-0.6:8]
 set ylabel "requests per second"
-set xlabel "quick mode measures 4 workers only; --full adds 2 and 8" font ",9"
+set xlabel "bars: each queue's median run of 7, alternating; quick mode measures 4 workers only, --full adds 2 and 8" offset 0,-0.6 font ",9"
 set key outside right top box font ",9"
 set title "Lab 01's pool: its mutex queue against the MPMC ring (redis-benchmark -c 50, higher is better)"
 
 do for [ext in "svg png"] {
     if (ext eq "svg") {
-        set terminal svg size 900,480 dynamic enhanced font "sans,12" background rgb "white"
+        set terminal svg size 900,500 dynamic enhanced font "sans,12" background rgb "white"
     } else {
-        set terminal pngcairo size 900,480 enhanced font "sans,10" background rgb "white"
+        set terminal pngcairo size 900,500 enhanced font "sans,10" background rgb "white"
     }
     set output outbase.'.'.ext
     plot datafile using (xpos(strcol("queue"), column("workers"), strcol("test"))):(pick("mutex")) with boxes lc rgb "#7f7f7f" title "mutex + condvar queue", \
