@@ -1,8 +1,8 @@
 /* pool_ring.c -- lab 02 part F: lab 01's pool queue on the MPMC ring (pool_ring.h). The ring
  * moves the clients; this file decides who sleeps and who wakes. Read pool_ring_pop first,
- * then waiters_sleep and waiters_wake_one: the handshake that wakes one worker per client,
- * never more wakes than there are sleepers, and never leaves a client in the ring while every
- * worker sleeps. */
+ * then waiters_sleep and waiters_wake_one: the handshake that wakes a sleeping worker per
+ * client while sleepers outnumber the wakes on their way, and never leaves a client in the ring
+ * while every worker sleeps. */
 #include "pool_ring.h"
 
 #include "chaos.h"
@@ -60,12 +60,14 @@ waiters_init(struct pool_waiters *w)
     atomic_init(&w->state, 0);
 }
 
-/* Sleeps until woken, unless is_ready_cb(r) already holds once I am counted. */
+/* Sleeps until woken, unless is_ready_cb(r) already holds once I am counted. May also return
+ * early (the word moved, a signal): callers look at the ring again and loop. */
 static void
 waiters_sleep(struct pool_waiters *w, bool (*is_ready_cb)(struct ring_mpmc *r), struct ring_mpmc *r)
 {
-    /* Relaxed: the futex call compares the word itself, atomically with going to sleep; a
-     * waker bumps it only after it has seen me counted, which my read precedes. */
+    /* Relaxed: the futex call compares the word itself, atomically with going to sleep. A waker
+     * that counts me bumps it after its CAS, which my read precedes (its CAS synchronizes with
+     * my count below); a bump by a waker that did not count me only ends my wait early. */
     unsigned word = atomic_load_explicit(&w->futex_word, memory_order_relaxed);
     /* Seq_cst read-modify-write: either a waker's comes after mine and counts me, or mine comes
      * after the waker's and synchronizes with it, and my look at the ring sees its push. */
