@@ -1,6 +1,6 @@
 /* pool_ring.c -- lab 02 part F: lab 01's pool queue on the MPMC ring (pool_ring.h). The ring
  * moves the clients; this file decides who sleeps and who wakes. Read pool_ring_pop first,
- * then waiters_sleep and waiters_wake_one: the handshake that wakes a sleeping worker per
+ * then waiters_retry and waiters_wake_one: the handshake that wakes a sleeping worker per
  * client while sleepers outnumber the wakes on their way, and never leaves a client in the ring
  * while every worker sleeps. */
 #include "pool_ring.h"
@@ -60,33 +60,41 @@ waiters_init(struct pool_waiters *w)
     atomic_init(&w->state, 0);
 }
 
-/* Sleeps until woken, unless is_ready_cb(r) already holds once I am counted. May also return
- * early (the word moved, a signal): callers look at the ring again and loop. */
+/* Retries try_cb(r, value) until it succeeds, sleeping between tries. A sleeper is counted
+ * before its last try, so a waker either sees it counted or made the change that try sees. */
 static void
-waiters_sleep(struct pool_waiters *w, bool (*is_ready_cb)(struct ring_mpmc *r), struct ring_mpmc *r)
+waiters_retry(struct pool_waiters *w, bool (*try_cb)(struct ring_mpmc *r, uint64_t *value),
+              struct ring_mpmc *r, uint64_t *value)
 {
-    /* Relaxed: the futex call compares the word itself, atomically with going to sleep. A waker
-     * that counts me bumps it after its CAS, which my read precedes (its CAS synchronizes with
-     * my count below); a bump by a waker that did not count me only ends my wait early. */
-    unsigned word = atomic_load_explicit(&w->futex_word, memory_order_relaxed);
-    /* Seq_cst read-modify-write: either a waker's comes after mine and counts me, or mine comes
-     * after the waker's and synchronizes with it, and my look at the ring sees its push. */
-    atomic_fetch_add_explicit(&w->state, WAITERS_SLEEPER, memory_order_seq_cst);
-    CHAOS_POINT();
-    if (!is_ready_cb(r)) {
-        syscall(SYS_futex, &w->futex_word, FUTEX_WAIT_PRIVATE, word, NULL, NULL, 0);
+    while (!try_cb(r, value)) {
+        /* Relaxed: the futex call compares the word itself, atomically with going to sleep. A
+         * waker that counts me bumps it after its CAS, which my read precedes (its CAS
+         * synchronizes with my count below); a bump by a waker that did not count me only ends
+         * my wait early. */
+        unsigned word = atomic_load_explicit(&w->futex_word, memory_order_relaxed);
+        /* Seq_cst read-modify-write: either a waker's comes after mine and counts me, or mine
+         * comes after the waker's and synchronizes with it, and my try below sees its change. */
+        atomic_fetch_add_explicit(&w->state, WAITERS_SLEEPER, memory_order_seq_cst);
+        CHAOS_POINT();
+        bool is_done = try_cb(r, value);
+        if (!is_done) {
+            syscall(SYS_futex, &w->futex_word, FUTEX_WAIT_PRIVATE, word, NULL, NULL, 0);
+        }
+        /* Done, woken, or the word moved before I slept, or a signal: I leave, and take back one
+         * wake in flight, whoever it was sent to (if it was sent to another sleeper, that one
+         * finds none left to take, and a later change may wake one more than needed). Seq_cst:
+         * my next try must see the changes of every waker that found as many wakes in flight
+         * as sleepers and woke nobody. */
+        unsigned state = atomic_load_explicit(&w->state, memory_order_relaxed);
+        unsigned left;
+        do {
+            left = state - WAITERS_SLEEPER - (WAITERS_WAKES(state) > 0 ? WAITERS_WAKE : 0);
+        } while (!atomic_compare_exchange_weak_explicit(
+            &w->state, &state, left, memory_order_seq_cst, memory_order_relaxed));
+        if (is_done) {
+            return;
+        }
     }
-    /* Woken, or the word moved before I slept, or a signal, or no need to sleep: I leave, and
-     * take back one wake in flight, whoever it was sent to (if it was sent to another sleeper,
-     * that one finds none left to take, and a later push may wake one more than needed).
-     * Seq_cst: my caller's next look at the ring must see the pushes of every waker that
-     * found as many wakes in flight as sleepers and woke nobody. */
-    unsigned state = atomic_load_explicit(&w->state, memory_order_relaxed);
-    unsigned left;
-    do {
-        left = state - WAITERS_SLEEPER - (WAITERS_WAKES(state) > 0 ? WAITERS_WAKE : 0);
-    } while (!atomic_compare_exchange_weak_explicit(&w->state, &state, left, memory_order_seq_cst,
-                                                    memory_order_relaxed));
 }
 
 /* Wakes one sleeper, unless every sleeper has a wake on its way already. Call after making the
@@ -94,7 +102,7 @@ waiters_sleep(struct pool_waiters *w, bool (*is_ready_cb)(struct ring_mpmc *r), 
 static void
 waiters_wake_one(struct pool_waiters *w)
 {
-    /* Seq_cst read-modify-write (adding 0), not a plain load: see waiters_sleep. */
+    /* Seq_cst read-modify-write (adding 0), not a plain load: see waiters_retry. */
     unsigned state = atomic_fetch_add_explicit(&w->state, 0, memory_order_seq_cst);
     do {
         if (WAITERS_SLEEPERS(state) <= WAITERS_WAKES(state)) {
@@ -108,23 +116,17 @@ waiters_wake_one(struct pool_waiters *w)
     syscall(SYS_futex, &w->futex_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-/* Is there a value (room) at the ring's next pop (push) position? The sleepers' re-checks. */
+/* The tries waiters_retry repeats: a client in (or out of) the ring as a uint64_t. */
 static bool
-ring_has_value(struct ring_mpmc *r)
+try_push(struct ring_mpmc *r, uint64_t *value)
 {
-    size_t position = atomic_load_explicit(&r->pop_position, memory_order_relaxed);
-    size_t sequence =
-        atomic_load_explicit(&r->slots[position & r->mask].sequence, memory_order_relaxed);
-    return (intptr_t)sequence - (intptr_t)(position + 1) >= 0;
+    return ring_mpmc_try_push(r, *value) == RING_OK;
 }
 
 static bool
-ring_has_room(struct ring_mpmc *r)
+try_pop(struct ring_mpmc *r, uint64_t *value)
 {
-    size_t position = atomic_load_explicit(&r->push_position, memory_order_relaxed);
-    size_t sequence =
-        atomic_load_explicit(&r->slots[position & r->mask].sequence, memory_order_relaxed);
-    return (intptr_t)sequence - (intptr_t)position >= 0;
+    return ring_mpmc_try_pop(r, value) == RING_OK;
 }
 
 /* ---- The queue ---------------------------------------------------------------------------- */
@@ -157,9 +159,8 @@ pool_ring_create(size_t capacity)
 static void
 pool_ring_push(struct pool_queue *q, struct client *c)
 {
-    while (ring_mpmc_try_push(&q->ring, (uint64_t)(uintptr_t)c) != RING_OK) {
-        waiters_sleep(&q->dispatcher, ring_has_room, &q->ring); /* full: backpressure */
-    }
+    uint64_t value = (uint64_t)(uintptr_t)c;
+    waiters_retry(&q->dispatcher, try_push, &q->ring, &value); /* full: backpressure */
     waiters_wake_one(&q->workers);
 }
 
@@ -169,9 +170,7 @@ static struct client *
 pool_ring_pop(struct pool_queue *q)
 {
     uint64_t value = 0;
-    while (ring_mpmc_try_pop(&q->ring, &value) != RING_OK) {
-        waiters_sleep(&q->workers, ring_has_value, &q->ring);
-    }
+    waiters_retry(&q->workers, try_pop, &q->ring, &value);
     waiters_wake_one(&q->dispatcher); /* there is room now */
     return (struct client *)(uintptr_t)value;
 }
