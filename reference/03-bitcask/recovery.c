@@ -278,9 +278,13 @@ hint_at(const unsigned char *buf, uint64_t size_bytes, uint64_t offset, const st
         return BC_CORRUPT;
     }
     *hint_size = BC_HINT_HEADER_BYTES + (uint64_t)rec->key_size_bytes;
-    if (offset + *hint_size > size_bytes || !bc_hint_is_intact(buf + offset, *hint_size) ||
-        rec->offset + bc_record_size(rec->key_size_bytes, rec->value_size_bytes) >
-            file->size_bytes) {
+    /* Both bounds are written so that they cannot wrap: a hint's offset is 64 bits from disk,
+     * and one near 2^64 (with a CRC that holds) would otherwise pass as a small one, and a get
+     * would read far outside the file. */
+    if (*hint_size > size_bytes - offset || !bc_hint_is_intact(buf + offset, *hint_size) ||
+        rec->offset > file->size_bytes ||
+        bc_record_size(rec->key_size_bytes, rec->value_size_bytes) >
+            file->size_bytes - rec->offset) {
         return BC_CORRUPT;
     }
     return BC_OK;

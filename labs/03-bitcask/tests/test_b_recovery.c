@@ -305,6 +305,27 @@ move_last_hint_first(struct faultfs *fs, const char *path)
     free(hints);
 }
 
+/* Rewrites the first hint of hint file path to point so far into its data file that the
+ * offset plus the record's size wraps around to 0, with a CRC that holds: a bounds check that
+ * adds them lets it through, and a get would then read far outside the file. */
+static void
+wrap_first_hint_offset(struct faultfs *fs, const char *path)
+{
+    size_t size;
+    unsigned char *hints = fs_read_all(fs, path, &size);
+    struct bc_record rec;
+    assert_int_equal(bc_hint_decode_header(hints, &rec), BC_OK);
+    rec.offset = 0 - bc_record_size(rec.key_size_bytes, rec.value_size_bytes);
+    size_t hint_size = BC_HINT_HEADER_BYTES + rec.key_size_bytes;
+    unsigned char *hint = malloc(hint_size);
+    assert_non_null(hint);
+    bc_hint_encode(hint, &rec, hints + BC_HINT_HEADER_BYTES);
+    assert_true(bc_hint_is_intact(hint, hint_size));
+    fs_write_at(fs, path, hint, hint_size, 0);
+    free(hint);
+    free(hints);
+}
+
 /* A file's bytes, kept to put back later. */
 struct saved_file {
     char path[BC_PATH_MAX];
@@ -400,6 +421,11 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
     uint64_t half = hint_start_before(t.fs, hint, (uint64_t)faultfs_file_size(t.fs, hint) / 2);
     fs_truncate(t.fs, hint, half); /* every hint left is whole, and its CRC holds */
     many_reopen_check(&t, &io, ver, "opened with one hint file cut to its first half");
+
+    put_back(t.fs, &good_hint);
+    wrap_first_hint_offset(t.fs, hint);
+    many_reopen_check(&t, &io, ver,
+                      "opened with one hint's offset so large that offset + size wraps past 2^64");
 
     put_back(t.fs, &good_hint);
     for (size_t i = 0; i < saved_count; i++) {
