@@ -25,6 +25,7 @@
 #define HINT_KEY_BYTES_GUESS                                                                       \
     16u /* to size the keydir from hint bytes; a wrong guess costs a                               \
            grow, or room to spare */
+#define HINTED_KEYS_GUESS_MAX (1u << 22) /* past that the keydir grows as keys come */
 
 /* Writes an error message for bc_open's caller (cut to BC_ERROR_MAX). */
 static void __attribute__((format(printf, 2, 3)))
@@ -649,12 +650,19 @@ hint_run(struct bc_db *db, const struct listing *l, size_t first, size_t *count,
 }
 
 /* About how many keys the hint files hold, from their sizes, so the keydir is sized once rather
- * than grown (and rehashed) twenty times on the way to a million keys. */
+ * than grown (and rehashed) twenty times on the way to a million keys. Nothing has checked the
+ * hint files yet, so only those with a data file count, and the guess is capped: a sparse
+ * 100 GiB file named like a hint would otherwise ask for a keydir of 2^32 slots, and the store
+ * would refuse to open for want of memory it does not need. */
 static size_t
 hinted_key_count_guess(struct bc_db *db, const struct listing *l)
 {
     uint64_t hint_bytes = 0;
     for (size_t i = 0; i < l->hint_count && !db->options.is_hints_ignored; i++) {
+        if (bsearch(&l->hint_ids[i], l->data_ids, l->data_count, sizeof(*l->data_ids),
+                    compare_ids) == NULL) {
+            continue; /* a hint without its data file is ignored */
+        }
         char path[BC_PATH_MAX];
         bc_file_path(db, l->hint_ids[i], ".hint", path);
         int fd = db->io->open(db->io->ctx, path, O_RDONLY);
@@ -666,7 +674,8 @@ hinted_key_count_guess(struct bc_db *db, const struct listing *l)
             db->io->close(db->io->ctx, fd);
         }
     }
-    return (size_t)(hint_bytes / (BC_HINT_HEADER_BYTES + HINT_KEY_BYTES_GUESS));
+    uint64_t guess = hint_bytes / (BC_HINT_HEADER_BYTES + HINT_KEY_BYTES_GUESS);
+    return (size_t)(guess < HINTED_KEYS_GUESS_MAX ? guess : HINTED_KEYS_GUESS_MAX);
 }
 
 /* Opens every data file, in id order, into db->files. */
@@ -787,7 +796,10 @@ recover(struct bc_db *db, char error[BC_ERROR_MAX])
         st = rc < 0 ? bc_status_of_errno(rc) : BC_OK;
     }
     qsort(l.data_ids, l.data_count, sizeof(*l.data_ids), compare_ids);
-    st = st == BC_OK ? bc_keydir_init(&db->keydir, hinted_key_count_guess(db, &l)) : st;
+    if (st == BC_OK) {
+        st = bc_keydir_init(&db->keydir, hinted_key_count_guess(db, &l));
+        st = st == BC_NOMEM ? bc_keydir_init(&db->keydir, 0) : st; /* a guess is only a guess */
+    }
     st = st == BC_OK ? load_files(db, &l, error) : st;
     st = st == BC_OK ? open_active(db, error) : st;
     if (st != BC_OK && error[0] == '\0') {

@@ -193,6 +193,44 @@ test_b_hint_files_rebuild_the_same_keydir(void **state)
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
     model_check(db, &m, "opened from hints");
     bc_close(db);
+
+    /* A hint whose CRC holds but whose key is one byte short of its record's, and its value
+     * one byte long, so that every size still adds up: the short key must not read back the
+     * record's last key byte and value as its value. */
+    size_t hints_size = 0;
+    unsigned char *hints = fs_read_all(t.fs, hint, &hints_size);
+    struct bc_record rec;
+    assert_int_equal(bc_hint_decode_header(hints, &rec), BC_OK);
+    char short_key[BC_KEY_SIZE_MAX];
+    size_t short_size = rec.key_size_bytes - 1u;
+    memcpy(short_key, hints + BC_HINT_HEADER_BYTES, short_size);
+    struct bc_record lie = rec;
+    lie.key_size_bytes = (uint16_t)short_size;
+    lie.value_size_bytes = rec.value_size_bytes + 1u;
+    unsigned char lie_hint[BC_HINT_HEADER_BYTES + BC_KEY_SIZE_MAX];
+    bc_hint_encode(lie_hint, &lie, short_key);
+    unsigned char *lied = malloc(hints_size - 1u);
+    assert_non_null(lied);
+    memcpy(lied, lie_hint, BC_HINT_HEADER_BYTES + short_size);
+    memcpy(lied + BC_HINT_HEADER_BYTES + short_size,
+           hints + BC_HINT_HEADER_BYTES + rec.key_size_bytes,
+           hints_size - BC_HINT_HEADER_BYTES - rec.key_size_bytes);
+    fs_truncate(t.fs, hint, 0);
+    fs_write_at(t.fs, hint, lied, hints_size - 1u, 0);
+    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
+    char got[VALUE_SIZE_BYTES_MAX];
+    size_t got_size = 0;
+    bc_status st = bc_get(db, short_key, short_size, got, sizeof(got), &got_size);
+    if (st == BC_OK) {
+        fail_msg("a hint one byte short of its record's key made bc_get(\"%.*s\") return %zu "
+                 "bytes of another key's record; a get must check the record's key size too",
+                 (int)short_size, short_key, got_size);
+    }
+    bc_close(db);
+    fs_truncate(t.fs, hint, 0);
+    fs_write_at(t.fs, hint, hints, hints_size, 0);
+    free(lied);
+    free(hints);
     char data[BC_PATH_MAX];
     snprintf(data, sizeof(data), "%.*s.data", (int)(strlen(hint) - 5), hint);
     fs_flip_bit(t.fs, data, 22, 1); /* inside the first merged record's key or value */
