@@ -148,6 +148,7 @@ extern uint64_t bc_hint_thread_bytes_min;
 
 /* ---- The db (bitcask.c), shared with merge.c -------------------------------------------- */
 
+#define BC_FILE_MINOR_MAX 99999u /* file names give the minor number five digits */
 #define BC_FILE_ID(major, minor) (((uint64_t)(major) << 32) | (uint32_t)(minor))
 #define BC_FILE_MAJOR(id) ((uint32_t)((id) >> 32))
 #define BC_FILE_MINOR(id) ((uint32_t)(id))
@@ -210,6 +211,10 @@ void bc_file_path(const struct bc_db *db, uint64_t id, const char *suffix, char 
 /* pwrite all of buf, retrying short writes. 0 or -errno. */
 int bc_write_all(const struct bc_db *db, int fd, const void *buf, size_t size_bytes,
                  uint64_t offset);
+/* Syncs the active file and starts the next major's (db->mutex held): put calls it when the
+ * active file is full, and merge when its major has too few minor numbers left for its outputs.
+ * BC_OK, or the handle's failure. */
+bc_status bc_rotate(struct bc_db *db);
 /* Maps -errno to BC_NO_SPACE or BC_IO. */
 bc_status bc_status_of_errno(int neg_errno);
 /* Records a message for bc_last_error (db->mutex held). */

@@ -38,6 +38,15 @@ bc_write_all(const struct bc_db *db, int fd, const void *buf, size_t size_bytes,
 }
 
 bc_status
+bc_rotate(struct bc_db *db)
+{
+    /* TODO(part C): sync the active file, then create major + 1's file (minor 0) as the new
+     * active one. Shared with merge.c (bc_internal.h). */
+    (void)db;
+    return BC_UNIMPLEMENTED;
+}
+
+bc_status
 bc_status_of_errno(int neg_errno)
 {
     return neg_errno == -ENOSPC ? BC_NO_SPACE : BC_IO;

@@ -274,10 +274,15 @@ create_active(struct bc_db *db, uint64_t id)
 /* Past the size limit: sync the active file, under every policy, then start the next one. So
  * only the newest file can have a torn tail (recovery relies on it: a bad record in an older
  * file is corruption), and group commit never has to sync two files. Once per file: cheap. */
-static bc_status
-rotate(struct bc_db *db)
+bc_status
+bc_rotate(struct bc_db *db)
 {
     struct bc_file *old = active_file(db);
+    if (BC_FILE_MAJOR(old->id) == UINT32_MAX) {
+        bc_set_error(db, "file %010" PRIu32 " is the last major number: no file can follow it",
+                     BC_FILE_MAJOR(old->id));
+        return BC_IO;
+    }
     bc_status st = flush_appends(db);
     if (st != BC_OK) {
         return st;
@@ -484,7 +489,7 @@ append(struct bc_db *db, const void *key, size_t key_size_bytes, const void *val
     struct bc_file *file = active_file(db);
     if (st == BC_OK && file->size_bytes > 0 &&
         file->size_bytes + size > db->options.file_size_bytes_max) {
-        st = rotate(db);
+        st = bc_rotate(db);
         file = active_file(db);
     }
     struct bc_record rec = {.flags = is_tombstone ? BC_FLAG_TOMBSTONE : 0,

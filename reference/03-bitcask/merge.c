@@ -98,6 +98,9 @@ start_output(struct bc_db *db, struct merge *m)
     if (st != BC_OK) {
         return st;
     }
+    if (m->next_minor > BC_FILE_MINOR_MAX) {
+        return BC_IO; /* begin left room for outputs_max; a six-digit name would be lost */
+    }
     struct output *out = &m->outputs[m->output_count];
     memset(out, 0, sizeof(*out));
     out->file.id = BC_FILE_ID(m->major, m->next_minor++);
@@ -348,16 +351,29 @@ delete_inputs(struct bc_db *db, const struct merge *m)
     db->io->fsync(db->io->ctx, db->dir_fd);
 }
 
-/* Takes the inputs: every file but the active one. */
-static bc_status
-begin(struct bc_db *db, struct merge *m)
+/* Outputs a merge of these inputs may need, at the most: each output but the last is full,
+ * so two outputs in a row hold more than a file's limit, and the inputs hold no more than
+ * input_count limits (a file over the limit holds one record, and so does its output). */
+static size_t
+outputs_max(size_t input_count)
 {
-    pthread_mutex_lock(&db->mutex);
-    bc_status st = db->is_failed ? BC_FAILED : db->is_merging ? BC_BUSY : BC_OK;
-    m->input_count = st == BC_OK ? db->file_count - 1 : 0;
+    return 2 * input_count + 1;
+}
+
+/* Takes the inputs, every file but the active one, and numbers the outputs on from the newest
+ * of them (db->mutex held). */
+static bc_status
+take_inputs(struct bc_db *db, struct merge *m)
+{
+    free(m->inputs);
+    m->major = 0;
+    m->next_minor = 0;
+    m->input_count = db->file_count - 1;
     m->inputs = m->input_count > 0 ? malloc(m->input_count * sizeof(*m->inputs)) : NULL;
-    st = m->input_count > 0 && m->inputs == NULL ? BC_NOMEM : st;
-    for (size_t i = 0; st == BC_OK && i < m->input_count; i++) {
+    if (m->input_count > 0 && m->inputs == NULL) {
+        return BC_NOMEM;
+    }
+    for (size_t i = 0; i < m->input_count; i++) {
         m->inputs[i] = db->files[i];
         uint32_t major = BC_FILE_MAJOR(db->files[i].id);
         if (major > m->major) {
@@ -367,6 +383,27 @@ begin(struct bc_db *db, struct merge *m)
         if (major == m->major && BC_FILE_MINOR(db->files[i].id) >= m->next_minor) {
             m->next_minor = BC_FILE_MINOR(db->files[i].id) + 1;
         }
+    }
+    return BC_OK;
+}
+
+/* Takes the inputs. Outputs are named after the newest input's major, with minors after its
+ * own, and a name has five digits for the minor: a store that merges often and rotates seldom
+ * uses them up (each merge takes as many as it writes). When too few are left, the active file
+ * is rotated first, so that it becomes an input and its fresh major numbers the outputs. */
+static bc_status
+begin(struct bc_db *db, struct merge *m)
+{
+    pthread_mutex_lock(&db->mutex);
+    bc_status st = db->is_failed ? BC_FAILED : db->is_merging ? BC_BUSY : BC_OK;
+    st = st == BC_OK ? take_inputs(db, m) : st;
+    if (st == BC_OK && m->input_count > 0 &&
+        (uint64_t)m->next_minor + outputs_max(m->input_count) > BC_FILE_MINOR_MAX + 1ull) {
+        st = bc_rotate(db);
+        st = st == BC_OK ? take_inputs(db, m) : st;
+    }
+    if (st != BC_OK) {
+        m->input_count = 0; /* nothing of the table was taken */
     }
     db->is_merging = st == BC_OK || db->is_merging;
     pthread_mutex_unlock(&db->mutex);

@@ -736,7 +736,15 @@ open_active(struct bc_db *db, char error[BC_ERROR_MAX])
             return BC_OK;
         }
     }
-    uint32_t major = db->file_count == 0 ? 1 : BC_FILE_MAJOR(db->files[db->file_count - 1].id) + 1;
+    uint32_t newest_major =
+        db->file_count == 0 ? 0 : BC_FILE_MAJOR(db->files[db->file_count - 1].id);
+    if (newest_major == UINT32_MAX) {
+        open_error(error,
+                   "%s: file %010" PRIu32 " has the last major number; no file can follow it",
+                   db->dir, newest_major);
+        return BC_IO;
+    }
+    uint32_t major = newest_major + 1;
     char path[BC_PATH_MAX];
     struct bc_file file = {.id = BC_FILE_ID(major, 0)};
     bc_file_path(db, file.id, ".data", path);
