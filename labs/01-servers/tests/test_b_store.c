@@ -479,6 +479,12 @@ test_b_client_handshake_commands(void **state)
     EXPECT(s, T0, "*2\r\n$4\r\nsave\r\n$0\r\n\r\n", "CONFIG", "GET", "save");
     EXPECT(s, T0, "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n", "config", "get", "appendonly");
     EXPECT(s, T0, "*0\r\n", "CONFIG", "GET", "no-such-parameter");
+    EXPECT(s, T0, "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n", "CONFIG", "GET", "A*O?LY");
+    EXPECT(s, T0, "*2\r\n$9\r\ndatabases\r\n$1\r\n1\r\n", "CONFIG", "GET", "*a*a*a*");
+    /* Sixty stars: a matcher that tries every split of the name at every star makes about
+     * 4 * 10^11 calls for this one against "appendonly", and the server stops answering. */
+    EXPECT(s, T0, "*0\r\n", "CONFIG", "GET",
+           "************************************************************Z");
     EXPECT(s, T0, "-ERR wrong number of arguments for 'config|get' command\r\n", "CONFIG", "GET");
     EXPECT(s, T0, "-ERR unknown subcommand 'foo'. Try CONFIG HELP.\r\n", "CONFIG", "foo");
     EXPECT(s, T0, "-ERR wrong number of arguments for 'config' command\r\n", "CONFIG");
