@@ -243,7 +243,7 @@ dict_insert(struct dict *d, const void *key, size_t key_size_bytes, void *value,
 {
     assert(d != NULL);
     assert(key != NULL || key_size_bytes == 0);
-    struct dict_entry *unused;
+    struct dict_entry *unused = NULL;
     entry = entry != NULL ? entry : &unused;
     *entry = NULL;
     dict_rehash_step(d, 1);

@@ -82,15 +82,23 @@ listing_cb(const char *name, void *arg)
     most = most > l->tmp_count ? most : l->tmp_count;
     if (most == l->capacity) {
         size_t capacity = l->capacity == 0 ? 64 : l->capacity * 2;
+        /* Each array keeps its old block until its realloc succeeds; capacity moves only once
+         * all three have grown. */
         uint64_t *d = realloc(l->data_ids, capacity * sizeof(*d));
-        l->data_ids = d != NULL ? d : l->data_ids;
-        uint64_t *h = realloc(l->hint_ids, capacity * sizeof(*h));
-        l->hint_ids = h != NULL ? h : l->hint_ids;
-        char(*t)[BC_PATH_MAX] = realloc(l->tmp_names, capacity * sizeof(*t));
-        l->tmp_names = t != NULL ? t : l->tmp_names;
-        if (d == NULL || h == NULL || t == NULL) {
+        if (d == NULL) {
             return -ENOMEM;
         }
+        l->data_ids = d;
+        uint64_t *h = realloc(l->hint_ids, capacity * sizeof(*h));
+        if (h == NULL) {
+            return -ENOMEM;
+        }
+        l->hint_ids = h;
+        char(*t)[BC_PATH_MAX] = realloc(l->tmp_names, capacity * sizeof(*t));
+        if (t == NULL) {
+            return -ENOMEM;
+        }
+        l->tmp_names = t;
         l->capacity = capacity;
     }
     uint64_t id;
