@@ -126,7 +126,7 @@ ff_apply_write(unsigned char **buf, uint64_t *size, uint64_t *capacity, uint64_t
                const void *bytes, uint64_t size_bytes)
 {
     uint64_t end = offset + size_bytes;
-    if (ff_reserve((void **)buf, capacity, end, 1) != 0) {
+    if (end < offset || ff_reserve((void **)buf, capacity, end, 1) != 0) { /* wrapped, or too big */
         return -ENOMEM;
     }
     if (offset > *size) {
@@ -599,9 +599,15 @@ faultfs_pwrite(struct faultfs *fs, int fd, const void *buf, size_t size_bytes, u
         if (w.bytes != NULL) {
             memcpy(w.bytes, buf, n);
         }
-        if (rc >= 0 && (ff_inode_add_pending(f->inode, &w) != 0 ||
-                        ff_apply_write(&f->inode->data, &f->inode->size_bytes,
-                                       &f->inode->capacity_bytes, offset, buf, n) != 0)) {
+        /* The write is pending (lost in a crash until an fsync) and applied, or neither: on
+         * failure its copy is freed and the pending entry taken back. */
+        if (rc >= 0 && ff_inode_add_pending(f->inode, &w) != 0) {
+            free(w.bytes);
+            rc = -ENOMEM;
+        } else if (rc >= 0 && ff_apply_write(&f->inode->data, &f->inode->size_bytes,
+                                             &f->inode->capacity_bytes, offset, buf, n) != 0) {
+            f->inode->pending_count--;
+            free(w.bytes);
             rc = -ENOMEM;
         }
         ff_end(fs, index, rc);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LC_STATUS_TEXT(name, text) [name] = text,
+#define LC_STATUS_TEXT(name, text) [name] = (text),
 static const char *const lc_status_texts[] = {LC_STATUS(LC_STATUS_TEXT)};
 #undef LC_STATUS_TEXT
 
@@ -204,7 +204,7 @@ link_events(struct search *s, size_t event_count)
 {
     struct event *e = s->events;
     qsort(e, event_count, sizeof(*e), event_order);
-    struct event **call_of = calloc(s->op_count, sizeof(*call_of));
+    struct event **call_of = calloc(s->op_count + 1, sizeof(*call_of)); /* + 1: never 0 */
     assert(call_of != NULL || s->op_count == 0);
     for (size_t i = 0; i < event_count; i++) {
         if (e[i].is_call) {
@@ -344,6 +344,7 @@ try_linearize(struct search *s, struct event *call, size_t depth)
     size_t bitset_bytes = s->bitset_words * sizeof(uint64_t);
     memcpy(s->key, s->bitset, bitset_bytes);
     memcpy(s->key + bitset_bytes, next, state_bytes);
+    // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): s->key is search_free's to free
     int inserted = memo_insert(&s->memo, s->key, s->memory_bytes_max);
     if (inserted != 1) {
         s->bitset[i / 64] &= ~(1ull << (i % 64));

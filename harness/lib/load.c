@@ -26,7 +26,7 @@
 #define LOAD_NO_KEY UINT64_MAX    /* note_error's key when the error is not about one */
 #define LOAD_BUFFERS_BYTES_MAX (1ull << 30) /* 1 GiB of buffers in all refuses absurd options */
 
-#define LOAD_STATUS_TEXT(name, text) [name] = text,
+#define LOAD_STATUS_TEXT(name, text) [name] = (text),
 static const char *const load_status_texts[] = {LOAD_STATUS(LOAD_STATUS_TEXT)};
 #undef LOAD_STATUS_TEXT
 
@@ -137,6 +137,7 @@ static void
 format_key(char *at, uint64_t key)
 {
     assert(key < LOAD_KEYS_MAX);
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): RESP bytes, not a string
     memcpy(at, "key:", 4);
     for (int i = (int)LOAD_KEY_BYTES - 1; i >= 4; i--) {
         at[i] = (char)('0' + key % 10);
@@ -160,9 +161,11 @@ add_request(struct worker *w, struct conn *c, uint64_t now_ns)
     }
     char *at = c->out + c->out_len;
     if (is_get) {
+        // NOLINTNEXTLINE(bugprone-not-null-terminated-result): RESP bytes, not a string
         memcpy(at, "*2\r\n$3\r\nGET\r\n$16\r\n", 18);
         at += 18;
     } else {
+        // NOLINTNEXTLINE(bugprone-not-null-terminated-result): RESP bytes, not a string
         memcpy(at, "*3\r\n$3\r\nSET\r\n$16\r\n", 18);
         at += 18;
     }
@@ -174,6 +177,7 @@ add_request(struct worker *w, struct conn *c, uint64_t now_ns)
         format_key(at, key); /* value_bytes >= LOAD_KEY_BYTES is checked by load_run */
         at += o->value_bytes;
     }
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): RESP bytes, not a string
     memcpy(at, "\r\n", 2);
     at += 2;
     c->out_len = (size_t)(at - c->out);

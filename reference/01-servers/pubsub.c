@@ -237,11 +237,14 @@ pubsub_psubscribe(struct pubsub *ps, struct pubsub_client *c, const char *patter
     if (client_pattern_index(c, pattern, pattern_size) < c->pattern_count) {
         return 0;
     }
+    /* The two arrays share pattern_capacity: pattern_sizes grows first, on a copy, so that
+     * pattern_capacity never counts room that pattern_sizes does not have (if patterns then
+     * fails to grow, pattern_sizes only has room to spare). */
     size_t sizes_capacity = c->pattern_capacity;
     char *copy = malloc(pattern_size + 1);
     if (copy == NULL ||
-        array_reserve(&c->patterns, c->pattern_count, &c->pattern_capacity, sizeof(char *)) ||
         array_reserve(&c->pattern_sizes, c->pattern_count, &sizes_capacity, sizeof(size_t)) ||
+        array_reserve(&c->patterns, c->pattern_count, &c->pattern_capacity, sizeof(char *)) ||
         (c->pattern_count == 0 && array_reserve(&ps->pattern_clients, ps->pattern_client_count,
                                                 &ps->pattern_client_capacity, sizeof(c)))) {
         free(copy);
@@ -370,8 +373,8 @@ class_match(const char *p, const char *end, char c, const char **p_end)
             p++;
             is_match |= *p == c;
         } else if (p + 2 < end && p[1] == '-' && p[2] != ']') {
-            char low = p[0] < p[2] ? p[0] : p[2];
-            char high = p[0] < p[2] ? p[2] : p[0];
+            char low = (char)(p[0] < p[2] ? p[0] : p[2]);
+            char high = (char)(p[0] < p[2] ? p[2] : p[0]);
             is_match |= c >= low && c <= high;
             p += 2;
         } else {

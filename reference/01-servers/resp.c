@@ -512,6 +512,7 @@ resp_buf_errorf(struct resp_buf *b, const char *format, ...)
     char message[RESP_ERROR_SIZE_BYTES_MAX];
     va_list args;
     va_start(args, format);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is above (LLVM #40656)
     int length = vsnprintf(message, sizeof(message), format, args);
     va_end(args);
     if (length < 0) {

@@ -10,7 +10,7 @@
 #include <assert.h>
 #include <string.h>
 
-#define EBR_STATUS_TEXT(name, text) [name] = text,
+#define EBR_STATUS_TEXT(name, text) [name] = (text),
 static const char *const ebr_status_texts[] = {EBR_STATUS(EBR_STATUS_TEXT)};
 #undef EBR_STATUS_TEXT
 

@@ -15,7 +15,7 @@
 /* The most pauses after repeated lost CASes (see backoff; the value and why in stack.c). */
 #define MSQUEUE_BACKOFF_SPINS_MAX 512u
 
-#define MSQUEUE_STATUS_TEXT(name, text) [name] = text,
+#define MSQUEUE_STATUS_TEXT(name, text) [name] = (text),
 static const char *const msqueue_status_texts[] = {MSQUEUE_STATUS(MSQUEUE_STATUS_TEXT)};
 #undef MSQUEUE_STATUS_TEXT
 

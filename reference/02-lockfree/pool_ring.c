@@ -159,7 +159,7 @@ pool_ring_create(size_t capacity)
 static void
 pool_ring_push(struct pool_queue *q, struct client *c)
 {
-    uint64_t value = (uint64_t)(uintptr_t)c;
+    uint64_t value = (uint64_t)(uintptr_t)(void *)c;
     waiters_retry(&q->dispatcher, try_push, &q->ring, &value); /* full: backpressure */
     waiters_wake_one(&q->workers);
 }
@@ -171,8 +171,8 @@ pool_ring_pop(struct pool_queue *q)
 {
     uint64_t value = 0;
     waiters_retry(&q->workers, try_pop, &q->ring, &value);
-    waiters_wake_one(&q->dispatcher); /* there is room now */
-    return (struct client *)(uintptr_t)value;
+    waiters_wake_one(&q->dispatcher);                 /* there is room now */
+    return (struct client *)(void *)(uintptr_t)value; // NOLINT(performance-no-int-to-ptr)
 }
 
 static void

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define RING_STATUS_TEXT(name, text) [name] = text,
+#define RING_STATUS_TEXT(name, text) [name] = (text),
 static const char *const ring_status_texts[] = {RING_STATUS(RING_STATUS_TEXT)};
 #undef RING_STATUS_TEXT
 

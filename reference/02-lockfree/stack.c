@@ -18,7 +18,7 @@
  * more than 64: the loser keeps off top's line while the winner pushes and pops. */
 #define STACK_BACKOFF_SPINS_MAX 512u
 
-#define STACK_STATUS_TEXT(name, text) [name] = text,
+#define STACK_STATUS_TEXT(name, text) [name] = (text),
 static const char *const stack_status_texts[] = {STACK_STATUS(STACK_STATUS_TEXT)};
 #undef STACK_STATUS_TEXT
 

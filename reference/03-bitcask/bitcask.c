@@ -82,6 +82,7 @@ bc_set_error(struct bc_db *db, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is above (LLVM #40656)
     vsnprintf(db->error, sizeof(db->error), fmt, ap);
     va_end(ap);
 }

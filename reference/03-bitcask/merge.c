@@ -80,6 +80,7 @@ flush(struct bc_db *db, struct merge *m)
     if (m->buf_bytes == 0) {
         return BC_OK;
     }
+    assert(m->outputs != NULL && m->output_count > 0); /* bytes are buffered for an output */
     struct output *out = &m->outputs[m->output_count - 1];
     int rc = bc_write_all(db, out->file.fd, m->buf, m->buf_bytes, m->buf_offset);
     m->buf_offset += m->buf_bytes;
@@ -161,6 +162,7 @@ copy_record(struct bc_db *db, struct merge *m, const struct bc_file *in, uint64_
                                               .old_offset = offset,
                                               .new_id = out->file.id,
                                               .new_offset = out->file.size_bytes};
+    assert(m->keys != NULL); /* grown above for this key; a decoded key is never empty */
     memcpy(m->keys + m->key_bytes, key, rec->key_size_bytes);
     m->key_bytes += rec->key_size_bytes;
     out->file.size_bytes += size;

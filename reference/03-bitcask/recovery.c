@@ -33,6 +33,7 @@ open_error(char error[BC_ERROR_MAX], const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is above (LLVM #40656)
     vsnprintf(error, BC_ERROR_MAX, fmt, ap);
     va_end(ap);
 }
@@ -145,6 +146,7 @@ static bc_status
 reader_get(struct bc_db *db, struct reader *r, int fd, uint64_t offset, size_t size_bytes,
            const unsigned char **out)
 {
+    *out = NULL; /* until it points into the window */
     if (offset >= r->window_offset && offset + size_bytes <= r->window_offset + r->window_bytes) {
         *out = r->buf + (offset - r->window_offset);
         return BC_OK;
@@ -221,7 +223,7 @@ scan_data(struct bc_db *db, struct bc_file *file, bool is_newest, char error[BC_
         if (file->size_bytes - offset < BC_RECORD_HEADER_BYTES) {
             why = "a header cut short";
         } else if ((st = reader_get(db, &r, file->fd, offset, BC_RECORD_HEADER_BYTES, &p)) !=
-                   BC_OK) {
+                   BC_OK) { // NOLINT(bugprone-branch-clone): both failed reads end the scan
             break;
         } else if (bc_record_decode_header(p, &rec) != BC_OK) {
             why = "a bad header";
