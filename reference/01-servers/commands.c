@@ -697,6 +697,11 @@ cmd_hello(struct store *s, const struct resp_request *req, uint64_t now_ms, stru
         return replied(
             resp_buf_error(out, "ERR Protocol version is not an integer or out of range"));
     }
+    /* Redis checks the version's range before the options, then the options; this server
+     * speaks RESP2 only, so a valid HELLO 3 is refused after them. */
+    if (version < 2 || version > 3) {
+        return replied(resp_buf_error(out, "NOPROTO unsupported protocol version"));
+    }
     for (size_t j = 2; j < req->argc; j += 2) {
         if (!arg_is(&req->argv[j], "setname") || j + 1 == req->argc) {
             return replied(

@@ -372,7 +372,7 @@ class_match(const char *p, const char *end, char c, const char **p_end)
         if (*p == '\\' && p + 1 < end) {
             p++;
             is_match |= *p == c;
-        } else if (p + 2 < end && p[1] == '-' && p[2] != ']') {
+        } else if (p + 2 < end && p[1] == '-') { /* as Redis: in [a-], ']' ends the range */
             char low = (char)(p[0] < p[2] ? p[0] : p[2]);
             char high = (char)(p[0] < p[2] ? p[2] : p[0]);
             is_match |= c >= low && c <= high;

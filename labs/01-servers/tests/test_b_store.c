@@ -490,6 +490,9 @@ test_b_client_handshake_commands(void **state)
     EXPECT(s, T0, "-ERR wrong number of arguments for 'config' command\r\n", "CONFIG");
     EXPECT(s, T0, "*0\r\n", "COMMAND", "DOCS");
     EXPECT(s, T0, "-NOPROTO unsupported protocol version\r\n", "HELLO", "3");
+    /* As Redis 7: the version's range first, then the options. */
+    EXPECT(s, T0, "-NOPROTO unsupported protocol version\r\n", "HELLO", "5", "foo");
+    EXPECT(s, T0, "-ERR Syntax error in HELLO option 'foo'\r\n", "HELLO", "3", "foo");
     EXPECT(s, T0, "+OK\r\n", "CLIENT", "SETNAME", "bench");
     EXPECT(s, T0, "+OK\r\n", "SELECT", "0");
     EXPECT(s, T0, "-ERR DB index is out of range\r\n", "SELECT", "1");

@@ -132,6 +132,12 @@ test_e_glob_matching(void **state)
         {"", "", true},
         {"abc", "abcd", false},
         {"a**b", "ab", true},
+        /* Redis's edges, checked with KEYS on redis-server 7.0: a range may run backwards, a
+         * '-' before ']' makes a range ending in ']', and an unclosed class runs to the end. */
+        {"[z-a]", "m", true},
+        {"[a-]", "]", true},
+        {"[a-]", "-", false},
+        {"x[ab", "xa", true},
     };
     for (size_t i = 0; i < HARNESS_ARRAY_LEN(cases); i++) {
         bool got = pubsub_glob_match(cases[i].pattern, strlen(cases[i].pattern), cases[i].text,
