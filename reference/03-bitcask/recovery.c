@@ -206,6 +206,25 @@ is_record_at(struct bc_db *db, struct reader *r, const struct bc_file *file, uin
            reader_get(db, r, file->fd, offset, size, &p) == BC_OK && bc_record_is_intact(p, size);
 }
 
+/* Is there a whole, intact record anywhere after offset? The bad record's own size is no guide
+ * when the bad bit is in its size field, so every later offset is tried (most fail on the
+ * header at once; this runs only when a scan stopped at a bad record). A torn write leaves a
+ * prefix of what was being written, and so nothing intact after the tear. */
+static bool
+is_record_after(struct bc_db *db, struct reader *r, const struct bc_file *file, uint64_t offset,
+                uint64_t next)
+{
+    if (next > offset && is_record_at(db, r, file, next)) {
+        return true; /* the usual case: the bad record's size was right */
+    }
+    for (uint64_t at = offset + 1; at + BC_RECORD_HEADER_BYTES <= file->size_bytes; at++) {
+        if (is_record_at(db, r, file, at)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Scans a data file record by record into the keydir. A bad record in an older file, or one in
  * the newest file that a good record follows, is corruption: refuse to open, naming the file
  * and offset. A bad record at the end of the newest file is a torn write: truncate it. */
@@ -242,7 +261,7 @@ scan_data(struct bc_db *db, struct bc_file *file, bool is_newest, char error[BC_
     char path[BC_PATH_MAX];
     bc_file_path(db, file->id, ".data", path);
     if (st == BC_OK && why != NULL) {
-        bool is_torn = is_newest && !(next > offset && is_record_at(db, &r, file, next));
+        bool is_torn = is_newest && !is_record_after(db, &r, file, offset, next);
         if (!is_torn) {
             open_error(error, "%s: corrupt record at offset %" PRIu64 " (%s)%s", path, offset, why,
                        is_newest ? ", with whole records after it" : "");

@@ -95,6 +95,30 @@ test_b_flipped_bit_is_a_tail_or_an_error(void **state)
     if (strstr(error, "0000000001-00000.data") == NULL || strstr(error, offset) == NULL) {
         fail_msg("the error should name the file and \"%s\"; it says: %s", offset, error);
     }
+    fs_flip_bit(t.fs, DATA1, ends[0] + 21, 5); /* the key is whole again */
+    /* A flipped bit in the middle record's value_size: its header no longer says where it
+     * ends (too big to be a record, or past the end of the file), but a whole record still
+     * follows it, so it is not a torn tail: truncating there would lose that record. */
+    static const struct {
+        unsigned byte, bit;
+        const char *what;
+    } flips[] = {{11, 6, "value_size over the limit"}, {10, 0, "value_size past the end"}};
+    for (size_t i = 0; i < HARNESS_ARRAY_LEN(flips); i++) {
+        fs_flip_bit(t.fs, DATA1, ends[0] + flips[i].byte, flips[i].bit);
+        error[0] = '\0';
+        bc_status st = bc_open(TEST_DIR, &o, &db, error);
+        if (st == BC_OK) {
+            bc_close(db);
+        }
+        if (st != BC_CORRUPT || strstr(error, offset) == NULL) {
+            fail_msg("a bit flipped in the middle record's header (%s), with a whole record "
+                     "after it: expected BC_CORRUPT naming \"%s\", got %s (%s); the file now "
+                     "holds %lld bytes of %llu",
+                     flips[i].what, offset, bc_strerror(st), error,
+                     (long long)faultfs_file_size(t.fs, DATA1), (unsigned long long)ends[2]);
+        }
+        fs_flip_bit(t.fs, DATA1, ends[0] + flips[i].byte, flips[i].bit);
+    }
     faultfs_destroy(t.fs);
 }
 
