@@ -189,6 +189,43 @@ test_b_model_with_reopens(void **state)
 /* Claim: after a merge, opening from hint files gives the same keydir as scanning the data,
  * and does not read the data: a value damaged after the merge goes unnoticed by the hinted
  * open (then bc_get reports it) but refuses the open that scans. */
+/* Rewrites the first hint of hint file path as rec and key (CRC and all), keeping the hints
+ * after it: a hint that lies with a CRC that holds, which only the loader's other checks and
+ * bc_get's can catch. */
+static void
+rewrite_first_hint(struct faultfs *fs, const char *path, const struct bc_record *rec,
+                   const void *key)
+{
+    size_t size = 0;
+    unsigned char *hints = fs_read_all(fs, path, &size);
+    struct bc_record old;
+    assert_int_equal(bc_hint_decode_header(hints, &old), BC_OK);
+    size_t old_size = BC_HINT_HEADER_BYTES + old.key_size_bytes;
+    size_t new_size = BC_HINT_HEADER_BYTES + rec->key_size_bytes;
+    unsigned char *rewritten = malloc(new_size + (size - old_size));
+    assert_non_null(rewritten);
+    bc_hint_encode(rewritten, rec, key);
+    assert_true(bc_hint_is_intact(rewritten, new_size));
+    memcpy(rewritten + new_size, hints + old_size, size - old_size);
+    fs_truncate(fs, path, 0);
+    fs_write_at(fs, path, rewritten, new_size + (size - old_size), 0);
+    free(rewritten);
+    free(hints);
+}
+
+/* The first hint of hint file path, and a copy of its key in key. */
+static struct bc_record
+first_hint(struct faultfs *fs, const char *path, char key[BC_KEY_SIZE_MAX])
+{
+    size_t size = 0;
+    unsigned char *hints = fs_read_all(fs, path, &size);
+    struct bc_record rec;
+    assert_int_equal(bc_hint_decode_header(hints, &rec), BC_OK);
+    memcpy(key, hints + BC_HINT_HEADER_BYTES, rec.key_size_bytes);
+    free(hints);
+    return rec;
+}
+
 static void
 test_b_hint_files_rebuild_the_same_keydir(void **state)
 {
@@ -222,25 +259,13 @@ test_b_hint_files_rebuild_the_same_keydir(void **state)
      * one byte long, so that every size still adds up: the short key must not read back the
      * record's last key byte and value as its value. */
     size_t hints_size = 0;
-    unsigned char *hints = fs_read_all(t.fs, hint, &hints_size);
-    struct bc_record rec;
-    assert_int_equal(bc_hint_decode_header(hints, &rec), BC_OK);
+    unsigned char *hints = fs_read_all(t.fs, hint, &hints_size); /* to put back */
     char short_key[BC_KEY_SIZE_MAX];
-    size_t short_size = rec.key_size_bytes - 1u;
-    memcpy(short_key, hints + BC_HINT_HEADER_BYTES, short_size);
-    struct bc_record lie = rec;
+    struct bc_record lie = first_hint(t.fs, hint, short_key);
+    size_t short_size = lie.key_size_bytes - 1u;
     lie.key_size_bytes = (uint16_t)short_size;
-    lie.value_size_bytes = rec.value_size_bytes + 1u;
-    unsigned char lie_hint[BC_HINT_HEADER_BYTES + BC_KEY_SIZE_MAX];
-    bc_hint_encode(lie_hint, &lie, short_key);
-    unsigned char *lied = malloc(hints_size - 1u);
-    assert_non_null(lied);
-    memcpy(lied, lie_hint, BC_HINT_HEADER_BYTES + short_size);
-    memcpy(lied + BC_HINT_HEADER_BYTES + short_size,
-           hints + BC_HINT_HEADER_BYTES + rec.key_size_bytes,
-           hints_size - BC_HINT_HEADER_BYTES - rec.key_size_bytes);
-    fs_truncate(t.fs, hint, 0);
-    fs_write_at(t.fs, hint, lied, hints_size - 1u, 0);
+    lie.value_size_bytes++;
+    rewrite_first_hint(t.fs, hint, &lie, short_key);
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
     char got[VALUE_SIZE_BYTES_MAX];
     size_t got_size = 0;
@@ -253,7 +278,6 @@ test_b_hint_files_rebuild_the_same_keydir(void **state)
     bc_close(db);
     fs_truncate(t.fs, hint, 0);
     fs_write_at(t.fs, hint, hints, hints_size, 0);
-    free(lied);
     free(hints);
     char data[BC_PATH_MAX];
     snprintf(data, sizeof(data), "%.*s.data", (int)(strlen(hint) - 5), hint);
@@ -367,27 +391,6 @@ move_last_hint_first(struct faultfs *fs, const char *path)
     free(hints);
 }
 
-/* Rewrites the first hint of hint file path to point so far into its data file that the
- * offset plus the record's size wraps around to 0, with a CRC that holds: a bounds check that
- * adds them lets it through, and a get would then read far outside the file. */
-static void
-wrap_first_hint_offset(struct faultfs *fs, const char *path)
-{
-    size_t size;
-    unsigned char *hints = fs_read_all(fs, path, &size);
-    struct bc_record rec;
-    assert_int_equal(bc_hint_decode_header(hints, &rec), BC_OK);
-    rec.offset = 0 - bc_record_size(rec.key_size_bytes, rec.value_size_bytes);
-    size_t hint_size = BC_HINT_HEADER_BYTES + rec.key_size_bytes;
-    unsigned char *hint = malloc(hint_size);
-    assert_non_null(hint);
-    bc_hint_encode(hint, &rec, hints + BC_HINT_HEADER_BYTES);
-    assert_true(bc_hint_is_intact(hint, hint_size));
-    fs_write_at(fs, path, hint, hint_size, 0);
-    free(hint);
-    free(hints);
-}
-
 /* A file's bytes, kept to put back later. */
 struct saved_file {
     char path[BC_PATH_MAX];
@@ -485,7 +488,12 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
     many_reopen_check(&t, &io, ver, "opened with one hint file cut to its first half");
 
     put_back(t.fs, &good_hint);
-    wrap_first_hint_offset(t.fs, hint);
+    /* Its first hint pointing so far into the data file that offset + size wraps to 0, with a
+     * CRC that holds: a bounds check that adds them lets it through. */
+    char first_key[BC_KEY_SIZE_MAX];
+    struct bc_record wrapped = first_hint(t.fs, hint, first_key);
+    wrapped.offset = 0 - bc_record_size(wrapped.key_size_bytes, wrapped.value_size_bytes);
+    rewrite_first_hint(t.fs, hint, &wrapped, first_key);
     many_reopen_check(&t, &io, ver,
                       "opened with one hint's offset so large that offset + size wraps past 2^64");
 
