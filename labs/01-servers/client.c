@@ -1,5 +1,5 @@
 /* client.c -- your client processing (lab 01, parts C and E): parse a client's requests,
- * execute them (pub/sub here, everything else through cmd_execute), queue the replies in
+ * execute them (pub/sub here, everything else through server_execute), queue the replies in
  * c->out, and write them. Read server.h first. Creating and freeing a client, its output
  * lock and delivering a published message are given in server_given.c; each TODO here returns
  * an error until you write it. */
@@ -38,8 +38,9 @@ client_feed(struct client *c, const char *bytes, size_t size_bytes, uint64_t now
 int
 client_execute(struct client *c, const struct resp_request *request, uint64_t now_ms)
 {
-    /* TODO(part C): hand the request to cmd_execute and act on its status (CMD_QUIT closes
-     * after the reply is written; CMD_NOT_MINE is pub/sub).
+    /* TODO(part C): hand the request to server_execute (cmd_execute, or the storage backend a
+     * later lab plugs in) and act on its status (CMD_QUIT closes after the reply is written;
+     * CMD_NOT_MINE is pub/sub).
      * TODO(part E): SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE and PUBLISH with the
      * replies Redis sends, and the rule that a subscribed client may only manage its
      * subscriptions, PING and QUIT. */

@@ -59,6 +59,10 @@ struct server_config {
     const struct pool_queue_ops *pool_queue;
     uint64_t idle_timeout_ms;     /* 0: never; else a client silent this long is closed */
     size_t output_size_bytes_max; /* unsent replies a client may pile up before it is closed */
+    /* The storage backend requests go through (store.h), or NULL for memory only: lab 03
+     * plugs Bitcask in here, lab 04 Raft. Borrowed: the caller opens and closes it. */
+    const struct store_backend_ops *backend_ops;
+    struct store_backend *backend;
 };
 
 /* ---- The pool's queue, as an interface (given) ---------------------------------------------
@@ -129,6 +133,12 @@ void server_close(struct server *server);
 /* Unix time in milliseconds, the clock EXPIRE and TTL count in; it never jumps (it is anchored
  * to the wall clock once, then advanced by the monotonic clock). */
 uint64_t server_now_ms(void);
+/* Executes one store request for the server: through config.backend when one is plugged in,
+ * else cmd_execute on server->store; the same contract and statuses as cmd_execute. This is
+ * what client_execute calls for every command that is not pub/sub. The caller holds
+ * server->lock in the locked models. */
+cmd_status server_execute(struct server *server, const struct resp_request *req, uint64_t now_ms,
+                          struct resp_buf *out);
 /* Makes fd non-blocking. Returns 0 or -1 with errno set. */
 int server_set_nonblocking(int fd);
 /* Accepts one connection; refuses it with Redis's error when clients_max are connected.
@@ -174,5 +184,23 @@ int server_run_pool(struct server *server);
 /* ---- Part D: the event loop -------------------------------------------------------------- */
 
 int server_run_epoll(struct server *server);
+
+/* ---- The keel-server program, and what later labs plug into it (given, server_main.c) ------
+ * Every lab's keel-server is this one program, built with that lab's plugins: lab 01's has
+ * none, lab 02's adds its pool queue on the lock-free ring (--pool-queue ring), lab 03's adds
+ * the Bitcask storage backend (--store bitcask:DIR), lab 04's a Raft one. A lab's
+ * cmd/keel-server.c is a main() that lists its plugins and calls server_main. */
+struct server_plugins {
+    const struct pool_queue_ops *const *pool_queues; /* --pool-queue NAME picks one by name */
+    size_t pool_queue_count;
+    const struct store_backend_ops *const *backends; /* --store NAME:ARGS picks one by name */
+    size_t backend_count;
+};
+
+/* Parses the flags (--help lists them, with the plugins this build has), opens the store and
+ * the backend, and runs the chosen model until the process is killed. Returns the process's
+ * exit status: 2 for bad flags, 1 when the server cannot start or its model stops. plugins
+ * is borrowed and must outlive the call. */
+int server_main(int argc, char **argv, const struct server_plugins *plugins);
 
 #endif

@@ -53,6 +53,19 @@ server_model_name(enum server_model model)
     return model_names[model];
 }
 
+cmd_status
+server_execute(struct server *server, const struct resp_request *req, uint64_t now_ms,
+               struct resp_buf *out)
+{
+    assert(req->argc >= 1);
+    const struct server_config *config = &server->config;
+    if (config->backend_ops == NULL) {
+        return cmd_execute(server->store, req, now_ms, out);
+    }
+    assert(config->backend != NULL);
+    return config->backend_ops->execute_cb(config->backend, server->store, req, now_ms, out);
+}
+
 int
 server_open(struct server *server, const struct server_config *config, struct store *store)
 {

@@ -108,4 +108,30 @@ size_t store_volatile_count(const struct store *s);
 /* Deletes every key. Cost O(keys + buckets). */
 void store_flush(struct store *s);
 
+/* ---- Storage backends: how a later lab puts the keyspace on disk or behind consensus -------
+ * The server keeps the keyspace in a struct store, in memory. A storage backend is a later
+ * lab's way to keep it somewhere more durable: lab 03 writes every change through to a Bitcask
+ * store (`keel-server --store bitcask:DIR`), lab 04 replicates every write through Raft before
+ * applying it (`--store raft:...`). A backend stands in for cmd_execute: the server hands it
+ * each request, and it decides when to apply the request to the store (at once, or once the
+ * write is durable or committed) and what to reply. A program lists the backends it was built
+ * with (struct server_plugins in server.h) and --store picks one by name; with none picked,
+ * requests go straight to cmd_execute. Given: students do not change this interface. */
+struct store_backend; /* the backend's own state, opaque to the server */
+struct store_backend_ops {
+    const char *name;  /* what --store NAME:ARGS matches, e.g. "bitcask" */
+    const char *usage; /* one line for --help, e.g. "bitcask:DIR[:always|none|interval:MS]" */
+    /* Opens the backend with args (the text after "NAME:", never NULL) and loads what it holds
+     * into store, which is empty. Returns the backend (owned: free with close_cb), or NULL
+     * after printing on stderr why it cannot open. now_ms as for cmd_execute. */
+    struct store_backend *(*open_cb)(const char *args, struct store *store, uint64_t now_ms);
+    /* Executes req on store with cmd_execute's contract (one reply appended to out, the same
+     * statuses), and keeps the backend's promise for it: a write is durable, or replicated,
+     * before its reply is appended. The server serializes calls as it does cmd_execute's. */
+    cmd_status (*execute_cb)(struct store_backend *backend, struct store *store,
+                             const struct resp_request *req, uint64_t now_ms, struct resp_buf *out);
+    /* Flushes and frees the backend. backend may be NULL. */
+    void (*close_cb)(struct store_backend *backend);
+};
+
 #endif

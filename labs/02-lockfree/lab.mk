@@ -1,6 +1,8 @@
 # lab.mk -- lab 02-lockfree: the variables the kit's Makefile needs (variables only; the rules
 # live in the top-level Makefile). Names are prefixed with the lab so labs never clash.
 LABS += 02-lockfree
+02-lockfree_TITLE := Lock-free structures
+02-lockfree_SUMMARY := spinlocks, epoch-based reclamation, a Treiber stack and Michael-Scott queue, MPMC and SPSC rings, lab 01's pool on the ring
 02-lockfree_STUDENT_SRCS := spinlock.c ebr.c stack.c msqueue.c ring.c pool_ring.c
 # node_pool_given.c: the cache of EBR-reclaimed nodes the reference's stack and queue use.
 02-lockfree_GIVEN_SRCS := node_pool_given.c
@@ -11,6 +13,9 @@ LABS += 02-lockfree
 # only where ck's headers are installed, so the kit builds and benchmarks without it.
 02-lockfree_HAS_CK := $(wildcard /usr/include/ck_ring.h)
 02-lockfree_BENCHES := bench_locks bench_queues bench_pool $(if $(02-lockfree_HAS_CK),bench_ck)
+# Benches that measure peers alone: run only with --peers (PEERS=1), and a note's number from
+# one reads "needs PEERS=1" in a run without.
+02-lockfree_PEER_BENCHES := bench_ck
 # The benches link with -flto (the top-level Makefile): ck's structures are header-only and
 # inlined into the bench loops, and the lab's are inlined the same way, so that a comparison
 # measures the algorithms and not a call. Without it, our SPSC ring moved 98-148 M items a

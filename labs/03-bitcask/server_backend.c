@@ -1,11 +1,13 @@
-/* server_backend.c -- the Bitcask storage backend of lab 01's server (part E, given). Read
- * __wrap_cmd_execute first: the link wraps lab 01's cmd_execute (-Wl,--wrap=cmd_execute), so
- * after each write command the keys it named are written through to the store, with the
- * server's store lock still held. On disk, a key's value is its TTL (8 bytes, little-endian
- * Unix ms, or -1) and then the value bytes. keel_store_backend_open loads them all at start. */
-#include "bitcask.h"
-#include "store.h"
+/* server_backend.c -- the Bitcask storage backend of lab 01's server (part E, given): read
+ * backend_execute first. Every request runs through cmd_execute as usual; after each write
+ * command the keys it named are written through to the store, with the server's store lock
+ * still held, before the reply goes out. On disk, a key's value is its TTL (8 bytes,
+ * little-endian Unix ms, or -1) and then the value bytes. backend_open loads them all at start. */
+#include "server_backend.h"
 
+#include "bitcask.h"
+
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,39 +15,35 @@
 
 #define BACKEND_TTL_BYTES 8u
 
-static struct bc_db *backend_db; /* owned for the life of the process */
-
-int keel_store_backend_open(const char *spec, struct store *store, uint64_t now_ms);
-cmd_status __real_cmd_execute(struct store *s, const struct resp_request *req, uint64_t now_ms,
-                              struct resp_buf *out);
-cmd_status __wrap_cmd_execute(struct store *s, const struct resp_request *req, uint64_t now_ms,
-                              struct resp_buf *out);
+struct store_backend {
+    struct bc_db *db; /* owned */
+};
 
 static void
-report(const char *what, bc_status st)
+report(struct bc_db *db, const char *what, bc_status st)
 {
     char error[BC_ERROR_MAX] = "";
-    if (backend_db != NULL) {
-        bc_last_error(backend_db, error);
+    if (db != NULL) {
+        bc_last_error(db, error);
     }
     fprintf(stderr, "keel-server: bitcask %s: %s (%s)\n", what, bc_strerror(st), error);
 }
 
 /* Writes key's current state (value and TTL, or absence) through to the store. */
 static void
-persist_key(struct store *s, const struct resp_arg *key, uint64_t now_ms)
+persist_key(struct bc_db *db, struct store *s, const struct resp_arg *key, uint64_t now_ms)
 {
     const struct store_value *v = store_lookup(s, key->bytes, key->size_bytes, now_ms);
     if (v == NULL) {
-        bc_status st = bc_delete(backend_db, key->bytes, key->size_bytes);
+        bc_status st = bc_delete(db, key->bytes, key->size_bytes);
         if (st != BC_OK && st != BC_NOT_FOUND) {
-            report("delete", st);
+            report(db, "delete", st);
         }
         return;
     }
     unsigned char *buf = malloc(BACKEND_TTL_BYTES + v->size_bytes);
     if (buf == NULL) {
-        report("put", BC_NOMEM);
+        report(db, "put", BC_NOMEM);
         return;
     }
     uint64_t ttl = (uint64_t)v->expire_at_ms;
@@ -53,10 +51,9 @@ persist_key(struct store *s, const struct resp_arg *key, uint64_t now_ms)
         buf[i] = (unsigned char)(ttl >> (8 * i));
     }
     memcpy(buf + BACKEND_TTL_BYTES, v->bytes, v->size_bytes);
-    bc_status st =
-        bc_put(backend_db, key->bytes, key->size_bytes, buf, BACKEND_TTL_BYTES + v->size_bytes);
+    bc_status st = bc_put(db, key->bytes, key->size_bytes, buf, BACKEND_TTL_BYTES + v->size_bytes);
     if (st != BC_OK) {
-        report("put", st);
+        report(db, "put", st);
     }
     free(buf);
 }
@@ -105,38 +102,52 @@ is_command(const struct resp_arg *name, const char *command)
            strncasecmp(name->bytes, command, name->size_bytes) == 0;
 }
 
-cmd_status
-__wrap_cmd_execute(struct store *s, const struct resp_request *req, uint64_t now_ms,
-                   struct resp_buf *out)
+/* Deletes every key of db (FLUSHALL went through). */
+static void
+delete_all(struct bc_db *db)
 {
-    cmd_status st = __real_cmd_execute(s, req, now_ms, out);
-    if (backend_db == NULL || st != CMD_OK || req->argc < 2) {
-        if (backend_db != NULL && st == CMD_OK && is_command(&req->argv[0], "FLUSHALL")) {
-            struct key_list l = {0};
-            bc_fold(backend_db, collect_key_cb, &l);
-            for (size_t i = 0; i < l.count; i++) {
-                bc_delete(backend_db, l.keys[i].bytes, l.keys[i].size_bytes);
-            }
-            key_list_free(&l);
-        }
+    struct key_list l = {0};
+    bc_fold(db, collect_key_cb, &l);
+    for (size_t i = 0; i < l.count; i++) {
+        bc_delete(db, l.keys[i].bytes, l.keys[i].size_bytes);
+    }
+    key_list_free(&l);
+}
+
+static cmd_status
+backend_execute(struct store_backend *backend, struct store *s, const struct resp_request *req,
+                uint64_t now_ms, struct resp_buf *out)
+{
+    assert(backend != NULL);
+    assert(req->argc >= 1);
+    struct bc_db *db = backend->db;
+    cmd_status st = cmd_execute(s, req, now_ms, out);
+    const struct resp_arg *name = &req->argv[0];
+    if (st != CMD_OK) {
         return st;
     }
-    const struct resp_arg *name = &req->argv[0];
+    if (is_command(name, "FLUSHALL")) {
+        delete_all(db);
+        return st;
+    }
+    if (req->argc < 2) {
+        return st;
+    }
     static const char *const one_key[] = {"SET",    "INCR",    "DECR",    "INCRBY", "DECRBY",
                                           "EXPIRE", "PEXPIRE", "PERSIST", "GETDEL", "GETSET"};
     for (size_t i = 0; i < sizeof(one_key) / sizeof(one_key[0]); i++) {
         if (is_command(name, one_key[i])) {
-            persist_key(s, &req->argv[1], now_ms);
+            persist_key(db, s, &req->argv[1], now_ms);
             return st;
         }
     }
     if (is_command(name, "DEL") || is_command(name, "UNLINK")) {
         for (size_t i = 1; i < req->argc; i++) {
-            persist_key(s, &req->argv[i], now_ms);
+            persist_key(db, s, &req->argv[i], now_ms);
         }
     } else if (is_command(name, "MSET")) {
         for (size_t i = 1; i < req->argc; i += 2) {
-            persist_key(s, &req->argv[i], now_ms);
+            persist_key(db, s, &req->argv[i], now_ms);
         }
     }
     return st;
@@ -144,27 +155,26 @@ __wrap_cmd_execute(struct store *s, const struct resp_request *req, uint64_t now
 
 /* Loads every key of the store into s, skipping (and deleting) expired ones. */
 static int
-load(struct store *s, uint64_t now_ms)
+load(struct bc_db *db, struct store *s, uint64_t now_ms)
 {
     struct key_list l = {0};
-    bc_fold(backend_db, collect_key_cb, &l);
+    bc_fold(db, collect_key_cb, &l);
     size_t buf_size = 1u << 16;
     unsigned char *buf = malloc(buf_size);
     int rc = buf == NULL ? -1 : 0;
     for (size_t i = 0; rc == 0 && i < l.count; i++) {
         size_t size = 0;
-        bc_status st =
-            bc_get(backend_db, l.keys[i].bytes, l.keys[i].size_bytes, buf, buf_size, &size);
+        bc_status st = bc_get(db, l.keys[i].bytes, l.keys[i].size_bytes, buf, buf_size, &size);
         if (st == BC_TOO_BIG) {
             unsigned char *grown = realloc(buf, size);
             buf = grown != NULL ? grown : buf;
             buf_size = grown != NULL ? size : buf_size;
-            st = grown == NULL ? BC_NOMEM
-                               : bc_get(backend_db, l.keys[i].bytes, l.keys[i].size_bytes, buf,
-                                        buf_size, &size);
+            st = grown == NULL
+                     ? BC_NOMEM
+                     : bc_get(db, l.keys[i].bytes, l.keys[i].size_bytes, buf, buf_size, &size);
         }
         if (st != BC_OK || size < BACKEND_TTL_BYTES) {
-            report("load", st != BC_OK ? st : BC_CORRUPT);
+            report(db, "load", st != BC_OK ? st : BC_CORRUPT);
             rc = -1;
             break;
         }
@@ -174,7 +184,7 @@ load(struct store *s, uint64_t now_ms)
         }
         int64_t expire_at_ms = (int64_t)ttl;
         if (expire_at_ms != STORE_EXPIRE_NONE && (uint64_t)expire_at_ms < now_ms) {
-            bc_delete(backend_db, l.keys[i].bytes, l.keys[i].size_bytes);
+            bc_delete(db, l.keys[i].bytes, l.keys[i].size_bytes);
             continue;
         }
         const struct resp_arg *k = &l.keys[i];
@@ -191,17 +201,22 @@ load(struct store *s, uint64_t now_ms)
     return rc;
 }
 
-/* spec is "bitcask:DIR" or "bitcask:DIR:SYNC" (SYNC as bc_sync_parse; default always, so an
- * acknowledged SET survives kill -9). */
-int
-keel_store_backend_open(const char *spec, struct store *store, uint64_t now_ms)
+/* args is "DIR" or "DIR:SYNC" (SYNC as bc_sync_parse; default always, so an acknowledged SET
+ * survives kill -9). */
+static struct store_backend *
+backend_open(const char *args, struct store *store, uint64_t now_ms)
 {
-    if (strncmp(spec, "bitcask:", 8) != 0 || spec[8] == '\0') {
-        fprintf(stderr, "keel-server: --store takes bitcask:DIR[:always|none|interval:MS]\n");
-        return -1;
+    assert(args != NULL);
+    if (args[0] == '\0') {
+        fprintf(stderr, "keel-server: --store takes %s\n", bitcask_backend_ops.usage);
+        return NULL;
     }
     char dir[BC_PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", spec + 8);
+    if ((size_t)snprintf(dir, sizeof(dir), "%s", args) >= sizeof(dir)) {
+        fprintf(stderr, "keel-server: --store bitcask: the path is longer than %u bytes\n",
+                (unsigned)BC_PATH_MAX - 1);
+        return NULL;
+    }
     struct bc_options o;
     bc_options_default(&o);
     o.sync = BC_SYNC_ALWAYS;
@@ -210,14 +225,48 @@ keel_store_backend_open(const char *spec, struct store *store, uint64_t now_ms)
         *colon = '\0';
         if (bc_sync_parse(colon + 1, &o) != BC_OK) {
             fprintf(stderr, "keel-server: unknown sync policy '%s'\n", colon + 1);
-            return -1;
+            return NULL;
         }
     }
+    struct store_backend *backend = calloc(1, sizeof(*backend));
+    if (backend == NULL) {
+        fprintf(stderr, "keel-server: bitcask: out of memory\n");
+        return NULL;
+    }
     char error[BC_ERROR_MAX] = "";
-    bc_status st = bc_open(dir, &o, &backend_db, error);
+    bc_status st = bc_open(dir, &o, &backend->db, error);
     if (st != BC_OK) {
         fprintf(stderr, "keel-server: bitcask open %s: %s (%s)\n", dir, bc_strerror(st), error);
-        return -1;
+        goto fail_open;
     }
-    return load(store, now_ms);
+    if (load(backend->db, store, now_ms) != 0) {
+        goto fail_load;
+    }
+    return backend;
+fail_load:
+    (void)bc_close(backend->db); /* nothing was written yet: only the load failed */
+fail_open:
+    free(backend);
+    return NULL;
 }
+
+static void
+backend_close(struct store_backend *backend)
+{
+    if (backend == NULL) {
+        return;
+    }
+    bc_status st = bc_close(backend->db);
+    if (st != BC_OK) {
+        report(NULL, "close", st);
+    }
+    free(backend);
+}
+
+const struct store_backend_ops bitcask_backend_ops = {
+    .name = "bitcask",
+    .usage = "bitcask:DIR[:always|none|interval:MS]",
+    .open_cb = backend_open,
+    .execute_cb = backend_execute,
+    .close_cb = backend_close,
+};

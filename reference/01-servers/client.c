@@ -1,7 +1,8 @@
 /* client.c -- lab 01 parts C-E: what every server model does with a client's bytes: parse the
- * requests, execute them (pub/sub here, the rest in the store), queue the replies, write them.
- * The models (server_blocking.c, server_pool.c, server_epoll.c) only decide when to call these;
- * creating and freeing a client, and delivering a published message, are in server_given.c. */
+ * requests, execute them (pub/sub here, the rest through server_execute), queue the replies, write
+ * them. The models (server_blocking.c, server_pool.c, server_epoll.c) only decide when to call
+ * these; creating and freeing a client, and delivering a published message, are in server_given.c.
+ */
 #include "server.h"
 
 #include <assert.h>
@@ -251,7 +252,7 @@ client_execute(struct client *c, const struct resp_request *request, uint64_t no
                                    request->argc > 1 ? request->argv[1].size_bytes : 0) == RESP_OK;
         return is_ok ? 0 : -1;
     }
-    cmd_status status = cmd_execute(c->server->store, request, now_ms, &c->out);
+    cmd_status status = server_execute(c->server, request, now_ms, &c->out);
     switch (status) {
     case CMD_OK:
         return 0;

@@ -1,3 +1,15 @@
-/* keel-server.c -- lab 03's build of lab 01's server: the very same program, included whole, and
- * linked with server_backend.c, which gives `--store bitcask:DIR` its meaning (part E). */
-#include "../../01-servers/cmd/keel-server.c"
+/* keel-server.c -- lab 03's build of lab 01's server program: the keyspace can also live in a
+ * Bitcask store (part E), as `keel-server --store bitcask:DIR`. */
+#include "server.h"
+#include "server_backend.h"
+
+int
+main(int argc, char **argv)
+{
+    static const struct store_backend_ops *const backends[] = {&bitcask_backend_ops};
+    static const struct server_plugins plugins = {
+        .backends = backends,
+        .backend_count = sizeof(backends) / sizeof(backends[0]),
+    };
+    return server_main(argc, argv, &plugins);
+}
