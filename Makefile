@@ -12,7 +12,8 @@ DEPS ?= $(IMPL)
 SANITIZE ?=
 # CHAOS=1: the chaos build (harness/lib/chaos.h): every CHAOS_POINT() may yield or spin.
 CHAOS ?=
-OUT ?= out
+# KEEL_OUT is what the Python tools read; OUT= on the command line wins over both.
+OUT ?= $(or $(KEEL_OUT),out)
 # Absolute, always: the compiler writes each object's header dependencies (-MMD) under the name
 # it was given, so an object built once as /abs/out/... and once as out/... would lose them,
 # and a changed header would not rebuild what includes it (a stale struct layout crashed
@@ -36,9 +37,20 @@ endif
 CFLAGS_ALL := $(CFLAGS_BASE) $(SAN_$(SANITIZE)) $(if $(CHAOS),-DKEEL_CHAOS) $(EXTRA_CFLAGS)
 LDFLAGS_ALL := -pthread $(SAN_$(SANITIZE))
 
+# The lab contract: every variable a lab.mk may set, each as <lab>_NAME (harness/LABS.md says
+# what each means). `make labvars LAB=...` prints them all; the Python tools read them there.
+LAB_SCHEMA := TITLE SUMMARY NEEDS STUDENT_SRCS GIVEN_SRCS REFERENCE_SRCS TESTS BENCHES \
+  PEER_BENCHES BINS LIBS SANITIZERS BENCH_LTO DATA
 include $(sort $(wildcard $(KEEL_LABS_DIR)/*/lab.mk))
 LABS_SELECTED := $(if $(filter all,$(LAB)),$(LABS),$(LAB))
 $(foreach l,$(LABS_SELECTED),$(if $(filter $(l),$(LABS)),,$(error no lab '$(l)'; labs: $(LABS))))
+
+# A lab's NEEDS, transitively, each needed lab before the labs that need it (03-bitcask needs
+# 01-servers; a lab that needs 03 gets 01 as well). uniq keeps each word's first occurrence.
+uniq = $(if $(1),$(firstword $(1)) $(call uniq,$(filter-out $(firstword $(1)),$(1))))
+needs_all = $(strip $(call uniq,$(foreach n,$($(1)_NEEDS),$(call needs_all,$(n)) $(n))))
+$(foreach l,$(LABS_SELECTED),$(foreach n,$(call needs_all,$(l)),$(if $(filter $(n),$(LABS)),,\
+  $(error lab $(l) needs '$(n)', which is not a lab here; labs: $(LABS)))))
 
 # An implementation is `labs`, `reference`, or a path; a path with a subdirectory named after
 # the lab means that subdirectory (one submission folder can hold several labs).
@@ -71,16 +83,21 @@ $(HARNESS_BD)/cmd/%: harness/cmd/%.c $(HARNESS_LIB)
 define LAB_RULES
 $(1)_IMPL_DIR := $(call impl_dir,$(IMPL),$(1))
 $(1)_BD := $(BUILD_ROOT)/$(1)
-$(1)_INCLUDES := -I$(KEEL_LABS_DIR)/$(1) $(foreach n,$($(1)_NEEDS),-I$(KEEL_LABS_DIR)/$(n)) -Iharness/lib
-$(1)_OBJS := $(patsubst %.c,$(BUILD_ROOT)/$(1)/student/%.o,$($(1)_STUDENT_SRCS)) \
+$(1)_NEEDS_ALL := $(call needs_all,$(1))
+$(1)_INCLUDES := $(call lab_includes,$(1))
+# Every needed lab's LIBS as well: a library an earlier lab's code calls is needed here too.
+$(1)_LIBS_ALL := $($(1)_LIBS) $(foreach n,$(call needs_all,$(1)),$($(n)_LIBS))
+$(1)_OBJS := $(patsubst %.c,$(BUILD_ROOT)/$(1)/student/%.o,$(call impl_srcs,$(IMPL),$(1))) \
   $(patsubst %.c,$(BUILD_ROOT)/$(1)/given/%.o,$($(1)_GIVEN_SRCS)) \
-  $(foreach n,$($(1)_NEEDS),$(patsubst %.c,$(BUILD_ROOT)/$(1)/needs/$(n)/student/%.o,$($(n)_STUDENT_SRCS)) \
+  $(foreach n,$(call needs_all,$(1)),$(patsubst %.c,$(BUILD_ROOT)/$(1)/needs/$(n)/student/%.o,$(call impl_srcs,$(DEPS),$(n))) \
     $(patsubst %.c,$(BUILD_ROOT)/$(1)/needs/$(n)/given/%.o,$($(n)_GIVEN_SRCS)))
 # BENCH_LTO=1 in a lab.mk: the lab's own objects carry GCC's intermediate code as well
 # (fat LTO objects), and its benchmarks link with -flto, so that the lab's functions are
 # inlined into a bench's loop as a header-only peer's are. Tests link the objects' ordinary
 # code; sanitizer builds leave LTO out.
 $(1)_LTO := $(if $(and $($(1)_BENCH_LTO),$(if $(SANITIZE),,1)),-flto=auto -ffat-lto-objects)
+# The lab.mk files the build reads: a changed NEEDS or LIBS relinks (and builds what is new).
+$(1)_MKS := $(KEEL_LABS_DIR)/$(1)/lab.mk $(foreach n,$(call needs_all,$(1)),$(KEEL_LABS_DIR)/$(n)/lab.mk)
 $(1)_TEST_BINS := $(patsubst %,$(BUILD_ROOT)/$(1)/tests/%,$($(1)_TESTS))
 $(1)_BENCH_BINS := $(patsubst %,$(BUILD_ROOT)/$(1)/bench/%,$($(1)_BENCHES))
 
@@ -96,37 +113,48 @@ $(BUILD_ROOT)/$(1)/tests/%.o: $(KEEL_LABS_DIR)/$(1)/tests/%.c
 $(BUILD_ROOT)/$(1)/bench/%.o: $(KEEL_LABS_DIR)/$(1)/bench/%.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) $$($(1)_LTO) $$($(1)_INCLUDES) -c $$< -o $$@
-$(BUILD_ROOT)/$(1)/tests/%: $(BUILD_ROOT)/$(1)/tests/%.o $$($(1)_OBJS) $(HARNESS_LIB)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $$($(1)_LIBS) -lm
-$(BUILD_ROOT)/$(1)/bench/%: $(BUILD_ROOT)/$(1)/bench/%.o $$($(1)_OBJS) $(HARNESS_LIB)
-	$$(CC) $$(LDFLAGS_ALL) $$(if $$($(1)_LTO),-O2 -flto=auto) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $$($(1)_LIBS) -lm
-$(BUILD_ROOT)/$(1)/cmd/%: $(KEEL_LABS_DIR)/$(1)/cmd/%.c $$($(1)_OBJS) $(HARNESS_LIB)
+$(BUILD_ROOT)/$(1)/tests/%: $(BUILD_ROOT)/$(1)/tests/%.o $$($(1)_OBJS) $(HARNESS_LIB) $$($(1)_MKS)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $$($(1)_LIBS_ALL) -lm
+$(BUILD_ROOT)/$(1)/bench/%: $(BUILD_ROOT)/$(1)/bench/%.o $$($(1)_OBJS) $(HARNESS_LIB) $$($(1)_MKS)
+	$$(CC) $$(LDFLAGS_ALL) $$(if $$($(1)_LTO),-O2 -flto=auto) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $$($(1)_LIBS_ALL) -lm
+$(BUILD_ROOT)/$(1)/cmd/%: $(KEEL_LABS_DIR)/$(1)/cmd/%.c $$($(1)_OBJS) $(HARNESS_LIB) $$($(1)_MKS)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -o $$@ $$< $$(filter %.o %.a,$$^) $$($(1)_LIBS) -lm
-$(foreach n,$($(1)_NEEDS),$(call NEED_RULES,$(1),$(n)))
+	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -o $$@ $$< $$(filter %.o %.a,$$^) $$($(1)_LIBS_ALL) -lm
 build-$(1): $$($(1)_TEST_BINS) $$($(1)_BENCH_BINS) $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS)) $(HARNESS_CMDS)
 bin-$(1): $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS))
 	@mkdir -p $(OUT)/bin
 	@$$(if $$^,cp $$^ $(OUT)/bin/ && echo "bin: $$(notdir $$^) from $(IMPL) in $(OUT)/bin/",echo "bin: lab $(1) has no programs yet")
 endef
 
-# $(1) = lab, $(2) = a lab it needs, built from DEPS (`DEPS=reference` when stuck on $(2)).
+# $(1) = lab, $(2) = a lab it needs (directly or through another), built from DEPS
+# (`DEPS=reference` when stuck on $(2)) with $(2)'s own includes: its headers and those of the
+# labs it needs in turn.
 define NEED_RULES
 $(BUILD_ROOT)/$(1)/needs/$(2)/student/%.o: $(call impl_dir,$(DEPS),$(2))/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_ALL) -I$(KEEL_LABS_DIR)/$(2) -Iharness/lib -c $$< -o $$@
+	$$(CC) $$(CFLAGS_ALL) $(call lab_includes,$(2)) -c $$< -o $$@
 $(BUILD_ROOT)/$(1)/needs/$(2)/given/%.o: $(KEEL_LABS_DIR)/$(2)/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_ALL) -I$(KEEL_LABS_DIR)/$(2) -Iharness/lib -c $$< -o $$@
+	$$(CC) $$(CFLAGS_ALL) $(call lab_includes,$(2)) -c $$< -o $$@
 endef
 
+# The sources an implementation $(1) of lab $(2) contributes: STUDENT_SRCS, and those of the
+# lab's REFERENCE_SRCS it holds (room the reference takes for an optimization; a student's
+# folder may hold files of those names too, or not).
+impl_srcs = $($(2)_STUDENT_SRCS) $(notdir $(wildcard $(addprefix $(call impl_dir,$(1),$(2))/,$($(2)_REFERENCE_SRCS))))
+
+# A lab's own headers, then those of every lab it needs, then the harness's.
+lab_includes = -I$(KEEL_LABS_DIR)/$(1) $(foreach n,$(call needs_all,$(1)),-I$(KEEL_LABS_DIR)/$(n)) -Iharness/lib
+
+# Each rule set from its own $(eval): rules joined into one text would run together.
 $(foreach l,$(LABS_SELECTED),$(eval $(call LAB_RULES,$(l))))
+$(foreach l,$(LABS_SELECTED),$(foreach n,$(call needs_all,$(l)),$(eval $(call NEED_RULES,$(l),$(n)))))
 .SECONDARY:
 -include $(shell find $(OUT)/build -name '*.d' 2>/dev/null)
 
 # ---- Targets (each `## ` comment is what `make help` prints) ----
 .PHONY: help build builddir labvars grade bench report demo test deps peers handout format \
-        format-check lint bin clean
+        format-check lint bin clean newlab
 
 help: ## list the targets
 	@echo "Keel: make TARGET [LAB=NN-name|all] [IMPL=labs|reference|DIR] [DEPS=reference] [SANITIZE=address|undefined|thread] [CHAOS=1]"
@@ -136,32 +164,36 @@ help: ## list the targets
 build: $(addprefix build-,$(LABS_SELECTED)) ## build LAB's tests and benchmarks for IMPL into out/build/
 builddir: ## print the build directory of LAB for IMPL (used by the harness)
 	@echo $(BUILD_ROOT)/$(LAB)
-labvars: ## print LAB's lab.mk variables (used by the harness)
-	@$(foreach v,STUDENT_SRCS GIVEN_SRCS NEEDS TESTS BENCHES LIBS SANITIZERS,echo '$(v)=$($(LAB)_$(v))';)
+labvars: ## print every variable of LAB's lab.mk, as the schema names them (read by every tool)
+	@$(foreach v,$(LAB_SCHEMA),echo '$(v)=$(subst ','\'',$(strip $($(LAB)_$(v))))';)
+	@echo 'NEEDS_ALL=$(call needs_all,$(LAB))'
 	@echo 'IMPL_DIR=$(call impl_dir,$(IMPL),$(LAB))'
-	@echo 'DEPS_DIRS=$(foreach n,$($(LAB)_NEEDS),$(call impl_dir,$(DEPS),$(n)))'
+	@echo 'DEPS_DIRS=$(foreach n,$(call needs_all,$(LAB)),$(call impl_dir,$(DEPS),$(n)))'
 
 bin: $(addprefix bin-,$(LABS_SELECTED)) ## the labs' command-line programs from IMPL into out/bin/
+# The Python tools write under $KEEL_OUT (harness/py/keelkit.py), so each gets this OUT as that.
 grade: ## grade LAB (default: your labs/ copy); TEST=name SEED=n to replay one failure
-	@harness/grade $(LAB) --impl $(IMPL) $(if $(filter-out $(IMPL),$(DEPS)),--deps $(DEPS)) \
+	@KEEL_OUT=$(OUT) harness/grade $(LAB) --impl $(IMPL) $(if $(filter-out $(IMPL),$(DEPS)),--deps $(DEPS)) \
 	  $(if $(TEST),--test $(TEST)) $(if $(SEED),--seed $(SEED)) $(if $(SANITIZE),--sanitize $(SANITIZE))
 bench: ## benchmark LAB for IMPL (PEERS=1 adds real systems, FULL=1 the long runs), plot it
-	@harness/bench $(LAB) --impl $(IMPL) $(if $(PEERS),--peers) $(if $(FULL),--full,--quick)
+	@KEEL_OUT=$(OUT) harness/bench $(LAB) --impl $(IMPL) $(if $(PEERS),--peers) $(if $(FULL),--full,--quick)
 report: ## build out/report/index.html from the latest grades, results and notes/
-	@python3 visualize/report.py --in $(OUT) --out $(OUT)/report
+	@KEEL_OUT=$(OUT) python3 visualize/report.py --in $(OUT) --out $(OUT)/report
 demo: deps ## install what is missing, grade every reference, quick benchmarks, the report
-	@harness/grade all --impl reference
-	@harness/bench all --impl reference --quick
-	@python3 visualize/report.py --in $(OUT) --out $(OUT)/report
+	@KEEL_OUT=$(OUT) harness/grade all --impl reference
+	@KEEL_OUT=$(OUT) harness/bench all --impl reference --quick
+	@KEEL_OUT=$(OUT) python3 visualize/report.py --in $(OUT) --out $(OUT)/report
 	@echo; echo "demo: the report is at $(abspath $(OUT))/report/index.html"
 test: deps ## the kit's own suite: harness tests, references, skeletons, mutants, sanitizers
-	@harness/check
+	@KEEL_OUT=$(OUT) harness/check
 deps: ## install the Debian packages the kit needs (only those missing)
 	@harness/deps kit
 peers: ## install the comparison peers (redis, leveldb, rocksdb, lmdb, sqlite, ck, ...)
 	@harness/deps peers
 handout: ## write out/handout.tar.gz: what students get (no reference/, no mutants)
 	@harness/handout $(OUT)/handout.tar.gz
+newlab: ## make lab NAME=NN-name from harness/template [TITLE="..."]; harness/LABS.md says what next
+	@harness/newlab '$(NAME)' $(if $(TITLE),--title '$(subst ','\'',$(value TITLE))')
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find labs reference harness -name '*.[ch]')
 format: ## reformat the C sources with the checked-in .clang-format

@@ -2,14 +2,16 @@
 """report.py -- builds out/report/index.html: the scoreboard, the lab map and, per lab, the
 targets, plots and notes of the latest benchmark run (`make report` runs it).
 
-Usage: python3 visualize/report.py [--out out/report] [--in out]
+Usage: python3 visualize/report.py [--out OUT/report] [--in OUT]   (OUT: keelkit.out_dir())
 Reads --in/grades/<lab>/*.json, --in/results/<lab>/*.csv, --in/plots/<lab>/*.png|svg,
-labs/*/lab.mk, labs/<lab>/bench/targets and notes/<lab>.md. Writes one page, index.html,
-with the plots and CSVs it shows copied beside it (plots/<lab>/, data/<lab>/).
+each lab's variables (`make labvars`: its title, NEEDS and PEER_BENCHES), labs/PLANNED (the
+labs not in the kit yet, for the map), labs/<lab>/bench/targets and notes/<lab>.md. Writes one
+page, index.html, with the plots and CSVs it shows copied beside it (plots/<lab>/, data/<lab>/).
 A lab with no results is shown as "not benchmarked in this run" and its notes are not rendered:
-notes quote measurements, and there are none to quote. Any placeholder in a rendered note that
-cannot be filled fails the build (exit 1, every one listed as FILE:LINE) and removes the old
-index.html, so no page ever shows an empty or a stale number.
+notes quote measurements, and there are none to quote. A value from one of a lab's
+PEER_BENCHES that the run did not measure reads "needs PEERS=1". Any other placeholder in a
+rendered note that cannot be filled fails the build (exit 1, every one listed as FILE:LINE) and
+removes the old index.html, so no page ever shows an empty or a stale number.
 """
 
 import argparse
@@ -20,30 +22,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import keelmd  # noqa: E402  (found through the line above)
+# The kit's shared Python (keelkit, keelviz, keelmd) lives in harness/py.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "harness" / "py"))
+import keelkit  # noqa: E402  (found through the line above)
+import keelmd  # noqa: E402
 import keelviz  # noqa: E402
+from keelkit import KitError  # noqa: E402
 from keelmd import esc  # noqa: E402
-from keelviz import KeelError  # noqa: E402
 
-ROOT = keelviz.ROOT
-
-# What each lab is, for the map, and what the design plans before a lab exists (DESIGN.md).
-LAB_TITLES = {
-    "01-servers": "RESP, dict, server models",
-    "02-lockfree": "locks, lock-free queues, EBR",
-    "03-bitcask": "log-structured KV store",
-    "04-raft": "Raft, replicated KV",
-    "05-columnar": "columnar query engine",
-    "06-ann": "vector search: IVF, HNSW",
-}
-PLANNED_NEEDS = {  # lab -> [(needed lab, why)]
-    "02-lockfree": [("01-servers", "part F: the MPMC ring in 01's thread pool")],
-    "03-bitcask": [("01-servers", "server mode on 01's event loop")],
-    "04-raft": [("03-bitcask", "state kept in 03")],
-    "05-columnar": [],
-    "06-ann": [],
-}
+ROOT = keelkit.ROOT
 
 CSS = """
 body { font: 15px/1.5 system-ui, sans-serif; color: #1d232a; max-width: 980px;
@@ -80,9 +67,9 @@ def load_grades(grades_dir):
             g = json.loads(path.read_text())
             for key in ("lab", "impl", "score", "max_score", "parts"):
                 if key not in g:
-                    raise KeelError(f"no {key!r}")
-        except (ValueError, KeelError) as e:
-            raise KeelError(f"{path}: not a grade file ({e})") from None
+                    raise KitError(f"no {key!r}")
+        except (ValueError, KitError) as e:
+            raise KitError(f"{path}: not a grade file ({e})") from None
         grades.append(g)
     return sorted(grades, key=lambda g: (g["lab"], g["impl"], g.get("sanitize") or ""))
 
@@ -115,14 +102,19 @@ def scoreboard_html(grades):
             "<tbody>\n" + "\n".join(rows) + "\n</tbody></table>")
 
 
-def lab_map_dot(labs, grades):
-    """DOT for the labs and what each needs: existing labs solid, planned ones dashed."""
+def lab_map_dot(lab_vars, planned, grades):
+    """DOT for the labs and what each needs: the kit's labs (lab_vars: {lab: keelkit.LabVars})
+    solid, with their TITLE and NEEDS; the planned ones (keelkit.planned_labs()) dashed. A lab
+    both in the kit and in labs/PLANNED is drawn as the lab it now is. Raises KitError when a
+    planned lab needs one that is neither."""
     best = {}  # the grade a node shows: the reference's plain (unsanitized) run if there is one
     for g in grades:
         rank = (g["impl"] == "reference", not g.get("sanitize"))
         if g["lab"] not in best or rank > best[g["lab"]][0]:
             best[g["lab"]] = (rank, g)
     best = {lab: g for lab, (_, g) in best.items()}
+    planned = [p for p in planned if p.name not in lab_vars]
+    known = set(lab_vars) | {p.name for p in planned}
     lines = ["digraph keel_labs {",
              '  rankdir=LR; bgcolor="transparent"; nodesep=0.35; ranksep=0.6;',
              '  node [shape=box, style="rounded,filled", fontname="sans-serif", fontsize=11,'
@@ -133,27 +125,25 @@ def lab_map_dot(labs, grades):
         return '"' + s.replace('"', '\\"') + '"'
 
     edges = []
-    for lab in sorted(set(labs) | set(PLANNED_NEEDS)):
-        title = LAB_TITLES.get(lab, "")
-        if lab in labs:
-            label = lab + ("\\n" + title if title else "")
-            if lab in best:
-                g = best[lab]
-                label += (f"\\ngraded {g['impl']}: {keelviz.format_number(g['score'])}"
-                          f"/{keelviz.format_number(g['max_score'])}")
-            lines.append(f"  {q(lab)} [label={q(label)}];")
-            needs = keelviz.parse_lab_mk(ROOT / "labs" / lab / "lab.mk", lab).get("NEEDS", [])
-            edges += [(n, lab, "", False) for n in needs]
-        else:
-            label = lab + ("\\n" + title if title else "") + "\\n(planned)"
-            lines.append(f'  {q(lab)} [label={q(label)}, style="rounded,dashed", '
-                         'fillcolor="white", color="#8c959f", fontcolor="#57606a"];')
-            edges += [(n, lab, why, True) for n, why in PLANNED_NEEDS[lab]]
-    for needed, lab, why, planned in edges:
-        attrs = [f"label={q(why)}"] if why else []
-        if planned:
-            attrs.append("style=dashed")
-        lines.append(f"  {q(needed)} -> {q(lab)}" + (f" [{', '.join(attrs)}]" if attrs else "")
+    for lab, v in sorted(lab_vars.items()):
+        label = lab + ("\\n" + v.title if v.title else "")
+        if lab in best:
+            g = best[lab]
+            label += (f"\\ngraded {g['impl']}: {keelviz.format_number(g['score'])}"
+                      f"/{keelviz.format_number(g['max_score'])}")
+        lines.append(f"  {q(lab)} [label={q(label)}];")
+        edges += [(n, lab, False) for n in v.needs]
+    for p in planned:
+        unknown = [n for n in p.needs if n not in known]
+        if unknown:
+            raise KitError(f"labs/PLANNED: {p.name} needs {', '.join(unknown)}, which is "
+                           "neither a lab nor planned")
+        label = p.name + ("\\n" + p.title if p.title else "") + "\\n(planned)"
+        lines.append(f'  {q(p.name)} [label={q(label)}, style="rounded,dashed", '
+                     'fillcolor="white", color="#8c959f", fontcolor="#57606a"];')
+        edges += [(n, p.name, True) for n in p.needs]
+    for needed, lab, is_planned in edges:
+        lines.append(f"  {q(needed)} -> {q(lab)}" + (" [style=dashed]" if is_planned else "")
                      + ";")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -162,11 +152,11 @@ def lab_map_dot(labs, grades):
 def render_dot(dot_text):
     """The SVG `dot -Tsvg` makes of dot_text, without its XML prologue, to inline in a page."""
     if not shutil.which("dot"):
-        raise KeelError("graphviz's dot is not installed (make deps installs graphviz)")
+        raise KitError("graphviz's dot is not installed (make deps installs graphviz)")
     proc = subprocess.run(["dot", "-Tsvg"], input=dot_text, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
-        raise KeelError(f"dot -Tsvg failed:\n{proc.stderr.strip()}")
+        raise KitError(f"dot -Tsvg failed:\n{proc.stderr.strip()}")
     svg = proc.stdout
     return svg[svg.index("<svg"):]
 
@@ -183,9 +173,11 @@ class LabPage:
         self.lab, self.html, self.plots, self.csvs = lab, html, list(plots), list(csvs)
 
 
-def lab_section(lab, in_dir, errors):
-    """The lab's section. Appends every problem (file:line for placeholders) to errors."""
-    head = f'<h2 id="lab-{esc(lab)}">{esc(lab)}</h2>'
+def lab_section(lab, v, in_dir, errors):
+    """The lab's section (v: its keelkit.LabVars). Appends every problem (file:line for
+    placeholders) to errors."""
+    head = (f'<h2 id="lab-{esc(lab)}">{esc(lab)}{": " + esc(v.title) if v.title else ""}</h2>'
+            + (f'\n<p class="sub">{esc(v.summary)}</p>' if v.summary else ""))
     results_dir = keelviz.ResultsDir(Path(in_dir) / "results" / lab)
     notes = ROOT / "notes" / f"{lab}.md"
     notes_rel = notes.relative_to(ROOT)
@@ -196,15 +188,15 @@ def lab_section(lab, in_dir, errors):
                        f"</strong> Run <code>harness/bench {esc(lab)}</code> first. {why}</p>")
     try:
         meta = results_dir.run_meta()
-        targets = keelviz.parse_targets(ROOT / "labs" / lab / "bench" / "targets")
+        targets = keelviz.parse_targets(keelkit.labs_dir() / lab / "bench" / "targets")
         targets_csv = results_dir.path / "targets.csv"
         computed = None
         if targets:
             if not targets_csv.is_file():
-                raise KeelError(f"{targets_csv} is missing but labs/{lab}/bench/targets sets "
+                raise KitError(f"{targets_csv} is missing but labs/{lab}/bench/targets sets "
                                 f"targets: rerun harness/bench {lab}")
             computed = keelviz.read_targets_csv(targets_csv, targets)
-    except KeelError as e:
+    except KitError as e:
         errors.append(f"{lab}: {e}")
         return LabPage(lab, head)
     plots_dir = Path(in_dir) / "plots" / lab
@@ -214,7 +206,7 @@ def lab_section(lab, in_dir, errors):
     links = ", ".join(f'<a href="data/{esc(lab)}/{esc(p.name)}">{esc(p.name)}</a>' for p in csvs)
     parts = [head, f'<p class="meta">Run: {shown}. Data: {links}.</p>']
     ctx = keelviz.NotesContext(lab, results_dir, computed, plots_dir,
-                               lambda name, ext: f"plots/{lab}/{name}.{ext}")
+                               lambda name, ext: f"plots/{lab}/{name}.{ext}", v.peer_benches)
     if notes.is_file():
         filled, errs = keelviz.fill_placeholders(notes.read_text(), str(notes_rel), ctx)
         errors.extend(errs)
@@ -257,13 +249,14 @@ def build(out_dir, in_dir):
     """Writes the report; returns the list of errors (empty on success: nothing is written
     unless every lab's section could be built)."""
     errors = []
-    labs = keelviz.lab_names(ROOT)
+    labs = keelkit.all_labs()
     try:
+        lab_vars = {lab: keelkit.lab_vars(lab) for lab in labs}
         grades = load_grades(Path(in_dir) / "grades")
-        map_svg = render_dot(lab_map_dot(labs, grades))
-    except KeelError as e:
+        map_svg = render_dot(lab_map_dot(lab_vars, keelkit.planned_labs(), grades))
+    except KitError as e:
         return [str(e)]
-    pages = [lab_section(lab, in_dir, errors) for lab in labs]
+    pages = [lab_section(lab, lab_vars[lab], in_dir, errors) for lab in labs]
     if errors:
         return errors
     for sub in ("plots", "data"):
@@ -289,10 +282,10 @@ def build(out_dir, in_dir):
 
 def main(argv):
     p = argparse.ArgumentParser(prog="visualize/report.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", default=str(ROOT / "out" / "report"),
-                   help="where index.html goes (default: out/report)")
-    p.add_argument("--in", dest="in_dir", default=str(ROOT / "out"),
-                   help="where grades/, results/ and plots/ are (default: out)")
+    p.add_argument("--out", default=str(keelkit.out_dir() / "report"),
+                   help="where index.html goes (default: OUT/report; OUT is $KEEL_OUT or out)")
+    p.add_argument("--in", dest="in_dir", default=str(keelkit.out_dir()),
+                   help="where grades/, results/ and plots/ are (default: OUT)")
     args = p.parse_args(argv)
     errors = build(Path(args.out), Path(args.in_dir))
     if errors:

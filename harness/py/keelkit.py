@@ -1,9 +1,11 @@
-"""keelkit -- what the grader, the bench and the kit's own checks share: where things are,
-how to ask make about a lab, and how to read a lab's rubric. Standard library only."""
+"""keelkit -- what harness/grade, harness/bench, harness/check and visualize/report.py share:
+where things are (ROOT, out_dir), how to ask make about a lab (lab_vars), the labs planned but
+not yet in the kit (planned_labs), the commit a result came from, and a lab's rubric.
+The benchmark-to-report pipeline is in keelviz.py beside it. Standard library only."""
 import os
 import re
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -11,7 +13,9 @@ VISIBILITIES = ("visible", "hidden", "after_due_date")
 
 
 class KitError(Exception):
-    """Something stops the kit from grading or measuring (not a student's failure)."""
+    """Something stops the kit from grading, measuring or reporting (bad input, missing data, a
+    failed tool; never a student's failure). Its message is what the user reads: every tool
+    prints it and exits non-zero, and nothing in the kit raises another kind on purpose."""
 
 
 def labs_dir():
@@ -23,7 +27,11 @@ def ref_dir():
 
 
 def out_dir():
-    return Path(os.environ.get("KEEL_OUT", ROOT / "out"))
+    """Where every tool writes (builds, grades, results, plots, the report): $KEEL_OUT, else
+    ROOT/out. The Makefile passes its OUT= on as KEEL_OUT, so `make demo OUT=x` writes only
+    under x. Absolute: make runs from ROOT, so a relative KEEL_OUT (taken from the current
+    directory, like any path a user types) would name another place there."""
+    return Path(os.path.abspath(os.environ.get("KEEL_OUT", ROOT / "out")))
 
 
 def all_labs():
@@ -41,17 +49,93 @@ def make_args(**variables):
     return args
 
 
+@dataclass(frozen=True)
+class LabVars:
+    """A lab's lab.mk as `make labvars` prints it: the schema the Makefile names LAB_SCHEMA, then
+    what make derives (NEEDS_ALL: NEEDS, transitively; IMPL_DIR and DEPS_DIRS: where the
+    implementation's sources and those of the labs it needs come from, relative to ROOT unless
+    absolute). title, summary and impl_dir (one directory) are strings; the rest lists of words.
+    Each field is the make variable's name in lower case."""
+    title: str
+    summary: str
+    needs: list
+    student_srcs: list
+    given_srcs: list
+    reference_srcs: list
+    tests: list
+    benches: list
+    peer_benches: list
+    bins: list
+    libs: list
+    sanitizers: list
+    bench_lto: list
+    data: list
+    needs_all: list
+    impl_dir: str
+    deps_dirs: list
+
+
+def parse_lab_vars(text, lab):
+    """LabVars from `make labvars` output: one NAME=VALUE line per variable. Raises KitError
+    when a variable is missing (a Makefile older than this kit), so no tool reads a lab with
+    a field silently empty."""
+    printed = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep:
+            printed[name.strip()] = value.strip()
+    values = {}
+    for f in fields(LabVars):
+        name = f.name.upper()
+        if name not in printed:
+            raise KitError(f"`make labvars LAB={lab}` printed no {name}= line")
+        values[f.name] = printed[name] if f.type is str else printed[name].split()
+    return LabVars(**values)
+
+
 def lab_vars(lab, impl="labs", deps=None):
-    """The lab's lab.mk variables, as make sees them: {'STUDENT_SRCS': [...], ...}."""
+    """The lab's variables, as make sees them (the one reader of lab.mk: nothing in the kit
+    parses a lab.mk itself, so a variable built with make functions reads as make builds it).
+    Raises KitError when make cannot describe the lab."""
     proc = subprocess.run(make_args(LAB=lab, IMPL=impl, DEPS=deps or impl) + ["labvars"],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         raise KitError(f"make cannot describe lab {lab}: {proc.stderr.strip()}")
-    result = {}
-    for line in proc.stdout.splitlines():
-        key, _, value = line.partition("=")
-        result[key] = value.split()
-    return result
+    return parse_lab_vars(proc.stdout, lab)
+
+
+@dataclass(frozen=True)
+class PlannedLab:
+    """A lab the course plans but the kit does not hold yet (a line of labs/PLANNED)."""
+    name: str
+    needs: list
+    title: str
+
+
+def planned_labs(path=None):
+    """The labs in labs/PLANNED (under KEEL_LABS_DIR when set), in file order; [] when there is
+    no such file. Lines: `NAME NEEDS,COMMA,LIST|- Title words...`; `#` starts a comment.
+    Raises KitError (file:line) on a line it cannot read or a name listed twice."""
+    path = Path(path) if path is not None else labs_dir() / "PLANNED"
+    if not path.is_file():
+        return []
+    planned, seen = [], set()
+    for number, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        words = line.split()
+        where = f"{path}:{number}"
+        if len(words) < 3:
+            raise KitError(f"{where}: expected NAME NEEDS,COMMA,LIST|- Title: {raw.strip()}")
+        name, needs = words[0], [] if words[1] == "-" else words[1].split(",")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or not all(needs):
+            raise KitError(f"{where}: cannot read this line: {raw.strip()}")
+        if name in seen:
+            raise KitError(f"{where}: {name} is listed twice")
+        seen.add(name)
+        planned.append(PlannedLab(name, needs, " ".join(words[2:])))
+    return planned
 
 
 def build_dir(lab, impl, deps=None, sanitize=None):
@@ -64,10 +148,15 @@ def build_dir(lab, impl, deps=None, sanitize=None):
 
 
 def git_commit():
+    """The commit a grade or a result came from: the short sha, with '+dirty' when anything in
+    the checkout differs from it -- a changed tracked file or an untracked one that git does not
+    ignore (out/ is ignored). Untracked files count because a new source or bench not yet
+    committed changes what was built, and the sha alone could not rebuild it. 'unknown'
+    outside a git checkout (an unpacked handout)."""
     try:
         sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "-uno"],
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
                                capture_output=True, text=True).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (subprocess.CalledProcessError, FileNotFoundError):
@@ -151,6 +240,28 @@ def parse_rubric(path):
     if not tests:
         raise KitError(f"{path}: the rubric lists no tests")
     return Rubric(path, parts, tests, limits)
+
+
+# A test's entry in a test file's list: cmocka_unit_test(NAME), or a variant with set-up and
+# tear-down functions after the name.
+_UNIT_TEST_RE = re.compile(r"\bcmocka_unit_test\w*\(\s*(\w+)")
+
+
+def kit_tests(lab, test_bins):
+    """{test name: test binary name} from the kit's own test sources (labs/LAB/tests/BIN.c), so
+    the grader knows what the tests are without running any code a submission supplied.
+    `harness/grade LAB --check-rubric` checks this against the reference's `--list`."""
+    names = {}
+    for test_bin in test_bins:
+        source = labs_dir() / lab / "tests" / f"{test_bin}.c"
+        try:
+            text = source.read_text()
+        except OSError as e:
+            raise KitError(f"cannot read {source}: {e.strerror}") from None
+        for name in _UNIT_TEST_RE.findall(text):
+            if names.setdefault(name, test_bin) != test_bin:
+                raise KitError(f"{source}: test {name} is also in {names[name]}.c")
+    return names
 
 
 def readme_grading_table(readme):

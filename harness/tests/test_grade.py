@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -253,6 +254,18 @@ class Grader(unittest.TestCase):
         self.assertIn("TOTAL 92-needs: 1/1", grade("92-needs", "--impl", "labs", "--deps", "reference").stdout)
         self.assertIn("TOTAL 92-needs: 0/1", grade("92-needs", "--impl", "labs").stdout)
 
+    def test_needs_are_transitive(self):
+        # 96-chain names only 92-needs; 92's headers, LIBS and lab 91 must come along, each
+        # from DEPS: 91's wrong skeleton under --deps labs is what makes it fail.
+        proc = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(ROOT),
+                               f"KEEL_LABS_DIR={FIX / 'labs'}", "LAB=96-chain", "labvars"],
+                              capture_output=True, text=True, check=True)
+        self.assertIn("NEEDS_ALL=91-adder 92-needs\n", proc.stdout)
+        proc = grade("96-chain", "--impl", "reference")
+        self.assertIn("TOTAL 96-chain: 1/1", proc.stdout, proc.stdout + proc.stderr)
+        proc = grade("96-chain", "--impl", "reference", "--deps", "labs")
+        self.assertIn("TOTAL 96-chain: 0/1", proc.stdout, proc.stdout + proc.stderr)
+
     def test_make_bin_builds_programs_from_the_chosen_impl(self):
         for impl, expected in (("reference", "5"), ("labs", "0")):
             make("bin", "LAB=91-adder", f"IMPL={impl}")
@@ -273,3 +286,107 @@ class Grader(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+sys.path.insert(0, str(ROOT / "harness" / "py"))
+import sandbox  # noqa: E402
+
+HAS_NAMESPACES = sandbox.namespaces_work()[0]
+
+
+def stray_processes(marker):
+    """PIDs of processes whose command line mentions marker (a fixture's build folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if marker in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+class HostileSubmissions(unittest.TestCase):
+    """Submissions that attack the grader: each gets a result (results.json included), in
+    bounded time, and leaves nothing running. With namespaces (root), the sandbox also keeps
+    them off the network, out of the kit and away from other submissions."""
+
+    def hostile(self, name, *extra, env=None):
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.monotonic()
+            proc = subprocess.run([str(ROOT / "harness" / "grade"), "-q", "91-adder", "--impl",
+                                   str(FIX / "submissions" / name), "--json",
+                                   f"{tmp}/results.json", *extra],
+                                  env=dict(ENV, **(env or {})), capture_output=True, text=True,
+                                  timeout=300)
+            elapsed_s = time.monotonic() - start
+            self.assertNotIn("Traceback", proc.stdout + proc.stderr)
+            with open(f"{tmp}/results.json") as f:
+                results = json.load(f)
+        time.sleep(0.5)
+        self.assertEqual(stray_processes(f"submissions_{name}"), [],
+                         f"{name} left processes behind")
+        return proc, results, elapsed_s
+
+    def test_constructor_crash_is_a_crash_of_every_test(self):
+        proc, results, _ = self.hostile("ctor_segv")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(results["score"], 0)
+        self.assertEqual(len(results["tests"]), 3)
+        self.assertIn("CRASH", proc.stdout)
+
+    def test_constructor_loop_times_out_in_bounded_time(self):
+        proc, results, elapsed_s = self.hostile("ctor_loop", "--test", "test_a_adds_small")
+        self.assertEqual(results["score"], 0)
+        self.assertIn("TOTAL 91-adder: 0/2", proc.stdout)
+        self.assertLess(elapsed_s, 5 + 10 + 15)  # the timeout, the slack, and the reference's run
+
+    def test_detached_daemon_dies_with_its_test(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            mark = Path(tmp) / "daemon-was-here"
+            os.chmod(tmp, 0o777)
+            proc, results, elapsed_s = self.hostile("ctor_daemon",
+                                                    env={"KEEL_FIXTURE_MARK": str(mark)})
+            time.sleep(4)  # the daemon would write 3 s after it started
+            self.assertFalse(mark.exists(), "a detached daemon outlived its test")
+        self.assertEqual(results["score"], 10, proc.stdout)
+        self.assertLess(elapsed_s, 30)
+
+    def test_forged_results_and_a_killed_runner_score_zero(self):
+        proc, results, _ = self.hostile("forges")
+        self.assertEqual(results["score"], 0, proc.stdout)
+
+    def test_output_flood_is_cut_and_graded(self):
+        proc, results, elapsed_s = self.hostile("floods", "--test", "test_a_adds_small")
+        self.assertIn("TOTAL 91-adder: 2/2", proc.stdout)
+        self.assertLess(len(proc.stdout), 16 << 20)
+
+    @unittest.skipUnless(HAS_NAMESPACES, "needs namespaces (root): the fallback cannot do this")
+    def test_no_network_but_loopback(self):
+        proc, results, _ = self.hostile("sees_network")
+        self.assertEqual(results["score"], 10, proc.stdout)
+
+    @unittest.skipUnless(HAS_NAMESPACES, "needs namespaces (root): the fallback cannot do this")
+    def test_kit_and_out_folder_are_read_only(self):
+        target = ROOT / "harness" / "keel-fixture-was-here"
+        proc, results, _ = self.hostile("writes_kit", env={"KEEL_FIXTURE_KIT": str(ROOT / "harness"),
+                                                           "KEEL_FIXTURE_OUT": str(OUT)})
+        self.assertFalse(target.exists())
+        self.assertFalse((OUT / "keel-fixture-was-here").exists())
+        self.assertEqual(results["score"], 10, proc.stdout)
+
+    @unittest.skipUnless(HAS_NAMESPACES, "needs namespaces (root): the fallback cannot do this")
+    def test_batch_hides_other_submissions(self):
+        other = FIX / "submissions" / "partA" / "adder.c"
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = subprocess.run([str(ROOT / "harness" / "grade"), "-q", "91-adder", "--batch",
+                                   str(FIX / "submissions" / "partA"),
+                                   str(FIX / "submissions" / "reads_other"),
+                                   "--gradebook", f"{tmp}/book.csv"],
+                                  env=dict(ENV, KEEL_FIXTURE_OTHER=str(other)),
+                                  capture_output=True, text=True, timeout=300)
+            with open(f"{tmp}/book.csv") as f:
+                rows = {Path(r["submission"]).name: r for r in csv.DictReader(f)}
+        self.assertEqual(rows["reads_other"]["total"], "10", proc.stdout + proc.stderr)

@@ -1,26 +1,31 @@
 """test_report.py -- tests of the benchmark-to-report pipeline's pieces that need no build:
-selectors, targets, placeholders, the Markdown renderer (visualize/keelviz.py, keelmd.py).
+selectors, targets, placeholders, the Markdown renderer (harness/py/keelviz.py, keelmd.py),
+lab variables and the lab map (keelkit.py, visualize/report.py, on the fixture labs).
 Run: python3 -m unittest discover -s harness/tests -p 'test_*.py'
 """
 
 import importlib.util
+import os
+import sys
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+FIX = ROOT / "harness" / "tests" / "fixtures"
+sys.path.insert(0, str(ROOT / "harness" / "py"))
+import keelkit  # noqa: E402  (found through the line above)
+import keelmd as md  # noqa: E402
+import keelviz as kv  # noqa: E402
 
 
-def load(name):
-    """Imports visualize/<name>.py by path (visualize/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "visualize" / f"{name}.py")
+def load_report():
+    """Imports visualize/report.py by path (visualize/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("report", ROOT / "visualize" / "report.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-kv = load("keelviz")
-md = load("keelmd")
 
 CSV = """# keel lab=01-servers bench=bench_resp impl=reference mode=quick commit=abc1234 \
 date=2025-01-02T03:04:05Z cpu="AMD EPYC 7B13" cores=2
@@ -71,7 +76,7 @@ class SelectorTest(Fixture):
 
     def test_rejects_malformed_selectors(self):
         for bad in ("mb_per_s", "b/c[variant]", "b/c[=x]", "b/c[a=1", "/c", "b/"):
-            with self.subTest(bad=bad), self.assertRaises(kv.KeelError):
+            with self.subTest(bad=bad), self.assertRaises(keelkit.KitError):
                 kv.Selector(bad)
 
     def test_picks_the_one_matching_row(self):
@@ -87,18 +92,18 @@ class SelectorTest(Fixture):
     def test_zero_matching_rows_is_an_error(self):
         r = kv.read_results(self.results / "bench_resp.csv")
         s = kv.Selector("bench_resp/mb_per_s[variant=parser,chunk_bytes=2]")
-        with self.assertRaisesRegex(kv.KeelError, "no row matches"):
+        with self.assertRaisesRegex(keelkit.KitError, "no row matches"):
             kv.pick(s, r)
 
     def test_several_matching_rows_is_an_error(self):
         r = kv.read_results(self.results / "bench_resp.csv")
         s = kv.Selector("bench_resp/mb_per_s[chunk_bytes=0]")
-        with self.assertRaisesRegex(kv.KeelError, "2 rows match"):
+        with self.assertRaisesRegex(keelkit.KitError, "2 rows match"):
             kv.pick(s, r)
 
     def test_unknown_column_is_an_error(self):
         r = kv.read_results(self.results / "bench_resp.csv")
-        with self.assertRaisesRegex(kv.KeelError, "no column 'gb_per_s'"):
+        with self.assertRaisesRegex(keelkit.KitError, "no column 'gb_per_s'"):
             kv.pick(kv.Selector("bench_resp/gb_per_s[variant=linescan]"), r)
 
     def test_reads_the_metadata_line(self):
@@ -111,11 +116,11 @@ class SelectorTest(Fixture):
         self.assertEqual(kv.parse_meta(kv.format_meta(meta)), meta)
 
     def test_ragged_or_empty_bench_output_is_refused(self):
-        with self.assertRaisesRegex(kv.KeelError, "line 3 has 2 fields"):
+        with self.assertRaisesRegex(keelkit.KitError, "line 3 has 2 fields"):
             kv.parse_csv_text("a,b,c\n1,2,3\n1,2\n", "bench_x")
-        with self.assertRaisesRegex(kv.KeelError, "no rows"):
+        with self.assertRaisesRegex(keelkit.KitError, "no rows"):
             kv.parse_csv_text("a,b,c\n", "bench_x")
-        with self.assertRaisesRegex(kv.KeelError, "no CSV output"):
+        with self.assertRaisesRegex(keelkit.KitError, "no CSV output"):
             kv.parse_csv_text("", "bench_x")
 
 
@@ -128,7 +133,7 @@ class TargetTest(Fixture):
         self.assertFalse(kv.Goal(">1").holds(1.0))
         self.assertTrue(kv.Goal("<1").holds(0.5))
         for bad in ("0.25", "=>0.25", ">=", ">=x", "==1"):
-            with self.subTest(bad=bad), self.assertRaises(kv.KeelError):
+            with self.subTest(bad=bad), self.assertRaises(keelkit.KitError):
                 kv.Goal(bad)
 
     def test_evaluates_ratios_from_the_run(self):
@@ -147,7 +152,7 @@ class TargetTest(Fixture):
         (self.dir / "targets").write_text(
             "t1 >=1 bench_resp/mb_per_s[variant=redis] bench_resp/mb_per_s[variant=linescan]\n"
             "t2 >=1 bench_nope/x bench_resp/mb_per_s[variant=linescan]\n")
-        with self.assertRaises(kv.KeelError) as cm:
+        with self.assertRaises(keelkit.KitError) as cm:
             kv.evaluate_targets(kv.parse_targets(self.dir / "targets"), self.results)
         message = str(cm.exception)
         self.assertIn("target t1", message)
@@ -157,7 +162,7 @@ class TargetTest(Fixture):
 
     def test_bad_targets_line_names_file_and_line(self):
         (self.dir / "targets").write_text("# c\nt1 0.5 a/b c/d\n")
-        with self.assertRaisesRegex(kv.KeelError, r"targets:2: bad goal"):
+        with self.assertRaisesRegex(keelkit.KitError, r"targets:2: bad goal"):
             kv.parse_targets(self.dir / "targets")
 
     def test_targets_csv_round_trips(self):
@@ -182,7 +187,7 @@ class TargetTest(Fixture):
         self.assertAlmostEqual(results[0].ratio, 812.345 / 2000)
         self.assertAlmostEqual(results[1].ratio, 4000 / 812.345)
         (self.dir / "targets").write_text("zero >=1 bench_resp/mb_per_s[variant=linescan] 0\n")
-        with self.assertRaisesRegex(kv.KeelError, "is zero"):
+        with self.assertRaisesRegex(keelkit.KitError, "is zero"):
             kv.evaluate_targets(kv.parse_targets(self.dir / "targets"), self.results)
 
     def test_a_failed_or_empty_measurement_never_holds(self):
@@ -199,7 +204,7 @@ class TargetTest(Fixture):
                  "is zero")):
             with self.subTest(line=line):
                 (self.dir / "targets").write_text(line + "\n")
-                with self.assertRaisesRegex(kv.KeelError, why):
+                with self.assertRaisesRegex(keelkit.KitError, why):
                     kv.evaluate_targets(kv.parse_targets(self.dir / "targets"), self.results)
 
     def test_peers_targets_are_skipped_without_peers_and_computed_with(self):
@@ -213,18 +218,23 @@ class TargetTest(Fixture):
         self.assertEqual(targets[1].description, "against a peer")
         results = kv.evaluate_targets(targets, self.results, has_peers=False)
         self.assertEqual([r.is_skipped for r in results], [False, True])
-        self.assertIn("1 of 1 targets hold (1 more needs --peers)", kv.targets_text(results))
-        self.assertIn("| needs --peers |", kv.targets_markdown(results))
+        self.assertIn("1 of 1 targets hold (1 more needs PEERS=1)", kv.targets_text(results))
+        self.assertIn("| needs PEERS=1 |", kv.targets_markdown(results))
         kv.write_targets_csv(self.results / "targets.csv", results)
         back = kv.read_targets_csv(self.results / "targets.csv", targets)
         self.assertTrue(back[1].is_skipped)
         self.assertIsNone(back[1].ratio)
         ctx = self.context(back)
         self.assertEqual(ctx.restore(ctx.fill("target:vs_peer"), str), "not measured "
-                         "(needs --peers)")
+                         "(needs PEERS=1)")
         # With peers the target is computed, and its missing rows are an error as ever.
-        with self.assertRaisesRegex(kv.KeelError, r"target vs_peer .*variant=redis"):
+        with self.assertRaisesRegex(keelkit.KitError, r"target vs_peer .*variant=redis"):
             kv.evaluate_targets(targets, self.results, has_peers=True)
+
+    def test_targets_csv_of_an_older_run_still_reads(self):
+        # Written before the skipped text was "needs PEERS=1": out/ may hold one.
+        (self.results / "targets.csv").write_text("name,ratio,goal,holds\nt,,>=1,needs --peers\n")
+        self.assertTrue(kv.read_targets_csv(self.results / "targets.csv")[0].is_skipped)
 
 
 class PlaceholderTest(Fixture):
@@ -262,6 +272,40 @@ class PlaceholderTest(Fixture):
         self.assertIn("nope.png does not exist", errors[2])
         self.assertIn("unknown placeholder kind 'weird'", errors[4])
 
+    def test_a_peer_bench_value_in_a_peerless_run_reads_needs_peers(self):
+        # bench_ck is one of the lab's PEER_BENCHES and this run did not make its CSV.
+        ctx = kv.NotesContext("02-lockfree", self.results, None, self.plots,
+                              lambda name, ext: f"plots/{name}.{ext}", ["bench_ck"])
+        text = ("ck: {{results:bench_ck/items_per_s[structure=ck_mcs,threads=2]}}\n\n"
+                "| ck |\n| --- |\n| {{results:bench_ck/items_per_s}} |\n")
+        filled, errors = kv.fill_placeholders(text, "notes/02-lockfree.md", ctx)
+        self.assertEqual(errors, [])
+        self.assertEqual(ctx.restore(md.render_markdown(filled)),
+                         "<p>ck: needs PEERS=1</p>\n<table>\n<thead><tr><th>ck</th></tr>"
+                         "</thead>\n<tbody>\n<tr><td>needs PEERS=1</td></tr>\n</tbody>\n</table>")
+
+    def test_a_missing_csv_of_any_other_bench_still_fails(self):
+        ctx = kv.NotesContext("02-lockfree", self.results, None, self.plots,
+                              lambda name, ext: f"plots/{name}.{ext}", ["bench_ck"])
+        text = ("{{results:bench_locks/items_per_s}}\n"  # not a peer bench: its CSV must exist
+                "{{results:bench_ck/items_per_s[oops}}\n"  # a bad selector is bad in any run
+                "{{results:bench_resp/mb_per_s[variant=nope]}}\n")  # present CSV, no such row
+        _, errors = kv.fill_placeholders(text, "notes/02-lockfree.md", ctx)
+        self.assertEqual(len(errors), 3, errors)
+        self.assertIn("bench_locks.csv does not exist", errors[0])
+        self.assertIn("bad selector", errors[1])
+        self.assertIn("no row matches", errors[2])
+        # A peer bench that did run is read like any other: its missing rows fail too.
+        (self.results / "bench_ck.csv").write_text("# keel bench=bench_ck\nstructure,items_per_s\n"
+                                                   "ck_mcs,5\n")
+        _, errors = kv.fill_placeholders("{{results:bench_ck/items_per_s[structure=mcs]}}",
+                                         "n.md", ctx)
+        self.assertEqual(len(errors), 1, errors)
+        self.assertIn("no row matches", errors[0])
+        ctx = kv.NotesContext("02-lockfree", self.results, None, self.plots,
+                              lambda name, ext: f"plots/{name}.{ext}", ["bench_ck"])
+        self.assertEqual(ctx.restore(ctx.fill("results:bench_ck/items_per_s"), str), "5")
+
     def test_number_formatting(self):
         cases = [(1234567, "1,230,000"), (812.345, "812"), (12.345, "12.3"),
                  (0.012345, "0.0123"), (16, "16"), (999.7, "1,000"), (0, "0"),
@@ -285,6 +329,83 @@ class PlaceholderTest(Fixture):
                          f"<p>{cpu} and <code>abc1234+dirty</code></p>\n<table>\n"
                          f"<thead><tr><th>cpu</th></tr></thead>\n<tbody>\n"
                          f"<tr><td>{cpu}</td></tr>\n</tbody>\n</table>")
+
+
+FIXTURE_ENV = {"KEEL_LABS_DIR": str(FIX / "labs"), "KEEL_REF_DIR": str(FIX / "reference")}
+
+
+class LabVarsTest(unittest.TestCase):
+    """keelkit's one reader of lab.mk (`make labvars`) and of labs/PLANNED."""
+
+    @mock.patch.dict(os.environ, FIXTURE_ENV)
+    def test_reads_title_as_text_and_the_rest_as_words(self):
+        v = keelkit.lab_vars("92-needs")
+        self.assertEqual(v.title, "Triple, on the adder")
+        self.assertEqual(v.summary, "")
+        self.assertEqual((v.needs, v.needs_all, v.student_srcs), (["91-adder"], ["91-adder"],
+                                                                   ["triple.c"]))
+        self.assertEqual(v.peer_benches, [])
+
+    def test_a_variable_make_did_not_print_is_an_error(self):
+        # What a Makefile from before PEER_BENCHES printed: every other line.
+        names = ["TITLE", "SUMMARY", "NEEDS", "STUDENT_SRCS", "GIVEN_SRCS", "REFERENCE_SRCS",
+                 "TESTS", "BENCHES", "BINS", "LIBS", "SANITIZERS", "BENCH_LTO", "DATA",
+                 "NEEDS_ALL", "IMPL_DIR", "DEPS_DIRS"]
+        text = "".join(f"{n}=\n" for n in names)
+        with self.assertRaisesRegex(keelkit.KitError, "printed no PEER_BENCHES= line"):
+            keelkit.parse_lab_vars(text, "x")
+        self.assertEqual(keelkit.parse_lab_vars(text + "PEER_BENCHES=a b\n", "x").peer_benches,
+                         ["a", "b"])
+
+    def test_planned_labs_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "PLANNED"
+            path.write_text("# c\n\na-lab b,c A title  # note\nb - B\n")
+            self.assertEqual(keelkit.planned_labs(path),
+                             [keelkit.PlannedLab("a-lab", ["b", "c"], "A title"),
+                              keelkit.PlannedLab("b", [], "B")])
+            for bad in ("x y\n", "x a,,b T\n", "x - T\nx - T\n"):
+                path.write_text(bad)
+                with self.subTest(bad=bad), self.assertRaisesRegex(keelkit.KitError, "PLANNED:"):
+                    keelkit.planned_labs(path)
+            self.assertEqual(keelkit.planned_labs(Path(tmp) / "absent"), [])
+
+
+class LabMapTest(unittest.TestCase):
+    """The report's lab map: titles and NEEDS from `make labvars`, planned labs from
+    labs/PLANNED (here the fixture labs and harness/tests/fixtures/labs/PLANNED)."""
+
+    @mock.patch.dict(os.environ, FIXTURE_ENV)
+    def test_map_reads_titles_from_lab_vars_and_planned_labs_from_the_file(self):
+        report = load_report()
+        lab_vars = {lab: keelkit.lab_vars(lab) for lab in keelkit.all_labs()}
+        grades = [{"lab": "91-adder", "impl": "reference", "score": 10, "max_score": 10}]
+        dot = report.lab_map_dot(lab_vars, keelkit.planned_labs(), grades)
+        lines = dot.splitlines()
+        # Labs in the kit: solid, titled from their lab.mk (91-adder's PLANNED line is stale).
+        self.assertIn('  "91-adder" [label="91-adder\\nAn adder\\ngraded reference: 10/10"];',
+                      lines)
+        self.assertIn('  "92-needs" [label="92-needs\\nTriple, on the adder"];', lines)
+        self.assertIn('  "90-runner" [label="90-runner"];', lines)
+        self.assertIn('  "91-adder" -> "92-needs";', lines)
+        self.assertNotIn("A planned adder", dot)
+        # Planned labs: dashed, with dashed edges from what they will need.
+        self.assertIn('  "98-later" [label="98-later\\nA later lab\\n(planned)", '
+                      'style="rounded,dashed", fillcolor="white", color="#8c959f", '
+                      'fontcolor="#57606a"];', lines)
+        self.assertIn('  "99-last" [label="99-last\\nThe last one\\n(planned)", '
+                      'style="rounded,dashed", fillcolor="white", color="#8c959f", '
+                      'fontcolor="#57606a"];', lines)
+        self.assertIn('  "91-adder" -> "98-later" [style=dashed];', lines)
+        self.assertIn('  "92-needs" -> "98-later" [style=dashed];', lines)
+
+    @mock.patch.dict(os.environ, FIXTURE_ENV)
+    def test_a_planned_lab_needing_an_unknown_lab_is_an_error(self):
+        report = load_report()
+        lab_vars = {"91-adder": keelkit.lab_vars("91-adder")}
+        planned = [keelkit.PlannedLab("98-later", ["97-nowhere"], "x")]
+        with self.assertRaisesRegex(keelkit.KitError, "97-nowhere, which is neither"):
+            report.lab_map_dot(lab_vars, planned, [])
 
 
 class MarkdownTest(unittest.TestCase):

@@ -1,10 +1,10 @@
-"""keelviz -- the shared pieces of Keel's benchmark-to-report pipeline.
-
-harness/bench and visualize/report.py both import this file; harness/tests/test_report.py tests it.
+"""keelviz -- Keel's benchmark-to-report pipeline: results CSVs, selectors, targets and the
+placeholders in notes. harness/bench and visualize/report.py import it (with keelkit, beside
+it); harness/tests/test_report.py tests it.
 Read in this order: results CSVs (read_results), selectors (Selector, pick), targets
 (parse_targets, evaluate_targets), placeholders (fill_placeholders). Markdown is in keelmd.py.
-Every failure is a KeelError whose message a user can act on; nothing here exits or prints.
-Python 3 standard library only.
+Every failure is a keelkit.KitError whose message a user can act on; nothing here exits or
+prints. Python 3 standard library only.
 """
 
 import csv
@@ -13,54 +13,18 @@ import io
 import math
 import re
 import shlex
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from keelmd import md_escape  # noqa: E402  (the sibling module, found through the line above)
-
-ROOT = Path(__file__).resolve().parent.parent
+from keelkit import KitError
+from keelmd import md_escape
 
 # A results CSV opens with this comment line, then the bench binary's CSV verbatim.
 META_PREFIX = "# keel "
 
-
-class KeelError(Exception):
-    """An error the user must see: bad input, missing data, a failed tool."""
-
-
-# ---- Labs ---------------------------------------------------------------------------------------
-
-
-def lab_names(root=ROOT):
-    """Lab names (labs/NN-name holding a lab.mk), sorted."""
-    labs_dir = Path(root) / "labs"
-    if not labs_dir.is_dir():
-        return []
-    return sorted(p.name for p in labs_dir.iterdir() if (p / "lab.mk").is_file())
-
-
-def parse_lab_mk(path, lab):
-    """The `<lab>_NAME := a b c` variables of a lab.mk, as {NAME: [a, b, c]}.
-
-    lab.mk holds variables only (STYLE.md), so a line-based reader is enough: it joins
-    backslash continuations, drops comments, and understands :=, = and +=."""
-    text = Path(path).read_text().replace("\\\n", " ")
-    values = {}
-    prefix = lab + "_"
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        m = re.match(r"^([A-Za-z0-9_.-]+)\s*(\+=|:=|::=|\?=|=)\s*(.*)$", line)
-        if not m or not m.group(1).startswith(prefix):
-            continue
-        name, op, value = m.group(1)[len(prefix):], m.group(2), m.group(3).split()
-        if op == "+=":
-            values.setdefault(name, []).extend(value)
-        elif op == "?=":
-            values.setdefault(name, value)
-        else:
-            values[name] = value
-    return values
+# What a number reads in a run without peers when it needs one (a target marked `peers`, a
+# value from one of a lab's PEER_BENCHES): the command that measures it, so that what
+# `make demo` shows never depends on which peers are installed (DESIGN.md).
+PEERS_NEEDED_TEXT = "needs PEERS=1"
 
 
 # ---- Results CSVs -------------------------------------------------------------------------------
@@ -78,18 +42,18 @@ def format_meta(meta):
 
 
 def parse_meta(line):
-    """The inverse of format_meta. Raises KeelError if line is not a keel metadata line."""
+    """The inverse of format_meta. Raises KitError if line is not a keel metadata line."""
     if not line.startswith(META_PREFIX):
-        raise KeelError(f"not a keel metadata line: {line.strip()!r}")
+        raise KitError(f"not a keel metadata line: {line.strip()!r}")
     meta = {}
     try:
         words = shlex.split(line[len(META_PREFIX):])
     except ValueError as e:
-        raise KeelError(f"bad metadata line ({e}): {line.strip()!r}") from None
+        raise KitError(f"bad metadata line ({e}): {line.strip()!r}") from None
     for word in words:
         key, sep, value = word.partition("=")
         if not sep:
-            raise KeelError(f"metadata word without '=': {word!r}")
+            raise KitError(f"metadata word without '=': {word!r}")
         meta[key] = value
     return meta
 
@@ -97,23 +61,23 @@ def parse_meta(line):
 def parse_csv_text(text, origin):
     """Checks a bench binary's CSV output and returns (header, rows as dicts).
 
-    Raises KeelError when it is empty, has no data rows, or a row has the wrong width:
+    Raises KitError when it is empty, has no data rows, or a row has the wrong width:
     partial output is never plotted."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if not lines:
-        raise KeelError(f"{origin}: no CSV output")
+        raise KitError(f"{origin}: no CSV output")
     if lines[0].startswith("#"):
-        raise KeelError(f"{origin}: the CSV header must come first, got {lines[0]!r}")
+        raise KitError(f"{origin}: the CSV header must come first, got {lines[0]!r}")
     records = list(csv.reader(io.StringIO("\n".join(lines))))
     header = [h.strip() for h in records[0]]
     if len(set(header)) != len(header) or not all(header):
-        raise KeelError(f"{origin}: bad CSV header {lines[0]!r}")
+        raise KitError(f"{origin}: bad CSV header {lines[0]!r}")
     if len(records) < 2:
-        raise KeelError(f"{origin}: CSV header but no rows")
+        raise KitError(f"{origin}: CSV header but no rows")
     rows = []
     for lineno, rec in enumerate(records[1:], start=2):
         if len(rec) != len(header):
-            raise KeelError(f"{origin}: CSV line {lineno} has {len(rec)} fields, "
+            raise KitError(f"{origin}: CSV line {lineno} has {len(rec)} fields, "
                             f"the header has {len(header)}")
         rows.append({h: v.strip() for h, v in zip(header, rec)})
     return header, rows
@@ -127,12 +91,12 @@ class Results:
 
 
 def read_results(path):
-    """Reads out/results/<lab>/<bench>.csv. Raises KeelError if missing or malformed."""
+    """Reads out/results/<lab>/<bench>.csv. Raises KitError if missing or malformed."""
     path = Path(path)
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise KeelError(f"{path} does not exist") from None
+        raise KitError(f"{path} does not exist") from None
     first, _, rest = text.partition("\n")
     meta = parse_meta(first)
     header, rows = parse_csv_text(rest, str(path))
@@ -152,14 +116,14 @@ class Selector:
         self.text = text.strip()
         m = _SELECTOR_RE.match(self.text)
         if not m:
-            raise KeelError(f"bad selector {self.text!r}: expected BENCH/COLUMN[key=value,...]")
+            raise KitError(f"bad selector {self.text!r}: expected BENCH/COLUMN[key=value,...]")
         self.bench, self.column = m.group(1), m.group(2)
         self.filters = []
         inside = (m.group(3) or "").strip()
         for item in inside.split(",") if inside else []:
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
-                raise KeelError(f"bad selector {self.text!r}: {item.strip()!r} is not key=value")
+                raise KitError(f"bad selector {self.text!r}: {item.strip()!r} is not key=value")
             self.filters.append((key.strip(), value.strip()))
 
     def __str__(self):
@@ -177,22 +141,22 @@ def _same_value(cell, wanted):
 
 def pick(selector, results, must_be_ok=False):
     """The selector's cell in results (a Results), as a string.
-    Raises KeelError unless exactly one row matches and every named column exists; with
+    Raises KitError unless exactly one row matches and every named column exists; with
     must_be_ok, also when the row has a status column that says anything but ok (a server that
     died, a stalled run: its zeros are not a measurement)."""
     for name in [selector.column] + [k for k, _ in selector.filters]:
         if name not in results.header:
-            raise KeelError(f"{selector}: {results.path.name} has no column {name!r} "
+            raise KitError(f"{selector}: {results.path.name} has no column {name!r} "
                             f"(columns: {', '.join(results.header)})")
     rows = [r for r in results.rows
             if all(_same_value(r[k], v) for k, v in selector.filters)]
     if len(rows) != 1:
         what = "no row matches" if not rows else f"{len(rows)} rows match"
-        raise KeelError(f"{selector}: {what} in {results.path.name}; "
+        raise KitError(f"{selector}: {what} in {results.path.name}; "
                         "a selector must pick exactly one row")
     status = rows[0].get("status", "")
     if must_be_ok and status not in ("", "ok"):
-        raise KeelError(f"{selector}: the row's status is {status!r}, not 'ok', so its "
+        raise KitError(f"{selector}: the row's status is {status!r}, not 'ok', so its "
                         "numbers are not a measurement")
     return rows[0][selector.column]
 
@@ -217,9 +181,9 @@ class ResultsDir:
         try:
             x = float(text)
         except ValueError:
-            raise KeelError(f"{selector}: {text!r} is not a number") from None
+            raise KitError(f"{selector}: {text!r} is not a number") from None
         if not math.isfinite(x):
-            raise KeelError(f"{selector}: {text!r} is not a finite number")
+            raise KitError(f"{selector}: {text!r} is not a finite number")
         return x
 
     def benches(self):
@@ -229,7 +193,7 @@ class ResultsDir:
         """The metadata shared by every CSV of the run (bench= differs, so it is left out)."""
         benches = self.benches()
         if not benches:
-            raise KeelError(f"no results in {self.path}")
+            raise KitError(f"no results in {self.path}")
         metas = [self.results(b).meta for b in benches]
         common = {}
         for key, value in metas[0].items():
@@ -281,7 +245,7 @@ class Goal:
         self.text = text.strip()
         m = _GOAL_RE.match(self.text)
         if not m:
-            raise KeelError(f"bad goal {text!r}: expected >=X, <=X, >X or <X")
+            raise KitError(f"bad goal {text!r}: expected >=X, <=X, >X or <X")
         self.op, self.bound = m.group(1), float(m.group(2))
 
     def holds(self, ratio):
@@ -327,7 +291,7 @@ def parse_targets(path):
     """labs/<lab>/bench/targets: `NAME GOAL NUMERATOR DENOMINATOR [peers] [description...]`
     lines, '#' comments. NUMERATOR and DENOMINATOR are selectors or numbers; the word `peers`
     right after them marks a target whose numbers exist only in a run with --peers.
-    A missing file means no targets. Raises KeelError (file:line) on bad lines."""
+    A missing file means no targets. Raises KitError (file:line) on bad lines."""
     path = Path(path)
     if not path.is_file():
         return []
@@ -339,17 +303,17 @@ def parse_targets(path):
         where = f"{path}:{lineno}"
         words = line.split()
         if len(words) < 4:
-            raise KeelError(f"{where}: expected NAME GOAL NUMERATOR DENOMINATOR [description]")
+            raise KitError(f"{where}: expected NAME GOAL NUMERATOR DENOMINATOR [description]")
         name = words[0]
         if not re.match(r"^[A-Za-z0-9_.-]+$", name):
-            raise KeelError(f"{where}: bad target name {name!r}")
+            raise KitError(f"{where}: bad target name {name!r}")
         if name in seen:
-            raise KeelError(f"{where}: target {name} is defined twice")
+            raise KitError(f"{where}: target {name} is defined twice")
         seen.add(name)
         try:
             goal, num, den = Goal(words[1]), operand(words[2]), operand(words[3])
-        except KeelError as e:
-            raise KeelError(f"{where}: {e}") from None
+        except KitError as e:
+            raise KitError(f"{where}: {e}") from None
         needs_peers = len(words) > 4 and words[4] == PEERS_FLAG
         rest = words[5:] if needs_peers else words[4:]
         targets.append(Target(name, goal, num, den, " ".join(rest), where, needs_peers))
@@ -365,7 +329,8 @@ class TargetResult:
         self.description, self.is_skipped = description, is_skipped
 
 
-SKIPPED_TEXT = "needs --peers"
+# targets.csv files written before the text above was settled say this instead; still read.
+_SKIPPED_TEXT_OLD = "needs --peers"
 
 
 def _operand_value(results_dir, op):
@@ -375,12 +340,12 @@ def _operand_value(results_dir, op):
         return op.value
     x = results_dir.number(op, must_be_ok=True)
     if x == 0:
-        raise KeelError(f"{op}: is zero, so nothing was measured")
+        raise KitError(f"{op}: is zero, so nothing was measured")
     return x
 
 
 def evaluate_targets(targets, results_dir, has_peers=True):
-    """Each target's ratio from this run's CSVs. Raises one KeelError listing every target
+    """Each target's ratio from this run's CSVs. Raises one KitError listing every target
     whose numbers are missing (naming the target and the selector): never a silent skip.
     Without has_peers, a target marked `peers` is not computed but listed as skipped."""
     if not isinstance(results_dir, ResultsDir):
@@ -394,14 +359,14 @@ def evaluate_targets(targets, results_dir, has_peers=True):
             num = _operand_value(results_dir, t.numerator)
             den = _operand_value(results_dir, t.denominator)
             if den == 0:
-                raise KeelError(f"{t.denominator}: is zero, the ratio is undefined")
-        except KeelError as e:
+                raise KitError(f"{t.denominator}: is zero, the ratio is undefined")
+        except KitError as e:
             errors.append(f"target {t.name} ({t.where}): {e}")
             continue
         ratio = num / den
         out.append(TargetResult(t.name, ratio, str(t.goal), t.goal.holds(ratio), t.description))
     if errors:
-        raise KeelError("\n".join(errors))
+        raise KitError("\n".join(errors))
     return out
 
 
@@ -411,7 +376,7 @@ def write_targets_csv(path, results):
         w.writerow(["name", "ratio", "goal", "holds"])
         for r in results:
             if r.is_skipped:
-                w.writerow([r.name, "", r.goal, SKIPPED_TEXT])
+                w.writerow([r.name, "", r.goal, PEERS_NEEDED_TEXT])
             else:
                 w.writerow([r.name, f"{r.ratio:.6g}", r.goal, "yes" if r.holds else "no"])
 
@@ -422,18 +387,18 @@ def read_targets_csv(path, targets=()):
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise KeelError(f"{path} does not exist") from None
+        raise KitError(f"{path} does not exist") from None
     header, rows = parse_csv_text(text, str(path))
     if header != ["name", "ratio", "goal", "holds"]:
-        raise KeelError(f"{path}: header must be name,ratio,goal,holds")
+        raise KitError(f"{path}: header must be name,ratio,goal,holds")
     described = {t.name: t.description for t in targets}
     try:
         return [TargetResult(r["name"], None, r["goal"], None, described.get(r["name"], ""), True)
-                if r["holds"] == SKIPPED_TEXT else
+                if r["holds"] in (PEERS_NEEDED_TEXT, _SKIPPED_TEXT_OLD) else
                 TargetResult(r["name"], float(r["ratio"]), r["goal"], r["holds"] == "yes",
                              described.get(r["name"], "")) for r in rows]
     except ValueError:
-        raise KeelError(f"{path}: a ratio is not a number") from None
+        raise KitError(f"{path}: a ratio is not a number") from None
 
 
 def targets_text(results):
@@ -441,7 +406,7 @@ def targets_text(results):
     rows = [("target", "ratio", "goal", "holds", "")]
     for r in results:
         if r.is_skipped:
-            rows.append((r.name, "-", r.goal, SKIPPED_TEXT, r.description))
+            rows.append((r.name, "-", r.goal, PEERS_NEEDED_TEXT, r.description))
             continue
         rows.append((r.name, format_ratio(r.ratio), r.goal, "yes" if r.holds else "NO",
                      r.description))
@@ -453,12 +418,12 @@ def targets_text(results):
 
 
 def _summary(results):
-    """'N of M targets hold', and how many were not measured for want of --peers."""
+    """'N of M targets hold', and how many were not measured for want of peers."""
     measured = [r for r in results if not r.is_skipped]
     text = f"{sum(bool(r.holds) for r in measured)} of {len(measured)} targets hold"
     skipped = len(results) - len(measured)
     if skipped:
-        text += f" ({skipped} more {'needs' if skipped == 1 else 'need'} --peers)"
+        text += f" ({skipped} more {'needs' if skipped == 1 else 'need'} PEERS=1)"
     return text
 
 
@@ -468,7 +433,7 @@ def targets_markdown(results):
     lines = ["| target | ratio | goal | holds | what it compares |",
              "| --- | ---: | :---: | :---: | --- |"]
     for r in results:
-        holds = SKIPPED_TEXT if r.is_skipped else "yes" if r.holds else "**no**"
+        holds = PEERS_NEEDED_TEXT if r.is_skipped else "yes" if r.holds else "**no**"
         ratio = "-" if r.is_skipped else format_ratio(r.ratio)
         lines.append(f"| `{r.name}` | {ratio} | {md_escape(r.goal)} | {holds} "
                      f"| {md_escape(r.description)} |")
@@ -488,13 +453,16 @@ class NotesContext:
 
     targets is a list of TargetResult, or None when the run computed none.
     plots_dir holds <name>.png/.svg; plot_href(name, ext) is the link the page uses.
+    peer_benches are the lab's PEER_BENCHES (lab.mk): benches that run only with --peers, so a
+    value from one whose CSV is absent reads PEERS_NEEDED_TEXT instead of failing the build.
     A quoted value (a number, a metadata string) goes into the text as a token of two
     private-use characters around an index, which the Markdown renderer passes through as is;
     restore() swaps the value in after rendering. So a value reads the same in a paragraph, a
     table cell or a code span, and no value can be taken for Markdown."""
 
-    def __init__(self, lab, results_dir, targets, plots_dir, plot_href):
+    def __init__(self, lab, results_dir, targets, plots_dir, plot_href, peer_benches=()):
         self.lab = lab
+        self.peer_benches = frozenset(peer_benches)
         self.results = results_dir if isinstance(results_dir, ResultsDir) else ResultsDir(
             results_dir)
         self.targets = targets
@@ -517,37 +485,41 @@ class NotesContext:
         kind, sep, arg = body.partition(":")
         kind, arg = kind.strip(), arg.strip()
         if kind == "results" and sep:
-            return self.literal(format_value(self.results.value(Selector(arg))))
+            selector = Selector(arg)
+            if (selector.bench in self.peer_benches
+                    and not (self.results.path / f"{selector.bench}.csv").is_file()):
+                return self.literal(PEERS_NEEDED_TEXT)  # a peerless run: not a failure
+            return self.literal(format_value(self.results.value(selector)))
         if kind == "meta" and sep:
             meta = self.results.run_meta()
             if arg not in meta:
-                raise KeelError(f"no metadata key {arg!r} shared by the run's CSVs "
+                raise KitError(f"no metadata key {arg!r} shared by the run's CSVs "
                                 f"(keys: {', '.join(meta)})")
             return self.literal(meta[arg])
         if kind == "target" and sep:
             if self.targets is None:
-                raise KeelError("the run computed no targets (no targets.csv)")
+                raise KitError("the run computed no targets (no targets.csv)")
             for t in self.targets:
                 if t.name == arg:
-                    return self.literal(f"not measured ({SKIPPED_TEXT})" if t.is_skipped
+                    return self.literal(f"not measured ({PEERS_NEEDED_TEXT})" if t.is_skipped
                                         else format_ratio(t.ratio))
-            raise KeelError(f"no target named {arg!r}")
+            raise KitError(f"no target named {arg!r}")
         if kind == "targets" and not sep:
             if self.targets is None:
-                raise KeelError("the run computed no targets (no targets.csv)")
+                raise KitError("the run computed no targets (no targets.csv)")
             self.targets_used = True
             return "\n\n" + targets_markdown(self.targets) + "\n\n"
         if kind == "plot" and sep:
             if not re.match(r"^[A-Za-z0-9_.-]+$", arg):
-                raise KeelError(f"bad plot name {arg!r}")
+                raise KitError(f"bad plot name {arg!r}")
             for ext in ("png", "svg"):
                 if not (self.plots_dir / f"{arg}.{ext}").is_file():
-                    raise KeelError(f"{self.plots_dir / (arg + '.' + ext)} does not exist")
+                    raise KitError(f"{self.plots_dir / (arg + '.' + ext)} does not exist")
             if arg not in self.plots_used:
                 self.plots_used.append(arg)
             return (f"[![plot {md_escape(arg)}]({self.plot_href(arg, 'png')})]"
                     f"({self.plot_href(arg, 'svg')})")
-        raise KeelError(f"unknown placeholder kind {kind!r} (results:, target:, targets, "
+        raise KitError(f"unknown placeholder kind {kind!r} (results:, target:, targets, "
                         "plot:, meta:)")
 
 
@@ -560,7 +532,7 @@ def fill_placeholders(text, filename, ctx):
         def one(m, lineno=lineno):
             try:
                 return ctx.fill(m.group(1))
-            except KeelError as e:
+            except KitError as e:
                 errors.append(f"{filename}:{lineno}: cannot fill {m.group(0)}: {e}")
                 return m.group(0)
         out_lines.append(_PLACEHOLDER_RE.sub(one, line))

@@ -1,0 +1,247 @@
+"""sandbox -- how the grader runs submitted code: every run of it, and nothing else, goes
+through Sandbox.run. Read Sandbox first.
+
+With namespaces (root on Linux, `unshare` from util-linux), a run gets:
+  - a fresh PID namespace: when the run's first process ends, the kernel kills every process
+    the run started, a daemon that called setsid() and forked twice included;
+  - a network namespace with only loopback, brought up (tests use 127.0.0.1);
+  - a mount namespace in which the kit is read-only, the paths the grader hides (other
+    submissions in a batch, the staging folders) are empty, and /tmp is a private scratch
+    folder of the run's own, removed afterwards;
+  - an unprivileged user (nobody) and rlimits: CPU seconds, address space, processes, file
+    size, open files, no core files.
+Without namespaces (not root, or a container without CAP_SYS_ADMIN), the grader says so once on
+stderr and falls back to the rlimits, the unprivileged user when it is root, a session and
+process group of the run's own killed when the run ends, a sweep that kills every process left
+in that session and, as root, every process of the unprivileged user started since the run
+began. What the fallback does not stop: network traffic beyond loopback; writes wherever the
+unprivileged user may write and reads of whatever it may read (another submission of a batch
+included, unless its files are closed to others); a daemon that leaves the session when the
+grader is not root; and two graders at once on one machine kill each other's runs in the sweep.
+Standard library only.
+"""
+import os
+import pwd
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MIB = 1 << 20
+HERE = Path(__file__).resolve().parent
+INIT = HERE / "sandbox_init.sh"
+
+# How long a run's output may grow before the rest is dropped: a test that floods stdout must
+# not take the grader's memory with it. 8 MiB holds any honest failure report many times.
+OUTPUT_SIZE_BYTES_MAX = 8 * MIB
+
+
+@dataclass
+class RunResult:
+    """What one sandboxed run did. returncode is the run's exit status, or -N when it was
+    killed by signal N; is_timed_out when the grader had to kill it at its wall clock."""
+    returncode: int
+    output: str
+    elapsed_ms: int
+    is_timed_out: bool
+
+
+def nobody():
+    """(uid, gid) of the unprivileged user the runs switch to, or None (not root, or no such
+    user). KEEL_GRADE_AS_ROOT=1 keeps root: only for debugging the grader."""
+    if os.geteuid() != 0 or os.environ.get("KEEL_GRADE_AS_ROOT") == "1":
+        return None
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+def namespaces_work():
+    """(True, "") when this process can give a run fresh PID, mount and network namespaces,
+    else (False, why). Probed by doing it once, with a harmless command."""
+    if os.geteuid() != 0:
+        return False, "the grader is not root"
+    if os.environ.get("KEEL_SANDBOX") == "rlimits":
+        return False, "KEEL_SANDBOX=rlimits asked for the fallback"
+    unshare = shutil.which("unshare")
+    if unshare is None or shutil.which("setpriv") is None:
+        return False, "unshare or setpriv (util-linux) is not installed"
+    try:
+        probe = subprocess.run([unshare, "--pid", "--fork", "--net", "--mount", "--mount-proc",
+                                "--kill-child", "--", "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return False, f"unshare failed ({e})"
+    if probe.returncode != 0:
+        return False, f"unshare failed: {probe.stderr.decode(errors='replace').strip()}"
+    return True, ""
+
+
+def _limiter(limits, cpu_s, user, is_sanitized, in_namespace):
+    """The function the child runs before exec: its own session, then the rlimits; in the
+    fallback it also switches to the unprivileged user here (in a namespace, setpriv does)."""
+    def apply():
+        os.setsid()
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+        if not is_sanitized:  # sanitizers reserve terabytes of address space up front
+            size = limits["as_mib"] * MIB
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+        size = limits["fsize_mib"] * MIB
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits["nofile"], limits["nofile"]))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if user is not None and not in_namespace:
+            os.setgroups([])
+            os.setgid(user[1])
+            os.setuid(user[0])
+        # Root ignores RLIMIT_NPROC: it binds only once the run is the unprivileged user.
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["nproc"], limits["nproc"]))
+    return apply
+
+
+def _processes():
+    """(pid, session id, real uid, start time in clock ticks since boot) of every process."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            uid = entry.stat().st_uid
+        except OSError:
+            continue
+        # After the command's ")": state, ppid, pgrp, session, ..., starttime (the 20th).
+        yield int(entry.name), int(fields[3]), uid, int(fields[19])
+
+
+def _session_members(sid):
+    """PIDs of the processes in session sid, for the fallback's sweep."""
+    return [pid for pid, session, _, _ in _processes() if session == sid]
+
+
+def _start_ticks(pid):
+    return next((start for p, _, _, start in _processes() if p == pid), 0)
+
+
+def _kill_user_since(uid, start_ticks):
+    """The fallback's sweep for daemons that left the session (setsid): kills every process of
+    the unprivileged user started since the run began. Only sound while one grader at a time
+    runs code as that user on the machine, which is why namespaces are preferred."""
+    for pid, _, owner, start in _processes():
+        if owner == uid and start >= start_ticks and pid != os.getpid():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _kill_session(sid):
+    """Kills the run's process group and every process still in its session."""
+    try:
+        os.killpg(sid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for pid in _session_members(sid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class Sandbox:
+    """Runs submitted code. One per grader process: it probes for namespaces once."""
+
+    def __init__(self, kit_root, user, hidden=(), is_quiet=False):
+        self.kit_root = Path(kit_root).resolve()
+        self.user = user
+        self.hidden = [Path(p).resolve() for p in hidden]
+        self.hidden_batch = []  # the other submissions of a batch, set per submission
+        self.has_namespaces, why = namespaces_work()
+        if not self.has_namespaces and not is_quiet:
+            print(f"grade: no namespaces ({why}): running submitted code under rlimits"
+                  f"{' as nobody' if user else ''} only; see harness/py/sandbox.py for what "
+                  f"that does not stop", file=sys.stderr)
+
+    def _is_tmp_private(self, argv):
+        """A private /tmp hides the host's: only when nothing the run needs lives there."""
+        needed = [self.kit_root, Path(argv[0]).resolve()]
+        return not any(p == Path("/tmp") or Path("/tmp") in p.parents for p in needed)
+
+    def _command(self, argv, scratch):
+        if not self.has_namespaces:
+            return list(argv)
+        uid, gid = self.user if self.user is not None else (0, 0)
+        hidden = [str(p.resolve()) for p in self.hidden + self.hidden_batch if p.exists()]
+        tmp = "private" if self._is_tmp_private(argv) else "shared"
+        return (["unshare", "--pid", "--fork", "--net", "--mount", "--mount-proc",
+                 "--kill-child", "--", "/bin/sh", str(INIT), str(scratch), tmp, str(uid),
+                 str(gid), str(self.kit_root)] + hidden + ["--"] + [str(a) for a in argv])
+
+    def run(self, argv, timeout_s, limits, cpu_s, env, is_sanitized=False):
+        """Runs argv (submitted code) to its end or to timeout_s of wall clock, then kills
+        everything it started. Returns a RunResult; never raises for what the code did."""
+        scratch = Path(tempfile.mkdtemp(prefix="keel-run-"))
+        if self.user is not None:
+            os.chown(scratch, *self.user)
+        start = time.monotonic()
+        try:
+            is_private = self.has_namespaces and self._is_tmp_private(argv)
+            proc = subprocess.Popen(
+                self._command(argv, scratch), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, cwd=str(scratch),
+                env=dict(env, TMPDIR="/tmp" if is_private else str(scratch)),
+                preexec_fn=_limiter(limits, cpu_s, self.user, is_sanitized,
+                                    self.has_namespaces))
+        except OSError as e:
+            shutil.rmtree(scratch, ignore_errors=True)
+            return RunResult(127, f"could not start {argv[0]}: {e}", 0, False)
+        start_ticks = _start_ticks(proc.pid)
+        output, is_timed_out = self._collect(proc, timeout_s)
+        _kill_session(proc.pid)  # in a namespace it is gone already; in the fallback, the sweep
+        if not self.has_namespaces and self.user is not None:
+            _kill_user_since(self.user[0], start_ticks)
+        proc.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
+        returncode = proc.returncode
+        if self.has_namespaces and 128 < returncode <= 128 + 64:
+            returncode = 128 - returncode  # sandbox_init.sh's shell reports a signal as 128+N
+        return RunResult(returncode, output.decode(errors="replace"),
+                         int((time.monotonic() - start) * 1000), is_timed_out)
+
+    @staticmethod
+    def _collect(proc, timeout_s):
+        """Reads the run's output until it closes or the wall clock runs out, keeping at most
+        OUTPUT_SIZE_BYTES_MAX. A process that holds the pipe open after the run's first
+        process ended cannot make the grader wait: the wall clock still ends the read."""
+        chunks, size, deadline = [], 0, time.monotonic() + timeout_s
+        fd = proc.stdout.fileno()
+        os.set_blocking(fd, False)
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    _kill_session(proc.pid)
+                    proc.kill()
+                    return b"".join(chunks), True
+                if not sel.select(timeout=min(left, 0.5)):
+                    if proc.poll() is not None and not _session_members(proc.pid):
+                        break  # the run ended and nothing of it holds the pipe
+                    continue
+                try:
+                    data = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    break
+                if size < OUTPUT_SIZE_BYTES_MAX:
+                    chunks.append(data[:OUTPUT_SIZE_BYTES_MAX - size])
+                    size += len(chunks[-1])
+        proc.stdout.close()
+        return b"".join(chunks), False
