@@ -48,7 +48,10 @@ $(foreach l,$(LABS_SELECTED),$(if $(filter $(l),$(LABS)),,$(error no lab '$(l)';
 # A lab's NEEDS, transitively, each needed lab before the labs that need it (03-bitcask needs
 # 01-servers; a lab that needs 03 gets 01 as well). uniq keeps each word's first occurrence.
 uniq = $(if $(1),$(firstword $(1)) $(call uniq,$(filter-out $(firstword $(1)),$(1))))
-needs_all = $(strip $(call uniq,$(foreach n,$($(1)_NEEDS),$(call needs_all,$(n)) $(n))))
+needs_all = $(call needs_walk,$(1),$(1))
+# $(2): the labs on the way here; meeting one again is a cycle, which would recurse forever.
+needs_walk = $(strip $(call uniq,$(foreach n,$($(1)_NEEDS),$(if $(filter $(n),$(2)),\
+  $(error NEEDS has a cycle: $(2) $(n)),$(call needs_walk,$(n),$(2) $(n)) $(n)))))
 $(foreach l,$(LABS_SELECTED),$(foreach n,$(call needs_all,$(l)),$(if $(filter $(n),$(LABS)),,\
   $(error lab $(l) needs '$(n)', which is not a lab here; labs: $(LABS)))))
 
@@ -120,7 +123,10 @@ $(BUILD_ROOT)/$(1)/bench/%: $(BUILD_ROOT)/$(1)/bench/%.o $$($(1)_OBJS) $(HARNESS
 $(BUILD_ROOT)/$(1)/cmd/%: $(KEEL_LABS_DIR)/$(1)/cmd/%.c $$($(1)_OBJS) $(HARNESS_LIB) $$($(1)_MKS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) $$($(1)_INCLUDES) -o $$@ $$< $$(filter %.o %.a,$$^) $$($(1)_LIBS_ALL) -lm
-build-$(1): $$($(1)_TEST_BINS) $$($(1)_BENCH_BINS) $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS)) $(HARNESS_CMDS)
+build-$(1): tests-$(1) $$($(1)_BENCH_BINS)
+# What grading needs: the tests and the programs they start (no benchmarks, whose LTO links
+# cost more than a lab's tests).
+tests-$(1): $$($(1)_TEST_BINS) $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS)) $(HARNESS_CMDS)
 bin-$(1): $(patsubst %,$(BUILD_ROOT)/$(1)/cmd/%,$($(1)_BINS))
 	@mkdir -p $(OUT)/bin
 	@$$(if $$^,cp $$^ $(OUT)/bin/ && echo "bin: $$(notdir $$^) from $(IMPL) in $(OUT)/bin/",echo "bin: lab $(1) has no programs yet")
@@ -153,7 +159,7 @@ $(foreach l,$(LABS_SELECTED),$(foreach n,$(call needs_all,$(l)),$(eval $(call NE
 -include $(shell find $(OUT)/build -name '*.d' 2>/dev/null)
 
 # ---- Targets (each `## ` comment is what `make help` prints) ----
-.PHONY: help build builddir labvars grade bench report demo test deps peers handout format \
+.PHONY: help build tests builddir labvars grade bench report demo test deps peers handout format \
         format-check lint bin clean newlab
 
 help: ## list the targets
@@ -162,6 +168,7 @@ help: ## list the targets
 	  awk -F'\t' '{ printf "  %-22s %s\n", $$1, $$2 }'
 
 build: $(addprefix build-,$(LABS_SELECTED)) ## build LAB's tests and benchmarks for IMPL into out/build/
+tests: $(addprefix tests-,$(LABS_SELECTED)) ## build only what grading LAB needs (tests, programs)
 builddir: ## print the build directory of LAB for IMPL (used by the harness)
 	@echo $(BUILD_ROOT)/$(LAB)
 labvars: ## print every variable of LAB's lab.mk, as the schema names them (read by every tool)

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -468,6 +469,13 @@ harness_run_tests(int argc, char **argv, const struct CMUnitTest *tests, size_t 
                     opt.run_names[i]);
             return 2;
         }
+    }
+    /* Not dumpable: a test's child, which runs as the same user, cannot then open the runner's
+     * stdout through /proc/<runner>/fd and write a forged KEEL-RESULT line there, nor ptrace
+     * it. (Code that runs in the runner itself, a constructor, is beyond any such guard.) */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        fprintf(stderr, "%s: prctl(PR_SET_DUMPABLE): %s\n", argv[0], strerror(errno));
+        return 2;
     }
     size_t run_count = 0, pass_count = 0;
     for (size_t i = 0; i < test_count; i++) {

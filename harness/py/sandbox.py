@@ -8,8 +8,12 @@ With namespaces (root on Linux, `unshare` from util-linux), a run gets:
   - a mount namespace in which the kit is read-only, the paths the grader hides (other
     submissions in a batch, the staging folders) are empty, and /tmp is a private scratch
     folder of the run's own, removed afterwards;
-  - an unprivileged user (nobody) and rlimits: CPU seconds, address space, processes, file
-    size, open files, no core files.
+  - an unprivileged user of the grader's own (GRADER_UID_BASE + its pid), with no
+    capabilities, and rlimits: CPU seconds, address space, processes, file size, open files,
+    no core files;
+  - private System V IPC, /dev/shm and /var/tmp.
+A build of submitted code runs in namespaces too (Sandbox.build), as root but with the lab's
+reference and the other submissions hidden, and under CPU, memory and time limits.
 Without namespaces (not root, or a container without CAP_SYS_ADMIN), the grader says so once on
 stderr and falls back to the rlimits, the unprivileged user when it is root, a session and
 process group of the run's own killed when the run ends, a sweep that kills every process left
@@ -21,7 +25,6 @@ grader is not root; and two graders at once on one machine kill each other's run
 Standard library only.
 """
 import os
-import pwd
 import resource
 import selectors
 import shutil
@@ -52,16 +55,22 @@ class RunResult:
     is_timed_out: bool
 
 
-def nobody():
-    """(uid, gid) of the unprivileged user the runs switch to, or None (not root, or no such
-    user). KEEL_GRADE_AS_ROOT=1 keeps root: only for debugging the grader."""
+# The unprivileged users runs switch to: one of its own per grader process, above any uid a
+# system hands out (Debian's adduser stops at 59999, useradd's UID_MAX at 60000; nobody is
+# 65534), so RLIMIT_NPROC, which counts a user's processes machine-wide, is the grader's alone:
+# a fork bomb in one grader cannot make another's tests fail to fork, and the fallback's sweep
+# of that user's processes cannot touch another grader's.
+GRADER_UID_BASE = 2_000_000_000
+GRADER_UID_COUNT = 1_000_000
+
+
+def grader_user():
+    """(uid, gid) for this grader's runs, or None to stay as we are (not root).
+    KEEL_GRADE_AS_ROOT=1 stays root: only for debugging the grader."""
     if os.geteuid() != 0 or os.environ.get("KEEL_GRADE_AS_ROOT") == "1":
         return None
-    try:
-        entry = pwd.getpwnam("nobody")
-    except KeyError:
-        return None
-    return entry.pw_uid, entry.pw_gid
+    uid = GRADER_UID_BASE + os.getpid() % GRADER_UID_COUNT
+    return uid, uid
 
 
 def namespaces_work():
@@ -71,17 +80,24 @@ def namespaces_work():
         return False, "the grader is not root"
     if os.environ.get("KEEL_SANDBOX") == "rlimits":
         return False, "KEEL_SANDBOX=rlimits asked for the fallback"
-    unshare = shutil.which("unshare")
-    if unshare is None or shutil.which("setpriv") is None:
-        return False, "unshare or setpriv (util-linux) is not installed"
-    try:
-        probe = subprocess.run([unshare, "--pid", "--fork", "--net", "--mount", "--mount-proc",
-                                "--kill-child", "--", "true"], capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return False, f"unshare failed ({e})"
+    for tool in ("unshare", "setpriv", "ip", "mount"):
+        if shutil.which(tool) is None:
+            return False, f"{tool} is not installed (util-linux, iproute2: make deps)"
+    # The probe is a whole run of `true` through sandbox_init.sh, as a test would be run.
+    with tempfile.TemporaryDirectory(prefix="keel-probe-") as scratch:
+        try:
+            probe = subprocess.run(UNSHARE + ["/bin/sh", str(INIT), "test", scratch, "private",
+                                              "0", "0", scratch, "--", "true"],
+                                   capture_output=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return False, f"unshare failed ({e})"
     if probe.returncode != 0:
-        return False, f"unshare failed: {probe.stderr.decode(errors='replace').strip()}"
+        return False, f"the sandbox cannot start: {probe.stderr.decode(errors='replace').strip()}"
     return True, ""
+
+
+UNSHARE = ["unshare", "--pid", "--fork", "--net", "--ipc", "--mount", "--mount-proc",
+           "--kill-child", "--"]
 
 
 def _limiter(limits, cpu_s, user, is_sanitized, in_namespace):
@@ -165,7 +181,7 @@ class Sandbox:
         self.has_namespaces, why = namespaces_work()
         if not self.has_namespaces and not is_quiet:
             print(f"grade: no namespaces ({why}): running submitted code under rlimits"
-                  f"{' as nobody' if user else ''} only; see harness/py/sandbox.py for what "
+                  f"{' as an unprivileged user' if user else ''} only; see harness/py/sandbox.py for what "
                   f"that does not stop", file=sys.stderr)
 
     def _is_tmp_private(self, argv):
@@ -173,15 +189,49 @@ class Sandbox:
         needed = [self.kit_root, Path(argv[0]).resolve()]
         return not any(p == Path("/tmp") or Path("/tmp") in p.parents for p in needed)
 
+    @staticmethod
+    def _hidden(paths):
+        """The paths to hide, resolved, without those inside another (hidden with it)."""
+        resolved = {Path(p).resolve() for p in paths if Path(p).exists()}
+        return sorted(str(p) for p in resolved if not any(q in p.parents for q in resolved))
+
     def _command(self, argv, scratch):
         if not self.has_namespaces:
             return list(argv)
         uid, gid = self.user if self.user is not None else (0, 0)
-        hidden = [str(p.resolve()) for p in self.hidden + self.hidden_batch if p.exists()]
         tmp = "private" if self._is_tmp_private(argv) else "shared"
-        return (["unshare", "--pid", "--fork", "--net", "--mount", "--mount-proc",
-                 "--kill-child", "--", "/bin/sh", str(INIT), str(scratch), tmp, str(uid),
-                 str(gid), str(self.kit_root)] + hidden + ["--"] + [str(a) for a in argv])
+        return (UNSHARE + ["/bin/sh", str(INIT), "test", str(scratch), tmp, str(uid), str(gid),
+                           str(self.kit_root)] + self._hidden(self.hidden + self.hidden_batch) +
+                ["--"] +
+                [str(a) for a in argv])
+
+    def build(self, argv, timeout_s, hidden=(), env=None):
+        """Runs a build of submitted code (make): as root, since it writes the kit's out folder,
+        but in its own namespaces with hidden (what the submission's sources must not reach:
+        the reference of the lab, other submissions' staging folders) and the batch's other
+        submissions hidden, no network, and limits on CPU,
+        memory and time, so that `#include "/dev/zero"` or an include of the reference's
+        files ends in a compiler error. Without namespaces, only the limits apply.
+        Returns a RunResult."""
+        limits = {"as_mib": 4096, "nproc": 4096, "fsize_mib": 4096, "nofile": 4096}
+        command = list(argv)
+        if self.has_namespaces:
+            command = (UNSHARE + ["/bin/sh", str(INIT), "build", "-", "-", "0", "0",
+                                  str(self.kit_root)] +
+                       self._hidden(list(self.hidden_batch) + list(hidden)) + ["--"] + command)
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, env=env,
+                                    preexec_fn=_limiter(limits, int(timeout_s), None, False,
+                                                        True))
+        except OSError as e:
+            return RunResult(127, f"could not start {argv[0]}: {e}", 0, False)
+        output, is_timed_out = self._collect(proc, timeout_s)
+        _kill_session(proc.pid)
+        proc.wait()
+        return RunResult(proc.returncode, output.decode(errors="replace"),
+                         int((time.monotonic() - start) * 1000), is_timed_out)
 
     def run(self, argv, timeout_s, limits, cpu_s, env, is_sanitized=False):
         """Runs argv (submitted code) to its end or to timeout_s of wall clock, then kills

@@ -268,34 +268,35 @@ server_main(int argc, char **argv, const struct server_plugins *plugins)
     }
     signal(SIGPIPE, SIG_IGN); /* a client that left is an EPIPE to handle, not a death */
     raise_open_files_limit();
-    int rc = 1;
     struct server server;
+    bool is_server_open = false;
     struct store *store = store_create((uint64_t)server_now_ms());
     if (store == NULL) {
         fprintf(stderr, "keel-server: out of memory\n");
-        goto fail_store;
+        goto fail;
     }
     if (backend_ops != NULL) {
         f.config.backend_ops = backend_ops;
         f.config.backend = backend_ops->open_cb(backend_args, store, server_now_ms());
         if (f.config.backend == NULL) {
-            goto fail_backend;
+            goto fail; /* open_cb said why */
         }
     }
     if (server_open(&server, &f.config, store) != 0) {
         fprintf(stderr, "keel-server: cannot start\n");
-        goto fail_server;
+        goto fail;
     }
-    int model_rc = run_model(&server);
+    is_server_open = true;
+    int model_rc = run_model(&server); /* returns only when the model cannot run */
     fprintf(stderr, "keel-server: the %s model stopped (%s)\n", server_model_name(f.config.model),
             model_rc == -2 ? "not implemented yet" : "could not run");
-    server_close(&server);
-fail_server:
-    if (backend_ops != NULL) {
+fail:
+    if (is_server_open) {
+        server_close(&server);
+    }
+    if (f.config.backend != NULL) {
         backend_ops->close_cb(f.config.backend);
     }
-fail_backend:
     store_destroy(store);
-fail_store:
-    return rc;
+    return 1;
 }

@@ -234,18 +234,21 @@ backend_open(const char *args, struct store *store, uint64_t now_ms)
         return NULL;
     }
     char error[BC_ERROR_MAX] = "";
-    bc_status st = bc_open(dir, &o, &backend->db, error);
+    struct bc_db *db = NULL;
+    bc_status st = bc_open(dir, &o, &db, error);
     if (st != BC_OK) {
         fprintf(stderr, "keel-server: bitcask open %s: %s (%s)\n", dir, bc_strerror(st), error);
-        goto fail_open;
+        goto fail;
     }
+    backend->db = db; /* owned by the backend from here on */
     if (load(backend->db, store, now_ms) != 0) {
-        goto fail_load;
+        goto fail;
     }
     return backend;
-fail_load:
-    (void)bc_close(backend->db); /* nothing was written yet: only the load failed */
-fail_open:
+fail:
+    if (backend->db != NULL) {
+        (void)bc_close(backend->db); /* nothing was written yet: only the load failed */
+    }
     free(backend);
     return NULL;
 }

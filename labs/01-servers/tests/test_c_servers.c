@@ -1,8 +1,10 @@
 /* test_c_servers.c -- lab 01 part C: the sequential, thread-per-connection and thread-pool
  * servers, over loopback, through keel-server built from your sources. */
+#include "server.h"
 #include "server_scenarios.h"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -257,6 +259,59 @@ test_c_threads_redis_cli_script(void **state)
     server_stop(&s);
 }
 
+/* A storage backend of the test's own (store.h): it counts the requests the server hands it
+ * and executes them as cmd_execute would. */
+struct store_backend {
+    size_t executed_count;
+};
+
+static cmd_status
+counting_execute(struct store_backend *backend, struct store *store, const struct resp_request *req,
+                 uint64_t now_ms, struct resp_buf *out)
+{
+    backend->executed_count++;
+    return cmd_execute(store, req, now_ms, out);
+}
+
+/* Claim: with a storage backend plugged in (as lab 03's bitcask and lab 04's raft are), every
+ * store command a client sends goes through it: client_execute calls server_execute, not
+ * cmd_execute, so a later lab's durability cannot be skipped. */
+static void
+test_c_store_commands_go_through_the_storage_backend(void **state)
+{
+    (void)state;
+    static const struct store_backend_ops counting_ops = {
+        .name = "counting", .usage = "counting", .execute_cb = counting_execute};
+    struct store_backend backend = {0};
+    struct server_config config;
+    server_config_default(&config, SERVER_SEQUENTIAL);
+    config.backend_ops = &counting_ops;
+    config.backend = &backend;
+    struct store *store = store_create(harness_seed());
+    assert_non_null(store);
+    struct server server;
+    assert_int_equal(server_open(&server, &config, store), 0);
+    int fds[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    struct client c;
+    assert_int_equal(client_init(&c, &server, fds[0]), 0);
+    static const char requests[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+                                   "*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n";
+    assert_int_equal(client_feed(&c, requests, sizeof(requests) - 1, 1000), 0);
+    static const char replies[] = "+OK\r\n$1\r\nv\r\n+PONG\r\n";
+    assert_bytes_equal(requests, sizeof(requests) - 1, replies, sizeof(replies) - 1,
+                       c.out.data + c.out_sent_bytes, c.out.size_bytes - c.out_sent_bytes);
+    if (backend.executed_count != 3) {
+        fail_msg("the backend executed %zu of the 3 requests: client_execute must hand every "
+                 "store command to server_execute",
+                 backend.executed_count);
+    }
+    client_free(&c);
+    close(fds[1]);
+    server_close(&server);
+    store_destroy(store);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -273,6 +328,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_c_threads_1000_connections),
         cmocka_unit_test(test_c_threads_keys_expire),
         cmocka_unit_test(test_c_threads_redis_cli_script),
+        cmocka_unit_test(test_c_store_commands_go_through_the_storage_backend),
     };
     return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
 }
