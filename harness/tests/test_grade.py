@@ -422,6 +422,15 @@ class SubmissionBuilds(unittest.TestCase):
         self.assertIn("TOTAL 96-chain: 1/1", proc.stdout, proc.stdout + proc.stderr)
         self.assertNotIn("from the reference", proc.stderr)
 
+    def test_a_symbolic_link_is_not_a_submitted_file(self):
+        # A link to the reference's file would otherwise be staged as the student's own.
+        with tempfile.TemporaryDirectory() as tmp:
+            os.symlink(FIX / "reference" / "91-adder" / "adder.c", Path(tmp) / "adder.c")
+            (Path(tmp) / "dir").symlink_to(FIX / "reference" / "91-adder")
+            proc = grade("91-adder", "--impl", tmp)
+        self.assertIn("TOTAL 91-adder: 0/10", proc.stdout, proc.stdout + proc.stderr)
+        self.assertIn("the submission has no adder.c", proc.stdout)
+
     @unittest.skipUnless(HAS_NAMESPACES, "needs namespaces (root): the fallback cannot do this")
     def test_the_labs_reference_is_out_of_the_builds_reach(self):
         reference = FIX / "reference" / "91-adder" / "adder.c"

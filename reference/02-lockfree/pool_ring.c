@@ -7,6 +7,7 @@
 
 #include "chaos.h"
 
+#include <assert.h>
 #include <linux/futex.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,6 +67,8 @@ static void
 waiters_retry(struct pool_waiters *w, bool (*try_cb)(struct ring_mpmc *r, uint64_t *value),
               struct ring_mpmc *r, uint64_t *value)
 {
+    assert(try_cb != NULL);
+    assert(value != NULL);
     while (!try_cb(r, value)) {
         /* Relaxed: the futex call compares the word itself, atomically with going to sleep. A
          * waker that counts me bumps it after its CAS, which my read precedes (its CAS
@@ -74,7 +77,9 @@ waiters_retry(struct pool_waiters *w, bool (*try_cb)(struct ring_mpmc *r, uint64
         unsigned word = atomic_load_explicit(&w->futex_word, memory_order_relaxed);
         /* Seq_cst read-modify-write: either a waker's comes after mine and counts me, or mine
          * comes after the waker's and synchronizes with it, and my try below sees its change. */
-        atomic_fetch_add_explicit(&w->state, WAITERS_SLEEPER, memory_order_seq_cst);
+        unsigned before =
+            atomic_fetch_add_explicit(&w->state, WAITERS_SLEEPER, memory_order_seq_cst);
+        assert(WAITERS_SLEEPERS(before) < 0xffffu); /* the low half must not carry into wakes */
         CHAOS_POINT();
         bool is_done = try_cb(r, value);
         if (!is_done) {
@@ -91,6 +96,7 @@ waiters_retry(struct pool_waiters *w, bool (*try_cb)(struct ring_mpmc *r, uint64
             left = state - WAITERS_SLEEPER - (WAITERS_WAKES(state) > 0 ? WAITERS_WAKE : 0);
         } while (!atomic_compare_exchange_weak_explicit(
             &w->state, &state, left, memory_order_seq_cst, memory_order_relaxed));
+        assert(WAITERS_SLEEPERS(state) >= 1); /* I was counted until this CAS */
         if (is_done) {
             return;
         }
@@ -110,6 +116,7 @@ waiters_wake_one(struct pool_waiters *w)
         }
     } while (!atomic_compare_exchange_weak_explicit(&w->state, &state, state + WAITERS_WAKE,
                                                     memory_order_seq_cst, memory_order_relaxed));
+    assert(WAITERS_WAKES(state) < WAITERS_SLEEPERS(state)); /* never more wakes than sleepers */
     CHAOS_POINT();
     /* Relaxed: the syscalls order the word; a sleeper that read the old word fails its wait. */
     atomic_fetch_add_explicit(&w->futex_word, 1, memory_order_relaxed);
@@ -153,12 +160,15 @@ pool_ring_create(size_t capacity)
     }
     waiters_init(&q->workers);
     waiters_init(&q->dispatcher);
+    assert(q->ring.mask + 1 >= capacity);
     return q;
 }
 
 static void
 pool_ring_push(struct pool_queue *q, struct client *c)
 {
+    assert(q != NULL);
+    assert(c != NULL); /* the queue carries clients; 0 could not be told from "no value" */
     uint64_t value = (uint64_t)(uintptr_t)(void *)c;
     waiters_retry(&q->dispatcher, try_push, &q->ring, &value); /* full: backpressure */
     waiters_wake_one(&q->workers);
@@ -169,6 +179,7 @@ pool_ring_push(struct pool_queue *q, struct client *c)
 static struct client *
 pool_ring_pop(struct pool_queue *q)
 {
+    assert(q != NULL);
     uint64_t value = 0;
     waiters_retry(&q->workers, try_pop, &q->ring, &value);
     waiters_wake_one(&q->dispatcher);                 /* there is room now */

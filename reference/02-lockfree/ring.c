@@ -59,6 +59,7 @@ waiters_init(struct ring_waiters *w)
 static void
 waiters_sleep(struct ring_waiters *w, bool (*is_ready_cb)(void *ctx), void *ctx)
 {
+    assert(is_ready_cb != NULL);
     /* Relaxed: the futex syscall compares the word itself, atomically with going to sleep. */
     unsigned word = atomic_load_explicit(&w->futex_word, memory_order_relaxed);
     /* Seq_cst read-modify-write: my announcement is ordered against the waker's RMW of the
@@ -70,7 +71,8 @@ waiters_sleep(struct ring_waiters *w, bool (*is_ready_cb)(void *ctx), void *ctx)
         syscall(SYS_futex, &w->futex_word, FUTEX_WAIT_PRIVATE, word, NULL, NULL, 0);
     }
     /* Relaxed: the count only tells wakers whether to make a syscall. */
-    atomic_fetch_sub_explicit(&w->sleeper_count, 1, memory_order_relaxed);
+    unsigned sleepers = atomic_fetch_sub_explicit(&w->sleeper_count, 1, memory_order_relaxed);
+    assert(sleepers >= 1); /* I was one of them */
 }
 
 /* Wakes every sleeper, if there is any. Call after making the condition true. */
@@ -93,9 +95,11 @@ waiters_wake(struct ring_waiters *w)
 ring_status
 ring_mpmc_init(struct ring_mpmc *r, struct ring_mpmc_slot *slots, size_t capacity)
 {
+    assert(r != NULL);
     if (!is_valid_capacity(capacity)) {
         return RING_BAD_CAPACITY;
     }
+    assert(slots != NULL);
     for (size_t i = 0; i < capacity; i++) {
         atomic_init(&slots[i].sequence, i);
         slots[i].value = 0;
@@ -106,6 +110,7 @@ ring_mpmc_init(struct ring_mpmc *r, struct ring_mpmc_slot *slots, size_t capacit
     r->mask = capacity - 1;
     waiters_init(&r->not_empty);
     waiters_init(&r->not_full);
+    assert(r->mask + 1 == capacity);
     return RING_OK;
 }
 
@@ -152,6 +157,7 @@ ring_mpmc_try_pop(struct ring_mpmc *r, uint64_t *value)
         if (lag == 0) {
             if (atomic_compare_exchange_weak_explicit(&r->pop_position, &position, position + 1,
                                                       memory_order_relaxed, memory_order_relaxed)) {
+                assert(value != NULL);
                 *value = slot->value;
                 /* Release: my read of the value is done before a producer refills the slot,
                  * which it may at position + capacity. */
@@ -221,9 +227,11 @@ ring_mpmc_pop(struct ring_mpmc *r)
 ring_status
 ring_spsc_init(struct ring_spsc *r, uint64_t *slots, size_t capacity)
 {
+    assert(r != NULL);
     if (!is_valid_capacity(capacity)) {
         return RING_BAD_CAPACITY;
     }
+    assert(slots != NULL);
     atomic_init(&r->push_position, 0);
     atomic_init(&r->pop_position, 0);
     r->pop_position_cached = 0;
@@ -232,6 +240,7 @@ ring_spsc_init(struct ring_spsc *r, uint64_t *slots, size_t capacity)
     r->mask = capacity - 1;
     waiters_init(&r->not_empty);
     waiters_init(&r->not_full);
+    assert(r->mask + 1 == capacity);
     return RING_OK;
 }
 
@@ -264,6 +273,8 @@ ring_spsc_try_pop(struct ring_spsc *r, uint64_t *value)
         /* Looks empty by the cache. Acquire: pairs with the producer's release, so the values
          * up to its position are readable. */
         r->push_position_cached = atomic_load_explicit(&r->push_position, memory_order_acquire);
+        /* The producer is never behind me, nor more than a ring ahead. */
+        assert(r->push_position_cached - position <= r->mask + 1);
         if (position == r->push_position_cached) {
             return RING_EMPTY;
         }
