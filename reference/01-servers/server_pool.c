@@ -6,9 +6,11 @@
  * mutex+condvar ring unless config.pool_queue supplies another (lab 02 part F: a lock-free one). */
 #include "server.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -152,38 +154,52 @@ accept_clients(struct pool *pool)
 static int
 pool_open(struct pool *pool, struct server *server)
 {
+    assert(server->is_locked_model);
+    assert(server->listen_fd >= 0);
+    memset(pool, 0, sizeof(*pool));
     pool->server = server;
+    pool->epoll_fd = -1;
     pool->capacity = server->config.queue_size > 0 ? server->config.queue_size : 1;
     pool->ops = server->config.pool_queue;
     if (pool->ops != NULL) {
         pool->other = pool->ops->create_cb(pool->capacity);
         if (pool->other == NULL) {
             fprintf(stderr, "keel-server: cannot create the pool's %s queue\n", pool->ops->name);
-            return -1;
+            goto fail;
         }
     }
     pool->queue = calloc(pool->capacity, sizeof(*pool->queue));
     pool->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->not_empty, NULL);
-    pthread_cond_init(&pool->not_full, NULL);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL}; /* NULL: the listener */
     if (pool->queue == NULL || pool->epoll_fd < 0 ||
         server_set_nonblocking(server->listen_fd) != 0 ||
         epoll_ctl(pool->epoll_fd, EPOLL_CTL_ADD, server->listen_fd, &ev) != 0) {
         fprintf(stderr, "keel-server: cannot set up the pool's epoll\n");
-        return -1;
+        goto fail;
     }
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->not_empty, NULL);
+    pthread_cond_init(&pool->not_full, NULL);
     size_t threads = server->config.threads > 0 ? server->config.threads : 1;
     for (size_t i = 0; i < threads; i++) {
         pthread_t thread;
         if (pthread_create(&thread, NULL, worker_main, pool) != 0) {
+            /* The workers already started use the pool: it stays, and the caller exits. */
             fprintf(stderr, "keel-server: cannot start worker %zu\n", i);
             return -1;
         }
         pthread_detach(thread);
     }
     return 0;
+fail:
+    if (pool->epoll_fd >= 0) {
+        close(pool->epoll_fd);
+    }
+    free(pool->queue);
+    if (pool->other != NULL) {
+        pool->ops->destroy_cb(pool->other);
+    }
+    return -1;
 }
 
 int
