@@ -49,7 +49,9 @@ bc_rotate(struct bc_db *db)
 bc_status
 bc_status_of_errno(int neg_errno)
 {
-    return neg_errno == -ENOSPC ? BC_NO_SPACE : BC_IO;
+    return neg_errno == -ENOSPC || neg_errno == -EDQUOT ? BC_NO_SPACE
+           : neg_errno == -ENOMEM                       ? BC_NOMEM
+                                                        : BC_IO;
 }
 
 void

@@ -44,7 +44,10 @@ const char *bc_strerror(bc_status status);
  * Descriptors are the io's own. fsync on a directory descriptor makes its names durable; on a
  * file, its data (fdatasync). list calls entry_cb per name in dir and returns the first
  * nonzero entry_cb result. lock is an exclusive, non-blocking lock held until close
- * (-EWOULDBLOCK when held elsewhere). now_us is the clock record timestamps come from. */
+ * (-EWOULDBLOCK when held elsewhere). The clocks come through it too, so that a test's io
+ * decides what time the store sees and a seeded run replays: now_us is the clock record
+ * timestamps come from (Unix time); monotonic_us never goes back, and times the store's waits
+ * (group commit's are bounded in microseconds of it). */
 struct bc_io {
     int (*open)(void *ctx, const char *path, int flags);
     int (*close)(void *ctx, int fd);
@@ -60,6 +63,7 @@ struct bc_io {
                 void *arg);
     int (*lock)(void *ctx, int fd);
     uint64_t (*now_us)(void *ctx);
+    uint64_t (*monotonic_us)(void *ctx);
     /* Optional (NULL: the store uses pread): map maps size_bytes of fd read-only and shared, and
      * returns the address or NULL; unmap undoes it. Reading a mapped byte past the file's end is
      * SIGBUS, so a store reads only what it has written, and never shrinks a mapped file. */
@@ -68,7 +72,8 @@ struct bc_io {
     void *ctx;
 };
 
-/* The real thing: POSIX calls, fdatasync, flock, CLOCK_REALTIME (given in io_posix.c). */
+/* The real thing: POSIX calls, fdatasync, flock, CLOCK_REALTIME and CLOCK_MONOTONIC (given in
+ * io_posix.c). */
 extern const struct bc_io bc_io_posix;
 
 /* When a put is durable. Under NONE and INTERVAL an implementation may hold the newest records
@@ -110,11 +115,17 @@ bc_status bc_open(const char *dir, const struct bc_options *options, struct bc_d
 bc_status bc_close(struct bc_db *db);
 
 /* Sets key to value: appends a record, then points the keydir at it. Under BC_SYNC_ALWAYS it
- * returns only once the record is durable. Returns BC_OK, BC_TOO_BIG, BC_IO, BC_NO_SPACE
- * (the handle is then failed), BC_FAILED, BC_NOMEM or BC_INVALID. key and value are only read
- * during the call. Cost: one pwrite, plus a share of an fsync under BC_SYNC_ALWAYS; under NONE
- * and INTERVAL, a memory copy, and one pwrite per BC_APPEND_BUFFER_BYTES (a write error then
- * fails the handle on a later put, bc_sync or bc_close, as a failed fsync would). */
+ * returns only once the record is durable. Returns BC_OK, BC_TOO_BIG, BC_INVALID, BC_FAILED
+ * (the handle failed earlier), BC_IO or BC_NO_SPACE (a write or fsync failed: the handle is
+ * then failed), or BC_NOMEM: out of memory, either before the record was appended (nothing was
+ * written) or after it, when the keydir could not take the key (the handle is then failed, as
+ * after a failed write). A failed handle refuses writes with BC_FAILED until reopened, and
+ * reads go on: without the failed put when its write or keydir insert failed, with it when only
+ * its fsync did. After a reopen the failed put may be there either way, since its record may
+ * be in the file. key and value are only read during the call. Cost: one pwrite, plus a share
+ * of an fsync under BC_SYNC_ALWAYS; under NONE and INTERVAL, a memory copy, and one pwrite per
+ * BC_APPEND_BUFFER_BYTES (a write error then fails the handle on a later put, bc_sync or
+ * bc_close, as a failed fsync would). */
 bc_status bc_put(struct bc_db *db, const void *key, size_t key_size_bytes, const void *value,
                  size_t value_size_bytes);
 

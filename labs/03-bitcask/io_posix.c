@@ -184,6 +184,15 @@ posix_now_us(void *ctx)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static uint64_t
+posix_monotonic_us(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void *
 posix_map(void *ctx, int fd, uint64_t size_bytes)
 {
@@ -213,6 +222,7 @@ const struct bc_io bc_io_posix = {
     .list = posix_list,
     .lock = posix_lock,
     .now_us = posix_now_us,
+    .monotonic_us = posix_monotonic_us,
     .map = posix_map,
     .unmap = posix_unmap,
     .ctx = NULL,

@@ -1,6 +1,6 @@
-/* bitcask.c -- open and recovery (part B), put, get, delete and fold (part A), sync policies
- * and group commit (part D). Read bc_put and bc_wait_durable first, then bc_open's recovery
- * (recover_file), which decides between a torn tail and a corrupt record. */
+/* bitcask.c -- put, get, delete and fold (part A), sync policies and group commit (part D), and
+ * the helpers merge.c and recovery.c share (bc_internal.h). Read append and bc_wait_durable
+ * first. bc_open and bc_close are in recovery.c. */
 #include "bc_internal.h"
 
 #include <assert.h>
@@ -14,8 +14,10 @@
 #include <sched.h>
 #include <time.h>
 
-#define GROUP_COMMIT_GATHER_US 200 /* at most; about one fdatasync on an SSD (0.2 ms) */
-/* At most: a waiter whose record just missed a round waits about two fsyncs (0.4 ms). */
+/* Group commit's waits at most, in microseconds of the io's monotonic_us. The gather: about
+ * one fdatasync on an SSD (0.2 ms). The spin: a little over the two fsyncs (0.4 ms) a waiter
+ * whose record just missed a round waits. */
+#define GROUP_COMMIT_GATHER_US 200
 #define GROUP_COMMIT_SPIN_US 500
 
 bc_status
@@ -39,7 +41,7 @@ bc_sync_parse(const char *text, struct bc_options *options)
     return BC_OK;
 }
 
-/* ---- Helpers merge.c shares ------------------------------------------------------------- */
+/* ---- Helpers merge.c and recovery.c share ------------------------------------------------ */
 
 void
 bc_file_path(const struct bc_db *db, uint64_t id, const char *suffix, char out[BC_PATH_MAX])
@@ -306,12 +308,12 @@ bc_rotate(struct bc_db *db)
 
 /* ---- Group commit ---------------------------------------------------------------------- */
 
-static int64_t
-elapsed_us(const struct timespec *start)
+/* Microseconds on the io's monotonic clock since start_us, a reading of it: group commit's
+ * waits are timed by the io, so a test's io decides how long they last. */
+static uint64_t
+elapsed_us(const struct bc_db *db, uint64_t start_us)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - start->tv_sec) * 1000000 + (now.tv_nsec - start->tv_nsec) / 1000;
+    return db->io->monotonic_us(db->io->ctx) - start_us;
 }
 
 /* Before a leader's fsync: give writers that are appending (or were just released by the last
@@ -322,14 +324,13 @@ elapsed_us(const struct timespec *start)
 static void
 gather_writers(struct bc_db *db)
 {
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    uint64_t start_us = db->io->monotonic_us(db->io->ctx);
     for (;;) {
         unsigned here = __atomic_load_n(&db->waiter_count, __ATOMIC_ACQUIRE) + 1;
         if (here >= __atomic_load_n(&db->writers_in_put, __ATOMIC_ACQUIRE)) {
             return;
         }
-        if (elapsed_us(&start) >= GROUP_COMMIT_GATHER_US) {
+        if (elapsed_us(db, start_us) >= GROUP_COMMIT_GATHER_US) {
             return;
         }
         sched_yield();
@@ -345,11 +346,10 @@ gather_writers(struct bc_db *db)
 static void
 spin_until_synced(struct bc_db *db, uint64_t seq)
 {
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    uint64_t start_us = db->io->monotonic_us(db->io->ctx);
     while (__atomic_load_n(&db->synced_seq, __ATOMIC_ACQUIRE) < seq &&
            __atomic_load_n(&db->is_syncing, __ATOMIC_ACQUIRE)) {
-        if (elapsed_us(&start) >= GROUP_COMMIT_SPIN_US) {
+        if (elapsed_us(db, start_us) >= GROUP_COMMIT_SPIN_US) {
             return;
         }
         sched_yield();
@@ -439,6 +439,8 @@ bc_interval_main(void *arg)
     struct bc_db *db = arg;
     pthread_mutex_lock(&db->sync_mutex);
     while (!db->is_closing) {
+        /* pthread_cond_timedwait takes a deadline on CLOCK_REALTIME, not on the io's clock: the
+         * interval policy runs on the machine's time, and a test of it waits as a user would. */
         struct timespec deadline;
         clock_gettime(CLOCK_REALTIME, &deadline);
         uint64_t ns =
@@ -470,7 +472,9 @@ bc_sync(struct bc_db *db)
 /* ---- Put, get, delete, fold ------------------------------------------------------------ */
 
 /* Appends one record to the active file and points the keydir at it (or removes the key for a
- * tombstone). Returns the record's seq in *seq. */
+ * tombstone). Returns the record's seq in *seq. A keydir that cannot take the key once the
+ * record is appended fails the handle (BC_NOMEM), as a failed write does: the log would hold a
+ * put that gets do not see and a reopen brings back. */
 static bc_status
 append(struct bc_db *db, const void *key, size_t key_size_bytes, const void *value,
        size_t value_size_bytes, bool is_tombstone, uint64_t *seq)
@@ -515,8 +519,8 @@ append(struct bc_db *db, const void *key, size_t key_size_bytes, const void *val
                                       .timestamp_us = rec.timestamp_us};
         if (is_tombstone) {
             bc_keydir_delete(&db->keydir, key, key_size_bytes);
-        } else {
-            st = bc_keydir_put(&db->keydir, key, key_size_bytes, &loc);
+        } else if (bc_keydir_put(&db->keydir, key, key_size_bytes, &loc) != BC_OK) {
+            st = fail_handle(db, -ENOMEM, "the keydir insert after an append");
         }
         file->size_bytes += size;
         *seq = ++db->written_seq;

@@ -21,7 +21,7 @@
 
 /* A record that moved: where the keydir pointed and where the record is now. */
 struct move {
-    uint64_t key_offset; /* in the key arena */
+    uint64_t key_offset; /* in struct merge's keys */
     uint16_t key_size_bytes;
     uint64_t old_id;
     uint64_t old_offset;
@@ -306,6 +306,12 @@ static bc_status
 install(struct bc_db *db, struct merge *m)
 {
     pthread_mutex_lock(&db->mutex);
+    size_t count = m->output_count + db->file_count - m->input_count;
+    struct bc_file *files = malloc(count * sizeof(*files));
+    if (files == NULL) {
+        pthread_mutex_unlock(&db->mutex);
+        return BC_NOMEM; /* before any change: the keydir still points at the inputs */
+    }
     for (size_t i = 0; i < m->move_count; i++) {
         const struct move *mv = &m->moves[i];
         struct bc_keydir_entry *e =
@@ -314,12 +320,6 @@ install(struct bc_db *db, struct merge *m)
             e->file_id = mv->new_id;
             e->offset = mv->new_offset;
         }
-    }
-    size_t count = m->output_count + db->file_count - m->input_count;
-    struct bc_file *files = malloc(count * sizeof(*files));
-    if (files == NULL) {
-        pthread_mutex_unlock(&db->mutex);
-        return BC_NOMEM; /* unreachable in practice; the keydir still points at valid files */
     }
     for (size_t i = 0; i < m->input_count; i++) {
         assert(db->files[i].id == m->inputs[i].id);

@@ -1,6 +1,7 @@
 /* recovery.c -- bc_open and bc_close (part B): lock the directory, list its files, rebuild the
- * keydir from hint files or by scanning data files, and repair a torn tail. Read scan_data
- * first: it is where a torn tail (truncate) is told from a corrupt record (refuse to open). */
+ * keydir from hint files (hint_loader.c) or by scanning data files, and repair a torn tail. Read
+ * bc_scan_data first: it is where a torn tail (truncate) is told from a corrupt record (refuse
+ * to open). */
 #include "bc_internal.h"
 
 #include <assert.h>
@@ -12,25 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCAN_CHUNK_BYTES (1u << 20)   /* recovery reads 1 MiB at a time */
-#define FILE_NAME_BYTES 21u           /* "MMMMMMMMMM-NNNNN.data" */
-#define HINT_ROUND_BYTES (8u << 10)   /* hint bytes a loading round aims at (see hint_run) */
-#define HINT_ROUND_BITS_MAX 12u       /* so at most 4096 rounds */
-#define HINT_VISIT_BYTES_MIN 256u     /* hint bytes per file per round, at least, on average */
-#define HINT_RUN_FILES_MAX 64u        /* hint files loaded together, at most */
-#define HINT_ROUND_SLOTS_MAX 4096u    /* keydir slots a round may span and be prefetched whole */
-#define HINT_AHEAD 16u                /* else hints decoded ahead of their inserts */
-#define HINT_MAP_BYTES_MIN (1u << 20) /* smaller hint files are read: a map costs more */
-#define HINT_PUBLISH_ROUNDS 16u       /* the checker reports after this many rounds */
-#define HINT_KEY_BYTES_GUESS                                                                       \
-    16u /* to size the keydir from hint bytes; a wrong guess costs a                               \
-           grow, or room to spare */
+#define SCAN_CHUNK_BYTES (1u << 20) /* recovery reads 1 MiB at a time */
+#define FILE_NAME_BYTES 21u         /* "MMMMMMMMMM-NNNNN.data" */
+#define FILE_SUFFIX_BYTES 5u        /* ".data", ".hint" */
+/* Bytes of key a hint is guessed to hold, to size the keydir from the hint files' sizes: a
+ * wrong guess costs a grow, or room to spare. */
+#define HINT_KEY_BYTES_GUESS 16u
 #define HINTED_KEYS_GUESS_MAX (1u << 22) /* past that the keydir grows as keys come */
 
 /* Writes an error message for bc_open's caller (cut to BC_ERROR_MAX). */
 static void __attribute__((format(printf, 2, 3)))
 open_error(char error[BC_ERROR_MAX], const char *fmt, ...)
 {
+    assert(error != NULL); /* bc_open gives its own buffer when the caller's is NULL */
     va_list ap;
     va_start(ap, fmt);
     // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is above (LLVM #40656)
@@ -54,7 +49,9 @@ struct listing {
 static bool
 parse_file_name(const char *name, const char *suffix, uint64_t *id)
 {
-    if (strlen(name) != FILE_NAME_BYTES || strcmp(name + 16, suffix) != 0 || name[10] != '-') {
+    assert(strlen(suffix) == FILE_SUFFIX_BYTES);
+    if (strlen(name) != FILE_NAME_BYTES ||
+        strcmp(name + FILE_NAME_BYTES - FILE_SUFFIX_BYTES, suffix) != 0 || name[10] != '-') {
         return false;
     }
     uint64_t major = 0, minor = 0;
@@ -68,9 +65,10 @@ parse_file_name(const char *name, const char *suffix, uint64_t *id)
         uint64_t *part = i < 10 ? &major : &minor;
         *part = *part * 10 + (uint64_t)(name[i] - '0');
     }
-    if (major > UINT32_MAX || minor > UINT32_MAX) {
+    if (major > UINT32_MAX) {
         return false;
     }
+    assert(minor <= BC_FILE_MINOR_MAX); /* five digits */
     *id = BC_FILE_ID(major, minor);
     return true;
 }
@@ -81,6 +79,7 @@ listing_cb(const char *name, void *arg)
     struct listing *l = arg;
     size_t most = l->data_count > l->hint_count ? l->data_count : l->hint_count;
     most = most > l->tmp_count ? most : l->tmp_count;
+    assert(most <= l->capacity);
     if (most == l->capacity) {
         size_t capacity = l->capacity == 0 ? 64 : l->capacity * 2;
         /* Each array keeps its old block until its realloc succeeds; capacity moves only once
@@ -102,6 +101,7 @@ listing_cb(const char *name, void *arg)
         l->tmp_names = t;
         l->capacity = capacity;
     }
+    assert(most < l->capacity); /* room for one more name of each kind */
     uint64_t id;
     size_t len = strlen(name);
     if (parse_file_name(name, ".data", &id)) {
@@ -121,15 +121,16 @@ compare_ids(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* For assertions: ids in ascending order, as bsearch and bc_hints_load need them. O(count). */
 static bool
-listing_has_hint(const struct listing *l, uint64_t id)
+ids_are_sorted(const uint64_t *ids, size_t count)
 {
-    for (size_t i = 0; i < l->hint_count; i++) {
-        if (l->hint_ids[i] == id) {
-            return true;
+    for (size_t i = 1; i < count; i++) {
+        if (ids[i - 1] >= ids[i]) {
+            return false;
         }
     }
-    return false;
+    return true;
 }
 
 /* ---- Reading a file in chunks ------------------------------------------------------------ */
@@ -146,6 +147,7 @@ static bc_status
 reader_get(struct bc_db *db, struct reader *r, int fd, uint64_t offset, size_t size_bytes,
            const unsigned char **out)
 {
+    assert(size_bytes > 0);
     *out = NULL; /* until it points into the window */
     if (offset >= r->window_offset && offset + size_bytes <= r->window_offset + r->window_bytes) {
         *out = r->buf + (offset - r->window_offset);
@@ -170,15 +172,20 @@ reader_get(struct bc_db *db, struct reader *r, int fd, uint64_t offset, size_t s
         return BC_CORRUPT; /* the caller checked the size: the file shrank under us */
     }
     *out = r->buf;
+    assert(r->window_offset == offset);
+    assert(r->window_bytes >= size_bytes);
     return BC_OK;
 }
 
 /* ---- Rebuilding the keydir --------------------------------------------------------------- */
 
-static bc_status
-apply_record(struct bc_db *db, const struct bc_file *file, uint64_t offset,
-             const struct bc_record *rec, const unsigned char *key)
+bc_status
+bc_apply_record(struct bc_db *db, const struct bc_file *file, uint64_t offset,
+                const struct bc_record *rec, const void *key)
 {
+    assert(rec->key_size_bytes > 0);
+    /* Scans and hints both check this before they apply a record. */
+    assert(offset + bc_record_size(rec->key_size_bytes, rec->value_size_bytes) <= file->size_bytes);
     if (rec->flags & BC_FLAG_TOMBSTONE) {
         bc_keydir_delete(&db->keydir, key, rec->key_size_bytes);
         return BC_OK;
@@ -194,6 +201,7 @@ apply_record(struct bc_db *db, const struct bc_file *file, uint64_t offset,
 static bool
 is_record_at(struct bc_db *db, struct reader *r, const struct bc_file *file, uint64_t offset)
 {
+    assert(offset > 0); /* it looks after a bad record, which starts at 0 or later */
     const unsigned char *p;
     struct bc_record rec;
     if (offset + BC_RECORD_HEADER_BYTES > file->size_bytes ||
@@ -214,6 +222,7 @@ static bool
 is_record_after(struct bc_db *db, struct reader *r, const struct bc_file *file, uint64_t offset,
                 uint64_t next)
 {
+    assert(offset < file->size_bytes); /* the bad record starts inside the file */
     if (next > offset && is_record_at(db, r, file, next)) {
         return true; /* the usual case: the bad record's size was right */
     }
@@ -228,9 +237,11 @@ is_record_after(struct bc_db *db, struct reader *r, const struct bc_file *file, 
 /* Scans a data file record by record into the keydir. A bad record in an older file, or one in
  * the newest file that a good record follows, is corruption: refuse to open, naming the file
  * and offset. A bad record at the end of the newest file is a torn write: truncate it. */
-static bc_status
-scan_data(struct bc_db *db, struct bc_file *file, bool is_newest, char error[BC_ERROR_MAX])
+bc_status
+bc_scan_data(struct bc_db *db, struct bc_file *file, bool is_newest, char error[BC_ERROR_MAX])
 {
+    assert(file->fd >= 0);
+    assert(!is_newest || file == &db->files[db->file_count - 1]);
     struct reader r = {0};
     uint64_t offset = 0;
     uint64_t next = 0; /* where the bad record claims to end, when its header is sane */
@@ -254,7 +265,7 @@ scan_data(struct bc_db *db, struct bc_file *file, bool is_newest, char error[BC_
         } else if (!bc_record_is_intact(p, next - offset)) {
             why = "a checksum mismatch";
         } else {
-            st = apply_record(db, file, offset, &rec, p + BC_RECORD_HEADER_BYTES);
+            st = bc_apply_record(db, file, offset, &rec, p + BC_RECORD_HEADER_BYTES);
             offset = next;
         }
     }
@@ -276,405 +287,7 @@ scan_data(struct bc_db *db, struct bc_file *file, bool is_newest, char error[BC_
         open_error(error, "%s: reading at offset %" PRIu64 ": %s", path, offset, bc_strerror(st));
     }
     free(r.buf);
-    return st;
-}
-
-/* Reads all of fd (size_bytes) into a new buffer, which the caller frees. */
-static bc_status
-read_whole(struct bc_db *db, int fd, uint64_t size_bytes, unsigned char **out)
-{
-    *out = malloc(size_bytes > 0 ? size_bytes : 1);
-    if (*out == NULL) {
-        return BC_NOMEM;
-    }
-    for (uint64_t done = 0; done < size_bytes;) {
-        ssize_t n = db->io->pread(db->io->ctx, fd, *out + done, size_bytes - done, done);
-        if (n <= 0) {
-            return n < 0 ? bc_status_of_errno((int)n) : BC_CORRUPT; /* shrank under us */
-        }
-        done += (uint64_t)n;
-    }
-    return BC_OK;
-}
-
-/* Checks the hint at offset of the hint file in buf and decodes it into *rec; its size goes to
- * *hint_size. BC_CORRUPT when it is cut short, fails its CRC or points outside the data file. */
-static bc_status
-hint_at(const unsigned char *buf, uint64_t size_bytes, uint64_t offset, const struct bc_file *file,
-        struct bc_record *rec, uint64_t *hint_size)
-{
-    if (size_bytes - offset < BC_HINT_HEADER_BYTES ||
-        bc_hint_decode_header(buf + offset, rec) != BC_OK) {
-        return BC_CORRUPT;
-    }
-    *hint_size = BC_HINT_HEADER_BYTES + (uint64_t)rec->key_size_bytes;
-    /* Both bounds are written so that they cannot wrap: a hint's offset is 64 bits from disk,
-     * and one near 2^64 (with a CRC that holds) would otherwise pass as a small one, and a get
-     * would read far outside the file. */
-    if (*hint_size > size_bytes - offset || !bc_hint_is_intact(buf + offset, *hint_size) ||
-        rec->offset > file->size_bytes ||
-        bc_record_size(rec->key_size_bytes, rec->value_size_bytes) >
-            file->size_bytes - rec->offset) {
-        return BC_CORRUPT;
-    }
-    return BC_OK;
-}
-
-/* ---- Loading hint files -------------------------------------------------------------------
- * A merge writes about one hint file per 4 MiB of data, each sorted by bc_keydir_hash (see
- * sort_hints in merge.c) but each spread over the whole keydir. Loaded one after another they
- * sweep the slots once per file, and nearly every insert misses the cache: a million keys'
- * slots are 96 MiB, and a miss to memory costs about 160 ns on the 2-core machine the bench
- * runs on. So a run of consecutive hinted files is loaded together, in rounds by the top bits
- * of the hash: round r inserts, file after file, every hint of the run whose hash starts with
- * r. A round fills one short stretch of slots, prefetched while the round before it runs, so
- * the inserts find their slots in the cache. A key in two files of the run falls in the same
- * round of both, and files go in id order within a round, so the newer record still wins.
- *
- * Every hint is checked (CRC, bounds) before it goes in, by a second thread that works rounds
- * ahead of the inserts. When a check fails, or a file is out of hash order, the loader waits
- * for every file of the run to be checked whole and loads the run again file by file, scanning
- * the data files whose hints are bad. Loading again is safe: each key ends up with the record
- * of the last file of the run that has it, whatever the first pass put in.
- *
- * All file I/O stays on bc_open's thread (the checker reads only memory), so a test's
- * fault-injecting io sees the same calls in the same order every run. */
-
-/* A data file's hint file, read (or mapped) whole. */
-struct hint_file {
-    unsigned char *bytes; /* NULL: it could not be read */
-    uint64_t size_bytes;
-    bool is_mapped;      /* bytes is io->map's, else owned (read_whole) */
-    uint64_t checked_to; /* the checker's cursor */
-    /* The checked hint at checked_to, when is_next_checked: its size and round, so that a file
-     * with nothing in the coming rounds is passed over without decoding it again. */
-    bool is_next_checked;
-    uint64_t next_size_bytes;
-    uint64_t next_record_bytes; /* of the data record it points at */
-    uint64_t next_round;
-    uint64_t covered_bytes; /* of the data records of the hints before checked_to */
-    bool is_intact;         /* after a failed check: every hint in it checked out */
-};
-
-struct hint_run {
-    struct bc_db *db;
-    size_t first;            /* db->files[first + i] goes with files[i] */
-    size_t count;            /* files in the run */
-    struct hint_file *files; /* owned */
-    unsigned round_bits;     /* 2^round_bits rounds, by the hash's top round_bits bits */
-    bool is_ahead;           /* no rounds short enough to prefetch: prefetch key by key */
-    uint64_t *round_ends;    /* owned: round_ends[r * count + i], where file i's round r ends */
-    pthread_mutex_t mutex;
-    pthread_cond_t cond;
-    unsigned checked_rounds; /* rounds [0, checked_rounds) are checked; under mutex */
-    bool is_failed;          /* a check failed or a file was out of order; under mutex */
-    bool is_done;            /* the checker has finished; under mutex */
-    bool is_stopping;        /* the loader gave up: the checker should too; under mutex */
-    pthread_t checker;
-    bool has_checker;
-};
-
-/* Maps (if it is big and the io can) or reads a data file's hint file whole; hf->bytes stays
- * NULL when it cannot. */
-static void
-hint_file_read(struct bc_db *db, const struct bc_file *file, struct hint_file *hf)
-{
-    char path[BC_PATH_MAX];
-    bc_file_path(db, file->id, ".hint", path);
-    memset(hf, 0, sizeof(*hf));
-    int fd = db->io->open(db->io->ctx, path, O_RDONLY);
-    if (fd < 0) {
-        return;
-    }
-    if (db->io->fsize(db->io->ctx, fd, &hf->size_bytes) == 0) {
-        if (db->io->map != NULL && hf->size_bytes >= HINT_MAP_BYTES_MIN) {
-            hf->bytes = db->io->map(db->io->ctx, fd, hf->size_bytes);
-            hf->is_mapped = hf->bytes != NULL;
-        }
-        if (!hf->is_mapped && read_whole(db, fd, hf->size_bytes, &hf->bytes) != BC_OK) {
-            free(hf->bytes);
-            hf->bytes = NULL;
-        }
-    }
-    db->io->close(db->io->ctx, fd); /* a mapping outlives its descriptor */
-}
-
-static void
-hint_file_close(struct bc_db *db, struct hint_file *hf)
-{
-    if (hf->is_mapped) {
-        db->io->unmap(db->io->ctx, hf->bytes, hf->size_bytes);
-    } else {
-        free(hf->bytes);
-    }
-    hf->bytes = NULL;
-}
-
-/* Checks file i's hints from its cursor up to the first of a later round; false when one is
- * bad or belongs to an earlier round (the file is not in hash order). */
-static bool
-hint_run_check_round(struct hint_run *run, size_t i, uint64_t round)
-{
-    struct hint_file *hf = &run->files[i];
-    const struct bc_file *file = &run->db->files[run->first + i];
-    while (hf->checked_to < hf->size_bytes) {
-        if (!hf->is_next_checked) {
-            struct bc_record rec;
-            if (hint_at(hf->bytes, hf->size_bytes, hf->checked_to, file, &rec,
-                        &hf->next_size_bytes) != BC_OK) {
-                return false;
-            }
-            hf->next_record_bytes = bc_record_size(rec.key_size_bytes, rec.value_size_bytes);
-            const unsigned char *key = hf->bytes + hf->checked_to + BC_HINT_HEADER_BYTES;
-            uint64_t hash = bc_keydir_hash(key, rec.key_size_bytes);
-            hf->next_round = run->round_bits == 0 ? 0 : hash >> (64 - run->round_bits);
-            hf->is_next_checked = true;
-        }
-        if (hf->next_round != round) {
-            return hf->next_round > round;
-        }
-        hf->checked_to += hf->next_size_bytes;
-        hf->covered_bytes += hf->next_record_bytes;
-        hf->is_next_checked = false;
-    }
-    return true;
-}
-
-/* A merge's data file holds exactly the records its hint file lists, so their sizes add up to
- * the data file's: a hint file cut short at a hint's boundary, which every hint's own CRC
- * misses, fails this. */
-static bool
-hints_cover(const struct bc_file *file, uint64_t covered_bytes)
-{
-    return covered_bytes == file->size_bytes;
-}
-
-/* After a failed check: every hint of the file whole and intact, in any order, and covering
- * its data file. */
-static bool
-hint_file_is_intact(const struct hint_file *hf, const struct bc_file *file)
-{
-    uint64_t covered_bytes = 0;
-    for (uint64_t offset = 0; offset < hf->size_bytes;) {
-        struct bc_record rec;
-        uint64_t hint_size = 0;
-        if (hint_at(hf->bytes, hf->size_bytes, offset, file, &rec, &hint_size) != BC_OK) {
-            return false;
-        }
-        covered_bytes += bc_record_size(rec.key_size_bytes, rec.value_size_bytes);
-        offset += hint_size;
-    }
-    return hints_cover(file, covered_bytes);
-}
-
-/* Tells the loader how far the checker has got. */
-static void
-checker_report(struct hint_run *run, unsigned checked_rounds, bool is_failed, bool *is_stopping)
-{
-    pthread_mutex_lock(&run->mutex);
-    run->checked_rounds = checked_rounds;
-    run->is_failed = is_failed;
-    *is_stopping = run->is_stopping;
-    pthread_cond_signal(&run->cond);
-    pthread_mutex_unlock(&run->mutex);
-}
-
-static void *
-checker_main(void *arg)
-{
-    struct hint_run *run = arg;
-    unsigned rounds = 1u << run->round_bits;
-    bool is_failed = false, is_stopping = false;
-    unsigned r = 0;
-    for (; r < rounds && !is_failed && !is_stopping; r++) {
-        for (size_t i = 0; i < run->count && !is_failed; i++) {
-            is_failed = !hint_run_check_round(run, i, r);
-            run->round_ends[r * run->count + i] = run->files[i].checked_to;
-        }
-        for (size_t i = 0; i < run->count && !is_failed && r + 1 == rounds; i++) {
-            is_failed = !hints_cover(&run->db->files[run->first + i], run->files[i].covered_bytes);
-        }
-        if (is_failed || (r + 1) % HINT_PUBLISH_ROUNDS == 0 || r + 1 == rounds) {
-            checker_report(run, is_failed ? r : r + 1, is_failed, &is_stopping);
-        }
-    }
-    for (size_t i = 0; i < run->count && is_failed && !is_stopping; i++) {
-        run->files[i].is_intact =
-            hint_file_is_intact(&run->files[i], &run->db->files[run->first + i]);
-    }
-    pthread_mutex_lock(&run->mutex);
-    run->is_done = true;
-    pthread_cond_signal(&run->cond);
-    pthread_mutex_unlock(&run->mutex);
-    return NULL;
-}
-
-/* Waits until round is checked, or a check failed; the rounds checked so far, when round is
- * among them, else 0. */
-static unsigned
-hint_run_wait(struct hint_run *run, unsigned round)
-{
-    pthread_mutex_lock(&run->mutex);
-    while (run->checked_rounds <= round && !run->is_failed) {
-        pthread_cond_wait(&run->cond, &run->mutex);
-    }
-    unsigned checked = run->checked_rounds > round ? run->checked_rounds : 0;
-    pthread_mutex_unlock(&run->mutex);
-    return checked;
-}
-
-/* Puts the hints in [from, to) of a checked hint file into the keydir. With is_ahead, each
- * key's slot is prefetched HINT_AHEAD hints before its insert (for rounds whose stretch of
- * slots is too long to prefetch whole): the misses overlap instead of coming one by one. */
-static bc_status
-hint_file_load(struct bc_db *db, const struct hint_file *hf, const struct bc_file *file,
-               uint64_t from, uint64_t to, bool is_ahead)
-{
-    struct bc_record ahead[HINT_AHEAD];
-    uint64_t offsets[HINT_AHEAD];
-    bc_status st = BC_OK;
-    uint64_t offset = from;
-    size_t decoded = 0;
-    for (size_t applied = 0; st == BC_OK && (offset < to || applied < decoded);) {
-        if (offset < to && decoded - applied < (is_ahead ? HINT_AHEAD : 1)) {
-            struct bc_record *rec = &ahead[decoded % HINT_AHEAD];
-            offsets[decoded++ % HINT_AHEAD] = offset;
-            (void)bc_hint_decode_header(hf->bytes + offset, rec); /* checked */
-            if (is_ahead) {
-                uint64_t hash =
-                    bc_keydir_hash(hf->bytes + offset + BC_HINT_HEADER_BYTES, rec->key_size_bytes);
-                bc_keydir_prefetch(&db->keydir, hash, hash);
-            }
-            offset += BC_HINT_HEADER_BYTES + (uint64_t)rec->key_size_bytes;
-        } else {
-            size_t a = applied++ % HINT_AHEAD;
-            st = apply_record(db, file, ahead[a].offset, &ahead[a],
-                              hf->bytes + offsets[a] + BC_HINT_HEADER_BYTES);
-        }
-    }
-    return st;
-}
-
-/* Loads the run round by round, or, when a check fails, file by file once every file is
- * checked whole. */
-static bc_status
-hint_run_load(struct hint_run *run, char error[BC_ERROR_MAX])
-{
-    struct bc_db *db = run->db;
-    unsigned rounds = 1u << run->round_bits, shift = 64 - run->round_bits;
-    bc_status st = BC_OK;
-    unsigned r = 0, checked = 0;
-    for (; st == BC_OK && r < rounds; r++) {
-        checked = r < checked ? checked : hint_run_wait(run, r);
-        if (checked == 0) {
-            break; /* a check failed */
-        }
-        if (r + 1 < rounds && !run->is_ahead) {
-            uint64_t next = (uint64_t)(r + 1) << shift; /* the hashes of the next round */
-            bc_keydir_prefetch(&db->keydir, next, next + (((uint64_t)1 << shift) - 1));
-        }
-        for (size_t i = 0; st == BC_OK && i < run->count; i++) {
-            uint64_t from = r == 0 ? 0 : run->round_ends[(r - 1) * run->count + i];
-            st = hint_file_load(db, &run->files[i], &db->files[run->first + i], from,
-                                run->round_ends[r * run->count + i], run->is_ahead);
-        }
-    }
-    if (st != BC_OK || r == rounds) {
-        return st;
-    }
-    pthread_mutex_lock(&run->mutex);
-    while (!run->is_done) {
-        pthread_cond_wait(&run->cond, &run->mutex);
-    }
-    pthread_mutex_unlock(&run->mutex);
-    for (size_t i = 0; st == BC_OK && i < run->count; i++) {
-        struct bc_file *file = &db->files[run->first + i];
-        bool is_newest = run->first + i + 1 == db->file_count;
-        st = run->files[i].is_intact
-                 ? hint_file_load(db, &run->files[i], file, 0, run->files[i].size_bytes, true)
-                 : scan_data(db, file, is_newest, error);
-    }
-    return st;
-}
-
-/* Reads the hint files of the data files from db->files[first] on, for as long as they have
- * one (HINT_RUN_FILES_MAX at most, which bounds the memory of a run), starts checking them,
- * and loads them; a data file whose hint file cannot be read ends the run and is scanned. *count:
- * how many data files that covered (0 when the first has no hint file). */
-static bc_status
-hint_run(struct bc_db *db, const struct listing *l, size_t first, size_t *count,
-         char error[BC_ERROR_MAX])
-{
-    struct hint_run run = {.db = db, .first = first};
-    size_t most = 0;
-    while (first + most < db->file_count && most < HINT_RUN_FILES_MAX &&
-           listing_has_hint(l, db->files[first + most].id)) {
-        most++;
-    }
-    run.files = most > 0 ? calloc(most, sizeof(*run.files)) : NULL;
-    if (most > 0 && run.files == NULL) {
-        return BC_NOMEM;
-    }
-    uint64_t hint_bytes = 0;
-    for (; run.count < most; run.count++) {
-        hint_file_read(db, &db->files[first + run.count], &run.files[run.count]);
-        if (run.files[run.count].bytes == NULL) {
-            break;
-        }
-        hint_bytes += run.files[run.count].size_bytes;
-    }
-    /* About HINT_ROUND_BYTES of hints a round: a million 16-byte keys' take 4096 rounds of
-     * about 250 keys, whose slots (24 KiB) stay in the cache between prefetch and insert. But
-     * each round visits every file of the run, so with many small files there are fewer
-     * rounds: at least HINT_VISIT_BYTES_MIN per file per round, on average. */
-    while (run.round_bits < HINT_ROUND_BITS_MAX &&
-           hint_bytes >> (run.round_bits + 1) >= HINT_ROUND_BYTES &&
-           hint_bytes >> (run.round_bits + 1) >= run.count * (uint64_t)HINT_VISIT_BYTES_MIN) {
-        run.round_bits++;
-    }
-    if ((db->keydir.capacity >> run.round_bits) > HINT_ROUND_SLOTS_MAX) {
-        run.round_bits = 0; /* rounds too few to fit a round's slots in the cache: no rounds */
-        run.is_ahead = true;
-    }
-    bc_status st = BC_OK;
-    if (run.count > 0) {
-        run.round_ends = malloc(((size_t)1 << run.round_bits) * run.count * sizeof(uint64_t));
-        st = run.round_ends == NULL ? BC_NOMEM : BC_OK;
-    }
-    if (st == BC_OK && run.count > 0) {
-        pthread_mutex_init(&run.mutex, NULL);
-        pthread_cond_init(&run.cond, NULL);
-        /* A thread pays for itself only on a big run (bc_hint_thread_bytes_min): while one
-         * runs, faulting in the keydir's fresh pages costs more. Measured, 1 M keys: 4,000
-         * hint files of 10 KiB in runs of 64 opened in 100 ms without it and 145 ms with it,
-         * 520 of 85 KiB in 80-88 ms without and 92-115 ms with, and 32 of 1.3 MiB in 52 ms
-         * with it and 74 ms without. */
-        run.has_checker = hint_bytes >= bc_hint_thread_bytes_min &&
-                          pthread_create(&run.checker, NULL, checker_main, &run) == 0;
-        if (!run.has_checker) {
-            checker_main(&run); /* check it all first, here */
-        }
-        st = hint_run_load(&run, error);
-        if (run.has_checker) {
-            pthread_mutex_lock(&run.mutex);
-            run.is_stopping = true; /* when loading failed, the rest need not be checked */
-            pthread_mutex_unlock(&run.mutex);
-            pthread_join(run.checker, NULL);
-        }
-        pthread_cond_destroy(&run.cond);
-        pthread_mutex_destroy(&run.mutex);
-    }
-    for (size_t i = 0; i < run.count; i++) {
-        hint_file_close(db, &run.files[i]);
-    }
-    free(run.round_ends);
-    free(run.files);
-    *count = run.count;
-    if (st == BC_OK && run.count < most) {
-        bool is_newest = first + run.count + 1 == db->file_count;
-        st = scan_data(db, &db->files[first + run.count], is_newest, error);
-        *count = run.count + 1;
-    }
+    assert(offset <= file->size_bytes); /* every record taken lay inside the file */
     return st;
 }
 
@@ -686,6 +299,7 @@ hint_run(struct bc_db *db, const struct listing *l, size_t first, size_t *count,
 static size_t
 hinted_key_count_guess(struct bc_db *db, const struct listing *l)
 {
+    assert(ids_are_sorted(l->data_ids, l->data_count)); /* for bsearch */
     uint64_t hint_bytes = 0;
     for (size_t i = 0; i < l->hint_count && !db->options.is_hints_ignored; i++) {
         if (bsearch(&l->hint_ids[i], l->data_ids, l->data_count, sizeof(*l->data_ids),
@@ -711,6 +325,8 @@ hinted_key_count_guess(struct bc_db *db, const struct listing *l)
 static bc_status
 open_files(struct bc_db *db, const struct listing *l, char error[BC_ERROR_MAX])
 {
+    assert(db->files == NULL);
+    assert(db->file_count == 0);
     db->files = calloc(l->data_count > 0 ? l->data_count : 1, sizeof(*db->files));
     if (db->files == NULL) {
         return BC_NOMEM;
@@ -731,6 +347,7 @@ open_files(struct bc_db *db, const struct listing *l, char error[BC_ERROR_MAX])
         }
         db->files[db->file_count++] = file;
     }
+    assert(db->file_count == l->data_count);
     return BC_OK;
 }
 
@@ -739,18 +356,21 @@ open_files(struct bc_db *db, const struct listing *l, char error[BC_ERROR_MAX])
 static bc_status
 load_files(struct bc_db *db, const struct listing *l, char error[BC_ERROR_MAX])
 {
+    assert(ids_are_sorted(l->hint_ids, l->hint_count)); /* as bc_hints_load needs them */
     bc_status st = open_files(db, l, error);
-    for (size_t i = 0; st == BC_OK && i < db->file_count;) {
+    size_t i = 0;
+    while (st == BC_OK && i < db->file_count) {
         size_t count = 0;
         if (!db->options.is_hints_ignored) {
-            st = hint_run(db, l, i, &count, error);
+            st = bc_hints_load(db, i, l->hint_ids, l->hint_count, &count, error);
         }
         if (st == BC_OK && count == 0) {
-            st = scan_data(db, &db->files[i], i + 1 == db->file_count, error);
+            st = bc_scan_data(db, &db->files[i], i + 1 == db->file_count, error);
             count = 1;
         }
         i += count;
     }
+    assert(st != BC_OK || i == db->file_count); /* every file loaded, once */
     return st;
 }
 
@@ -758,6 +378,7 @@ load_files(struct bc_db *db, const struct listing *l, char error[BC_ERROR_MAX])
 static bc_status
 open_active(struct bc_db *db, char error[BC_ERROR_MAX])
 {
+    assert(db->dir_fd >= 0);
     if (db->file_count > 0) {
         struct bc_file *newest = &db->files[db->file_count - 1];
         if (BC_FILE_MINOR(newest->id) == 0 &&
@@ -791,6 +412,7 @@ open_active(struct bc_db *db, char error[BC_ERROR_MAX])
     db->files = grown;
     db->file_capacity = db->file_count + 1;
     db->files[db->file_count++] = file;
+    assert(BC_FILE_MINOR(db->files[db->file_count - 1].id) == 0); /* appends go to a regular file */
     return BC_OK;
 }
 
@@ -798,6 +420,8 @@ open_active(struct bc_db *db, char error[BC_ERROR_MAX])
 static bc_status
 lock_dir(struct bc_db *db, char error[BC_ERROR_MAX])
 {
+    assert(db->dir_fd < 0);
+    assert(db->lock_fd < 0);
     int rc = db->io->mkdir(db->io->ctx, db->dir);
     if (rc < 0 && rc != -EEXIST) {
         open_error(error, "%s: cannot create: %s", db->dir, strerror(-rc));
@@ -817,12 +441,16 @@ lock_dir(struct bc_db *db, char error[BC_ERROR_MAX])
         open_error(error, "%s: %s", path, strerror(-rc));
         return bc_status_of_errno(rc);
     }
+    assert(db->lock_fd >= 0);
     return BC_OK;
 }
 
+/* Deletes a merge's leftovers, sizes the keydir, loads every data file into it and opens the
+ * active file. */
 static bc_status
 recover(struct bc_db *db, char error[BC_ERROR_MAX])
 {
+    assert(db->keydir.slots == NULL); /* not built yet */
     struct listing l = {0};
     int rc = db->io->list(db->io->ctx, db->dir, listing_cb, &l);
     bc_status st = rc < 0 ? bc_status_of_errno(rc) : BC_OK;
@@ -833,6 +461,7 @@ recover(struct bc_db *db, char error[BC_ERROR_MAX])
         st = rc < 0 ? bc_status_of_errno(rc) : BC_OK;
     }
     qsort(l.data_ids, l.data_count, sizeof(*l.data_ids), compare_ids);
+    qsort(l.hint_ids, l.hint_count, sizeof(*l.hint_ids), compare_ids);
     if (st == BC_OK) {
         st = bc_keydir_init(&db->keydir, hinted_key_count_guess(db, &l));
         st = st == BC_NOMEM ? bc_keydir_init(&db->keydir, 0) : st; /* a guess is only a guess */
@@ -845,6 +474,7 @@ recover(struct bc_db *db, char error[BC_ERROR_MAX])
     free(l.data_ids);
     free(l.hint_ids);
     free(l.tmp_names);
+    assert(st != BC_OK || db->file_count > 0); /* at least the active file */
     return st;
 }
 
@@ -852,6 +482,8 @@ bc_status
 bc_open(const char *dir, const struct bc_options *options, struct bc_db **db_out,
         char error[BC_ERROR_MAX])
 {
+    assert(dir != NULL);
+    assert(db_out != NULL);
     char ignored[BC_ERROR_MAX];
     error = error != NULL ? error : ignored;
     error[0] = '\0';
@@ -896,7 +528,7 @@ bc_open(const char *dir, const struct bc_options *options, struct bc_db **db_out
         bc_close(db);
         return st;
     }
-    assert(db->file_count > 0);
+    assert(db->lock_fd >= 0);
     *db_out = db;
     return BC_OK;
 }
@@ -904,6 +536,7 @@ bc_open(const char *dir, const struct bc_options *options, struct bc_db **db_out
 bc_status
 bc_close(struct bc_db *db)
 {
+    assert(db != NULL);
     if (db->has_interval_thread) {
         pthread_mutex_lock(&db->sync_mutex);
         db->is_closing = true;
@@ -914,6 +547,7 @@ bc_close(struct bc_db *db)
     bc_status st = db->is_failed ? BC_OK : bc_sync(db);
     for (size_t i = 0; i < db->file_count + db->retired_count; i++) {
         struct bc_file *f = i < db->file_count ? &db->files[i] : &db->retired[i - db->file_count];
+        assert(f->pin_count == 0); /* no call may run beside bc_close, so no fsync does */
         if (f->map != NULL) {
             db->io->unmap(db->io->ctx, (void *)f->map, f->map_bytes);
         }

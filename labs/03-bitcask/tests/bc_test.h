@@ -22,10 +22,13 @@
 
 /* ---- A bc_io over faultfs --------------------------------------------------------------- */
 
-/* ctx of the test io: the fs, a logical clock, and an optional hook run before each call. */
+/* ctx of the test io: the fs, two logical clocks, and an optional hook run before each call. */
 struct test_fs {
     struct faultfs *fs;
-    uint64_t clock_us;
+    uint64_t clock_us; /* now_us: each read advances it 1 us, so timestamps follow the calls */
+    /* monotonic_us: each read advances it 1 us too, so a wait the store bounds by N us of it
+     * (group commit's) lasts N reads, on any machine. A test may move it on itself. */
+    uint64_t monotonic_us;
     /* Runs before every traced call the store makes (op, path); may call the store. */
     void (*hook_cb)(faultfs_op op, const char *path, void *arg);
     void *hook_arg;
@@ -116,6 +119,12 @@ tfs_now_us(void *ctx)
     return __atomic_add_fetch(&((struct test_fs *)ctx)->clock_us, 1, __ATOMIC_RELAXED);
 }
 
+static TEST_UNUSED uint64_t
+tfs_monotonic_us(void *ctx)
+{
+    return __atomic_add_fetch(&((struct test_fs *)ctx)->monotonic_us, 1, __ATOMIC_RELAXED);
+}
+
 /* Fills io to run on t->fs. */
 static TEST_UNUSED void
 tfs_io(struct test_fs *t, struct bc_io *io)
@@ -133,6 +142,7 @@ tfs_io(struct test_fs *t, struct bc_io *io)
                          .list = tfs_list,
                          .lock = tfs_lock,
                          .now_us = tfs_now_us,
+                         .monotonic_us = tfs_monotonic_us,
                          .ctx = t};
 }
 

@@ -1,5 +1,5 @@
 /* test_d_durability.c -- part D: sync policies, group commit, the lock file, and I/O errors
- * (EIO, ENOSPC, short writes) that leave the store readable. Read
+ * (EIO, ENOSPC, short writes) and running out of memory, which leave the store readable. Read
  * test_d_crash_at_every_point_keeps_acknowledged_writes first: it is the promise of
  * BC_SYNC_ALWAYS, checked at every call of a recorded trace. */
 #include "bc_internal.h"
@@ -302,6 +302,163 @@ test_d_fsync_error_fails_the_put(void **state)
     faultfs_destroy(t.fs);
 }
 
+/* ---- Out of memory, injected ------------------------------------------------------------
+ * This binary's own malloc, calloc and realloc come first (an executable's definitions win
+ * over the C library's), and fail while a test has armed them on its thread, as SQLite's tests
+ * fail its allocator; free stays the C library's, which owns every block. A sanitizer replaces
+ * the allocator itself, so its builds leave these out and inject nothing. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define OOM_IS_INJECTABLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                         \
+    __has_feature(memory_sanitizer)
+#define OOM_IS_INJECTABLE 0
+#endif
+#endif
+#ifndef OOM_IS_INJECTABLE
+#define OOM_IS_INJECTABLE 1
+#endif
+
+#if OOM_IS_INJECTABLE
+void *__libc_malloc(size_t size_bytes);
+void *__libc_calloc(size_t count, size_t size_bytes);
+void *__libc_realloc(void *p, size_t size_bytes);
+
+static _Thread_local bool oom_is_armed; /* this thread's allocations fail */
+
+void *
+malloc(size_t size_bytes)
+{
+    if (oom_is_armed) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __libc_malloc(size_bytes);
+}
+
+void *
+calloc(size_t count, size_t size_bytes)
+{
+    if (oom_is_armed) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __libc_calloc(count, size_bytes);
+}
+
+void *
+realloc(void *p, size_t size_bytes)
+{
+    if (oom_is_armed) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __libc_realloc(p, size_bytes);
+}
+
+#define OOM_KEYS_BEFORE 20u /* acknowledged before memory runs out */
+/* New keys put with every allocation failing before the test gives up: the reference's keydir
+ * grows at its 49th key, and a keydir that never allocates for a new key cannot fail. */
+#define OOM_KEYS_MAX 2000u
+#define OOM_VALUE_BYTES 100u /* every value the same size, so the put's buffers never grow */
+
+/* Key i and its value (OOM_VALUE_BYTES), neither allocating. */
+static size_t
+oom_key_value(unsigned i, char key[16], char value[OOM_VALUE_BYTES])
+{
+    memset(value, 'a' + (int)(i % 26), OOM_VALUE_BYTES);
+    memcpy(value, &i, sizeof(i));
+    return (size_t)snprintf(key, 16, "oom%06u", i);
+}
+
+/* Fails unless keys [0, count) read back with their values. */
+static void
+oom_check(struct bc_db *db, unsigned count, const char *when)
+{
+    for (unsigned i = 0; i < count; i++) {
+        char key[16], want[OOM_VALUE_BYTES], got[OOM_VALUE_BYTES];
+        size_t key_size = oom_key_value(i, key, want), got_size = 0;
+        bc_status st = bc_get(db, key, key_size, got, sizeof(got), &got_size);
+        if (st != BC_OK || got_size != OOM_VALUE_BYTES || memcmp(got, want, got_size) != 0) {
+            fail_msg("%s: acknowledged key %s did not read back (%s)", when, key, bc_strerror(st));
+        }
+    }
+}
+#endif
+
+/* Claim: a put that runs out of memory is BC_NOMEM. If it had appended its record before the
+ * keydir failed to take the key, the handle is failed as after a failed write: later writes are
+ * BC_FAILED, reads go on, and a reopen has every acknowledged put (and may have this one).
+ * Otherwise it wrote nothing: the handle goes on, and its key is not there after a reopen. On
+ * the real file system (whose calls allocate nothing), under sync always. */
+static void
+test_d_out_of_memory_fails_the_handle_not_the_reads(void **state)
+{
+    (void)state;
+#if !OOM_IS_INJECTABLE
+    printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
+#else
+    char dir[] = "/tmp/keel-bitcask-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct bc_options o;
+    bc_options_default(&o);
+    o.sync = BC_SYNC_ALWAYS;
+    struct bc_db *db = NULL;
+    bc_status st = bc_open(dir, &o, &db, NULL);
+    if (st != BC_OK) {
+        rmdir(dir); /* empty unless the store wrote in it */
+        fail_msg("bc_open: %s", bc_strerror(st));
+    }
+    char key[16], value[OOM_VALUE_BYTES];
+    unsigned i = 0;
+    for (; i < OOM_KEYS_BEFORE; i++) {
+        size_t key_size = oom_key_value(i, key, value);
+        assert_int_equal(bc_put(db, key, key_size, value, sizeof(value)), BC_OK);
+    }
+    oom_is_armed = true; /* no cmocka call until disarmed: it allocates */
+    for (; st == BC_OK && i < OOM_KEYS_MAX; i += st == BC_OK) {
+        size_t key_size = oom_key_value(i, key, value);
+        st = bc_put(db, key, key_size, value, sizeof(value));
+    }
+    oom_is_armed = false;
+    if (st == BC_OK) {
+        printf("%u new keys took no memory: nothing to check\n", OOM_KEYS_MAX);
+    } else {
+        unsigned failed = i; /* keys [0, failed) are acknowledged */
+        printf("out of memory at key %u\n", failed);
+        assert_int_equal(st, BC_NOMEM);
+        oom_check(db, failed, "after a put ran out of memory");
+        size_t key_size = oom_key_value(failed + 1, key, value);
+        bc_status next = bc_put(db, key, key_size, value, sizeof(value));
+        bool is_failed = next == BC_FAILED;
+        if (is_failed) {
+            char error[BC_ERROR_MAX];
+            bc_last_error(db, error);
+            assert_true(strlen(error) > 0);
+            key_size = oom_key_value(0, key, value);
+            assert_int_equal(bc_delete(db, key, key_size), BC_FAILED);
+            oom_check(db, failed, "after writes on the failed handle");
+        } else {
+            assert_int_equal(next, BC_OK); /* oom_check below skips it */
+        }
+        bc_close(db);
+        assert_int_equal(bc_open(dir, &o, &db, NULL), BC_OK);
+        oom_check(db, failed, "after a put ran out of memory and a reopen");
+        key_size = oom_key_value(failed, key, value);
+        size_t got_size = 0;
+        if (!is_failed && bc_get(db, key, key_size, value, sizeof(value), &got_size) == BC_OK) {
+            fail_msg("a put returned BC_NOMEM and the handle took more writes, yet its value is "
+                     "there after a reopen: once the record is appended, a failed keydir insert "
+                     "must fail the handle");
+        }
+    }
+    bc_close(db);
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+#endif
+}
+
 /* Claim: a short write (the kernel wrote part of the buffer) is finished, not mistaken for an
  * error and not left half-written. */
 static void
@@ -336,6 +493,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_lock_file_refuses_second_open),
         cmocka_unit_test(test_d_write_errors_fail_the_handle_not_the_reads),
         cmocka_unit_test(test_d_fsync_error_fails_the_put),
+        cmocka_unit_test(test_d_out_of_memory_fails_the_handle_not_the_reads),
         cmocka_unit_test(test_d_short_write_is_completed),
     };
     return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
