@@ -159,7 +159,7 @@ $(foreach l,$(LABS_SELECTED),$(foreach n,$(call needs_all,$(l)),$(eval $(call NE
 -include $(shell find $(OUT)/build -name '*.d' 2>/dev/null)
 
 # ---- Targets (each `## ` comment is what `make help` prints) ----
-.PHONY: help build tests builddir labvars grade bench report demo test deps peers handout format \
+.PHONY: help build tests sandbox builddir labvars grade bench report demo test deps peers handout format \
         format-check lint bin clean newlab
 
 help: ## list the targets
@@ -193,6 +193,8 @@ demo: deps ## install what is missing, grade every reference, quick benchmarks, 
 	@echo; echo "demo: the report is at $(abspath $(OUT))/report/index.html"
 test: deps ## the kit's own suite: harness tests, references, skeletons, mutants, sanitizers
 	@KEEL_OUT=$(OUT) harness/check
+sandbox: $(HARNESS_BD)/cmd/keel-sandbox ## build the grader's sandbox launcher, print its path
+	@echo $(HARNESS_BD)/cmd/keel-sandbox
 deps: ## install the Debian packages the kit needs (only those missing)
 	@harness/deps kit
 peers: ## install the comparison peers (redis, leveldb, rocksdb, lmdb, sqlite, ck, ...)

@@ -5,4 +5,4 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends gcc make libcmocka-dev python3 patch iproute2 util-linux
+apt-get install -y -qq --no-install-recommends gcc make libcmocka-dev python3 patch

@@ -1,7 +1,8 @@
 """sandbox -- how the grader runs submitted code: every run of it, and nothing else, goes
 through Sandbox.run. Read Sandbox first.
 
-With namespaces (root on Linux, `unshare` from util-linux), a run gets:
+With namespaces (root on Linux), a run goes through keel-sandbox (harness/cmd/keel-sandbox.c,
+built by `make sandbox`), which sets each one up with system calls in about 3 ms, and gets:
   - a fresh PID namespace: when the run's first process ends, the kernel kills every process
     the run started, a daemon that called setsid() and forked twice included;
   - a network namespace with only loopback, brought up (tests use 127.0.0.1);
@@ -38,7 +39,6 @@ from pathlib import Path
 
 MIB = 1 << 20
 HERE = Path(__file__).resolve().parent
-INIT = HERE / "sandbox_init.sh"
 
 # How long a run's output may grow before the rest is dropped: a test that floods stdout must
 # not take the grader's memory with it. 8 MiB holds any honest failure report many times.
@@ -73,31 +73,38 @@ def grader_user():
     return uid, uid
 
 
-def namespaces_work():
-    """(True, "") when this process can give a run fresh PID, mount and network namespaces,
-    else (False, why). Probed by doing it once, with a harmless command."""
+def launcher():
+    """keel-sandbox's path, built first if need be (the kit's own code, plain: no sanitizer, no
+    chaos build), or None when it cannot be built (the sandbox then falls back to rlimits)."""
+    import keelkit  # the sibling module; imported here so that this file stands alone otherwise
+    proc = subprocess.run(keelkit.make_args() + ["SANITIZE=", "CHAOS=", "sandbox"],
+                          capture_output=True, text=True)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines or not os.access(lines[-1], os.X_OK):
+        print(f"grade: cannot build the sandbox launcher: {proc.stderr.strip()[-500:]}",
+              file=sys.stderr)
+        return None
+    return Path(lines[-1])
+
+
+def namespaces_work(launcher):
+    """(True, "") when launcher (keel-sandbox) can give a run fresh PID, IPC, mount and network
+    namespaces here, else (False, why). Probed by doing it once, with a harmless command."""
+    if launcher is None:
+        return False, "the sandbox launcher could not be built (make sandbox)"
     if os.geteuid() != 0:
         return False, "the grader is not root"
     if os.environ.get("KEEL_SANDBOX") == "rlimits":
         return False, "KEEL_SANDBOX=rlimits asked for the fallback"
-    for tool in ("unshare", "setpriv", "ip", "mount"):
-        if shutil.which(tool) is None:
-            return False, f"{tool} is not installed (util-linux, iproute2: make deps)"
-    # The probe is a whole run of `true` through sandbox_init.sh, as a test would be run.
     with tempfile.TemporaryDirectory(prefix="keel-probe-") as scratch:
         try:
-            probe = subprocess.run(UNSHARE + ["/bin/sh", str(INIT), "test", scratch, "private",
-                                              "0", "0", scratch, "--", "true"],
-                                   capture_output=True, timeout=10)
+            probe = subprocess.run([str(launcher), "test", scratch, "private", "0", "0", scratch,
+                                    "--", "true"], capture_output=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired) as e:
-            return False, f"unshare failed ({e})"
+            return False, f"keel-sandbox failed ({e})"
     if probe.returncode != 0:
         return False, f"the sandbox cannot start: {probe.stderr.decode(errors='replace').strip()}"
     return True, ""
-
-
-UNSHARE = ["unshare", "--pid", "--fork", "--net", "--ipc", "--mount", "--mount-proc",
-           "--kill-child", "--"]
 
 
 def _limiter(limits, cpu_s, user, is_sanitized, in_namespace):
@@ -171,14 +178,16 @@ def _kill_session(sid):
 
 
 class Sandbox:
-    """Runs submitted code. One per grader process: it probes for namespaces once."""
+    """Runs submitted code. One per grader process: it probes for namespaces once. launcher is
+    the path of keel-sandbox, or None when it could not be built (then: the fallback)."""
 
-    def __init__(self, kit_root, user, hidden=(), is_quiet=False):
+    def __init__(self, kit_root, user, launcher, hidden=(), is_quiet=False):
         self.kit_root = Path(kit_root).resolve()
         self.user = user
+        self.launcher = launcher
         self.hidden = [Path(p).resolve() for p in hidden]
         self.hidden_batch = []  # the other submissions of a batch, set per submission
-        self.has_namespaces, why = namespaces_work()
+        self.has_namespaces, why = namespaces_work(launcher)
         if not self.has_namespaces and not is_quiet:
             print(f"grade: no namespaces ({why}): running submitted code under rlimits"
                   f"{' as an unprivileged user' if user else ''} only; see harness/py/sandbox.py for what "
@@ -200,9 +209,8 @@ class Sandbox:
             return list(argv)
         uid, gid = self.user if self.user is not None else (0, 0)
         tmp = "private" if self._is_tmp_private(argv) else "shared"
-        return (UNSHARE + ["/bin/sh", str(INIT), "test", str(scratch), tmp, str(uid), str(gid),
-                           str(self.kit_root)] + self._hidden(self.hidden + self.hidden_batch) +
-                ["--"] +
+        return ([str(self.launcher), "test", str(scratch), tmp, str(uid), str(gid),
+                 str(self.kit_root)] + self._hidden(self.hidden + self.hidden_batch) + ["--"] +
                 [str(a) for a in argv])
 
     def build(self, argv, timeout_s, hidden=(), env=None):
@@ -216,8 +224,8 @@ class Sandbox:
         limits = {"as_mib": 4096, "nproc": 4096, "fsize_mib": 4096, "nofile": 4096}
         command = list(argv)
         if self.has_namespaces:
-            command = (UNSHARE + ["/bin/sh", str(INIT), "build", "-", "-", "0", "0",
-                                  str(self.kit_root)] +
+            command = ([str(self.launcher), "build", "-", "shared", "0", "0",
+                        str(self.kit_root)] +
                        self._hidden(list(self.hidden_batch) + list(hidden)) + ["--"] + command)
         start = time.monotonic()
         try:
@@ -228,8 +236,7 @@ class Sandbox:
         except OSError as e:
             return RunResult(127, f"could not start {argv[0]}: {e}", 0, False)
         output, is_timed_out = self._collect(proc, timeout_s)
-        _kill_session(proc.pid)
-        proc.wait()
+        self._end(proc, None)
         return RunResult(proc.returncode, output.decode(errors="replace"),
                          int((time.monotonic() - start) * 1000), is_timed_out)
 
@@ -251,21 +258,32 @@ class Sandbox:
         except OSError as e:
             shutil.rmtree(scratch, ignore_errors=True)
             return RunResult(127, f"could not start {argv[0]}: {e}", 0, False)
-        start_ticks = _start_ticks(proc.pid)
+        start_ticks = None if self.has_namespaces else _start_ticks(proc.pid)
         output, is_timed_out = self._collect(proc, timeout_s)
-        _kill_session(proc.pid)  # in a namespace it is gone already; in the fallback, the sweep
-        if not self.has_namespaces and self.user is not None:
-            _kill_user_since(self.user[0], start_ticks)
-        proc.wait()
+        self._end(proc, start_ticks)
         shutil.rmtree(scratch, ignore_errors=True)
         returncode = proc.returncode
         if self.has_namespaces and 128 < returncode <= 128 + 64:
-            returncode = 128 - returncode  # sandbox_init.sh's shell reports a signal as 128+N
+            returncode = 128 - returncode  # keel-sandbox reports a signal N as 128 + N
         return RunResult(returncode, output.decode(errors="replace"),
                          int((time.monotonic() - start) * 1000), is_timed_out)
 
-    @staticmethod
-    def _collect(proc, timeout_s):
+    def _end(self, proc, start_ticks):
+        """Kills what is left of a run and reaps it. In a namespace, the run's process group
+        (the launcher and the namespace's PID 1) is all there is to kill: the kernel takes the
+        rest with PID 1. In the fallback, the sweeps of /proc."""
+        if self.has_namespaces:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        else:
+            _kill_session(proc.pid)
+            if self.user is not None and start_ticks is not None:
+                _kill_user_since(self.user[0], start_ticks)
+        proc.wait()
+
+    def _collect(self, proc, timeout_s):
         """Reads the run's output until it closes or the wall clock runs out, keeping at most
         OUTPUT_SIZE_BYTES_MAX. A process that holds the pipe open after the run's first
         process ended cannot make the grader wait: the wall clock still ends the read."""
@@ -277,11 +295,16 @@ class Sandbox:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    _kill_session(proc.pid)
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
                     proc.kill()
+                    proc.stdout.close()
                     return b"".join(chunks), True
                 if not sel.select(timeout=min(left, 0.5)):
-                    if proc.poll() is not None and not _session_members(proc.pid):
+                    if proc.poll() is not None and (self.has_namespaces or
+                                                    not _session_members(proc.pid)):
                         break  # the run ended and nothing of it holds the pipe
                     continue
                 try:

@@ -292,7 +292,22 @@ if __name__ == "__main__":
 sys.path.insert(0, str(ROOT / "harness" / "py"))
 import sandbox  # noqa: E402
 
-HAS_NAMESPACES = sandbox.namespaces_work()[0]
+
+
+def has_namespaces():
+    """Whether this machine gives the grader its sandbox (keel-sandbox built into OUT)."""
+    saved = os.environ.get("KEEL_OUT")
+    os.environ["KEEL_OUT"] = str(OUT)
+    try:
+        return sandbox.namespaces_work(sandbox.launcher())[0]
+    finally:
+        if saved is None:
+            del os.environ["KEEL_OUT"]
+        else:
+            os.environ["KEEL_OUT"] = saved
+
+
+HAS_NAMESPACES = has_namespaces()
 
 
 def stray_processes(marker):
