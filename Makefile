@@ -10,7 +10,8 @@ LAB ?= all
 IMPL ?= labs
 DEPS ?= $(IMPL)
 SANITIZE ?=
-# CHAOS=1: the chaos build (harness/lib/chaos.h): every CHAOS_POINT() may yield or spin.
+# CHAOS=1: the chaos build (harness/lib/concurrency/kh_chaos.h): every KH_CHAOS_POINT() may yield
+# or spin.
 CHAOS ?=
 # KEEL_OUT is what the Python tools read; OUT= on the command line wins over both.
 OUT ?= $(or $(KEEL_OUT),out)
@@ -63,13 +64,16 @@ VARIANT := $(call impl_name,$(IMPL))$(if $(filter-out $(IMPL),$(DEPS)),+deps-$(c
 BUILD_ROOT := $(OUT)/build/$(VARIANT)
 HARNESS_BD := $(OUT)/build/harness$(if $(SANITIZE),-$(SANITIZE))$(if $(CHAOS),-chaos)
 
-# ---- libharness ----
-HARNESS_SRCS := $(wildcard harness/lib/*.c)
+# ---- libharness: harness/lib/<concern>/*.c (core, net, storage, concurrency, ...) ----
+# Every folder that holds a kh_*.h header is on the include path of libharness, of the
+# harness's programs and of every lab, so code names a header alone ("kh_faultfs.h").
+HARNESS_SRCS := $(wildcard harness/lib/*/*.c)
 HARNESS_OBJS := $(patsubst harness/lib/%.c,$(HARNESS_BD)/%.o,$(HARNESS_SRCS))
+HARNESS_INCLUDES := $(patsubst %/,-I%,$(sort $(dir $(wildcard harness/lib/*/kh_*.h))))
 HARNESS_LIB := $(HARNESS_BD)/libharness.a
 $(HARNESS_BD)/%.o: harness/lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Iharness/lib -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(HARNESS_INCLUDES) -c $< -o $@
 $(HARNESS_LIB): $(HARNESS_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -79,7 +83,7 @@ HARNESS_CMDS := $(patsubst harness/cmd/%.c,$(HARNESS_BD)/cmd/%,$(wildcard harnes
 # (The generated dependencies add headers to these targets: compile only the .c and libraries.)
 $(HARNESS_BD)/cmd/%: harness/cmd/%.c $(HARNESS_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Iharness/lib -o $@ $(filter %.c %.o %.a,$^) -lcmocka -lm
+	$(CC) $(CFLAGS_ALL) $(HARNESS_INCLUDES) -o $@ $(filter %.c %.o %.a,$^) -lcmocka -lm
 
 # ---- One lab: student sources from the implementation, the rest from the kit ----
 # $(1) = lab. Objects of the labs it NEEDS are built from DEPS into this lab's build directory.
@@ -150,7 +154,7 @@ endef
 impl_srcs = $($(2)_STUDENT_SRCS) $(notdir $(wildcard $(addprefix $(call impl_dir,$(1),$(2))/,$($(2)_REFERENCE_SRCS))))
 
 # A lab's own headers, then those of every lab it needs, then the harness's.
-lab_includes = -I$(KEEL_LABS_DIR)/$(1) $(foreach n,$(call needs_all,$(1)),-I$(KEEL_LABS_DIR)/$(n)) -Iharness/lib
+lab_includes = -I$(KEEL_LABS_DIR)/$(1) $(foreach n,$(call needs_all,$(1)),-I$(KEEL_LABS_DIR)/$(n)) $(HARNESS_INCLUDES)
 
 # Each rule set from its own $(eval): rules joined into one text would run together.
 $(foreach l,$(LABS_SELECTED),$(eval $(call LAB_RULES,$(l))))
@@ -204,17 +208,18 @@ handout: ## write out/handout.tar.gz: what students get (no reference/, no mutan
 newlab: ## make lab NAME=NN-name from harness/template [TITLE="..."]; harness/LABS.md says what next
 	@harness/newlab '$(NAME)' $(if $(TITLE),--title '$(subst ','\'',$(value TITLE))')
 
-FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find labs reference harness -name '*.[ch]')
+# (wildcard keeps the files that exist: one git still tracks but the working tree moved is gone)
+FORMAT_FILES = $(wildcard $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find labs reference harness -name '*.[ch]'))
 format: ## reformat the C sources with the checked-in .clang-format
 	@clang-format -i $(FORMAT_FILES)
 format-check: ## fail if a C source is not formatted
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format: clean ($(words $(FORMAT_FILES)) files)"
 lint: ## clang-tidy and cppcheck over reference/ and harness/
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-	  --suppress=missingIncludeSystem $(foreach l,$(LABS),-I$(KEEL_LABS_DIR)/$(l)) -Iharness/lib \
+	  --suppress=missingIncludeSystem $(foreach l,$(LABS),-I$(KEEL_LABS_DIR)/$(l)) $(HARNESS_INCLUDES) \
 	  reference harness/lib
-	@clang-tidy --quiet $(wildcard $(KEEL_REF_DIR)/*/*.c) harness/lib/*.c -- -std=c11 -D_GNU_SOURCE \
-	  $(foreach l,$(LABS),-I$(KEEL_LABS_DIR)/$(l)) -Iharness/lib
+	@clang-tidy --quiet $(wildcard $(KEEL_REF_DIR)/*/*.c) $(HARNESS_SRCS) -- -std=c11 -D_GNU_SOURCE \
+	  $(foreach l,$(LABS),-I$(KEEL_LABS_DIR)/$(l)) $(HARNESS_INCLUDES)
 compile_commands.json: ## compile database for clangd (via bear), from a clean build of IMPL
 	@rm -rf $(BUILD_ROOT) $(HARNESS_BD)
 	bear --output $@ -- $(MAKE) --no-print-directory build LAB=$(LAB) IMPL=$(IMPL)

@@ -1,8 +1,8 @@
-/* keel-load -- the load generator of harness/lib/load.h as a command: drives a RESP server on
- * 127.0.0.1 with a GET/SET mix from N connections, P requests in flight on each, and prints one
+/* keel-load -- the load generator of harness/lib/net/kh_load.h as a command: drives a RESP server
+ * on 127.0.0.1 with a GET/SET mix from N connections, P requests in flight on each, and prints one
  * CSV row (header first) with throughput and latency percentiles. Read main() first. */
-#include "harness.h"
-#include "load.h"
+#include "kh_core.h"
+#include "kh_load.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -43,23 +43,23 @@ number_arg(int argc, char **argv, int *i, uint64_t max)
 }
 
 static void
-parse_options(int argc, char **argv, struct load_options *o)
+parse_options(int argc, char **argv, struct kh_load_options *o)
 {
-    load_options_default(o);
+    kh_load_options_default(o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--port") == 0) {
             o->port = (uint16_t)number_arg(argc, argv, &i, 65535);
         } else if (strcmp(a, "--connections") == 0) {
-            o->connections = (unsigned)number_arg(argc, argv, &i, LOAD_CONNECTIONS_MAX);
+            o->connections = (unsigned)number_arg(argc, argv, &i, KH_LOAD_CONNECTIONS_MAX);
         } else if (strcmp(a, "--pipeline") == 0) {
-            o->pipeline = (unsigned)number_arg(argc, argv, &i, LOAD_PIPELINE_MAX);
+            o->pipeline = (unsigned)number_arg(argc, argv, &i, KH_LOAD_PIPELINE_MAX);
         } else if (strcmp(a, "--threads") == 0) {
-            o->threads = (unsigned)number_arg(argc, argv, &i, LOAD_THREADS_MAX);
+            o->threads = (unsigned)number_arg(argc, argv, &i, KH_LOAD_THREADS_MAX);
         } else if (strcmp(a, "--keys") == 0) {
-            o->key_count = number_arg(argc, argv, &i, LOAD_KEYS_MAX);
+            o->key_count = number_arg(argc, argv, &i, KH_LOAD_KEYS_MAX);
         } else if (strcmp(a, "--value-bytes") == 0) {
-            o->value_bytes = (size_t)number_arg(argc, argv, &i, LOAD_VALUE_BYTES_MAX);
+            o->value_bytes = (size_t)number_arg(argc, argv, &i, KH_LOAD_VALUE_BYTES_MAX);
         } else if (strcmp(a, "--get-ratio") == 0 && i + 1 < argc) {
             char *end = NULL;
             o->get_ratio = strtod(argv[++i], &end);
@@ -67,14 +67,14 @@ parse_options(int argc, char **argv, struct load_options *o)
                 usage();
             }
         } else if (strcmp(a, "--duration-ms") == 0) {
-            o->duration_ms = number_arg(argc, argv, &i, LOAD_DURATION_MS_MAX);
+            o->duration_ms = number_arg(argc, argv, &i, KH_LOAD_DURATION_MS_MAX);
         } else if (strcmp(a, "--requests") == 0) {
             o->request_count = number_arg(argc, argv, &i, UINT64_MAX / 2);
             o->duration_ms = 0;
         } else if (strcmp(a, "--warmup-ms") == 0) {
-            o->warmup_ms = number_arg(argc, argv, &i, LOAD_DURATION_MS_MAX);
+            o->warmup_ms = number_arg(argc, argv, &i, KH_LOAD_DURATION_MS_MAX);
         } else if (strcmp(a, "--timeout-ms") == 0) {
-            o->timeout_ms = number_arg(argc, argv, &i, LOAD_DURATION_MS_MAX);
+            o->timeout_ms = number_arg(argc, argv, &i, KH_LOAD_DURATION_MS_MAX);
         } else if (strcmp(a, "--seed") == 0) {
             o->seed = number_arg(argc, argv, &i, UINT64_MAX);
         } else {
@@ -90,18 +90,18 @@ parse_options(int argc, char **argv, struct load_options *o)
 int
 main(int argc, char **argv)
 {
-    struct load_options o;
+    struct kh_load_options o;
     parse_options(argc, argv, &o);
-    if (load_raise_fd_limit((uint64_t)o.connections + 64) != 0) {
+    if (kh_load_raise_fd_limit((uint64_t)o.connections + 64) != 0) {
         fprintf(stderr, "keel-load: cannot raise the descriptor limit to %u: %s\n",
                 o.connections + 64, strerror(errno));
         return 1;
     }
-    struct load_result r;
-    load_status status = load_run(&o, &r);
-    if (status == LOAD_BAD_OPTION || status == LOAD_NO_MEMORY || status == LOAD_SYSTEM) {
-        fprintf(stderr, "keel-load: %s\n", load_strerror(status));
-        return status == LOAD_BAD_OPTION ? 2 : 1;
+    struct kh_load_result r;
+    kh_load_status status = kh_load_run(&o, &r);
+    if (status == KH_LOAD_BAD_OPTION || status == KH_LOAD_NO_MEMORY || status == KH_LOAD_SYSTEM) {
+        fprintf(stderr, "keel-load: %s\n", kh_load_strerror(status));
+        return status == KH_LOAD_BAD_OPTION ? 2 : 1;
     }
     static const char *const columns[] = {"connections",
                                           "pipeline",
@@ -118,27 +118,28 @@ main(int argc, char **argv)
                                           "p999_us",
                                           "max_us",
                                           "status"};
-    struct csv csv;
-    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
-    csv_u64(&csv, o.connections);
-    csv_u64(&csv, o.pipeline);
-    csv_u64(&csv, r.requests);
-    csv_u64(&csv, r.errors);
-    csv_u64(&csv, r.closed);
-    csv_u64(&csv, r.connect_failures);
-    csv_u64(&csv, r.connections_served);
-    csv_f64(&csv, (double)r.elapsed_ns / 1e9);
-    csv_f64(&csv, r.ops_per_s);
-    csv_f64(&csv, r.latency_us_p50);
-    csv_f64(&csv, r.latency_us_p90);
-    csv_f64(&csv, r.latency_us_p99);
-    csv_f64(&csv, r.latency_us_p999);
-    csv_f64(&csv, r.latency_us_max);
-    csv_str(&csv, status == LOAD_OK ? "ok" : load_strerror(status));
-    csv_end_row(&csv);
+    struct kh_csv csv;
+    kh_csv_open(&csv, stdout, columns, KH_ARRAY_LEN(columns));
+    kh_csv_u64(&csv, o.connections);
+    kh_csv_u64(&csv, o.pipeline);
+    kh_csv_u64(&csv, r.requests);
+    kh_csv_u64(&csv, r.errors);
+    kh_csv_u64(&csv, r.closed);
+    kh_csv_u64(&csv, r.connect_failures);
+    kh_csv_u64(&csv, r.connections_served);
+    kh_csv_f64(&csv, (double)r.elapsed_ns / 1e9);
+    kh_csv_f64(&csv, r.ops_per_s);
+    kh_csv_f64(&csv, r.latency_us_p50);
+    kh_csv_f64(&csv, r.latency_us_p90);
+    kh_csv_f64(&csv, r.latency_us_p99);
+    kh_csv_f64(&csv, r.latency_us_p999);
+    kh_csv_f64(&csv, r.latency_us_max);
+    kh_csv_str(&csv, status == KH_LOAD_OK ? "ok" : kh_load_strerror(status));
+    kh_csv_end_row(&csv);
     if (r.message[0] != '\0') {
         fprintf(stderr, "keel-load: first problem: %s\n", r.message);
     }
-    bool is_clean = status == LOAD_OK && r.errors == 0 && r.closed == 0 && r.connect_failures == 0;
+    bool is_clean =
+        status == KH_LOAD_OK && r.errors == 0 && r.closed == 0 && r.connect_failures == 0;
     return is_clean ? 0 : 1;
 }

@@ -227,16 +227,16 @@ class Grader(unittest.TestCase):
             self.assertIn(f"sanitize={sanitizer}", proc.stdout)
 
     def test_libharness_own_tests_pass_plain_and_under_asan(self):
-        # rng, histogram, CSV, loopback and process control (fixtures/labs/93-libharness).
+        # rng, histogram, CSV and JSON, loopback and process control (fixtures/labs/93-libharness).
         for extra in ((), ("--sanitize", "address")):
             proc = grade("93-libharness", "--impl", "reference", *extra)
-            self.assertIn("TOTAL 93-libharness: 8/8", proc.stdout, proc.stdout + proc.stderr)
+            self.assertIn("TOTAL 93-libharness: 11/11", proc.stdout, proc.stdout + proc.stderr)
 
     def test_faultfs_own_tests_pass_plain_and_under_sanitizers(self):
-        # crash images, torn prefixes, injected faults, the trace (fixtures/labs/95-faultfs).
+        # crash images, torn prefixes, injected faults, the trace and its cap (fixtures/labs/95-faultfs).
         for extra in ((), ("--sanitize", "address"), ("--sanitize", "thread")):
             proc = grade("95-faultfs", "--impl", "reference", *extra)
-            self.assertIn("TOTAL 95-faultfs: 7/7", proc.stdout, proc.stdout + proc.stderr)
+            self.assertIn("TOTAL 95-faultfs: 8/8", proc.stdout, proc.stdout + proc.stderr)
 
     def test_lincheck_own_tests_pass_plain_and_under_asan(self):
         # The linearizability checker (fixtures/labs/94-lincheck): known non-linearizable

@@ -2,7 +2,7 @@
  * at 2; each slot's state is epoch << 1 | 1 while its thread is inside a critical section. */
 #include "ebr.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 
 #include <assert.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * (msqueue.h). */
 #include "msqueue.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 
 #include <assert.h>
 #include <stdlib.h>

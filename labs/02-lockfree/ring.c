@@ -2,7 +2,7 @@
  * ring with cached indices, and their blocking variants (ring.h). */
 #include "ring.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 
 #include <assert.h>
 #include <linux/futex.h>

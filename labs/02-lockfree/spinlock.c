@@ -3,7 +3,7 @@
  * write next to each atomic operation which memory order you chose and what it orders. */
 #include "spinlock.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 
 #include <assert.h>
 #include <sched.h>

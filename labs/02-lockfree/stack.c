@@ -1,7 +1,7 @@
 /* stack.c -- lab 02 part C: the Treiber stack on epoch-based reclamation (stack.h). */
 #include "stack.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 
 #include <assert.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * A bc_db owns one directory of data files and the in-memory keydir that maps every live key
  * to where its latest value sits on disk. Read bc_open, bc_put and bc_get first; the on-disk
  * format is in bc_internal.h. All file I/O goes through a struct bc_io, so tests can run the
- * store on faultfs (harness/lib/faultfs.h) and crash it at any call. Thread-safe: any number of
- * threads may call any function on one bc_db, except bc_close. */
+ * store on faultfs (harness/lib/storage/kh_faultfs.h) and crash it at any call. Thread-safe: any
+ * number of threads may call any function on one bc_db, except bc_close. */
 #ifndef KEEL_BITCASK_H
 #define KEEL_BITCASK_H
 

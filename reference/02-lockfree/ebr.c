@@ -5,7 +5,7 @@
  * retired in epoch r is freed at r + 2 only after every reader that could see it has left. */
 #include "ebr.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 
 #include <assert.h>
 #include <string.h>
@@ -96,7 +96,7 @@ ebr_enter(struct ebr_thread *thread)
      * one back (it cannot pass me by two while I am inside). */
     uint64_t epoch = atomic_load_explicit(&thread->domain->epoch, memory_order_relaxed);
     atomic_store_explicit(&thread->state, epoch << 1 | STATE_INSIDE, memory_order_relaxed);
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Seq_cst fence: orders my announcement (a store) before my reads of the structure
      * (loads). Paired with the fence in try_advance: either the reclaimer sees me inside, or
      * I see the structure after its node was unlinked. Release/acquire cannot order a store
@@ -109,7 +109,7 @@ ebr_leave(struct ebr_thread *thread)
 {
     uint64_t state = atomic_load_explicit(&thread->state, memory_order_relaxed);
     assert(state & STATE_INSIDE);
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Release: every read I made of the nodes happens before a reclaimer that sees me out
      * (with its acquire load in try_advance) frees them. */
     atomic_store_explicit(&thread->state, state & ~(uint64_t)STATE_INSIDE, memory_order_release);
@@ -132,7 +132,7 @@ try_advance(struct ebr *domain)
             return epoch; /* someone is still inside an older epoch */
         }
     }
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Acq_rel: the epoch only moves forward, one step per successful CAS; a failed CAS means
      * another thread advanced it, which is as good. */
     atomic_compare_exchange_strong_explicit(&domain->epoch, &epoch, epoch + 1, memory_order_acq_rel,

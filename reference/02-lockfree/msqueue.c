@@ -6,7 +6,7 @@
  * through node_pool.h (given), so enqueue rarely calls malloc. */
 #include "msqueue.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 #include "node_pool.h"
 
 #include <assert.h>
@@ -100,7 +100,7 @@ msqueue_enqueue(struct msqueue *q, struct ebr_thread *thread, uint64_t value)
         /* Acquire: tail's node fields are readable (and it is not freed: we are inside). */
         struct msqueue_node *last = atomic_load_explicit(&q->tail, memory_order_acquire);
         struct msqueue_node *next = atomic_load_explicit(&last->next, memory_order_acquire);
-        CHAOS_POINT();
+        KH_CHAOS_POINT();
         if (next != NULL) {
             swing_tail(q, last, next); /* tail lags: help, then retry (after a pause) */
             continue;
@@ -110,7 +110,7 @@ msqueue_enqueue(struct msqueue *q, struct ebr_thread *thread, uint64_t value)
          * Relaxed on failure: someone linked first; we retry from tail. */
         if (atomic_compare_exchange_weak_explicit(&last->next, &expected, node,
                                                   memory_order_release, memory_order_relaxed)) {
-            CHAOS_POINT();
+            KH_CHAOS_POINT();
             swing_tail(q, last, node); /* may fail if a helper did it: fine */
             break;
         }
@@ -128,7 +128,7 @@ msqueue_dequeue(struct msqueue *q, struct ebr_thread *thread, uint64_t *value)
         struct msqueue_node *first = atomic_load_explicit(&q->head, memory_order_acquire);
         struct msqueue_node *last = atomic_load_explicit(&q->tail, memory_order_acquire);
         struct msqueue_node *next = atomic_load_explicit(&first->next, memory_order_acquire);
-        CHAOS_POINT();
+        KH_CHAOS_POINT();
         if (first != atomic_load_explicit(&q->head, memory_order_acquire)) {
             continue; /* head moved under us: the three reads are not a snapshot */
         }

@@ -5,7 +5,7 @@
  * while every worker sleeps. */
 #include "pool_ring.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 
 #include <assert.h>
 #include <linux/futex.h>
@@ -80,7 +80,7 @@ waiters_retry(struct pool_waiters *w, bool (*try_cb)(struct ring_mpmc *r, uint64
         unsigned before =
             atomic_fetch_add_explicit(&w->state, WAITERS_SLEEPER, memory_order_seq_cst);
         assert(WAITERS_SLEEPERS(before) < 0xffffu); /* the low half must not carry into wakes */
-        CHAOS_POINT();
+        KH_CHAOS_POINT();
         bool is_done = try_cb(r, value);
         if (!is_done) {
             syscall(SYS_futex, &w->futex_word, FUTEX_WAIT_PRIVATE, word, NULL, NULL, 0);
@@ -117,7 +117,7 @@ waiters_wake_one(struct pool_waiters *w)
     } while (!atomic_compare_exchange_weak_explicit(&w->state, &state, state + WAITERS_WAKE,
                                                     memory_order_seq_cst, memory_order_relaxed));
     assert(WAITERS_WAKES(state) < WAITERS_SLEEPERS(state)); /* never more wakes than sleepers */
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Relaxed: the syscalls order the word; a sleeper that read the old word fails its wait. */
     atomic_fetch_add_explicit(&w->futex_word, 1, memory_order_relaxed);
     syscall(SYS_futex, &w->futex_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);

@@ -5,7 +5,7 @@
  * the handshake that keeps a sleeping consumer from missing a push. */
 #include "ring.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 
 #include <assert.h>
 #include <linux/futex.h>
@@ -66,7 +66,7 @@ waiters_sleep(struct ring_waiters *w, bool (*is_ready_cb)(void *ctx), void *ctx)
      * same counter. If mine comes first, the waker sees me; if the waker's comes first, its
      * release (after its push) synchronizes with my acquire, and my re-check sees the push. */
     atomic_fetch_add_explicit(&w->sleeper_count, 1, memory_order_seq_cst);
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     if (!is_ready_cb(ctx)) {
         syscall(SYS_futex, &w->futex_word, FUTEX_WAIT_PRIVATE, word, NULL, NULL, 0);
     }
@@ -125,7 +125,7 @@ ring_mpmc_try_push(struct ring_mpmc *r, uint64_t value)
          * old value is done before I overwrite it. */
         size_t sequence = atomic_load_explicit(&slot->sequence, memory_order_acquire);
         intptr_t lag = (intptr_t)sequence - (intptr_t)position;
-        CHAOS_POINT();
+        KH_CHAOS_POINT();
         if (lag == 0) {
             /* Relaxed: the CAS only claims the position; the slot's sequence publishes. */
             if (atomic_compare_exchange_weak_explicit(&r->push_position, &position, position + 1,
@@ -153,7 +153,7 @@ ring_mpmc_try_pop(struct ring_mpmc *r, uint64_t *value)
         /* Acquire: pairs with the producer's release, so the value is readable. */
         size_t sequence = atomic_load_explicit(&slot->sequence, memory_order_acquire);
         intptr_t lag = (intptr_t)sequence - (intptr_t)(position + 1);
-        CHAOS_POINT();
+        KH_CHAOS_POINT();
         if (lag == 0) {
             if (atomic_compare_exchange_weak_explicit(&r->pop_position, &position, position + 1,
                                                       memory_order_relaxed, memory_order_relaxed)) {
@@ -258,7 +258,7 @@ ring_spsc_try_push(struct ring_spsc *r, uint64_t value)
         }
     }
     r->slots[position & r->mask] = value;
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Release: the value is written before the consumer sees the new position. */
     atomic_store_explicit(&r->push_position, position + 1, memory_order_release);
     return RING_OK;
@@ -280,7 +280,7 @@ ring_spsc_try_pop(struct ring_spsc *r, uint64_t *value)
         }
     }
     *value = r->slots[position & r->mask];
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Release: my read of the slot is done before the producer sees it free. */
     atomic_store_explicit(&r->pop_position, position + 1, memory_order_release);
     return RING_OK;

@@ -4,7 +4,7 @@
  * is visible before the next holder's acquire). The rest is who spins on which cache line. */
 #include "spinlock.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 
 #include <assert.h>
 #include <sched.h>
@@ -43,7 +43,7 @@ spin_tas_lock(struct spin_tas *lock)
          i++) {
         spin_wait(i);
     }
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
 }
 
 bool
@@ -57,7 +57,7 @@ void
 spin_tas_unlock(struct spin_tas *lock)
 {
     assert(atomic_load_explicit(&lock->is_locked, memory_order_relaxed));
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Release: the critical section's stores are visible before the lock reads as free. */
     atomic_store_explicit(&lock->is_locked, false, memory_order_release);
 }
@@ -79,7 +79,7 @@ spin_ttas_lock(struct spin_ttas *lock)
         while (atomic_load_explicit(&lock->is_locked, memory_order_relaxed)) {
             spin_wait(spins++);
         }
-        CHAOS_POINT();
+        KH_CHAOS_POINT();
         /* Acquire: as in spin_tas_lock. */
         if (!atomic_exchange_explicit(&lock->is_locked, true, memory_order_acquire)) {
             return;
@@ -104,7 +104,7 @@ void
 spin_ttas_unlock(struct spin_ttas *lock)
 {
     assert(atomic_load_explicit(&lock->is_locked, memory_order_relaxed));
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Release: as in spin_tas_unlock. */
     atomic_store_explicit(&lock->is_locked, false, memory_order_release);
 }
@@ -121,7 +121,7 @@ spin_ticket_lock(struct spin_ticket *lock)
 {
     /* Relaxed: taking a number orders nothing by itself; the acquire load below does. */
     unsigned ticket = atomic_fetch_add_explicit(&lock->next_ticket, 1, memory_order_relaxed);
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Acquire: once now_serving reads my ticket, the previous holder's critical section (which
      * it released by the store in unlock) is visible to mine. */
     for (uint32_t i = 0; atomic_load_explicit(&lock->now_serving, memory_order_acquire) != ticket;
@@ -136,7 +136,7 @@ spin_ticket_unlock(struct spin_ticket *lock)
     /* Relaxed: only the holder writes now_serving, so this reads its own last value. */
     unsigned serving = atomic_load_explicit(&lock->now_serving, memory_order_relaxed);
     assert(serving != atomic_load_explicit(&lock->next_ticket, memory_order_relaxed));
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Release: my critical section is visible before the next ticket's holder sees its turn. */
     atomic_store_explicit(&lock->now_serving, serving + 1, memory_order_release);
 }
@@ -158,7 +158,7 @@ spin_mcs_lock(struct spin_mcs *lock, struct spin_mcs_node *node)
     if (prev == NULL) {
         return; /* the queue was empty: the lock is mine */
     }
-    CHAOS_POINT();
+    KH_CHAOS_POINT();
     /* Release: my is_waiting = true is written before my predecessor can see me and clear it. */
     atomic_store_explicit(&prev->next, node, memory_order_release);
     /* Acquire: pairs with the predecessor's release in unlock, so its critical section is
@@ -185,7 +185,7 @@ spin_mcs_unlock(struct spin_mcs *lock, struct spin_mcs_node *node)
                                                     memory_order_release, memory_order_relaxed)) {
             return;
         }
-        CHAOS_POINT();
+        KH_CHAOS_POINT();
         /* Someone swapped tail after me but has not linked itself yet: wait for the link, or
          * it would spin forever on a lock nobody hands over. Acquire as above. */
         for (uint32_t i = 0;

@@ -6,7 +6,7 @@
  * calls neither malloc nor free. */
 #include "stack.h"
 
-#include "chaos.h"
+#include "kh_chaos.h"
 #include "node_pool.h"
 
 #include <assert.h>
@@ -76,7 +76,7 @@ stack_push(struct stack *s, struct ebr_thread *thread, uint64_t value)
     struct stack_node *top = atomic_load_explicit(&s->top, memory_order_relaxed);
     for (uint32_t spins = 1;; backoff(&spins)) {
         node->next = top;
-        CHAOS_POINT();
+        KH_CHAOS_POINT();
         /* Release on success: node->value and node->next are visible to any thread that
          * acquires top and finds this node. Relaxed on failure: top is just reloaded. */
         if (atomic_compare_exchange_weak_explicit(&s->top, &top, node, memory_order_release,
@@ -98,7 +98,7 @@ stack_pop(struct stack *s, struct ebr_thread *thread, uint64_t *value)
             return STACK_EMPTY;
         }
         struct stack_node *next = top->next; /* safe: top is not freed while we are inside */
-        CHAOS_POINT();
+        KH_CHAOS_POINT();
         /* Acquire on both outcomes: on failure the new top's fields must be readable too. */
         if (atomic_compare_exchange_weak_explicit(&s->top, &top, next, memory_order_acquire,
                                                   memory_order_acquire)) {

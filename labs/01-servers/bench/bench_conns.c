@@ -3,8 +3,9 @@
  * memory growth per connection (VmRSS from /proc/<pid>/status; kernel socket buffers are not in
  * it). With --peers, redis-server the same way. CSV to stdout; read main() first. */
 #include "bench_server.h"
-#include "harness.h"
-#include "load.h"
+#include "kh_core.h"
+#include "kh_net.h"
+#include "kh_load.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -30,13 +31,6 @@ struct conns_result {
     uint64_t rss_kib_before, rss_kib_after;
     const char *limited_by; /* "none", "RLIMIT_NOFILE", "connect", "server" */
 };
-
-static void
-usage(const char *program)
-{
-    fprintf(stderr, "usage: %s [--quick|--full] [--peers] [--seed N]\n", program);
-    exit(2);
-}
 
 /* VmRSS of pid in KiB, or 0 when it cannot be read (the process is gone). */
 static uint64_t
@@ -64,10 +58,10 @@ static bool
 answers_ping(int fd)
 {
     char reply[sizeof(pong) - 1];
-    if (net_write_all(fd, ping, sizeof(ping) - 1) != 0) {
+    if (kh_net_write_all(fd, ping, sizeof(ping) - 1) != 0) {
         return false;
     }
-    ssize_t n = net_read_exact(fd, reply, sizeof(reply), PING_TIMEOUT_MS);
+    ssize_t n = kh_net_read_exact(fd, reply, sizeof(reply), PING_TIMEOUT_MS);
     return n == (ssize_t)sizeof(reply) && memcmp(reply, pong, sizeof(reply)) == 0;
 }
 
@@ -107,10 +101,10 @@ fail:;
 static void
 open_all(uint16_t port, int *fds, struct conns_result *r)
 {
-    uint64_t deadline_ms = clock_now_ms() + PHASE_TIMEOUT_MS;
+    uint64_t deadline_ms = kh_clock_now_ms() + PHASE_TIMEOUT_MS;
     for (r->open = 0; r->open < r->wanted; r->open++) {
         fds[r->open] = -1;
-        if (clock_now_ms() > deadline_ms) {
+        if (kh_clock_now_ms() > deadline_ms) {
             r->limited_by = "connect";
             fprintf(stderr, "bench_conns: connecting took over %d ms; stopped at %u\n",
                     PHASE_TIMEOUT_MS, r->open);
@@ -131,9 +125,9 @@ open_all(uint16_t port, int *fds, struct conns_result *r)
 static void
 ping_all(const int *fds, struct conns_result *r)
 {
-    uint64_t deadline_ms = clock_now_ms() + PHASE_TIMEOUT_MS;
+    uint64_t deadline_ms = kh_clock_now_ms() + PHASE_TIMEOUT_MS;
     r->answered = 0;
-    for (unsigned i = 0; i < r->open && clock_now_ms() <= deadline_ms; i++) {
+    for (unsigned i = 0; i < r->open && kh_clock_now_ms() <= deadline_ms; i++) {
         r->answered += answers_ping(fds[i]);
     }
     if (r->answered < r->open) {
@@ -146,7 +140,7 @@ ping_all(const int *fds, struct conns_result *r)
  * then with r->wanted connections open, each having answered one PING (an epoll server
  * allocates per-connection buffers on first use), idle. */
 static void
-measure(struct proc *p, uint16_t port, int *fds, struct conns_result *r)
+measure(struct kh_proc *p, uint16_t port, int *fds, struct conns_result *r)
 {
     int fd = connect_within(port, PING_TIMEOUT_MS);
     if (fd < 0 || !answers_ping(fd)) {
@@ -156,11 +150,11 @@ measure(struct proc *p, uint16_t port, int *fds, struct conns_result *r)
     if (fd >= 0) {
         close(fd);
     }
-    clock_sleep_ms(SETTLE_MS);
+    kh_clock_sleep_ms(SETTLE_MS);
     r->rss_kib_before = rss_kib(p->pid);
     open_all(port, fds, r);
     ping_all(fds, r);
-    clock_sleep_ms(SETTLE_MS);
+    kh_clock_sleep_ms(SETTLE_MS);
     r->rss_kib_after = rss_kib(p->pid);
     for (unsigned i = 0; i < r->open; i++) {
         close(fds[i]);
@@ -169,7 +163,7 @@ measure(struct proc *p, uint16_t port, int *fds, struct conns_result *r)
 }
 
 static void
-write_row(struct csv *csv, const char *server, const struct conns_result *r)
+write_row(struct kh_csv *csv, const char *server, const struct conns_result *r)
 {
     bool is_measured = r->open > 0 && r->rss_kib_after > 0;
     double bytes_per_conn = 0;
@@ -180,16 +174,16 @@ write_row(struct csv *csv, const char *server, const struct conns_result *r)
                          : r->answered < r->open ? "unanswered"
                          : r->open < r->wanted   ? "fewer"
                                                  : "ok";
-    csv_str(csv, server);
-    csv_u64(csv, r->wanted);
-    csv_u64(csv, r->open);
-    csv_u64(csv, r->answered);
-    csv_u64(csv, r->rss_kib_before);
-    csv_u64(csv, r->rss_kib_after);
-    csv_f64(csv, bytes_per_conn);
-    csv_str(csv, r->limited_by);
-    csv_str(csv, status);
-    csv_end_row(csv);
+    kh_csv_str(csv, server);
+    kh_csv_u64(csv, r->wanted);
+    kh_csv_u64(csv, r->open);
+    kh_csv_u64(csv, r->answered);
+    kh_csv_u64(csv, r->rss_kib_before);
+    kh_csv_u64(csv, r->rss_kib_after);
+    kh_csv_f64(csv, bytes_per_conn);
+    kh_csv_str(csv, r->limited_by);
+    kh_csv_str(csv, status);
+    kh_csv_end_row(csv);
     fprintf(stderr,
             "bench_conns: %-12s %u of %u open, %u answered PING; RSS %llu -> %llu KiB: "
             "%.0f bytes per connection (%s)\n",
@@ -204,7 +198,7 @@ fit_fd_limit(struct conns_result *r)
 {
     r->limited_by = "none";
     struct rlimit lim;
-    while (load_raise_fd_limit((uint64_t)r->wanted + FD_SPARE) != 0 && r->wanted > 100) {
+    while (kh_load_raise_fd_limit((uint64_t)r->wanted + FD_SPARE) != 0 && r->wanted > 100) {
         if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_max > 2 * FD_SPARE &&
             lim.rlim_max - FD_SPARE < r->wanted) {
             r->wanted = (unsigned)(lim.rlim_max - FD_SPARE);
@@ -222,16 +216,9 @@ fit_fd_limit(struct conns_result *r)
 int
 main(int argc, char **argv)
 {
-    bool has_peers = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--peers") == 0) {
-            has_peers = true;
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            i++; /* nothing here is random */
-        } else if (strcmp(argv[i], "--quick") != 0 && strcmp(argv[i], "--full") != 0) {
-            usage(argv[0]);
-        }
-    }
+    /* --quick and --full open the same 10,000 connections, and nothing here is random: of the
+     * shared options only --peers changes what runs. */
+    bool has_peers = kh_bench_options_parse(argc, argv, NULL, 0).has_peers;
     char path[PATH_MAX];
     if (server_keel_path(path, sizeof(path)) != 0) {
         fprintf(stderr, "bench_conns: no keel-server at %s\n", path);
@@ -248,13 +235,13 @@ main(int argc, char **argv)
         "server",         "connections_wanted", "connections_open", "connections_answered",
         "rss_kib_before", "rss_kib_after",      "bytes_per_conn",   "limited_by",
         "status"};
-    struct csv csv;
-    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
+    struct kh_csv csv;
+    kh_csv_open(&csv, stdout, columns, KH_ARRAY_LEN(columns));
     char max_clients[32], why[640];
     snprintf(max_clients, sizeof(max_clients), "%u", base.wanted + 100);
     const char *const extra[] = {"--max-clients", max_clients, "--idle-timeout-ms", "3600000",
                                  NULL};
-    struct proc p;
+    struct kh_proc p;
     uint16_t port = 0;
     struct conns_result r = base;
     if (server_start_keel(&p, path, "epoll", extra, &port, why, sizeof(why)) != 0) {
@@ -263,7 +250,7 @@ main(int argc, char **argv)
     } else {
         measure(&p, port, fds, &r);
         server_stop(&p);
-        proc_close(&p);
+        kh_proc_close(&p);
     }
     write_row(&csv, "keel-server", &r);
     if (has_peers && access(REDIS_SERVER_PATH, X_OK) == 0) {
@@ -271,7 +258,7 @@ main(int argc, char **argv)
         if (server_start_redis(&p, &port) == 0) {
             measure(&p, port, fds, &r);
             server_stop(&p);
-            proc_close(&p);
+            kh_proc_close(&p);
         }
         write_row(&csv, "redis-server", &r);
     }

@@ -4,7 +4,8 @@
  * SET/GET/INCR and checks every answer. The server must stay up and keep serving the good
  * client. CSV to stdout; read main() first, then mutate(). */
 #include "bench_server.h"
-#include "harness.h"
+#include "kh_core.h"
+#include "kh_net.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -53,17 +54,10 @@ struct good_client {
     pthread_t thread;
 };
 
-static void
-usage(const char *program)
-{
-    fprintf(stderr, "usage: %s [--quick|--full] [--peers] [--seed N]\n", program);
-    exit(2);
-}
-
 static int
 connect_port(uint16_t port)
 {
-    int fd = net_connect(port);
+    int fd = kh_net_connect(port);
     if (fd >= 0) {
         struct timeval tv = {.tv_sec = GOOD_TIMEOUT_MS / 1000};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -82,8 +76,8 @@ good_exchange(struct good_client *g, int fd, const char *request, size_t request
     char reply[256];
     assert(expected_size <= sizeof(reply));
     ssize_t n = -1;
-    if (net_write_all(fd, request, request_size) == 0) {
-        n = net_read_exact(fd, reply, expected_size, GOOD_TIMEOUT_MS);
+    if (kh_net_write_all(fd, request, request_size) == 0) {
+        n = kh_net_read_exact(fd, reply, expected_size, GOOD_TIMEOUT_MS);
     }
     g->ops++;
     if (n == (ssize_t)expected_size && memcmp(reply, expected, expected_size) == 0) {
@@ -92,7 +86,7 @@ good_exchange(struct good_client *g, int fd, const char *request, size_t request
     g->errors++;
     if (g->first_error[0] == '\0') {
         char got[64];
-        bytes_escape(reply, n > 0 ? (size_t)n : 0, got, sizeof(got));
+        kh_bytes_escape(reply, n > 0 ? (size_t)n : 0, got, sizeof(got));
         snprintf(g->first_error, sizeof(g->first_error), "expected %.*s got '%s'%s",
                  (int)(expected_size < 40 ? expected_size - 2 : 40), expected, got,
                  n < 0 ? " (no reply)" : "");
@@ -112,7 +106,7 @@ good_loop(void *arg)
     for (uint64_t i = 0; !atomic_load(&g->should_stop); i++) {
         if (fd < 0 && (fd = connect_port(g->port)) < 0) {
             g->errors++;
-            clock_sleep_ms(10);
+            kh_clock_sleep_ms(10);
             continue;
         }
         char key[24], value[24];
@@ -136,8 +130,8 @@ good_loop(void *arg)
             int fresh = connect_port(g->port);
             if (fresh >= 0) {
                 char reply[16];
-                net_write_all(fresh, del, sizeof(del) - 1);
-                net_read_exact(fresh, reply, 4, GOOD_TIMEOUT_MS); /* ":0\r\n" or ":1\r\n" */
+                kh_net_write_all(fresh, del, sizeof(del) - 1);
+                kh_net_read_exact(fresh, reply, 4, GOOD_TIMEOUT_MS); /* ":0\r\n" or ":1\r\n" */
                 close(fresh);
             }
         }
@@ -153,10 +147,10 @@ good_loop(void *arg)
 /* Writes one valid request (a command this server should know, or one it should reject
  * politely) into buf; keys are fuzz:N, never the good client's. Returns its size. */
 static size_t
-valid_request(struct harness_rng *rng, char *buf, size_t size)
+valid_request(struct kh_rng *rng, char *buf, size_t size)
 {
-    unsigned key = (unsigned)rng_below(rng, 100);
-    switch (rng_below(rng, 9)) {
+    unsigned key = (unsigned)kh_rng_below(rng, 100);
+    switch (kh_rng_below(rng, 9)) {
     case 0:
         return (size_t)snprintf(buf, size, "*1\r\n$4\r\nPING\r\n");
     case 1:
@@ -184,13 +178,13 @@ valid_request(struct harness_rng *rng, char *buf, size_t size)
 
 /* A request whose count or length is absurd: negative, zero, huge, overflowing, not a number. */
 static size_t
-absurd_request(struct harness_rng *rng, char *buf, size_t size)
+absurd_request(struct kh_rng *rng, char *buf, size_t size)
 {
     static const char *const lengths[] = {
         "-5", "-1", "0",  "-2147483649", "2147483648", "4294967296", "18446744073709551616", "1e3",
         "",   "+3", " 3", "3 ",          "0x10",       "999999999",  "00000000003"};
-    const char *len = lengths[rng_below(rng, HARNESS_ARRAY_LEN(lengths))];
-    switch (rng_below(rng, 3)) {
+    const char *len = lengths[kh_rng_below(rng, KH_ARRAY_LEN(lengths))];
+    switch (kh_rng_below(rng, 3)) {
     case 0:
         return (size_t)snprintf(buf, size, "*%s\r\n$4\r\nPING\r\n", len);
     case 1:
@@ -203,27 +197,27 @@ absurd_request(struct harness_rng *rng, char *buf, size_t size)
 /* Writes the i-th piece of garbage into buf (capacity FUZZ_LONG_LINE_BYTES) and returns its
  * size: a valid request mutated one of eight ways, or something that was never a request. */
 static size_t
-mutate(struct harness_rng *rng, char *buf)
+mutate(struct kh_rng *rng, char *buf)
 {
     size_t size = valid_request(rng, buf, FUZZ_REQUEST_BYTES_MAX);
-    size_t at = (size_t)rng_below(rng, size);
-    switch (rng_below(rng, 10)) {
+    size_t at = (size_t)kh_rng_below(rng, size);
+    switch (kh_rng_below(rng, 10)) {
     case 0:
         break; /* unchanged: the server must keep serving between the garbage */
     case 1:
-        for (uint64_t flips = 1 + rng_below(rng, 4); flips > 0; flips--) {
-            buf[rng_below(rng, size)] ^= (char)(1u << rng_below(rng, 8));
+        for (uint64_t flips = 1 + kh_rng_below(rng, 4); flips > 0; flips--) {
+            buf[kh_rng_below(rng, size)] ^= (char)(1u << kh_rng_below(rng, 8));
         }
         break;
     case 2: {
-        size_t extra = 1 + (size_t)rng_below(rng, 8);
+        size_t extra = 1 + (size_t)kh_rng_below(rng, 8);
         memmove(buf + at + extra, buf + at, size - at);
-        rng_fill(rng, buf + at, extra);
+        kh_rng_fill(rng, buf + at, extra);
         size += extra;
         break;
     }
     case 3: { /* cut a range out */
-        size_t cut = 1 + (size_t)rng_below(rng, size - at);
+        size_t cut = 1 + (size_t)kh_rng_below(rng, size - at);
         memmove(buf + at, buf + at + cut, size - at - cut);
         size -= cut;
         break;
@@ -235,20 +229,20 @@ mutate(struct harness_rng *rng, char *buf)
         size = absurd_request(rng, buf, FUZZ_REQUEST_BYTES_MAX);
         break;
     case 6:
-        size = 1 + (size_t)rng_below(rng, 256);
-        rng_fill(rng, buf, size);
+        size = 1 + (size_t)kh_rng_below(rng, 256);
+        kh_rng_fill(rng, buf, size);
         break;
     case 7: /* a valid request repeated, with one copy corrupted in the middle */
         memcpy(buf + size, buf, size);
         memcpy(buf + 2 * size, buf, size);
-        buf[size + rng_below(rng, size)] = (char)rng_below(rng, 256);
+        buf[size + kh_rng_below(rng, size)] = (char)kh_rng_below(rng, 256);
         size *= 3;
         break;
     case 8:
         size = (size_t)snprintf(buf, FUZZ_REQUEST_BYTES_MAX, "\r\n\r\n \r\nSET a\r\n*0\r\n");
         break;
     default:
-        if (rng_below(rng, 100) == 0) { /* 1 in 1000 of all pieces: an endless inline line */
+        if (kh_rng_below(rng, 100) == 0) { /* 1 in 1000 of all pieces: an endless inline line */
             memset(buf, 'a', FUZZ_LONG_LINE_BYTES);
             size = FUZZ_LONG_LINE_BYTES;
         } else { /* a header promising a million arguments, then a few */
@@ -276,7 +270,7 @@ static bool
 slot_open(struct slot *s, uint16_t port, struct fuzz_counts *counts)
 {
     slot_close(s);
-    s->fd = net_connect(port);
+    s->fd = kh_net_connect(port);
     if (s->fd < 0) {
         counts->connect_failures++;
         return false;
@@ -362,8 +356,8 @@ slot_send(struct slot *s, const char *buf, size_t size, struct fuzz_counts *coun
 static void
 fuzz(uint16_t port, uint64_t seed, uint64_t request_count, struct fuzz_counts *counts)
 {
-    struct harness_rng rng;
-    rng_seed(&rng, seed);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, seed);
     struct slot slots[FUZZ_SLOTS];
     char *buf = malloc(FUZZ_LONG_LINE_BYTES);
     assert(buf != NULL);
@@ -372,11 +366,11 @@ fuzz(uint16_t port, uint64_t seed, uint64_t request_count, struct fuzz_counts *c
     }
     unsigned failures_in_row = 0;
     for (uint64_t i = 0; i < request_count && failures_in_row < CONNECT_FAILURES_MAX; i++) {
-        struct slot *s = &slots[rng_below(&rng, FUZZ_SLOTS)];
-        bool should_reopen = s->fd < 0 || rng_below(&rng, FUZZ_REOPEN_ONE_IN) == 0;
+        struct slot *s = &slots[kh_rng_below(&rng, FUZZ_SLOTS)];
+        bool should_reopen = s->fd < 0 || kh_rng_below(&rng, FUZZ_REOPEN_ONE_IN) == 0;
         if (should_reopen && !slot_open(s, port, counts)) {
             failures_in_row++;
-            clock_sleep_ms(10);
+            kh_clock_sleep_ms(10);
             continue;
         }
         failures_in_row = 0;
@@ -390,7 +384,7 @@ fuzz(uint16_t port, uint64_t seed, uint64_t request_count, struct fuzz_counts *c
             }
         }
     }
-    clock_sleep_ms(FUZZ_SETTLE_MS);
+    kh_clock_sleep_ms(FUZZ_SETTLE_MS);
     for (size_t k = 0; k < FUZZ_SLOTS; k++) {
         slot_drain(&slots[k], counts);
         slot_close(&slots[k]);
@@ -400,7 +394,7 @@ fuzz(uint16_t port, uint64_t seed, uint64_t request_count, struct fuzz_counts *c
 
 /* True when p still runs and a fresh connection gets +PONG; otherwise says how it ended. */
 static bool
-server_answers(struct proc *p, uint16_t port, char *how, size_t how_size)
+server_answers(struct kh_proc *p, uint16_t port, char *how, size_t how_size)
 {
     if (!server_is_alive(p)) {
         int st = p->exit_status;
@@ -413,8 +407,8 @@ server_answers(struct proc *p, uint16_t port, char *how, size_t how_size)
     }
     int fd = connect_port(port);
     char reply[7] = {0};
-    bool is_ok = fd >= 0 && net_write_all(fd, "*1\r\n$4\r\nPING\r\n", 14) == 0 &&
-                 net_read_exact(fd, reply, 7, GOOD_TIMEOUT_MS) == 7 &&
+    bool is_ok = fd >= 0 && kh_net_write_all(fd, "*1\r\n$4\r\nPING\r\n", 14) == 0 &&
+                 kh_net_read_exact(fd, reply, 7, GOOD_TIMEOUT_MS) == 7 &&
                  memcmp(reply, "+PONG\r\n", 7) == 0;
     if (fd >= 0) {
         close(fd);
@@ -435,46 +429,38 @@ write_row(const struct fuzz_counts *counts, double seconds, uint64_t seed, bool 
                                           "error_replies",   "protocol_error_replies",
                                           "closes",          "send_stalls",
                                           "connect_failures"};
-    struct csv csv;
-    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
-    csv_u64(&csv, counts->requests);
-    csv_u64(&csv, counts->bytes_sent);
-    csv_f64(&csv, seconds);
-    csv_u64(&csv, seed);
-    csv_u64(&csv, is_alive);
-    csv_str(&csv, how);
-    csv_u64(&csv, good->ops);
-    csv_u64(&csv, good->errors);
-    csv_u64(&csv, counts->error_replies);
-    csv_u64(&csv, counts->protocol_error_replies);
-    csv_u64(&csv, counts->closes);
-    csv_u64(&csv, counts->send_stalls);
-    csv_u64(&csv, counts->connect_failures);
-    csv_end_row(&csv);
+    struct kh_csv csv;
+    kh_csv_open(&csv, stdout, columns, KH_ARRAY_LEN(columns));
+    kh_csv_u64(&csv, counts->requests);
+    kh_csv_u64(&csv, counts->bytes_sent);
+    kh_csv_f64(&csv, seconds);
+    kh_csv_u64(&csv, seed);
+    kh_csv_u64(&csv, is_alive);
+    kh_csv_str(&csv, how);
+    kh_csv_u64(&csv, good->ops);
+    kh_csv_u64(&csv, good->errors);
+    kh_csv_u64(&csv, counts->error_replies);
+    kh_csv_u64(&csv, counts->protocol_error_replies);
+    kh_csv_u64(&csv, counts->closes);
+    kh_csv_u64(&csv, counts->send_stalls);
+    kh_csv_u64(&csv, counts->connect_failures);
+    kh_csv_end_row(&csv);
 }
 
 int
 main(int argc, char **argv)
 {
-    uint64_t request_count = REQUESTS_QUICK, seed = 1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            request_count = REQUESTS_QUICK;
-        } else if (strcmp(argv[i], "--full") == 0) {
-            request_count = REQUESTS_FULL;
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            seed = strtoull(argv[++i], NULL, 0);
-        } else if (strcmp(argv[i], "--peers") != 0) { /* no peer: Redis is not the subject */
-            usage(argv[0]);
-        }
-    }
+    /* --peers changes nothing: no peer here, Redis is not the subject. */
+    struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
+    uint64_t request_count = shared.is_full ? REQUESTS_FULL : REQUESTS_QUICK;
+    uint64_t seed = shared.seed;
     char path[PATH_MAX], why[640], how[64];
     if (server_keel_path(path, sizeof(path)) != 0) {
         fprintf(stderr, "bench_fuzz: no keel-server at %s\n", path);
         return 1;
     }
     static const char *const extra[] = {"--max-clients", "1024", NULL};
-    struct proc p;
+    struct kh_proc p;
     uint16_t port = 0;
     if (server_start_keel(&p, path, "epoll", extra, &port, why, sizeof(why)) != 0) {
         fprintf(stderr, "bench_fuzz: %s\n", why);
@@ -485,13 +471,13 @@ main(int argc, char **argv)
     atomic_init(&good.should_stop, false);
     if (pthread_create(&good.thread, NULL, good_loop, &good) != 0) {
         fprintf(stderr, "bench_fuzz: cannot start the good client's thread\n");
-        proc_close(&p);
+        kh_proc_close(&p);
         return 1;
     }
     struct fuzz_counts counts = {0};
-    uint64_t start_ns = clock_now_ns();
+    uint64_t start_ns = kh_clock_now_ns();
     fuzz(port, seed, request_count, &counts);
-    double seconds = (double)(clock_now_ns() - start_ns) / 1e9;
+    double seconds = (double)(kh_clock_now_ns() - start_ns) / 1e9;
     atomic_store(&good.should_stop, true);
     pthread_join(good.thread, NULL);
     bool is_alive = server_answers(&p, port, how, sizeof(how));
@@ -507,6 +493,6 @@ main(int argc, char **argv)
                 (unsigned long long)seed);
     }
     server_stop(&p);
-    proc_close(&p);
+    kh_proc_close(&p);
     return 0;
 }

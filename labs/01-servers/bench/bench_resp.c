@@ -1,7 +1,7 @@
 /* bench_resp.c -- RESP2 parser throughput (lab 01-servers, part A): pipelined SET requests fed
  * to resp_parse whole, in 16-byte chunks and one byte per call, beside a memchr line scan that
  * is a floor on any parser's work. Prints CSV to stdout, header first. Read main() first. */
-#include "harness.h"
+#include "kh_core.h"
 #include "resp.h"
 
 #include <inttypes.h>
@@ -30,40 +30,6 @@ struct run {
     uint64_t elapsed_ns;
 };
 
-static void
-usage(const char *program)
-{
-    fprintf(stderr, "usage: %s [--quick|--full] [--seed N] [--peers]\n", program);
-    exit(2);
-}
-
-static struct options
-parse_options(int argc, char **argv)
-{
-    struct options opt = {REQUESTS_QUICK, REPEATS_QUICK, 1};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            opt.request_count = REQUESTS_QUICK;
-            opt.repeats = REPEATS_QUICK;
-        } else if (strcmp(argv[i], "--full") == 0) {
-            opt.request_count = REQUESTS_FULL;
-            opt.repeats = REPEATS_FULL;
-        } else if (strcmp(argv[i], "--peers") == 0) {
-            /* Part A has no peer: no real system exposes its parser alone. Accepted so that
-             * `make bench PEERS=1` runs this bench beside the ones that have peers. */
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            opt.seed = strtoull(argv[++i], &end, 0);
-            if (end == argv[i] || *end != '\0') {
-                usage(argv[0]);
-            }
-        } else {
-            usage(argv[0]);
-        }
-    }
-    return opt;
-}
-
 /* Builds request_count pipelined "SET key value" requests, keys and values drawn from the seed
  * (printable bytes, so a dump of the buffer is readable). Returns the owned buffer. */
 static char *
@@ -79,19 +45,19 @@ build_requests(uint64_t seed, size_t request_count, size_t *size_bytes)
                 request_count * request_size_bytes);
         exit(1);
     }
-    struct harness_rng rng;
-    rng_seed(&rng, seed);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, seed);
     char *at = buf;
     for (size_t r = 0; r < request_count; r++) {
         memcpy(at, header, sizeof(header) - 1);
         at += sizeof(header) - 1;
         for (size_t i = 0; i < KEY_SIZE_BYTES; i++) {
-            *at++ = (char)('a' + rng_below(&rng, 26));
+            *at++ = (char)('a' + kh_rng_below(&rng, 26));
         }
         memcpy(at, middle, sizeof(middle) - 1);
         at += sizeof(middle) - 1;
         for (size_t i = 0; i < VALUE_SIZE_BYTES; i++) {
-            *at++ = (char)('!' + rng_below(&rng, 94));
+            *at++ = (char)('!' + kh_rng_below(&rng, 94));
         }
         *at++ = '\r';
         *at++ = '\n';
@@ -173,10 +139,10 @@ measure(const char *buf, size_t size_bytes, size_t request_count, unsigned repea
 {
     struct run best = {request_count, size_bytes, UINT64_MAX};
     for (unsigned r = 0; r < repeats; r++) {
-        uint64_t start_ns = clock_now_ns();
+        uint64_t start_ns = kh_clock_now_ns();
         size_t counted = is_scan ? scan_lines(buf, size_bytes) / LINES_PER_REQUEST
                                  : parse_all(buf, size_bytes, chunk_bytes);
-        uint64_t elapsed_ns = clock_now_ns() - start_ns;
+        uint64_t elapsed_ns = kh_clock_now_ns() - start_ns;
         if (counted != request_count) {
             fprintf(stderr, "bench_resp: %s (chunk %zu) counted %zu requests, built %zu\n",
                     is_scan ? "linescan" : "parser", chunk_bytes, counted, request_count);
@@ -191,32 +157,36 @@ measure(const char *buf, size_t size_bytes, size_t request_count, unsigned repea
 
 /* One CSV row. MB is 10^6 bytes. */
 static void
-report(struct csv *csv, const char *variant, size_t chunk_bytes, struct run run)
+report(struct kh_csv *csv, const char *variant, size_t chunk_bytes, struct run run)
 {
     double seconds = (double)(run.elapsed_ns ? run.elapsed_ns : 1) / 1e9;
-    csv_str(csv, variant);
-    csv_u64(csv, chunk_bytes);
-    csv_u64(csv, run.requests);
-    csv_u64(csv, run.bytes);
-    csv_f64(csv, seconds);
-    csv_f64(csv, (double)run.bytes / 1e6 / seconds);
-    csv_f64(csv, (double)run.requests / seconds);
-    csv_end_row(csv);
+    kh_csv_str(csv, variant);
+    kh_csv_u64(csv, chunk_bytes);
+    kh_csv_u64(csv, run.requests);
+    kh_csv_u64(csv, run.bytes);
+    kh_csv_f64(csv, seconds);
+    kh_csv_f64(csv, (double)run.bytes / 1e6 / seconds);
+    kh_csv_f64(csv, (double)run.requests / seconds);
+    kh_csv_end_row(csv);
 }
 
 int
 main(int argc, char **argv)
 {
-    struct options opt = parse_options(argc, argv);
+    /* --peers is accepted and changes nothing: part A has no peer (no real system exposes its
+     * parser alone), and `make bench PEERS=1` runs this bench beside those that have one. */
+    struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
+    struct options opt = {shared.is_full ? REQUESTS_FULL : REQUESTS_QUICK,
+                          shared.is_full ? REPEATS_FULL : REPEATS_QUICK, shared.seed};
     size_t size_bytes = 0;
     char *buf = build_requests(opt.seed, opt.request_count, &size_bytes);
     static const char *const columns[] = {"variant", "chunk_bytes", "requests",      "bytes",
                                           "seconds", "mb_per_s",    "requests_per_s"};
-    struct csv csv;
-    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
+    struct kh_csv csv;
+    kh_csv_open(&csv, stdout, columns, KH_ARRAY_LEN(columns));
     report(&csv, "linescan", 0, measure(buf, size_bytes, opt.request_count, opt.repeats, true, 0));
     static const size_t chunks[] = {0, CHUNK_BYTES, 1};
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(chunks); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(chunks); i++) {
         report(&csv, "parser", chunks[i],
                measure(buf, size_bytes, opt.request_count, opt.repeats, false, chunks[i]));
     }

@@ -5,7 +5,8 @@
 #ifndef KEEL_BENCH_SERVER_H
 #define KEEL_BENCH_SERVER_H
 
-#include "harness.h"
+#include "kh_core.h"
+#include "kh_net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,10 +44,10 @@ server_keel_path(char *path, size_t path_size)
     return access(path, X_OK);
 }
 
-/* proc_spawn with the child's stdout sent to /dev/null, so nothing the server prints can land in
+/* kh_proc_spawn with the child's stdout sent to /dev/null, so nothing the server prints can land in
  * the bench's CSV (the child inherits fd 1 at fork, so fd 1 is swapped around the spawn). */
 static inline int
-server_spawn_quiet(struct proc *p, const char *const argv[])
+server_spawn_quiet(struct kh_proc *p, const char *const argv[])
 {
     fflush(stdout);
     int saved = dup(STDOUT_FILENO);
@@ -54,7 +55,7 @@ server_spawn_quiet(struct proc *p, const char *const argv[])
     if (saved < 0 || null_fd < 0 || dup2(null_fd, STDOUT_FILENO) < 0) {
         return -1;
     }
-    int rc = proc_spawn(p, argv);
+    int rc = kh_proc_spawn(p, argv);
     int saved_errno = errno;
     dup2(saved, STDOUT_FILENO);
     close(saved);
@@ -65,7 +66,7 @@ server_spawn_quiet(struct proc *p, const char *const argv[])
 
 /* True while p runs; reaps it once it has ended (exit status into p->exit_status). */
 static inline bool
-server_is_alive(struct proc *p)
+server_is_alive(struct kh_proc *p)
 {
     if (p->pid < 0) {
         return false;
@@ -80,34 +81,34 @@ server_is_alive(struct proc *p)
 }
 
 /* Stops p: SIGTERM to its process group, up to SERVER_STOP_MS for it to exit, then SIGKILL.
- * Returns true when SIGTERM was enough. p stays allocated (proc_close frees it). */
+ * Returns true when SIGTERM was enough. p stays allocated (kh_proc_close frees it). */
 static inline bool
-server_stop(struct proc *p)
+server_stop(struct kh_proc *p)
 {
     if (!server_is_alive(p)) {
         return true;
     }
     kill(-p->pid, SIGTERM);
-    uint64_t deadline_ms = clock_now_ms() + SERVER_STOP_MS;
-    while (clock_now_ms() < deadline_ms) {
+    uint64_t deadline_ms = kh_clock_now_ms() + SERVER_STOP_MS;
+    while (kh_clock_now_ms() < deadline_ms) {
         if (!server_is_alive(p)) {
             return true;
         }
-        clock_sleep_ms(5);
+        kh_clock_sleep_ms(5);
     }
-    proc_kill(p, SIGKILL);
+    kh_proc_kill(p, SIGKILL);
     return false;
 }
 
 /* Starts keel-server --model model --port 0 plus extra (NULL-terminated, may be NULL) and reads
  * its port from its stderr. Returns 0, or -1 with the reason in why. */
 static inline int
-server_start_keel(struct proc *p, const char *path, const char *model, const char *const extra[],
+server_start_keel(struct kh_proc *p, const char *path, const char *model, const char *const extra[],
                   uint16_t *port, char *why, size_t why_size)
 {
-    const char *argv[PROC_ARGS_MAX] = {path, "--model", model, "--port", "0"};
+    const char *argv[KH_PROC_ARGS_MAX] = {path, "--model", model, "--port", "0"};
     size_t argc = 5;
-    for (size_t i = 0; extra != NULL && extra[i] != NULL && argc + 1 < PROC_ARGS_MAX; i++) {
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && argc + 1 < KH_PROC_ARGS_MAX; i++) {
         argv[argc++] = extra[i];
     }
     argv[argc] = NULL;
@@ -116,14 +117,14 @@ server_start_keel(struct proc *p, const char *path, const char *model, const cha
         return -1;
     }
     /* The port line should follow listen(); one connect makes sure, for any server. */
-    if (proc_wait_port_line(p, port, SERVER_START_MS) != 0 ||
-        proc_wait_port(p, *port, SERVER_START_MS) != 0) {
+    if (kh_proc_wait_port_line(p, port, SERVER_START_MS) != 0 ||
+        kh_proc_wait_port(p, *port, SERVER_START_MS) != 0) {
         char text[512];
-        proc_stderr(p, text, sizeof(text));
+        kh_proc_stderr(p, text, sizeof(text));
         snprintf(why, why_size, "keel-server --model %s printed no port in %d ms: %.400s", model,
                  SERVER_START_MS, text);
         server_stop(p);
-        proc_close(p);
+        kh_proc_close(p);
         return -1;
     }
     return 0;
@@ -131,10 +132,10 @@ server_start_keel(struct proc *p, const char *path, const char *model, const cha
 
 /* Starts redis-server on a free loopback port with persistence off. Returns 0 or -1. */
 static inline int
-server_start_redis(struct proc *p, uint16_t *port)
+server_start_redis(struct kh_proc *p, uint16_t *port)
 {
     for (int attempt = 0; attempt < 3; attempt++) { /* the free port may be taken meanwhile */
-        int fd = net_listen_ephemeral(port, 1);
+        int fd = kh_net_listen_ephemeral(port, 1);
         if (fd < 0) {
             return -1;
         }
@@ -147,11 +148,11 @@ server_start_redis(struct proc *p, uint16_t *port)
         if (server_spawn_quiet(p, argv) != 0) {
             return -1;
         }
-        if (proc_wait_port(p, *port, SERVER_START_MS) == 0) {
+        if (kh_proc_wait_port(p, *port, SERVER_START_MS) == 0) {
             return 0;
         }
         server_stop(p);
-        proc_close(p);
+        kh_proc_close(p);
     }
     return -1;
 }

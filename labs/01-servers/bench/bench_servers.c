@@ -4,8 +4,8 @@
  * (at 50, alternating with epoll) and redis-benchmark's own numbers. A fresh server per point.
  * CSV to stdout; read main() first. */
 #include "bench_server.h"
-#include "harness.h"
-#include "load.h"
+#include "kh_core.h"
+#include "kh_load.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,62 +51,29 @@ static const char *const columns[] = {"server",
                                       "max_us",
                                       "status"};
 
-static void
-usage(const char *program)
-{
-    fprintf(stderr, "usage: %s [--quick|--full] [--peers] [--seed N]\n", program);
-    exit(2);
-}
-
-static struct options
-parse_options(int argc, char **argv)
-{
-    struct options opt = {DURATION_MS_QUICK, WARMUP_MS_QUICK, 1, false};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            opt.duration_ms = DURATION_MS_QUICK;
-            opt.warmup_ms = WARMUP_MS_QUICK;
-        } else if (strcmp(argv[i], "--full") == 0) {
-            opt.duration_ms = DURATION_MS_FULL;
-            opt.warmup_ms = WARMUP_MS_FULL;
-        } else if (strcmp(argv[i], "--peers") == 0) {
-            opt.has_peers = true;
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            opt.seed = strtoull(argv[++i], &end, 0);
-            if (end == argv[i] || *end != '\0') {
-                usage(argv[0]);
-            }
-        } else {
-            usage(argv[0]);
-        }
-    }
-    return opt;
-}
-
 /* One row; status says in a word what went wrong, if anything. */
 static void
-write_row(struct csv *csv, const char *server, const char *model, unsigned connections,
-          unsigned pipeline, const struct load_result *r, const char *status)
+write_row(struct kh_csv *csv, const char *server, const char *model, unsigned connections,
+          unsigned pipeline, const struct kh_load_result *r, const char *status)
 {
-    csv_str(csv, server);
-    csv_str(csv, model);
-    csv_u64(csv, connections);
-    csv_u64(csv, pipeline);
-    csv_u64(csv, r->requests);
-    csv_u64(csv, r->errors);
-    csv_u64(csv, r->closed);
-    csv_u64(csv, r->connect_failures);
-    csv_u64(csv, r->connections_served);
-    csv_f64(csv, (double)r->elapsed_ns / 1e9);
-    csv_f64(csv, r->ops_per_s);
-    csv_f64(csv, r->latency_us_p50);
-    csv_f64(csv, r->latency_us_p90);
-    csv_f64(csv, r->latency_us_p99);
-    csv_f64(csv, r->latency_us_p999);
-    csv_f64(csv, r->latency_us_max);
-    csv_str(csv, status);
-    csv_end_row(csv);
+    kh_csv_str(csv, server);
+    kh_csv_str(csv, model);
+    kh_csv_u64(csv, connections);
+    kh_csv_u64(csv, pipeline);
+    kh_csv_u64(csv, r->requests);
+    kh_csv_u64(csv, r->errors);
+    kh_csv_u64(csv, r->closed);
+    kh_csv_u64(csv, r->connect_failures);
+    kh_csv_u64(csv, r->connections_served);
+    kh_csv_f64(csv, (double)r->elapsed_ns / 1e9);
+    kh_csv_f64(csv, r->ops_per_s);
+    kh_csv_f64(csv, r->latency_us_p50);
+    kh_csv_f64(csv, r->latency_us_p90);
+    kh_csv_f64(csv, r->latency_us_p99);
+    kh_csv_f64(csv, r->latency_us_p999);
+    kh_csv_f64(csv, r->latency_us_max);
+    kh_csv_str(csv, status);
+    kh_csv_end_row(csv);
 }
 
 /* Sets ~95% of the keys from one connection (the sequential model serves one at a time), so
@@ -114,8 +81,8 @@ write_row(struct csv *csv, const char *server, const char *model, unsigned conne
 static void
 preload(uint16_t port, uint64_t seed)
 {
-    struct load_options o;
-    load_options_default(&o);
+    struct kh_load_options o;
+    kh_load_options_default(&o);
     o.port = port;
     o.connections = 1;
     o.pipeline = 64;
@@ -126,10 +93,10 @@ preload(uint16_t port, uint64_t seed)
     o.request_count = PRELOAD_REQUESTS;
     o.warmup_ms = 0;
     o.seed = seed ^ 0x5eedu;
-    struct load_result r;
-    load_status status = load_run(&o, &r);
-    if (status != LOAD_OK || r.errors > 0) {
-        fprintf(stderr, "bench_servers: preload: %s, %llu errors %s\n", load_strerror(status),
+    struct kh_load_result r;
+    kh_load_status status = kh_load_run(&o, &r);
+    if (status != KH_LOAD_OK || r.errors > 0) {
+        fprintf(stderr, "bench_servers: preload: %s, %llu errors %s\n", kh_load_strerror(status),
                 (unsigned long long)r.errors, r.message);
     }
 }
@@ -137,16 +104,16 @@ preload(uint16_t port, uint64_t seed)
 /* The word for a point's status column: "ok" only when every connection was served without
  * an error; otherwise the most telling problem. */
 static const char *
-point_status(load_status status, const struct load_result *r, unsigned connections,
+point_status(kh_load_status status, const struct kh_load_result *r, unsigned connections,
              bool is_server_alive)
 {
     if (!is_server_alive) {
         return "server died";
     }
-    if (status == LOAD_NO_CONNECTION) {
+    if (status == KH_LOAD_NO_CONNECTION) {
         return "refused";
     }
-    if (status == LOAD_STALLED) {
+    if (status == KH_LOAD_STALLED) {
         return "stalled";
     }
     if (r->errors > 0) {
@@ -160,18 +127,18 @@ point_status(load_status status, const struct load_result *r, unsigned connectio
 
 /* One measured point: what the generator saw and the word for the status column. */
 struct point {
-    struct load_result r;
+    struct kh_load_result r;
     const char *status;
 };
 
 /* Runs the workload once against the server p listens for on port. */
 static struct point
-measure(const struct options *opt, struct proc *p, uint16_t port, unsigned connections,
+measure(const struct options *opt, struct kh_proc *p, uint16_t port, unsigned connections,
         unsigned pipeline)
 {
     preload(port, opt->seed);
-    struct load_options o;
-    load_options_default(&o);
+    struct kh_load_options o;
+    kh_load_options_default(&o);
     o.port = port;
     o.connections = connections;
     o.pipeline = pipeline;
@@ -182,7 +149,7 @@ measure(const struct options *opt, struct proc *p, uint16_t port, unsigned conne
     o.warmup_ms = opt->warmup_ms;
     o.seed = opt->seed;
     struct point pt;
-    load_status status = load_run(&o, &pt.r);
+    kh_load_status status = kh_load_run(&o, &pt.r);
     pt.status = point_status(status, &pt.r, connections, server_is_alive(p));
     return pt;
 }
@@ -206,7 +173,7 @@ keel_point(const struct options *opt, const char *path, const char *model, unsig
            unsigned pipeline)
 {
     struct point pt = {.status = "no start"};
-    struct proc p;
+    struct kh_proc p;
     uint16_t port = 0;
     char why[640];
     static const char *const extra[] = {"--max-clients", "1024", NULL};
@@ -218,7 +185,7 @@ keel_point(const struct options *opt, const char *path, const char *model, unsig
             fprintf(stderr, "bench_servers: keel-server --model %s ignored SIGTERM for %d ms\n",
                     model, SERVER_STOP_MS);
         }
-        proc_close(&p);
+        kh_proc_close(&p);
     }
     progress("keel-server", model, connections, pipeline, &pt);
     return pt;
@@ -228,14 +195,14 @@ static struct point
 redis_point(const struct options *opt, unsigned connections, unsigned pipeline)
 {
     struct point pt = {.status = "no start"};
-    struct proc p;
+    struct kh_proc p;
     uint16_t port = 0;
     if (server_start_redis(&p, &port) != 0) {
         fprintf(stderr, "bench_servers: cannot start %s\n", REDIS_SERVER_PATH);
     } else {
         pt = measure(opt, &p, port, connections, pipeline);
         server_stop(&p);
-        proc_close(&p);
+        kh_proc_close(&p);
     }
     progress("redis-server", "redis", connections, pipeline, &pt);
     return pt;
@@ -246,7 +213,7 @@ redis_point(const struct options *opt, unsigned connections, unsigned pipeline)
  * burst from the machine's other tenants does not decide a ratio. Writes epoll's row; redis's
  * best goes to *best_redis, written in its own sweep (rows stay in connection order). */
 static void
-target_points(struct csv *csv, const struct options *opt, const char *path, unsigned pipeline,
+target_points(struct kh_csv *csv, const struct options *opt, const char *path, unsigned pipeline,
               struct point *best_redis)
 {
     struct point best_keel = {.status = "no start"};
@@ -270,7 +237,7 @@ target_points(struct csv *csv, const struct options *opt, const char *path, unsi
 /* One line of redis-benchmark --csv: "TEST","rps","avg_ms","min_ms","p50_ms","p95_ms","p99_ms",
  * "max_ms" (redis-benchmark 7). It reports no p90 and no p99.9: those cells stay empty. */
 static void
-redis_benchmark_row(struct csv *csv, const char *line, unsigned pipeline, uint64_t request_count)
+redis_benchmark_row(struct kh_csv *csv, const char *line, unsigned pipeline, uint64_t request_count)
 {
     char test[16];
     double rps = 0, avg_ms = 0, min_ms = 0, p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
@@ -283,33 +250,33 @@ redis_benchmark_row(struct csv *csv, const char *line, unsigned pipeline, uint64
     for (char *c = test; *c != '\0'; c++) {
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
     }
-    csv_str(csv, "redis-benchmark");
-    csv_str(csv, test);
-    csv_u64(csv, TARGET_CONNECTIONS);
-    csv_u64(csv, pipeline);
-    csv_u64(csv, request_count);
-    csv_u64(csv, 0);
-    csv_u64(csv, 0);
-    csv_u64(csv, 0);
-    csv_u64(csv, TARGET_CONNECTIONS);
-    csv_f64(csv, (double)request_count / rps);
-    csv_f64(csv, rps);
-    csv_f64(csv, p50_ms * 1e3);
-    csv_str(csv, "");
-    csv_f64(csv, p99_ms * 1e3);
-    csv_str(csv, "");
-    csv_f64(csv, max_ms * 1e3);
-    csv_str(csv, "ok");
-    csv_end_row(csv);
+    kh_csv_str(csv, "redis-benchmark");
+    kh_csv_str(csv, test);
+    kh_csv_u64(csv, TARGET_CONNECTIONS);
+    kh_csv_u64(csv, pipeline);
+    kh_csv_u64(csv, request_count);
+    kh_csv_u64(csv, 0);
+    kh_csv_u64(csv, 0);
+    kh_csv_u64(csv, 0);
+    kh_csv_u64(csv, TARGET_CONNECTIONS);
+    kh_csv_f64(csv, (double)request_count / rps);
+    kh_csv_f64(csv, rps);
+    kh_csv_f64(csv, p50_ms * 1e3);
+    kh_csv_str(csv, "");
+    kh_csv_f64(csv, p99_ms * 1e3);
+    kh_csv_str(csv, "");
+    kh_csv_f64(csv, max_ms * 1e3);
+    kh_csv_str(csv, "ok");
+    kh_csv_end_row(csv);
     fprintf(stderr, "bench_servers: %-12s %-10s c=%-3u P=%-2u %9.0f ops/s  p99 %8.0f us\n",
             "redis-bench", test, TARGET_CONNECTIONS, pipeline, rps, p99_ms * 1e3);
 }
 
 /* redis-benchmark against a fresh redis-server: its own client, its own numbers, beside ours. */
 static void
-redis_benchmark_point(struct csv *csv, const struct options *opt, unsigned pipeline)
+redis_benchmark_point(struct kh_csv *csv, const struct options *opt, unsigned pipeline)
 {
-    struct proc p;
+    struct kh_proc p;
     uint16_t port = 0;
     if (server_start_redis(&p, &port) != 0) {
         fprintf(stderr, "bench_servers: cannot start %s\n", REDIS_SERVER_PATH);
@@ -337,13 +304,16 @@ redis_benchmark_point(struct csv *csv, const struct options *opt, unsigned pipel
         }
     }
     server_stop(&p);
-    proc_close(&p);
+    kh_proc_close(&p);
 }
 
 int
 main(int argc, char **argv)
 {
-    struct options opt = parse_options(argc, argv);
+    struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
+    struct options opt = {shared.is_full ? DURATION_MS_FULL : DURATION_MS_QUICK,
+                          shared.is_full ? WARMUP_MS_FULL : WARMUP_MS_QUICK, shared.seed,
+                          shared.has_peers};
     char path[PATH_MAX];
     if (server_keel_path(path, sizeof(path)) != 0) {
         fprintf(stderr,
@@ -352,23 +322,23 @@ main(int argc, char **argv)
                 path);
         return 1;
     }
-    if (load_raise_fd_limit(2048) != 0) { /* 512 clients here, 512 + 1 in the server */
+    if (kh_load_raise_fd_limit(2048) != 0) { /* 512 clients here, 512 + 1 in the server */
         fprintf(stderr, "bench_servers: cannot raise RLIMIT_NOFILE to 2048\n");
         return 1;
     }
-    struct csv csv;
-    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
+    struct kh_csv csv;
+    kh_csv_open(&csv, stdout, columns, KH_ARRAY_LEN(columns));
     bool has_redis = opt.has_peers && access(REDIS_SERVER_PATH, X_OK) == 0;
     if (opt.has_peers && !has_redis) {
         fprintf(stderr, "bench_servers: --peers: %s is not installed (make peers)\n",
                 REDIS_SERVER_PATH);
     }
     opt.has_peers = has_redis;
-    struct point redis_at_target[HARNESS_ARRAY_LEN(pipelines)];
-    for (size_t m = 0; m < HARNESS_ARRAY_LEN(models); m++) {
+    struct point redis_at_target[KH_ARRAY_LEN(pipelines)];
+    for (size_t m = 0; m < KH_ARRAY_LEN(models); m++) {
         bool is_epoll = strcmp(models[m], "epoll") == 0;
-        for (size_t pl = 0; pl < HARNESS_ARRAY_LEN(pipelines); pl++) {
-            for (size_t c = 0; c < HARNESS_ARRAY_LEN(connection_counts); c++) {
+        for (size_t pl = 0; pl < KH_ARRAY_LEN(pipelines); pl++) {
+            for (size_t c = 0; c < KH_ARRAY_LEN(connection_counts); c++) {
                 unsigned conns = connection_counts[c];
                 if (conns == TARGET_CONNECTIONS) {
                     if (is_epoll) { /* the other models are not compared at 50 */
@@ -381,8 +351,8 @@ main(int argc, char **argv)
             }
         }
     }
-    for (size_t pl = 0; has_redis && pl < HARNESS_ARRAY_LEN(pipelines); pl++) {
-        for (size_t c = 0; c < HARNESS_ARRAY_LEN(connection_counts); c++) {
+    for (size_t pl = 0; has_redis && pl < KH_ARRAY_LEN(pipelines); pl++) {
+        for (size_t c = 0; c < KH_ARRAY_LEN(connection_counts); c++) {
             unsigned conns = connection_counts[c];
             struct point pt = conns == TARGET_CONNECTIONS ? redis_at_target[pl]
                                                           : redis_point(&opt, conns, pipelines[pl]);
@@ -390,7 +360,7 @@ main(int argc, char **argv)
         }
     }
     for (size_t pl = 0;
-         has_redis && access(REDIS_BENCHMARK_PATH, X_OK) == 0 && pl < HARNESS_ARRAY_LEN(pipelines);
+         has_redis && access(REDIS_BENCHMARK_PATH, X_OK) == 0 && pl < KH_ARRAY_LEN(pipelines);
          pl++) {
         redis_benchmark_point(&csv, &opt, pipelines[pl]);
     }

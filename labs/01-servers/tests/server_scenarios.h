@@ -23,7 +23,7 @@ many_clients_share_one_store(const char *model, const char *const extra[],
 {
     struct test_server s;
     server_start(&s, model, extra);
-    static struct rclient clients[SCENARIO_CLIENTS_MANY];
+    static struct kh_rclient clients[SCENARIO_CLIENTS_MANY];
     for (size_t i = 0; i < SCENARIO_CLIENTS_MANY; i++) {
         client_connect(&clients[i], &s);
     }
@@ -31,10 +31,10 @@ many_clients_share_one_store(const char *model, const char *const extra[],
     char reply[64];
     for (size_t round = 0; round < SCENARIO_INCRS_PER_CLIENT; round++) {
         for (size_t i = 0; i < SCENARIO_CLIENTS_MANY; i++) {
-            assert_int_equal(rclient_send(&clients[i], 2, incr), 0);
+            assert_int_equal(kh_rclient_send(&clients[i], 2, incr), 0);
         }
         for (size_t i = 0; i < SCENARIO_CLIENTS_MANY; i++) {
-            if (rclient_reply(&clients[i], reply, sizeof(reply), REPLY_TIMEOUT_MS) <= 0 ||
+            if (kh_rclient_reply(&clients[i], reply, sizeof(reply), REPLY_TIMEOUT_MS) <= 0 ||
                 reply[0] != ':') {
                 fail_msg("client %zu, INCR %zu: no integer reply (%s model)", i, round, model);
             }
@@ -48,7 +48,7 @@ many_clients_share_one_store(const char *model, const char *const extra[],
         before_stop(&s);
     }
     for (size_t i = 0; i < SCENARIO_CLIENTS_MANY; i++) {
-        rclient_close(&clients[i]);
+        kh_rclient_close(&clients[i]);
     }
     server_stop(&s);
 }
@@ -60,25 +60,25 @@ stalled_client_does_not_block_others(const char *model, const char *const extra[
 {
     struct test_server s;
     server_start(&s, model, extra);
-    struct rclient stalled;
+    struct kh_rclient stalled;
     client_connect(&stalled, &s);
     const char half[] = "*2\r\n$3\r\nGET\r\n$1\r\n"; /* the key never comes (yet) */
-    assert_int_equal(net_write_all(stalled.fd, half, sizeof(half) - 1), 0);
-    clock_sleep_ms(50);
-    struct rclient others[8]; /* more than the pool has workers */
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(others); i++) {
+    assert_int_equal(kh_net_write_all(stalled.fd, half, sizeof(half) - 1), 0);
+    kh_clock_sleep_ms(50);
+    struct kh_rclient others[8]; /* more than the pool has workers */
+    for (size_t i = 0; i < KH_ARRAY_LEN(others); i++) {
         client_connect(&others[i], &s);
         EXPECT(&others[i], "+PONG\r\n", "PING");
     }
-    assert_int_equal(net_write_all(stalled.fd, "k\r\n", 3), 0);
+    assert_int_equal(kh_net_write_all(stalled.fd, "k\r\n", 3), 0);
     expect_pushed(&stalled, "$-1\r\n", "the stalled client's GET k, once completed");
     if (before_stop != NULL) {
         before_stop(&s);
     }
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(others); i++) {
-        rclient_close(&others[i]);
+    for (size_t i = 0; i < KH_ARRAY_LEN(others); i++) {
+        kh_rclient_close(&others[i]);
     }
-    rclient_close(&stalled);
+    kh_rclient_close(&stalled);
     server_stop(&s);
 }
 
@@ -91,14 +91,14 @@ full_queue_does_not_deadlock(const char *model, const char *const extra[],
 {
     struct test_server s;
     server_start(&s, model, extra);
-    static struct rclient clients[SCENARIO_FULL_QUEUE_CLIENTS];
+    static struct kh_rclient clients[SCENARIO_FULL_QUEUE_CLIENTS];
     const char *const ping[] = {"PING"};
     for (size_t round = 0; round < SCENARIO_FULL_QUEUE_ROUNDS; round++) {
         for (size_t i = 0; i < SCENARIO_FULL_QUEUE_CLIENTS; i++) {
             if (round == 0) {
                 client_connect(&clients[i], &s);
             }
-            assert_int_equal(rclient_send(&clients[i], 1, ping), 0);
+            assert_int_equal(kh_rclient_send(&clients[i], 1, ping), 0);
         }
         for (size_t i = 0; i < SCENARIO_FULL_QUEUE_CLIENTS; i++) {
             expect_pushed(&clients[i], "+PONG\r\n", "PING through a server with a full queue");
@@ -108,7 +108,7 @@ full_queue_does_not_deadlock(const char *model, const char *const extra[],
         before_stop(&s);
     }
     for (size_t i = 0; i < SCENARIO_FULL_QUEUE_CLIENTS; i++) {
-        rclient_close(&clients[i]);
+        kh_rclient_close(&clients[i]);
     }
     server_stop(&s);
 }

@@ -4,7 +4,8 @@
 #ifndef KEEL_SERVER_TEST_H
 #define KEEL_SERVER_TEST_H
 
-#include "harness.h"
+#include "kh_test.h"
+#include "kh_net.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 #define REPLY_SIZE_MAX (4u << 20) /* the largest reply a test reads whole: 4 MiB */
 
 struct test_server {
-    struct proc proc;
+    struct kh_proc proc;
     uint16_t port;
     char model[16];
 };
@@ -28,20 +29,20 @@ static TEST_UNUSED void
 server_start(struct test_server *s, const char *model, const char *const extra[])
 {
     char path[4096];
-    assert_int_equal(harness_exe_relative("../cmd/keel-server", path, sizeof(path)), 0);
-    const char *argv[PROC_ARGS_MAX] = {path, "--model", model, "--port", "0"};
+    assert_int_equal(kh_exe_relative("../cmd/keel-server", path, sizeof(path)), 0);
+    const char *argv[KH_PROC_ARGS_MAX] = {path, "--model", model, "--port", "0"};
     size_t argc = 5;
-    for (size_t i = 0; extra != NULL && extra[i] != NULL && argc + 1 < PROC_ARGS_MAX; i++) {
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && argc + 1 < KH_PROC_ARGS_MAX; i++) {
         argv[argc++] = extra[i];
     }
     argv[argc] = NULL;
     snprintf(s->model, sizeof(s->model), "%s", model);
-    if (proc_spawn(&s->proc, argv) != 0 ||
-        proc_wait_port_line(&s->proc, &s->port, SERVER_START_TIMEOUT_MS) != 0 ||
-        proc_wait_port(&s->proc, s->port, SERVER_START_TIMEOUT_MS) != 0) {
+    if (kh_proc_spawn(&s->proc, argv) != 0 ||
+        kh_proc_wait_port_line(&s->proc, &s->port, SERVER_START_TIMEOUT_MS) != 0 ||
+        kh_proc_wait_port(&s->proc, s->port, SERVER_START_TIMEOUT_MS) != 0) {
         char err[2048];
-        proc_stderr(&s->proc, err, sizeof(err));
-        proc_close(&s->proc);
+        kh_proc_stderr(&s->proc, err, sizeof(err));
+        kh_proc_close(&s->proc);
         fail_msg("keel-server --model %s did not start listening within %d ms; its stderr:\n%s",
                  model, SERVER_START_TIMEOUT_MS, err);
     }
@@ -52,9 +53,9 @@ static TEST_UNUSED void
 server_stop(struct test_server *s)
 {
     char err[8192];
-    proc_stderr(&s->proc, err, sizeof(err));
-    bool was_alive = proc_is_alive(&s->proc);
-    proc_close(&s->proc);
+    kh_proc_stderr(&s->proc, err, sizeof(err));
+    bool was_alive = kh_proc_is_alive(&s->proc);
+    kh_proc_close(&s->proc);
     const char *report = strstr(err, "Sanitizer");
     if (report != NULL) {
         fail_msg("the %s server's sanitizer reported:\n%.1500s", s->model, report);
@@ -65,16 +66,16 @@ server_stop(struct test_server *s)
 }
 
 static TEST_UNUSED void
-client_connect(struct rclient *c, const struct test_server *s)
+client_connect(struct kh_rclient *c, const struct test_server *s)
 {
-    if (rclient_connect(c, s->port) != 0) {
+    if (kh_rclient_connect(c, s->port) != 0) {
         fail_msg("cannot connect to the %s server on port %u", s->model, s->port);
     }
 }
 
 /* Sends argv and checks the reply byte for byte; the failure shows the command sent. */
 static TEST_UNUSED void
-expect_reply_to(struct rclient *c, const char *expected, size_t argc, const char *const argv[])
+expect_reply_to(struct kh_rclient *c, const char *expected, size_t argc, const char *const argv[])
 {
     static char got[REPLY_SIZE_MAX];
     char sent[512] = "";
@@ -82,31 +83,31 @@ expect_reply_to(struct rclient *c, const char *expected, size_t argc, const char
         size_t used = strlen(sent);
         snprintf(sent + used, sizeof(sent) - used, "%s%.60s", i > 0 ? " " : "", argv[i]);
     }
-    assert_int_equal(rclient_send(c, argc, argv), 0);
-    ssize_t size = rclient_reply(c, got, sizeof(got), REPLY_TIMEOUT_MS);
+    assert_int_equal(kh_rclient_send(c, argc, argv), 0);
+    ssize_t size = kh_rclient_reply(c, got, sizeof(got), REPLY_TIMEOUT_MS);
     if (size < 0) {
         fail_msg("no reply to '%s' within %d ms (%s)", sent, REPLY_TIMEOUT_MS,
                  size == -2 ? "reply too big" : "timeout or connection closed");
     }
-    assert_bytes_equal(sent, strlen(sent), expected, strlen(expected), got, (size_t)size);
+    kh_assert_bytes_equal(sent, strlen(sent), expected, strlen(expected), got, (size_t)size);
 }
 
 #define EXPECT(client, expected, ...)                                                              \
     do {                                                                                           \
         const char *const argv_[] = {__VA_ARGS__};                                                 \
-        expect_reply_to((client), (expected), HARNESS_ARRAY_LEN(argv_), argv_);                    \
+        expect_reply_to((client), (expected), KH_ARRAY_LEN(argv_), argv_);                         \
     } while (0)
 
 /* Reads one reply and checks it (for replies to requests sent earlier, or pushed messages). */
 static TEST_UNUSED void
-expect_pushed(struct rclient *c, const char *expected, const char *what)
+expect_pushed(struct kh_rclient *c, const char *expected, const char *what)
 {
     static char got[REPLY_SIZE_MAX];
-    ssize_t size = rclient_reply(c, got, sizeof(got), REPLY_TIMEOUT_MS);
+    ssize_t size = kh_rclient_reply(c, got, sizeof(got), REPLY_TIMEOUT_MS);
     if (size < 0) {
         fail_msg("no %s arrived within %d ms", what, REPLY_TIMEOUT_MS);
     }
-    assert_bytes_equal(what, strlen(what), expected, strlen(expected), got, (size_t)size);
+    kh_assert_bytes_equal(what, strlen(what), expected, strlen(expected), got, (size_t)size);
 }
 
 #endif

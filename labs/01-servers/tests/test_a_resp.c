@@ -2,7 +2,7 @@
  * Requests are compared in a rendered form, "*argc len:bytes len:bytes\n" per request, so a
  * failure shows every argument with its length. Read parse_stream first: every parser test
  * feeds its input through it, in whatever pieces the test chooses. */
-#include "harness.h"
+#include "kh_test.h"
 #include "resp.h"
 
 #include <inttypes.h>
@@ -203,8 +203,8 @@ check_valid(const struct valid_case *c, const struct parsed *got, const char *ho
                     "(rendered \"*argc len:bytes ...\\n\" per request):\n",
                     c->name, how, got->request_count, c->want_request_count,
                     got->request_count == c->want_request_count ? ", with other arguments" : "");
-        assert_bytes_equal(c->stream, c->stream_size_bytes, c->want, c->want_size_bytes, got->text,
-                           got->text_size_bytes);
+        kh_assert_bytes_equal(c->stream, c->stream_size_bytes, c->want, c->want_size_bytes,
+                              got->text, got->text_size_bytes);
     }
 }
 
@@ -254,8 +254,8 @@ test_a_parse_single_multibulk_request(void **state)
     parsed_init(&got);
     render_request(&got, request);
     static const char want[] = "*2 3:GET 1:k\n";
-    assert_bytes_equal(stream, sizeof(stream) - 1, want, sizeof(want) - 1, got.text,
-                       got.text_size_bytes);
+    kh_assert_bytes_equal(stream, sizeof(stream) - 1, want, sizeof(want) - 1, got.text,
+                          got.text_size_bytes);
     status = resp_parse(&p, stream, 0, &consumed, &request);
     if (status != RESP_NEED_MORE || consumed != 0 || request != NULL) {
         fail_msg("after the request, an empty call returned %s, consumed %zu, request %p; "
@@ -280,7 +280,7 @@ test_a_parse_inline_requests(void **state)
         VALID_CASE("bytes that mean something in multibulk", "ECHO $3 *1\r\n",
                    "*3 4:ECHO 2:$3 2:*1\n", 1),
     };
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
         check_valid_cut(&cases[i], NULL, 0);
     }
 }
@@ -300,7 +300,7 @@ test_a_pipelined_requests_in_one_buffer(void **state)
     struct resp_parser p;
     resp_parser_init(&p, NULL);
     size_t at = 0;
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(want_consumed); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(want_consumed); i++) {
         size_t consumed = SIZE_MAX;
         struct resp_request *request = NULL;
         resp_status status =
@@ -331,8 +331,8 @@ test_a_pipelined_requests_in_one_buffer(void **state)
     parsed_init(&got);
     render_request(&got, request);
     static const char want[] = "*2 4:ECHO 2:hi\n";
-    assert_bytes_equal(tail, sizeof(tail) - 1, want, sizeof(want) - 1, got.text,
-                       got.text_size_bytes);
+    kh_assert_bytes_equal(tail, sizeof(tail) - 1, want, sizeof(want) - 1, got.text,
+                          got.text_size_bytes);
     parsed_free(&got);
     resp_parser_free(&p);
 }
@@ -351,7 +351,7 @@ test_a_binary_and_empty_arguments(void **state)
         VALID_CASE("empty arguments", "*3\r\n$0\r\n\r\n$0\r\n\r\n$1\r\nx\r\n", "*3 0: 0: 1:x\n", 1),
         VALID_CASE("empty requests", "*0\r\n\r\n*-1\r\n \t \n*1\r\n$0\r\n\r\n*0\r\n", "*1 0:\n", 1),
     };
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
         check_valid_cut(&cases[i], NULL, 0);
     }
 }
@@ -364,7 +364,7 @@ static void
 test_a_every_split_point_parses_the_same(void **state)
 {
     (void)state;
-    for (size_t c = 0; c < HARNESS_ARRAY_LEN(valid_cases); c++) {
+    for (size_t c = 0; c < KH_ARRAY_LEN(valid_cases); c++) {
         const struct valid_case *vc = &valid_cases[c];
         check_valid_cut(vc, NULL, 0);
         for (size_t i = 0; i <= vc->stream_size_bytes; i++) {
@@ -415,20 +415,20 @@ bytes_printf_number(struct bytes *b, const char *prefix, size_t value, const cha
 /* Appends one random multibulk request to stream and its rendering to want. The bytes favour
  * the ones a parser could mistake for structure. */
 static void
-random_multibulk(struct harness_rng *rng, struct bytes *stream, struct bytes *want)
+random_multibulk(struct kh_rng *rng, struct bytes *stream, struct bytes *want)
 {
     static const char alphabet[] = "\r\n$*0123456789abc\0";
-    size_t argc = 1 + (size_t)rng_below(rng, 6);
+    size_t argc = 1 + (size_t)kh_rng_below(rng, 6);
     bytes_printf_number(stream, "*", argc, "\r\n");
     bytes_printf_number(want, "*", argc, "");
     for (size_t i = 0; i < argc; i++) {
-        size_t size_bytes = rng_below(rng, 4) == 0
-                                ? (size_t)rng_below(rng, RANDOM_ARG_SIZE_BYTES_MAX)
-                                : (size_t)rng_below(rng, 4);
+        size_t size_bytes = kh_rng_below(rng, 4) == 0
+                                ? (size_t)kh_rng_below(rng, RANDOM_ARG_SIZE_BYTES_MAX)
+                                : (size_t)kh_rng_below(rng, 4);
         bytes_printf_number(stream, "$", size_bytes, "\r\n");
         bytes_printf_number(want, " ", size_bytes, ":");
         for (size_t k = 0; k < size_bytes; k++) {
-            char c = alphabet[rng_below(rng, sizeof(alphabet) - 1)];
+            char c = alphabet[kh_rng_below(rng, sizeof(alphabet) - 1)];
             bytes_put(stream, &c, 1);
             bytes_put(want, &c, 1);
         }
@@ -440,27 +440,27 @@ random_multibulk(struct harness_rng *rng, struct bytes *stream, struct bytes *wa
 /* Appends one random inline request: tokens of letters, digits, '$' and '*', separated by runs
  * of spaces and tabs, ended by "\r\n" or "\n"; the first byte is never '*'. */
 static void
-random_inline(struct harness_rng *rng, struct bytes *stream, struct bytes *want)
+random_inline(struct kh_rng *rng, struct bytes *stream, struct bytes *want)
 {
     static const char alphabet[] = "abcXYZ0189$*";
-    size_t argc = 1 + (size_t)rng_below(rng, 4);
+    size_t argc = 1 + (size_t)kh_rng_below(rng, 4);
     bytes_printf_number(want, "*", argc, "");
     for (size_t i = 0; i < argc; i++) {
-        size_t spaces = (i > 0 ? 1 : 0) + (size_t)rng_below(rng, 3);
+        size_t spaces = (i > 0 ? 1 : 0) + (size_t)kh_rng_below(rng, 3);
         for (size_t k = 0; k < spaces; k++) {
-            bytes_put(stream, rng_below(rng, 2) ? " " : "\t", 1);
+            bytes_put(stream, kh_rng_below(rng, 2) ? " " : "\t", 1);
         }
-        size_t size_bytes = 1 + (size_t)rng_below(rng, 10);
+        size_t size_bytes = 1 + (size_t)kh_rng_below(rng, 10);
         bytes_printf_number(want, " ", size_bytes, ":");
         for (size_t k = 0; k < size_bytes; k++) {
             /* A token that opens the line starts with a letter, so the line is not multibulk. */
             size_t letters = (i == 0 && spaces == 0 && k == 0) ? 6 : sizeof(alphabet) - 1;
-            char c = alphabet[rng_below(rng, letters)];
+            char c = alphabet[kh_rng_below(rng, letters)];
             bytes_put(stream, &c, 1);
             bytes_put(want, &c, 1);
         }
     }
-    bool is_crlf = rng_below(rng, 2) == 1;
+    bool is_crlf = kh_rng_below(rng, 2) == 1;
     bytes_put(stream, is_crlf ? "\r\n" : "\n", is_crlf ? 2 : 1);
     bytes_put(want, "\n", 1);
 }
@@ -471,8 +471,8 @@ static void
 test_a_random_fragmentation_parses_the_same(void **state)
 {
     (void)state;
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
     struct bytes stream = {0};
     struct bytes want = {0};
     size_t *cuts = NULL;
@@ -480,9 +480,9 @@ test_a_random_fragmentation_parses_the_same(void **state)
         stream.size_bytes = 0;
         want.size_bytes = 0;
         size_t request_count = 0;
-        size_t requests = 1 + (size_t)rng_below(&rng, RANDOM_REQUESTS_MAX);
+        size_t requests = 1 + (size_t)kh_rng_below(&rng, RANDOM_REQUESTS_MAX);
         for (size_t r = 0; r < requests; r++) {
-            uint64_t kind = rng_below(&rng, 10);
+            uint64_t kind = kh_rng_below(&rng, 10);
             if (kind < 6) {
                 random_multibulk(&rng, &stream, &want);
                 request_count++;
@@ -490,7 +490,7 @@ test_a_random_fragmentation_parses_the_same(void **state)
                 random_inline(&rng, &stream, &want);
                 request_count++;
             } else {
-                bool is_mbulk = rng_below(&rng, 2) == 1; /* *0 or a blank inline line */
+                bool is_mbulk = kh_rng_below(&rng, 2) == 1; /* *0 or a blank inline line */
                 bytes_put(&stream, is_mbulk ? "*0\r\n" : "\r\n", is_mbulk ? 4 : 2);
             }
         }
@@ -498,9 +498,9 @@ test_a_random_fragmentation_parses_the_same(void **state)
         cuts = realloc(cuts, (stream.size_bytes + 1) * sizeof(*cuts));
         assert_non_null(cuts);
         size_t cut_count = 0;
-        size_t piece_max = rng_below(&rng, 2) ? 4 : 256;
-        for (size_t at = 1 + rng_below(&rng, piece_max); at < stream.size_bytes;
-             at += 1 + rng_below(&rng, piece_max)) {
+        size_t piece_max = kh_rng_below(&rng, 2) ? 4 : 256;
+        for (size_t at = 1 + kh_rng_below(&rng, piece_max); at < stream.size_bytes;
+             at += 1 + kh_rng_below(&rng, piece_max)) {
             cuts[cut_count++] = at;
         }
         struct parsed got;
@@ -541,7 +541,7 @@ static void
 check_error_case(const struct resp_limits *limits, const struct error_case *c)
 {
     char escaped[256];
-    bytes_escape(c->stream, c->stream_size_bytes, escaped, sizeof(escaped));
+    kh_bytes_escape(c->stream, c->stream_size_bytes, escaped, sizeof(escaped));
     for (int bytewise = 0; bytewise <= 1; bytewise++) {
         struct parsed got;
         parsed_init(&got);
@@ -590,7 +590,7 @@ test_a_malformed_lengths_are_protocol_errors(void **state)
         ERROR_CASE("*3\r\n$3\r\nSET\r\n$1\r\nx\r\nfooz\r\n",
                    "Protocol error: expected '$', got 'f'"),
     };
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
         check_error_case(NULL, &cases[i]);
     }
 }
@@ -612,7 +612,7 @@ test_a_bulk_data_must_end_with_crlf(void **state)
         ERROR_CASE("*1\n$3\r\nabc\r\n", "Protocol error: invalid multibulk length"),
         ERROR_CASE("*1\r\n$3\rXabc\r\n", "Protocol error: invalid bulk length"),
     };
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
         check_error_case(NULL, &cases[i]);
     }
 }
@@ -632,7 +632,7 @@ test_a_limits_are_enforced(void **state)
         VALID_CASE("3 arguments", "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", "*3 1:a 1:b 1:c\n", 1),
         VALID_CASE("inline of 16 bytes", "0123456789abcdef\n", "*1 16:0123456789abcdef\n", 1),
     };
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(at_limit); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(at_limit); i++) {
         struct parsed got;
         parsed_init(&got);
         parse_stream(&small, at_limit[i].stream, at_limit[i].stream_size_bytes, NULL, 0, &got);
@@ -647,7 +647,7 @@ test_a_limits_are_enforced(void **state)
         ERROR_CASE("*11111111111111111", "Protocol error: too big mbulk count string"),
         ERROR_CASE("*1\r\n$11111111111111111", "Protocol error: too big bulk count string"),
     };
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(over_limit); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(over_limit); i++) {
         check_error_case(&small, &over_limit[i]);
     }
     static const struct resp_limits small_request = {.bulk_size_bytes_max = 32,
@@ -670,7 +670,7 @@ test_a_limits_are_enforced(void **state)
         ERROR_CASE("*1048577\r\n", "Protocol error: invalid multibulk length"),
         ERROR_CASE("*1\r\n$536870913\r\n", "Protocol error: invalid bulk length"),
     };
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(default_over); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(default_over); i++) {
         check_error_case(NULL, &default_over[i]);
     }
     static const char default_at[] = "*1048576\r\n$536870912\r\nab";
@@ -705,7 +705,7 @@ test_a_error_is_sticky(void **state)
                  resp_strerror(status));
     }
     static const char good[][24] = {"PING\r\n", "*1\r\n$4\r\nPING\r\n", "*1\r\n$x\r\n", "*x\r\n"};
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(good); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(good); i++) {
         consumed = SIZE_MAX;
         request = NULL;
         status = resp_parse(&p, good[i], strlen(good[i]), &consumed, &request);
@@ -729,7 +729,7 @@ check_reply(struct resp_buf *b, resp_status status, const char *call, const char
     if (status != RESP_OK) {
         fail_msg("%s returned %s, expected RESP_OK", call, resp_strerror(status));
     }
-    assert_bytes_equal(call, strlen(call), want, want_size_bytes, b->data, b->size_bytes);
+    kh_assert_bytes_equal(call, strlen(call), want, want_size_bytes, b->data, b->size_bytes);
     resp_buf_reset(b);
 }
 
@@ -797,7 +797,7 @@ test_a_reply_buffer_grows_and_resets(void **state)
     bytes_put(&want, bulk, BULK_SIZE_BYTES);
     bytes_put(&want, "\r\n", 2);
     static const char sent[] = "10000 integers, then a 1 MiB bulk";
-    assert_bytes_equal(sent, sizeof(sent) - 1, want.data, want.size_bytes, b.data, b.size_bytes);
+    kh_assert_bytes_equal(sent, sizeof(sent) - 1, want.data, want.size_bytes, b.data, b.size_bytes);
     if (b.capacity_bytes < b.size_bytes) {
         fail_msg("capacity_bytes %zu < size_bytes %zu", b.capacity_bytes, b.size_bytes);
     }
@@ -810,7 +810,7 @@ test_a_reply_buffer_grows_and_resets(void **state)
                  capacity_bytes, b.capacity_bytes);
     }
     static const char again[] = "resp_buf_simple(&b, \"OK\") after reset";
-    assert_bytes_equal(again, sizeof(again) - 1, "+OK\r\n", 5, b.data, b.size_bytes);
+    kh_assert_bytes_equal(again, sizeof(again) - 1, "+OK\r\n", 5, b.data, b.size_bytes);
     resp_buf_free(&b);
     free(bulk);
     free(want.data);
@@ -833,5 +833,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_reply_writer_is_byte_exact),
         cmocka_unit_test(test_a_reply_buffer_grows_and_resets),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

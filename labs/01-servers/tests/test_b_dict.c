@@ -2,7 +2,7 @@
  * runs every operation against a plain array of keys and compares, with rehash steps mixed in,
  * so a rehash that drops or duplicates an entry shows up as a key the dict lost. */
 #include "dict.h"
-#include "harness.h"
+#include "kh_test.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +70,7 @@ test_b_dict_insert_find_delete(void **state)
 {
     (void)state;
     struct dict d;
-    dict_init(&d, harness_seed());
+    dict_init(&d, kh_test_seed());
     assert_null(dict_find(&d, "a", 1));
     assert_int_equal(dict_delete(&d, "a", 1, NULL), DICT_NOT_FOUND);
     assert_int_equal(dict_size(&d), 0);
@@ -124,10 +124,10 @@ static void
 test_b_dict_matches_a_model_across_rehashes(void **state)
 {
     (void)state;
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
     struct dict d;
-    dict_init(&d, rng_next(&rng));
+    dict_init(&d, kh_rng_next(&rng));
     struct model *m = calloc(1, sizeof(*m));
     assert_non_null(m);
     bool saw_rehashing = false;
@@ -135,13 +135,13 @@ test_b_dict_matches_a_model_across_rehashes(void **state)
         /* Phases of mostly inserts and mostly deletes take turns, so the dict grows and shrinks
          * again and again, and keys are inserted and deleted while a resize is under way. */
         uint64_t insert_percent = (op / MODEL_PHASE_OPS) % 2 == 0 ? 85 : 5;
-        uint32_t i = (uint32_t)rng_below(&rng, MODEL_KEYS);
+        uint32_t i = (uint32_t)kh_rng_below(&rng, MODEL_KEYS);
         char key[KEY_SIZE_BYTES_MAX];
         size_t size = model_key(i, key);
         uint32_t id = i;
-        uint64_t dice = rng_below(&rng, 100);
+        uint64_t dice = kh_rng_below(&rng, 100);
         if (dice < insert_percent) {
-            uintptr_t value = (uintptr_t)rng_next(&rng) | 1u;
+            uintptr_t value = (uintptr_t)kh_rng_next(&rng) | 1u;
             struct dict_entry *e = NULL;
             dict_status status = dict_insert(&d, key, size, (void *)value, &e);
             assert_int_equal(status, m->is_present[id] ? DICT_EXISTS : DICT_OK);
@@ -164,8 +164,8 @@ test_b_dict_matches_a_model_across_rehashes(void **state)
             struct dict_entry *e = dict_find(&d, key, size);
             assert_true((e != NULL) == m->is_present[id]);
         }
-        if (rng_below(&rng, 4) == 0) {
-            dict_rehash_step(&d, (size_t)rng_below(&rng, 4));
+        if (kh_rng_below(&rng, 4) == 0) {
+            dict_rehash_step(&d, (size_t)kh_rng_below(&rng, 4));
         }
         saw_rehashing |= dict_is_rehashing(&d);
         if (dict_size(&d) != m->count) {
@@ -193,7 +193,7 @@ test_b_dict_rehash_is_incremental(void **state)
 {
     (void)state;
     struct dict d;
-    dict_init(&d, harness_seed());
+    dict_init(&d, kh_test_seed());
     uint32_t n = 0;
     char key[KEY_SIZE_BYTES_MAX];
     while (!(n >= 1000 && dict_is_rehashing(&d))) {
@@ -246,11 +246,11 @@ static void
 test_b_dict_random_entry_covers_every_key(void **state)
 {
     (void)state;
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
-    uint64_t rng_state = rng_next(&rng);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
+    uint64_t rng_state = kh_rng_next(&rng);
     struct dict d;
-    dict_init(&d, rng_next(&rng));
+    dict_init(&d, kh_rng_next(&rng));
     assert_null(dict_random_entry(&d, &rng_state));
     enum { KEYS = 64, DRAWS = 20000 };
     char key[KEY_SIZE_BYTES_MAX];
@@ -296,5 +296,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_dict_rehash_is_incremental),
         cmocka_unit_test(test_b_dict_random_entry_covers_every_key),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

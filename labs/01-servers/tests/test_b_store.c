@@ -3,7 +3,7 @@
  * on your parser; replies are written with your part A reply writer. Read expect_words first:
  * every check goes through it, and a failure shows the command, the expected and the actual
  * reply. Time is a parameter: T0 is an arbitrary fixed "now" in Unix milliseconds. */
-#include "harness.h"
+#include "kh_test.h"
 #include "store.h"
 
 #include <inttypes.h>
@@ -55,8 +55,8 @@ expect_args(struct store *s, uint64_t now_ms, const void *expected, size_t expec
         fail_msg("%.*s: cmd_execute returned %s, not CMD_OK", (int)sent_size, sent,
                  cmd_strerror(status));
     }
-    assert_bytes_equal(sent, sent_size, expected, expected_size, out.data ? out.data : "",
-                       out.size_bytes);
+    kh_assert_bytes_equal(sent, sent_size, expected, expected_size, out.data ? out.data : "",
+                          out.size_bytes);
     resp_buf_free(&out);
 }
 
@@ -80,7 +80,7 @@ expect_words(struct store *s, uint64_t now_ms, const char *expected, const char 
 static struct store *
 store_new(void)
 {
-    struct store *s = store_create(harness_seed());
+    struct store *s = store_create(kh_test_seed());
     assert_non_null(s);
     return s;
 }
@@ -514,7 +514,7 @@ test_b_client_handshake_commands(void **state)
     }
     const struct resp_arg quit[] = {{"QUIT", 4}};
     assert_int_equal(run(s, T0, 1, quit, &out), CMD_QUIT);
-    assert_bytes_equal("QUIT", 4, "+OK\r\n", 5, out.data ? out.data : "", out.size_bytes);
+    kh_assert_bytes_equal("QUIT", 4, "+OK\r\n", 5, out.data ? out.data : "", out.size_bytes);
     resp_buf_free(&out);
     store_destroy(s);
 }
@@ -536,32 +536,32 @@ static void
 test_b_random_commands_match_a_model(void **state)
 {
     (void)state;
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
-    struct store *s = store_create(rng_next(&rng));
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
+    struct store *s = store_create(kh_rng_next(&rng));
     assert_non_null(s);
     struct model_key m[MODEL_KEYS] = {{0}};
     uint64_t now = T0;
     for (size_t op = 0; op < MODEL_OPS; op++) {
-        now += rng_below(&rng, 3);
-        uint32_t k = (uint32_t)rng_below(&rng, MODEL_KEYS);
+        now += kh_rng_below(&rng, 3);
+        uint32_t k = (uint32_t)kh_rng_below(&rng, MODEL_KEYS);
         char key[16], text[64], expected[96];
         snprintf(key, sizeof(key), "m%u", k);
         struct model_key *e = &m[k];
         if (e->is_present && e->expire_at_ms >= 0 && (uint64_t)e->expire_at_ms < now) {
             e->is_present = false; /* what any access would see */
         }
-        switch (rng_below(&rng, 6)) {
+        switch (kh_rng_below(&rng, 6)) {
         case 0: /* SET, half the time with a TTL */
-            if (rng_below(&rng, 2)) {
-                snprintf(e->value, sizeof(e->value), "%" PRIu64, rng_below(&rng, 1000));
+            if (kh_rng_below(&rng, 2)) {
+                snprintf(e->value, sizeof(e->value), "%" PRIu64, kh_rng_below(&rng, 1000));
             } else {
-                snprintf(e->value, sizeof(e->value), "s%" PRIu64, rng_below(&rng, 1000));
+                snprintf(e->value, sizeof(e->value), "s%" PRIu64, kh_rng_below(&rng, 1000));
             }
             e->is_present = true;
             e->expire_at_ms = -1;
-            if (rng_below(&rng, 2)) {
-                uint64_t px = 1 + rng_below(&rng, 50);
+            if (kh_rng_below(&rng, 2)) {
+                uint64_t px = 1 + kh_rng_below(&rng, 50);
                 snprintf(text, sizeof(text), "%" PRIu64, px);
                 e->expire_at_ms = (int64_t)(now + px);
                 EXPECT(s, now, "+OK\r\n", "SET", key, e->value, "PX", text);
@@ -592,7 +592,7 @@ test_b_random_commands_match_a_model(void **state)
             EXPECT(s, now, expected, "INCR", key);
             break;
         case 4: {
-            uint64_t px = 1 + rng_below(&rng, 50);
+            uint64_t px = 1 + kh_rng_below(&rng, 50);
             snprintf(text, sizeof(text), "%" PRIu64, px);
             EXPECT(s, now, e->is_present ? ":1\r\n" : ":0\r\n", "PEXPIRE", key, text);
             if (e->is_present) {
@@ -612,11 +612,11 @@ test_b_random_commands_match_a_model(void **state)
             EXPECT(s, now, expected, "PTTL", key);
             break;
         }
-        if (rng_below(&rng, 50) == 0) {
+        if (kh_rng_below(&rng, 50) == 0) {
             store_expire_cycle(s, now, 20, 4);
         }
-        if (rng_below(&rng, 10) == 0) {
-            store_rehash_step(s, 1 + (size_t)rng_below(&rng, 3));
+        if (kh_rng_below(&rng, 10) == 0) {
+            store_rehash_step(s, 1 + (size_t)kh_rng_below(&rng, 3));
         }
     }
     store_destroy(s);
@@ -638,5 +638,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_client_handshake_commands),
         cmocka_unit_test(test_b_random_commands_match_a_model),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -35,16 +35,16 @@ test_c_sequential_serves_clients_in_turn(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "sequential", NULL);
-    struct rclient first, second;
+    struct kh_rclient first, second;
     client_connect(&first, &s);
     EXPECT(&first, "+OK\r\n", "SET", "k", "v");
     client_connect(&second, &s); /* waits in the backlog while first is served */
     const char *const get[] = {"GET", "k"};
-    assert_int_equal(rclient_send(&second, 2, get), 0);
+    assert_int_equal(kh_rclient_send(&second, 2, get), 0);
     EXPECT(&first, "+OK\r\n", "QUIT");
     expect_pushed(&second, "$1\r\nv\r\n", "GET k (sent while the first client was served)");
-    rclient_close(&first);
-    rclient_close(&second);
+    kh_rclient_close(&first);
+    kh_rclient_close(&second);
     server_stop(&s);
 }
 
@@ -73,7 +73,7 @@ pipelined_commands(const char *model)
 {
     struct test_server s;
     server_start(&s, model, NULL);
-    struct rclient c;
+    struct kh_rclient c;
     client_connect(&c, &s);
     static const char incr[] = "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
     size_t size = (sizeof(incr) - 1) * PIPELINED_COMMANDS;
@@ -82,18 +82,18 @@ pipelined_commands(const char *model)
     for (size_t i = 0; i < PIPELINED_COMMANDS; i++) {
         memcpy(batch + i * (sizeof(incr) - 1), incr, sizeof(incr) - 1);
     }
-    assert_int_equal(net_write_all(c.fd, batch, size), 0);
+    assert_int_equal(kh_net_write_all(c.fd, batch, size), 0);
     free(batch);
     char reply[32] = "", expected[32];
     for (size_t i = 1; i <= PIPELINED_COMMANDS; i++) {
         snprintf(expected, sizeof(expected), ":%zu\r\n", i);
-        if (rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) < 0 ||
+        if (kh_rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) < 0 ||
             strcmp(reply, expected) != 0) {
             fail_msg("pipelined INCR %zu of %d: expected %s, got %s (%s model)", i,
                      PIPELINED_COMMANDS, expected, reply, model);
         }
     }
-    rclient_close(&c);
+    kh_rclient_close(&c);
     server_stop(&s);
 }
 
@@ -123,29 +123,29 @@ large_values_and_disconnects(const char *model)
     char *expected = malloc(BIG_VALUE_SIZE_BYTES + 64);
     assert_non_null(value);
     assert_non_null(expected);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
     for (size_t i = 0; i < BIG_VALUE_SIZE_BYTES; i++) {
-        value[i] = (char)('a' + rng_below(&rng, 26));
+        value[i] = (char)('a' + kh_rng_below(&rng, 26));
     }
     value[BIG_VALUE_SIZE_BYTES] = '\0';
     snprintf(expected, BIG_VALUE_SIZE_BYTES + 64, "$%u\r\n%s\r\n", BIG_VALUE_SIZE_BYTES, value);
-    struct rclient c, quitter;
+    struct kh_rclient c, quitter;
     client_connect(&c, &s);
     EXPECT(&c, "+OK\r\n", "SET", "big", value);
     EXPECT(&c, expected, "GET", "big");
     client_connect(&quitter, &s); /* leaves in the middle of a request */
     const char partial[] = "*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$100\r\nonly-some";
-    assert_int_equal(net_write_all(quitter.fd, partial, sizeof(partial) - 1), 0);
-    rclient_close(&quitter);
+    assert_int_equal(kh_net_write_all(quitter.fd, partial, sizeof(partial) - 1), 0);
+    kh_rclient_close(&quitter);
     client_connect(&quitter, &s); /* leaves before reading its 1 MiB reply */
     const char *const get[] = {"GET", "big"};
-    assert_int_equal(rclient_send(&quitter, 2, get), 0);
-    rclient_close(&quitter);
-    clock_sleep_ms(50);
+    assert_int_equal(kh_rclient_send(&quitter, 2, get), 0);
+    kh_rclient_close(&quitter);
+    kh_clock_sleep_ms(50);
     EXPECT(&c, "$-1\r\n", "GET", "x");
     EXPECT(&c, expected, "GET", "big");
-    rclient_close(&c);
+    kh_rclient_close(&c);
     free(value);
     free(expected);
     server_stop(&s);
@@ -183,18 +183,18 @@ many_connections(const char *model, size_t count)
     }
     struct test_server s;
     server_start(&s, model, NULL);
-    struct rclient *clients = calloc(count, sizeof(*clients));
+    struct kh_rclient *clients = calloc(count, sizeof(*clients));
     assert_non_null(clients);
     const char *const ping[] = {"PING"};
     for (size_t i = 0; i < count; i++) {
         client_connect(&clients[i], &s);
-        assert_int_equal(rclient_send(&clients[i], 1, ping), 0);
+        assert_int_equal(kh_rclient_send(&clients[i], 1, ping), 0);
     }
     for (size_t i = 0; i < count; i++) {
         expect_pushed(&clients[i], "+PONG\r\n", "PING on one of many connections");
     }
     for (size_t i = 0; i < count; i++) {
-        rclient_close(&clients[i]);
+        kh_rclient_close(&clients[i]);
     }
     free(clients);
     server_stop(&s);
@@ -215,15 +215,15 @@ test_c_threads_keys_expire(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "threads", NULL);
-    struct rclient c;
+    struct kh_rclient c;
     client_connect(&c, &s);
     EXPECT(&c, "+OK\r\n", "SET", "read-later", "v", "PX", "100");
     EXPECT(&c, "+OK\r\n", "SET", "never-read", "v", "PX", "100");
     EXPECT(&c, ":2\r\n", "DBSIZE");
-    clock_sleep_ms(600); /* past the TTL, and several 100 ms cron ticks */
+    kh_clock_sleep_ms(600); /* past the TTL, and several 100 ms cron ticks */
     EXPECT(&c, ":0\r\n", "DBSIZE");
     EXPECT(&c, "$-1\r\n", "GET", "read-later");
-    rclient_close(&c);
+    kh_rclient_close(&c);
     server_stop(&s);
 }
 
@@ -255,7 +255,7 @@ test_c_threads_redis_cli_script(void **state)
     pclose(out);
     unlink(script_path);
     static const char expected[] = "OK\nhello\n1\n2\nOK\n1\n2\n\n1\n\n1\n100\nPONG\n";
-    assert_bytes_equal(script, sizeof(script) - 1, expected, sizeof(expected) - 1, got, size);
+    kh_assert_bytes_equal(script, sizeof(script) - 1, expected, sizeof(expected) - 1, got, size);
     server_stop(&s);
 }
 
@@ -287,7 +287,7 @@ test_c_store_commands_go_through_the_storage_backend(void **state)
     server_config_default(&config, SERVER_SEQUENTIAL);
     config.backend_ops = &counting_ops;
     config.backend = &backend;
-    struct store *store = store_create(harness_seed());
+    struct store *store = store_create(kh_test_seed());
     assert_non_null(store);
     struct server server;
     assert_int_equal(server_open(&server, &config, store), 0);
@@ -299,8 +299,8 @@ test_c_store_commands_go_through_the_storage_backend(void **state)
                                    "*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n";
     assert_int_equal(client_feed(&c, requests, sizeof(requests) - 1, 1000), 0);
     static const char replies[] = "+OK\r\n$1\r\nv\r\n+PONG\r\n";
-    assert_bytes_equal(requests, sizeof(requests) - 1, replies, sizeof(replies) - 1,
-                       c.out.data + c.out_sent_bytes, c.out.size_bytes - c.out_sent_bytes);
+    kh_assert_bytes_equal(requests, sizeof(requests) - 1, replies, sizeof(replies) - 1,
+                          c.out.data + c.out_sent_bytes, c.out.size_bytes - c.out_sent_bytes);
     if (backend.executed_count != 3) {
         fail_msg("the backend executed %zu of the 3 requests: client_execute must hand every "
                  "store command to server_execute",
@@ -330,5 +330,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_c_threads_redis_cli_script),
         cmocka_unit_test(test_c_store_commands_go_through_the_storage_backend),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

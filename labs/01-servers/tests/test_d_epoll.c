@@ -18,25 +18,25 @@ test_d_epoll_many_clients_share_one_store(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    static struct rclient clients[50];
+    static struct kh_rclient clients[50];
     const char *const incr[] = {"INCR", "counter"};
     char reply[64];
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(clients); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(clients); i++) {
         client_connect(&clients[i], &s);
     }
     for (size_t round = 0; round < 200; round++) {
-        for (size_t i = 0; i < HARNESS_ARRAY_LEN(clients); i++) {
-            assert_int_equal(rclient_send(&clients[i], 2, incr), 0);
+        for (size_t i = 0; i < KH_ARRAY_LEN(clients); i++) {
+            assert_int_equal(kh_rclient_send(&clients[i], 2, incr), 0);
         }
-        for (size_t i = 0; i < HARNESS_ARRAY_LEN(clients); i++) {
-            if (rclient_reply(&clients[i], reply, sizeof(reply), REPLY_TIMEOUT_MS) <= 0) {
+        for (size_t i = 0; i < KH_ARRAY_LEN(clients); i++) {
+            if (kh_rclient_reply(&clients[i], reply, sizeof(reply), REPLY_TIMEOUT_MS) <= 0) {
                 fail_msg("client %zu got no reply to INCR %zu", i, round);
             }
         }
     }
     EXPECT(&clients[0], "$5\r\n10000\r\n", "GET", "counter");
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(clients); i++) {
-        rclient_close(&clients[i]);
+    for (size_t i = 0; i < KH_ARRAY_LEN(clients); i++) {
+        kh_rclient_close(&clients[i]);
     }
     server_stop(&s);
 }
@@ -48,19 +48,19 @@ test_d_epoll_stalled_client_does_not_block_others(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    struct rclient stalled, other;
+    struct kh_rclient stalled, other;
     client_connect(&stalled, &s);
     const char half[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\nhal";
-    assert_int_equal(net_write_all(stalled.fd, half, sizeof(half) - 1), 0);
+    assert_int_equal(kh_net_write_all(stalled.fd, half, sizeof(half) - 1), 0);
     client_connect(&other, &s);
     for (int i = 0; i < 100; i++) {
         EXPECT(&other, "+PONG\r\n", "PING");
     }
-    assert_int_equal(net_write_all(stalled.fd, "f\r\n", 3), 0);
+    assert_int_equal(kh_net_write_all(stalled.fd, "f\r\n", 3), 0);
     expect_pushed(&stalled, "+OK\r\n", "the stalled SET, once completed");
     EXPECT(&other, "$4\r\nhalf\r\n", "GET", "k");
-    rclient_close(&stalled);
-    rclient_close(&other);
+    kh_rclient_close(&stalled);
+    kh_rclient_close(&other);
     server_stop(&s);
 }
 
@@ -71,7 +71,7 @@ test_d_epoll_10000_pipelined_commands(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    struct rclient c;
+    struct kh_rclient c;
     client_connect(&c, &s);
     static const char incr[] = "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
     size_t one = sizeof(incr) - 1;
@@ -80,17 +80,17 @@ test_d_epoll_10000_pipelined_commands(void **state)
     for (size_t i = 0; i < 10000; i++) {
         memcpy(batch + i * one, incr, one);
     }
-    assert_int_equal(net_write_all(c.fd, batch, one * 10000), 0);
+    assert_int_equal(kh_net_write_all(c.fd, batch, one * 10000), 0);
     free(batch);
     char reply[32] = "", expected[32];
     for (size_t i = 1; i <= 10000; i++) {
         snprintf(expected, sizeof(expected), ":%zu\r\n", i);
-        if (rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) < 0 ||
+        if (kh_rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) < 0 ||
             strcmp(reply, expected) != 0) {
             fail_msg("pipelined INCR %zu of 10000: expected %s got %s", i, expected, reply);
         }
     }
-    rclient_close(&c);
+    kh_rclient_close(&c);
     server_stop(&s);
 }
 
@@ -102,29 +102,29 @@ test_d_epoll_slow_reader_gets_every_byte(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    struct rclient c;
+    struct kh_rclient c;
     client_connect(&c, &s);
     char *value = malloc(VALUE_SIZE_BYTES + 1);
     char *expected = malloc(VALUE_SIZE_BYTES + 64);
     assert_non_null(value);
     assert_non_null(expected);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
     for (size_t i = 0; i < VALUE_SIZE_BYTES; i++) {
-        value[i] = (char)('A' + rng_below(&rng, 26));
+        value[i] = (char)('A' + kh_rng_below(&rng, 26));
     }
     value[VALUE_SIZE_BYTES] = '\0';
     EXPECT(&c, "+OK\r\n", "SET", "big", value);
     snprintf(expected, VALUE_SIZE_BYTES + 64, "$%u\r\n%s\r\n", VALUE_SIZE_BYTES, value);
     const char *const get[] = {"GET", "big"};
     for (int i = 0; i < SLOW_READER_GETS; i++) {
-        assert_int_equal(rclient_send(&c, 2, get), 0);
+        assert_int_equal(kh_rclient_send(&c, 2, get), 0);
     }
-    clock_sleep_ms(300); /* the server fills the socket and must hold the rest */
+    kh_clock_sleep_ms(300); /* the server fills the socket and must hold the rest */
     for (int i = 0; i < SLOW_READER_GETS; i++) {
         expect_pushed(&c, expected, "one of 16 pipelined GETs of a 1 MiB value, read late");
     }
-    rclient_close(&c);
+    kh_rclient_close(&c);
     free(value);
     free(expected);
     server_stop(&s);
@@ -139,7 +139,7 @@ test_d_epoll_output_limit_drops_slow_reader(void **state)
     const char *const extra[] = {"--output-limit-bytes", "1048576", NULL};
     struct test_server s;
     server_start(&s, "epoll", extra);
-    struct rclient hog, other;
+    struct kh_rclient hog, other;
     client_connect(&hog, &s);
     client_connect(&other, &s);
     static char value[65536];
@@ -149,17 +149,18 @@ test_d_epoll_output_limit_drops_slow_reader(void **state)
     /* 32 MiB of replies against a 1 MiB limit: more than loopback's socket buffers hold
      * (a few MiB), so the rest must queue in the server, where the limit applies. */
     for (int i = 0; i < 512; i++) {
-        if (rclient_send(&hog, 2, get) != 0) {
+        if (kh_rclient_send(&hog, 2, get) != 0) {
             break; /* the server may already have closed it */
         }
     }
-    clock_sleep_ms(300);
+    kh_clock_sleep_ms(300);
     /* Dropped means: the server closed the connection before all 16 MiB were sent. A server
      * without the limit keeps the connection open and sends everything, however slowly. */
     size_t received_bytes = 0;
     bool is_closed = false;
     char sink[65536];
-    for (uint64_t deadline = clock_now_ms() + 3000; clock_now_ms() < deadline && !is_closed;) {
+    for (uint64_t deadline = kh_clock_now_ms() + 3000;
+         kh_clock_now_ms() < deadline && !is_closed;) {
         struct pollfd pfd = {.fd = hog.fd, .events = POLLIN};
         if (poll(&pfd, 1, 100) <= 0) {
             continue;
@@ -174,8 +175,8 @@ test_d_epoll_output_limit_drops_slow_reader(void **state)
                  is_closed ? "closed only" : "still open", received_bytes);
     }
     EXPECT(&other, "+PONG\r\n", "PING");
-    rclient_close(&hog);
-    rclient_close(&other);
+    kh_rclient_close(&hog);
+    kh_rclient_close(&other);
     server_stop(&s);
 }
 
@@ -187,20 +188,20 @@ test_d_epoll_idle_client_is_closed(void **state)
     const char *const extra[] = {"--idle-timeout-ms", "300", NULL};
     struct test_server s;
     server_start(&s, "epoll", extra);
-    struct rclient idle, busy;
+    struct kh_rclient idle, busy;
     client_connect(&idle, &s);
     client_connect(&busy, &s);
     EXPECT(&idle, "+PONG\r\n", "PING");
     for (int i = 0; i < 10; i++) { /* 1 s of activity every 100 ms */
         EXPECT(&busy, "+PONG\r\n", "PING");
-        clock_sleep_ms(100);
+        kh_clock_sleep_ms(100);
     }
-    if (!rclient_is_closed(&idle, 1000)) {
+    if (!kh_rclient_is_closed(&idle, 1000)) {
         fail_msg("a client silent for over 1 s is still open (idle timeout 300 ms)");
     }
     EXPECT(&busy, "+PONG\r\n", "PING");
-    rclient_close(&idle);
-    rclient_close(&busy);
+    kh_rclient_close(&idle);
+    kh_rclient_close(&busy);
     server_stop(&s);
 }
 
@@ -219,16 +220,16 @@ test_d_epoll_1000_connections(void **state)
     }
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    struct rclient *clients = calloc(1000, sizeof(*clients));
+    struct kh_rclient *clients = calloc(1000, sizeof(*clients));
     assert_non_null(clients);
     const char *const ping[] = {"PING"};
     for (size_t i = 0; i < 1000; i++) {
         client_connect(&clients[i], &s);
-        assert_int_equal(rclient_send(&clients[i], 1, ping), 0);
+        assert_int_equal(kh_rclient_send(&clients[i], 1, ping), 0);
     }
     for (size_t i = 0; i < 1000; i++) {
         expect_pushed(&clients[i], "+PONG\r\n", "PING on one of 1,000 connections");
-        rclient_close(&clients[i]);
+        kh_rclient_close(&clients[i]);
     }
     free(clients);
     server_stop(&s);
@@ -241,15 +242,15 @@ test_d_epoll_keys_expire(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    struct rclient c;
+    struct kh_rclient c;
     client_connect(&c, &s);
     EXPECT(&c, "+OK\r\n", "SET", "read-later", "v", "PX", "100");
     EXPECT(&c, "+OK\r\n", "SET", "never-read", "v", "PX", "100");
     EXPECT(&c, "+OK\r\n", "SET", "forever", "v");
-    clock_sleep_ms(600);
+    kh_clock_sleep_ms(600);
     EXPECT(&c, ":1\r\n", "DBSIZE");
     EXPECT(&c, "$-1\r\n", "GET", "read-later");
-    rclient_close(&c);
+    kh_rclient_close(&c);
     server_stop(&s);
 }
 
@@ -261,10 +262,10 @@ test_d_epoll_survives_malformed_requests(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    struct rclient good;
+    struct kh_rclient good;
     client_connect(&good, &s);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
     static const char *const seeds[] = {"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
                                         "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
                                         "PING\r\n",
@@ -273,17 +274,18 @@ test_d_epoll_survives_malformed_requests(void **state)
                                         "$3\r\nfoo\r\n"};
     for (int i = 0; i < 2000; i++) {
         char junk[128];
-        const char *base = seeds[rng_below(&rng, HARNESS_ARRAY_LEN(seeds))];
+        const char *base = seeds[kh_rng_below(&rng, KH_ARRAY_LEN(seeds))];
         size_t size = strlen(base);
         memcpy(junk, base, size);
-        for (int flips = (int)rng_below(&rng, 4); flips >= 0; flips--) {
-            junk[rng_below(&rng, size)] = (char)rng_below(&rng, 256);
+        for (int flips = (int)kh_rng_below(&rng, 4); flips >= 0; flips--) {
+            junk[kh_rng_below(&rng, size)] = (char)kh_rng_below(&rng, 256);
         }
-        size = rng_below(&rng, 2) ? size : rng_below(&rng, size + 1); /* sometimes truncated */
-        struct rclient fuzz;
+        size =
+            kh_rng_below(&rng, 2) ? size : kh_rng_below(&rng, size + 1); /* sometimes truncated */
+        struct kh_rclient fuzz;
         client_connect(&fuzz, &s);
-        net_write_all(fuzz.fd, junk, size);
-        rclient_close(&fuzz);
+        kh_net_write_all(fuzz.fd, junk, size);
+        kh_rclient_close(&fuzz);
         if (i % 100 == 0) {
             char number[16];
             snprintf(number, sizeof(number), "%d", i);
@@ -293,7 +295,7 @@ test_d_epoll_survives_malformed_requests(void **state)
             EXPECT(&good, expected, "GET", "good");
         }
     }
-    rclient_close(&good);
+    kh_rclient_close(&good);
     server_stop(&s);
 }
 
@@ -311,5 +313,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_epoll_keys_expire),
         cmocka_unit_test(test_d_epoll_survives_malformed_requests),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

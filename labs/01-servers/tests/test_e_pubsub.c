@@ -12,22 +12,22 @@ test_e_fanout_to_100_subscribers(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    static struct rclient subscribers[SUBSCRIBERS];
+    static struct kh_rclient subscribers[SUBSCRIBERS];
     for (size_t i = 0; i < SUBSCRIBERS; i++) {
         client_connect(&subscribers[i], &s);
         EXPECT(&subscribers[i], "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n", "SUBSCRIBE",
                "news");
     }
-    struct rclient publisher;
+    struct kh_rclient publisher;
     client_connect(&publisher, &s);
     EXPECT(&publisher, ":100\r\n", "PUBLISH", "news", "hello");
     EXPECT(&publisher, ":0\r\n", "PUBLISH", "other", "nobody hears this");
     for (size_t i = 0; i < SUBSCRIBERS; i++) {
         expect_pushed(&subscribers[i], "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n",
                       "the published message");
-        rclient_close(&subscribers[i]);
+        kh_rclient_close(&subscribers[i]);
     }
-    rclient_close(&publisher);
+    kh_rclient_close(&publisher);
     server_stop(&s);
 }
 
@@ -39,7 +39,7 @@ test_e_pattern_subscriptions(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    struct rclient sub, publisher;
+    struct kh_rclient sub, publisher;
     client_connect(&sub, &s);
     client_connect(&publisher, &s);
     EXPECT(&sub, "*3\r\n$10\r\npsubscribe\r\n$6\r\nnews.*\r\n:1\r\n", "PSUBSCRIBE", "news.*");
@@ -52,8 +52,8 @@ test_e_pattern_subscriptions(void **state)
     expect_pushed(&sub, "*3\r\n$7\r\nmessage\r\n$9\r\nnews.tech\r\n$1\r\nz\r\n", "the message");
     expect_pushed(&sub, "*4\r\n$8\r\npmessage\r\n$6\r\nnews.*\r\n$9\r\nnews.tech\r\n$1\r\nz\r\n",
                   "the pmessage");
-    rclient_close(&sub);
-    rclient_close(&publisher);
+    kh_rclient_close(&sub);
+    kh_rclient_close(&publisher);
     server_stop(&s);
 }
 
@@ -65,17 +65,17 @@ test_e_closed_subscriber_is_dropped(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    struct rclient sub, publisher;
+    struct kh_rclient sub, publisher;
     client_connect(&sub, &s);
     client_connect(&publisher, &s);
     EXPECT(&sub, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n", "SUBSCRIBE", "a");
     EXPECT(&sub, "*3\r\n$10\r\npsubscribe\r\n$2\r\na*\r\n:2\r\n", "PSUBSCRIBE", "a*");
-    rclient_close(&sub);
-    clock_sleep_ms(100);
+    kh_rclient_close(&sub);
+    kh_clock_sleep_ms(100);
     for (int i = 0; i < 3; i++) {
         EXPECT(&publisher, ":0\r\n", "PUBLISH", "a", "anyone?");
     }
-    rclient_close(&publisher);
+    kh_rclient_close(&publisher);
     server_stop(&s);
 }
 
@@ -86,7 +86,7 @@ test_e_subscribed_mode_rules(void **state)
     (void)state;
     struct test_server s;
     server_start(&s, "epoll", NULL);
-    struct rclient c;
+    struct kh_rclient c;
     client_connect(&c, &s);
     EXPECT(&c, "*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n", "SUBSCRIBE", "x", "y");
     expect_pushed(&c, "*3\r\n$9\r\nsubscribe\r\n$1\r\ny\r\n:2\r\n", "SUBSCRIBE's second reply");
@@ -98,7 +98,7 @@ test_e_subscribed_mode_rules(void **state)
     EXPECT(&c, "*3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:1\r\n", "UNSUBSCRIBE", "x");
     EXPECT(&c, "*3\r\n$11\r\nunsubscribe\r\n$1\r\ny\r\n:0\r\n", "UNSUBSCRIBE");
     EXPECT(&c, "$-1\r\n", "GET", "k"); /* no subscriptions left: ordinary commands again */
-    rclient_close(&c);
+    kh_rclient_close(&c);
     server_stop(&s);
 }
 
@@ -139,7 +139,7 @@ test_e_glob_matching(void **state)
         {"[a-]", "-", false},
         {"x[ab", "xa", true},
     };
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(cases); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
         bool got = pubsub_glob_match(cases[i].pattern, strlen(cases[i].pattern), cases[i].text,
                                      strlen(cases[i].text));
         if (got != cases[i].is_match) {
@@ -160,5 +160,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_e_subscribed_mode_rules),
         cmocka_unit_test(test_e_glob_matching),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -234,13 +234,13 @@ handoff_body(struct bench_timed *run, unsigned thread, void *ctx)
     uint64_t done = 0;
     while (!bench_should_stop(run)) {
         lock_acquire(p, &node);
-        uint64_t now_ns = clock_now_ns();
+        uint64_t now_ns = kh_clock_now_ns();
         if (p->owner != thread && p->release_ns != 0) {
-            hist_record(&bench_hists[thread], now_ns - p->release_ns);
+            kh_hist_record(&bench_hists[thread], now_ns - p->release_ns);
         }
         p->owner = thread;
         p->counter++;
-        p->release_ns = clock_now_ns();
+        p->release_ns = kh_clock_now_ns();
         lock_release(p, &node);
         done++;
     }
@@ -359,7 +359,7 @@ pairs_latency_body(struct bench_timed *run, unsigned thread, void *ctx)
     struct stack_entry *stack_entry = &p->stack_entries[thread * ENTRIES_PER_THREAD];
     ck_fifo_mpmc_entry_t *fifo_entry = &p->fifo_entries[thread * ENTRIES_PER_THREAD].entry;
     uint64_t pairs = 0;
-    uint64_t now_ns = clock_now_ns();
+    uint64_t now_ns = kh_clock_now_ns();
     for (; !bench_should_stop(run); pairs++) {
         uint64_t pushed_ns = 0;
         if (p->kind == CK_STACK) {
@@ -379,8 +379,8 @@ pairs_latency_body(struct bench_timed *run, unsigned thread, void *ctx)
             }
             pushed_ns = (uint64_t)(uintptr_t)value;
         }
-        now_ns = clock_now_ns();
-        hist_record(&bench_hists[thread], now_ns - pushed_ns);
+        now_ns = kh_clock_now_ns();
+        kh_hist_record(&bench_hists[thread], now_ns - pushed_ns);
     }
     return pairs;
 }
@@ -389,7 +389,7 @@ static void
 latency_produce(void *ctx, uint64_t items)
 {
     struct peer *p = ctx;
-    uint64_t deadline_ns = clock_now_ns();
+    uint64_t deadline_ns = kh_clock_now_ns();
     for (uint64_t i = 0; i < items; i++) {
         deadline_ns += BENCH_LATENCY_PACE_NS;
         void *v = (void *)(uintptr_t)bench_wait_until(deadline_ns);
@@ -420,17 +420,17 @@ latency_consume(void *ctx, uint64_t items)
                 bench_wait(spin);
             }
         }
-        hist_record(&bench_hists[0], clock_now_ns() - (uint64_t)(uintptr_t)v);
+        kh_hist_record(&bench_hists[0], kh_clock_now_ns() - (uint64_t)(uintptr_t)v);
     }
 }
 
 static void
-latency_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enum kind kind,
+latency_rows(struct kh_csv *csv, const struct bench_options *opt, struct peer *p, enum kind kind,
              const char *workload,
              uint64_t (*body_cb)(struct bench_timed *run, unsigned thread, void *ctx))
 {
     size_t first = strcmp(workload, "lock_handoff") == 0 ? 1 : 0; /* a handoff needs 2 */
-    for (size_t t = first; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) {
+    for (size_t t = first; t < KH_ARRAY_LEN(bench_thread_counts); t++) {
         if (!bench_is_selected(opt, kind_names[kind], bench_thread_counts[t])) {
             continue;
         }
@@ -438,18 +438,18 @@ latency_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, e
         bench_hists_reset();
         uint64_t ns = 0;
         bench_run_timed(bench_thread_counts[t], opt->latency_duration_ms, body_cb, p, &ns);
-        struct hist all;
+        struct kh_hist all;
         bench_hists_merge(&all);
         bench_csv_latency_row(csv, kind_names[kind], workload, bench_thread_counts[t], &all, ns);
     }
 }
 
 static void
-timed_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enum kind kind,
+timed_rows(struct kh_csv *csv, const struct bench_options *opt, struct peer *p, enum kind kind,
            const char *workload,
            uint64_t (*body_cb)(struct bench_timed *run, unsigned thread, void *ctx))
 {
-    for (size_t t = 0; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) {
+    for (size_t t = 0; t < KH_ARRAY_LEN(bench_thread_counts); t++) {
         if (!bench_is_selected(opt, kind_names[kind], bench_thread_counts[t])) {
             continue;
         }
@@ -483,7 +483,7 @@ paired_side(unsigned r)
  * this file run a minute apart, and the other tenants of a shared machine change its speed in
  * between; tries in turns see the same machine. */
 static void
-paired_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, enum kind kind,
+paired_rows(struct kh_csv *csv, const struct bench_options *opt, struct peer *p, enum kind kind,
             const char *ours_name, const char *workload,
             uint64_t (*ck_body)(struct bench_timed *run, unsigned thread, void *ctx),
             uint64_t (*ours_body)(struct bench_timed *run, unsigned thread, void *ctx))
@@ -518,7 +518,7 @@ paired_rows(struct csv *csv, const struct bench_options *opt, struct peer *p, en
 /* Workload transfer_paired: ck's ring and the lab's (ours_name) moving the transfer's items,
  * tried in turns as in paired_rows, keeping each one's fastest. */
 static void
-paired_transfer_rows(struct csv *csv, const struct bench_options *opt, struct peer *p,
+paired_transfer_rows(struct kh_csv *csv, const struct bench_options *opt, struct peer *p,
                      enum kind kind, const char *ours_name)
 {
     if (!bench_is_selected(opt, kind_names[kind], 2) && !bench_is_selected(opt, ours_name, 2)) {
@@ -548,7 +548,7 @@ int
 main(int argc, char **argv)
 {
     struct bench_options opt = bench_parse_options(argc, argv);
-    struct csv csv;
+    struct kh_csv csv;
     bench_csv_open(&csv);
     static struct peer p;
     timed_rows(&csv, &opt, &p, CK_FAS, "lock", lock_body);
@@ -563,7 +563,7 @@ main(int argc, char **argv)
     paired_rows(&csv, &opt, &p, CK_FIFO_MPMC, "ms_queue", "pairs_paired", pairs_body,
                 ours_pairs_body);
     const enum kind transfer_kinds[] = {CK_RING_SPSC, CK_RING_MPMC};
-    for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
+    for (size_t k = 0; k < KH_ARRAY_LEN(transfer_kinds); k++) {
         if (!bench_is_selected(&opt, kind_names[transfer_kinds[k]], 2)) {
             continue;
         }
@@ -585,14 +585,14 @@ main(int argc, char **argv)
     latency_rows(&csv, &opt, &p, CK_STACK, "pairs_latency", pairs_latency_body);
     latency_rows(&csv, &opt, &p, CK_FIFO_MPMC, "pairs_latency", pairs_latency_body);
     uint64_t items = (uint64_t)opt.latency_duration_ms * 1000000u / BENCH_LATENCY_PACE_NS;
-    for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
+    for (size_t k = 0; k < KH_ARRAY_LEN(transfer_kinds); k++) {
         if (!bench_is_selected(&opt, kind_names[transfer_kinds[k]], 2)) {
             continue;
         }
         peer_init(&p, transfer_kinds[k]);
         bench_hists_reset();
         uint64_t ns = bench_run_transfer(&p, items, latency_produce, latency_consume);
-        struct hist all;
+        struct kh_hist all;
         bench_hists_merge(&all);
         bench_csv_latency_row(&csv, kind_names[transfer_kinds[k]], "transfer_latency", 2, &all, ns);
     }

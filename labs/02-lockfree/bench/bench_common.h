@@ -7,18 +7,18 @@
  * time; an item is one push and one pop) and "transfer" (one producer pushes N items to one
  * consumer). "lock_paired", "pairs_paired" and "transfer_paired", in bench_ck only, are the
  * same at two threads with ours and ck's tried in turns in one process.
- * Latency workloads (items = samples; percentiles from harness/lib/hist.c, within 1.6 %):
+ * Latency workloads (items = samples; percentiles from harness/lib/core/hist.c, within 1.6 %):
  * "lock_handoff" (the time from one thread's unlock to the next acquire by a different thread,
  * 2-8 threads: with one thread there is no handoff), "pairs_latency" (the pairs loop with
  * timestamps for values: the time from just before a push to just after the pop that returned
  * that value, whichever thread popped it) and "transfer_latency" (one producer pushes a
  * timestamp every BENCH_LATENCY_PACE_NS, one consumer polls: the one-way handoff time at a
- * light load, not the queueing delay of a full ring). Timestamps are clock_now_ns()
+ * light load, not the queueing delay of a full ring). Timestamps are kh_clock_now_ns()
  * (CLOCK_MONOTONIC through the vDSO), whose own cost (tens of ns) is in every sample. */
 #ifndef KEEL_BENCH_COMMON_H
 #define KEEL_BENCH_COMMON_H
 
-#include "harness.h"
+#include "kh_core.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -105,49 +105,32 @@ bench_repeats_for(const struct bench_options *opt, unsigned threads)
                : opt->repeats;
 }
 
+/* The shared options (kh_bench_options_parse) and lab 02's own: --only NAME[,NAME...],
+ * --threads N, --pin. */
 static inline struct bench_options
 bench_parse_options(int argc, char **argv)
 {
-    struct bench_options opt = {BENCH_DURATION_MS_QUICK,
-                                BENCH_LATENCY_DURATION_MS_QUICK,
-                                BENCH_TRANSFER_ITEMS_QUICK,
-                                BENCH_REPEATS_QUICK,
-                                BENCH_TRANSFER_REPEATS_QUICK,
-                                false,
-                                1,
-                                NULL,
-                                0};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            opt.duration_ms = BENCH_DURATION_MS_QUICK;
-            opt.latency_duration_ms = BENCH_LATENCY_DURATION_MS_QUICK;
-            opt.transfer_items = BENCH_TRANSFER_ITEMS_QUICK;
-            opt.repeats = BENCH_REPEATS_QUICK;
-            opt.transfer_repeats = BENCH_TRANSFER_REPEATS_QUICK;
-        } else if (strcmp(argv[i], "--full") == 0) {
-            opt.duration_ms = BENCH_DURATION_MS_FULL;
-            opt.latency_duration_ms = BENCH_LATENCY_DURATION_MS_FULL;
-            opt.transfer_items = BENCH_TRANSFER_ITEMS_FULL;
-            opt.repeats = BENCH_REPEATS_FULL;
-            opt.transfer_repeats = BENCH_TRANSFER_REPEATS_FULL;
-        } else if (strcmp(argv[i], "--peers") == 0) {
-            opt.has_peers = true;
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            opt.seed = strtoull(argv[++i], NULL, 0);
-        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
-            opt.only = argv[++i];
-        } else if (strcmp(argv[i], "--pin") == 0) {
-            bench_pin = true;
-        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            opt.threads_only = (unsigned)strtoul(argv[++i], NULL, 0);
-        } else {
-            fprintf(stderr,
-                    "usage: %s [--quick|--full] [--peers] [--seed N] [--only NAME,...] [--threads "
-                    "N] [--pin]\n",
-                    argv[0]);
-            exit(2);
-        }
-    }
+    const char *only = NULL;
+    uint64_t threads_only = 0;
+    const struct kh_bench_flag flags[] = {
+        {.name = "--only", .value_name = "NAME,...", .text = &only},
+        {.name = "--threads", .value_name = "N", .number = &threads_only},
+        {.name = "--pin", .is_set = &bench_pin},
+    };
+    struct kh_bench_options shared = kh_bench_options_parse(argc, argv, flags, KH_ARRAY_LEN(flags));
+    bool is_full = shared.is_full;
+    struct bench_options opt = {
+        .duration_ms = is_full ? BENCH_DURATION_MS_FULL : BENCH_DURATION_MS_QUICK,
+        .latency_duration_ms =
+            is_full ? BENCH_LATENCY_DURATION_MS_FULL : BENCH_LATENCY_DURATION_MS_QUICK,
+        .transfer_items = is_full ? BENCH_TRANSFER_ITEMS_FULL : BENCH_TRANSFER_ITEMS_QUICK,
+        .repeats = is_full ? BENCH_REPEATS_FULL : BENCH_REPEATS_QUICK,
+        .transfer_repeats = is_full ? BENCH_TRANSFER_REPEATS_FULL : BENCH_TRANSFER_REPEATS_QUICK,
+        .has_peers = shared.has_peers,
+        .seed = shared.seed,
+        .only = only,
+        .threads_only = (unsigned)threads_only,
+    };
     return opt;
 }
 
@@ -204,63 +187,63 @@ bench_wait(uint32_t spin)
 }
 
 static inline void
-bench_csv_open(struct csv *c)
+bench_csv_open(struct kh_csv *c)
 {
     static const char *const columns[] = {"structure",      "workload",      "threads",
                                           "items",          "elapsed_ns",    "items_per_s",
                                           "latency_ns_p50", "latency_ns_p99"};
-    csv_open(c, stdout, columns, HARNESS_ARRAY_LEN(columns));
+    kh_csv_open(c, stdout, columns, KH_ARRAY_LEN(columns));
 }
 
 static inline void
-bench_csv_row(struct csv *c, const char *structure, const char *workload, unsigned threads,
+bench_csv_row(struct kh_csv *c, const char *structure, const char *workload, unsigned threads,
               uint64_t items, uint64_t elapsed_ns)
 {
-    csv_str(c, structure);
-    csv_str(c, workload);
-    csv_u64(c, threads);
-    csv_u64(c, items);
-    csv_u64(c, elapsed_ns);
-    csv_f64(c, elapsed_ns > 0 ? (double)items * 1e9 / (double)elapsed_ns : 0.0);
-    csv_str(c, ""); /* a throughput row: no latency */
-    csv_str(c, "");
-    csv_end_row(c);
+    kh_csv_str(c, structure);
+    kh_csv_str(c, workload);
+    kh_csv_u64(c, threads);
+    kh_csv_u64(c, items);
+    kh_csv_u64(c, elapsed_ns);
+    kh_csv_f64(c, elapsed_ns > 0 ? (double)items * 1e9 / (double)elapsed_ns : 0.0);
+    kh_csv_str(c, ""); /* a throughput row: no latency */
+    kh_csv_str(c, "");
+    kh_csv_end_row(c);
 }
 
 /* A latency row: the samples merged from every thread's histogram. */
 static inline void
-bench_csv_latency_row(struct csv *c, const char *structure, const char *workload, unsigned threads,
-                      const struct hist *h, uint64_t elapsed_ns)
+bench_csv_latency_row(struct kh_csv *c, const char *structure, const char *workload,
+                      unsigned threads, const struct kh_hist *h, uint64_t elapsed_ns)
 {
-    csv_str(c, structure);
-    csv_str(c, workload);
-    csv_u64(c, threads);
-    csv_u64(c, h->count);
-    csv_u64(c, elapsed_ns);
-    csv_f64(c, elapsed_ns > 0 ? (double)h->count * 1e9 / (double)elapsed_ns : 0.0);
-    csv_u64(c, hist_percentile(h, 50.0));
-    csv_u64(c, hist_percentile(h, 99.0));
-    csv_end_row(c);
+    kh_csv_str(c, structure);
+    kh_csv_str(c, workload);
+    kh_csv_u64(c, threads);
+    kh_csv_u64(c, h->count);
+    kh_csv_u64(c, elapsed_ns);
+    kh_csv_f64(c, elapsed_ns > 0 ? (double)h->count * 1e9 / (double)elapsed_ns : 0.0);
+    kh_csv_u64(c, kh_hist_percentile(h, 50.0));
+    kh_csv_u64(c, kh_hist_percentile(h, 99.0));
+    kh_csv_end_row(c);
 }
 
 /* Per-thread histograms for a latency run (each thread records into its own; merged after the
  * join). 30 KB each, so they live in static storage, not on a stack. */
-static struct hist bench_hists[BENCH_THREADS_MAX];
+static struct kh_hist bench_hists[BENCH_THREADS_MAX];
 
 static inline void
 bench_hists_reset(void)
 {
     for (unsigned i = 0; i < BENCH_THREADS_MAX; i++) {
-        hist_init(&bench_hists[i]);
+        kh_hist_init(&bench_hists[i]);
     }
 }
 
 static inline void
-bench_hists_merge(struct hist *all)
+bench_hists_merge(struct kh_hist *all)
 {
-    hist_init(all);
+    kh_hist_init(all);
     for (unsigned i = 0; i < BENCH_THREADS_MAX; i++) {
-        hist_merge(all, &bench_hists[i]);
+        kh_hist_merge(all, &bench_hists[i]);
     }
 }
 
@@ -271,7 +254,7 @@ static inline uint64_t
 bench_wait_until(uint64_t deadline_ns)
 {
     uint64_t now;
-    while ((now = clock_now_ns()) < deadline_ns) {
+    while ((now = kh_clock_now_ns()) < deadline_ns) {
         bench_relax();
     }
     return now;
@@ -327,15 +310,15 @@ bench_run_timed(unsigned threads, unsigned duration_ms,
     while (atomic_load(&run.ready) < threads) {
         sched_yield();
     }
-    uint64_t start_ns = clock_now_ns();
-    clock_sleep_ms(duration_ms);
+    uint64_t start_ns = kh_clock_now_ns();
+    kh_clock_sleep_ms(duration_ms);
     atomic_store(&run.stop, true);
     uint64_t items = 0;
     for (unsigned i = 0; i < threads; i++) {
         pthread_join(ids[i], NULL);
         items += workers[i].items;
     }
-    *elapsed_ns = clock_now_ns() - start_ns;
+    *elapsed_ns = kh_clock_now_ns() - start_ns;
     return items;
 }
 
@@ -378,7 +361,7 @@ bench_run_transfer(void *ctx, uint64_t items, void (*produce_cb)(void *ctx, uint
     cpu_set_t saved;
     bool has_saved = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0;
     bench_pin_to(0);
-    uint64_t start_ns = clock_now_ns();
+    uint64_t start_ns = kh_clock_now_ns();
     pthread_t producer;
     if (pthread_create(&producer, NULL, bench_producer_main, &t) != 0) {
         fprintf(stderr, "bench: cannot start the producer\n");
@@ -386,7 +369,7 @@ bench_run_transfer(void *ctx, uint64_t items, void (*produce_cb)(void *ctx, uint
     }
     consume_cb(ctx, items);
     pthread_join(producer, NULL);
-    uint64_t elapsed_ns = clock_now_ns() - start_ns;
+    uint64_t elapsed_ns = kh_clock_now_ns() - start_ns;
     if (has_saved) {
         pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
     }

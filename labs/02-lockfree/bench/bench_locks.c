@@ -134,13 +134,13 @@ handoff_body(struct bench_timed *run, unsigned thread, void *ctx)
     uint64_t done = 0;
     while (!bench_should_stop(run)) {
         lock_acquire(l, &node);
-        uint64_t now_ns = clock_now_ns();
+        uint64_t now_ns = kh_clock_now_ns();
         if (l->owner != thread && l->release_ns != 0) {
-            hist_record(&bench_hists[thread], now_ns - l->release_ns);
+            kh_hist_record(&bench_hists[thread], now_ns - l->release_ns);
         }
         l->owner = thread;
         l->counter++;
-        l->release_ns = clock_now_ns();
+        l->release_ns = kh_clock_now_ns();
         lock_release(l, &node);
         done++;
     }
@@ -164,11 +164,11 @@ int
 main(int argc, char **argv)
 {
     struct bench_options opt = bench_parse_options(argc, argv);
-    struct csv csv;
+    struct kh_csv csv;
     bench_csv_open(&csv);
     static struct locks l;
-    for (size_t k = 0; k < HARNESS_ARRAY_LEN(lock_names); k++) {
-        for (size_t t = 0; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) {
+    for (size_t k = 0; k < KH_ARRAY_LEN(lock_names); k++) {
+        for (size_t t = 0; t < KH_ARRAY_LEN(bench_thread_counts); t++) {
             unsigned threads = bench_thread_counts[t];
             if (!bench_is_selected(&opt, lock_names[k], threads)) {
                 continue;
@@ -188,8 +188,8 @@ main(int argc, char **argv)
             bench_csv_row(&csv, lock_names[k], "lock", threads, best_items, best_ns);
         }
     }
-    for (size_t k = 0; k < HARNESS_ARRAY_LEN(lock_names); k++) {
-        for (size_t t = 1; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) { /* from 2 */
+    for (size_t k = 0; k < KH_ARRAY_LEN(lock_names); k++) {
+        for (size_t t = 1; t < KH_ARRAY_LEN(bench_thread_counts); t++) { /* from 2 */
             unsigned threads = bench_thread_counts[t];
             if (!bench_is_selected(&opt, lock_names[k], threads)) {
                 continue;
@@ -200,7 +200,7 @@ main(int argc, char **argv)
             uint64_t items =
                 bench_run_timed(threads, opt.latency_duration_ms, handoff_body, &l, &ns);
             bench_expect(l.counter, items, lock_names[k]);
-            struct hist all;
+            struct kh_hist all;
             bench_hists_merge(&all);
             bench_csv_latency_row(&csv, lock_names[k], "lock_handoff", threads, &all, ns);
         }

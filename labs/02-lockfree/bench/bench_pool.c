@@ -9,7 +9,7 @@
  * shows what the queue costs more steadily than throughput does on a shared machine. CSV to
  * stdout; read main() first. */
 #include "../../01-servers/bench/bench_server.h"
-#include "harness.h"
+#include "kh_core.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,33 +46,6 @@ struct run {
     double p99_us[TEST_COUNT];
     bool is_ok;
 };
-
-static void
-usage(const char *program)
-{
-    fprintf(stderr, "usage: %s [--quick|--full] [--peers] [--seed N]\n", program);
-    exit(2);
-}
-
-static struct options
-parse_options(int argc, char **argv)
-{
-    struct options opt = {REQUESTS_QUICK, REPEATS_QUICK, false};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            opt = (struct options){REQUESTS_QUICK, REPEATS_QUICK, false};
-        } else if (strcmp(argv[i], "--full") == 0) {
-            opt = (struct options){REQUESTS_FULL, REPEATS_FULL, true};
-        } else if (strcmp(argv[i], "--peers") == 0) {
-            continue; /* no peers here: both sides are ours */
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            i++; /* redis-benchmark picks its own keys; the seed has nothing to steer */
-        } else {
-            usage(argv[0]);
-        }
-    }
-    return opt;
-}
 
 /* Parses one line of redis-benchmark --csv ("TEST","rps","avg_ms","min_ms","p50_ms","p95_ms",
  * "p99_ms","max_ms") into r. Other lines (the header) are ignored. */
@@ -128,7 +101,7 @@ measure(const struct options *opt, const char *path, const char *queue, unsigned
     char workers_text[16];
     snprintf(workers_text, sizeof(workers_text), "%u", workers);
     const char *const extra[] = {"--pool-queue", queue, "--threads", workers_text, NULL};
-    struct proc p;
+    struct kh_proc p;
     uint16_t port = 0;
     char why[640];
     if (server_start_keel(&p, path, "pool", extra, &port, why, sizeof(why)) != 0) {
@@ -160,7 +133,7 @@ measure(const struct options *opt, const char *path, const char *queue, unsigned
         }
     }
     server_stop(&p);
-    proc_close(&p);
+    kh_proc_close(&p);
     return r;
 }
 
@@ -182,34 +155,37 @@ compare_combined_rps(const void *a, const void *b)
 }
 
 static void
-write_rows(struct csv *csv, const char *queue, unsigned workers, const struct run *row,
+write_rows(struct kh_csv *csv, const char *queue, unsigned workers, const struct run *row,
            const struct options *opt)
 {
     for (int t = 0; t <= TEST_COUNT; t++) {
         bool is_all = t == TEST_COUNT;
-        csv_str(csv, queue);
-        csv_u64(csv, workers);
-        csv_str(csv, is_all ? "all" : test_names[t]);
-        csv_u64(csv, CONNECTIONS);
-        csv_u64(csv, is_all ? 2 * opt->requests : opt->requests);
-        csv_f64(csv, is_all ? combined_rps(row) : row->rps[t]);
+        kh_csv_str(csv, queue);
+        kh_csv_u64(csv, workers);
+        kh_csv_str(csv, is_all ? "all" : test_names[t]);
+        kh_csv_u64(csv, CONNECTIONS);
+        kh_csv_u64(csv, is_all ? 2 * opt->requests : opt->requests);
+        kh_csv_f64(csv, is_all ? combined_rps(row) : row->rps[t]);
         if (is_all) {
-            csv_str(csv, "");
-            csv_str(csv, "");
+            kh_csv_str(csv, "");
+            kh_csv_str(csv, "");
         } else {
-            csv_f64(csv, row->p50_us[t]);
-            csv_f64(csv, row->p99_us[t]);
+            kh_csv_f64(csv, row->p50_us[t]);
+            kh_csv_f64(csv, row->p99_us[t]);
         }
-        csv_f64(csv, row->server_cpu_us_per_request);
-        csv_str(csv, row->is_ok ? "ok" : "failed");
-        csv_end_row(csv);
+        kh_csv_f64(csv, row->server_cpu_us_per_request);
+        kh_csv_str(csv, row->is_ok ? "ok" : "failed");
+        kh_csv_end_row(csv);
     }
 }
 
 int
 main(int argc, char **argv)
 {
-    struct options opt = parse_options(argc, argv);
+    /* No peers here (both sides are ours), and no seed: redis-benchmark picks its own keys. */
+    bool is_full = kh_bench_options_parse(argc, argv, NULL, 0).is_full;
+    struct options opt = {is_full ? REQUESTS_FULL : REQUESTS_QUICK,
+                          is_full ? REPEATS_FULL : REPEATS_QUICK, is_full};
     char path[PATH_MAX];
     if (server_keel_path(path, sizeof(path)) != 0) {
         fprintf(stderr, "bench_pool: no keel-server at %s (lab 02's build of it)\n", path);
@@ -224,17 +200,17 @@ main(int argc, char **argv)
                                           "connections", "requests", "ops_per_s",
                                           "p50_us",      "p99_us",   "server_cpu_us_per_request",
                                           "status"};
-    struct csv csv;
-    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
+    struct kh_csv csv;
+    kh_csv_open(&csv, stdout, columns, KH_ARRAY_LEN(columns));
     const unsigned *workers = opt.is_full ? worker_counts_full : worker_counts_quick;
-    size_t worker_count_count = opt.is_full ? HARNESS_ARRAY_LEN(worker_counts_full)
-                                            : HARNESS_ARRAY_LEN(worker_counts_quick);
+    size_t worker_count_count =
+        opt.is_full ? KH_ARRAY_LEN(worker_counts_full) : KH_ARRAY_LEN(worker_counts_quick);
     for (size_t w = 0; w < worker_count_count; w++) {
-        struct run runs[HARNESS_ARRAY_LEN(queues)][REPEATS_MAX];
-        size_t ok_count[HARNESS_ARRAY_LEN(queues)] = {0};
+        struct run runs[KH_ARRAY_LEN(queues)][REPEATS_MAX];
+        size_t ok_count[KH_ARRAY_LEN(queues)] = {0};
         for (unsigned rep = 0; rep < opt.repeats; rep++) {
-            for (size_t i = 0; i < HARNESS_ARRAY_LEN(queues); i++) {
-                size_t q = rep % 2 == 0 ? i : HARNESS_ARRAY_LEN(queues) - 1 - i;
+            for (size_t i = 0; i < KH_ARRAY_LEN(queues); i++) {
+                size_t q = rep % 2 == 0 ? i : KH_ARRAY_LEN(queues) - 1 - i;
                 struct run r = measure(&opt, path, queues[q], workers[w]);
                 fprintf(stderr,
                         "bench_pool: %-5s queue, %u workers, run %u/%u: SET %8.0f/s  GET %8.0f/s"
@@ -246,7 +222,7 @@ main(int argc, char **argv)
                 }
             }
         }
-        for (size_t q = 0; q < HARNESS_ARRAY_LEN(queues); q++) {
+        for (size_t q = 0; q < KH_ARRAY_LEN(queues); q++) {
             struct run median = {.is_ok = false};
             if (ok_count[q] > 0) {
                 qsort(runs[q], ok_count[q], sizeof(runs[q][0]), compare_combined_rps);

@@ -300,7 +300,7 @@ pairs_latency_body(struct bench_timed *run, unsigned thread, void *ctx)
         exit(1);
     }
     uint64_t pairs = 0;
-    uint64_t now_ns = clock_now_ns();
+    uint64_t now_ns = kh_clock_now_ns();
     for (; !bench_should_stop(run); pairs++) {
         for (uint32_t spin = 0; !subject_try_push(s, t, now_ns); spin++) {
             bench_wait(spin);
@@ -309,8 +309,8 @@ pairs_latency_body(struct bench_timed *run, unsigned thread, void *ctx)
         for (uint32_t spin = 0; !subject_try_pop(s, t, &pushed_ns); spin++) {
             bench_wait(spin);
         }
-        now_ns = clock_now_ns();
-        hist_record(&bench_hists[thread], now_ns - pushed_ns);
+        now_ns = kh_clock_now_ns();
+        kh_hist_record(&bench_hists[thread], now_ns - pushed_ns);
     }
     ebr_unregister(t);
     return pairs;
@@ -326,7 +326,7 @@ latency_produce(void *ctx, uint64_t items)
     if (ebr_register(&s->domain, &t) != EBR_OK) {
         exit(1);
     }
-    uint64_t deadline_ns = clock_now_ns();
+    uint64_t deadline_ns = kh_clock_now_ns();
     for (uint64_t i = 0; i < items; i++) {
         deadline_ns += BENCH_LATENCY_PACE_NS;
         uint64_t now_ns = bench_wait_until(deadline_ns);
@@ -358,17 +358,17 @@ latency_consume(void *ctx, uint64_t items)
                 bench_wait(spin);
             }
         }
-        hist_record(&bench_hists[0], clock_now_ns() - pushed_ns);
+        kh_hist_record(&bench_hists[0], kh_clock_now_ns() - pushed_ns);
     }
     ebr_unregister(t);
 }
 
 static void
-latency_rows(struct csv *csv, const struct bench_options *opt, struct subject *s)
+latency_rows(struct kh_csv *csv, const struct bench_options *opt, struct subject *s)
 {
     const enum kind pairs_kinds[] = {TREIBER_STACK, MS_QUEUE, RING_MPMC, MUTEX_RING};
-    for (size_t k = 0; k < HARNESS_ARRAY_LEN(pairs_kinds); k++) {
-        for (size_t t = 0; t < HARNESS_ARRAY_LEN(bench_thread_counts); t++) {
+    for (size_t k = 0; k < KH_ARRAY_LEN(pairs_kinds); k++) {
+        for (size_t t = 0; t < KH_ARRAY_LEN(bench_thread_counts); t++) {
             unsigned threads = bench_thread_counts[t];
             if (!bench_is_selected(opt, kind_names[pairs_kinds[k]], threads)) {
                 continue;
@@ -378,7 +378,7 @@ latency_rows(struct csv *csv, const struct bench_options *opt, struct subject *s
             uint64_t ns = 0;
             bench_run_timed(threads, opt->latency_duration_ms, pairs_latency_body, s, &ns);
             subject_destroy(s);
-            struct hist all;
+            struct kh_hist all;
             bench_hists_merge(&all);
             bench_csv_latency_row(csv, kind_names[pairs_kinds[k]], "pairs_latency", threads, &all,
                                   ns);
@@ -386,7 +386,7 @@ latency_rows(struct csv *csv, const struct bench_options *opt, struct subject *s
     }
     const enum kind transfer_kinds[] = {RING_SPSC, RING_MPMC, MS_QUEUE, MUTEX_CONDVAR_RING};
     uint64_t items = (uint64_t)opt->latency_duration_ms * 1000000u / BENCH_LATENCY_PACE_NS;
-    for (size_t k = 0; k < HARNESS_ARRAY_LEN(transfer_kinds); k++) {
+    for (size_t k = 0; k < KH_ARRAY_LEN(transfer_kinds); k++) {
         if (!bench_is_selected(opt, kind_names[transfer_kinds[k]], 2)) {
             continue;
         }
@@ -394,7 +394,7 @@ latency_rows(struct csv *csv, const struct bench_options *opt, struct subject *s
         bench_hists_reset();
         uint64_t ns = bench_run_transfer(s, items, latency_produce, latency_consume);
         subject_destroy(s);
-        struct hist all;
+        struct kh_hist all;
         bench_hists_merge(&all);
         bench_csv_latency_row(csv, kind_names[transfer_kinds[k]], "transfer_latency", 2, &all, ns);
     }
@@ -406,10 +406,10 @@ latency_rows(struct csv *csv, const struct bench_options *opt, struct subject *s
 #define TRANSFER_KINDS 4u
 
 static void
-pairs_rows(struct csv *csv, const struct bench_options *opt, struct subject *s)
+pairs_rows(struct kh_csv *csv, const struct bench_options *opt, struct subject *s)
 {
     const enum kind kinds[PAIRS_KINDS] = {TREIBER_STACK, MS_QUEUE, RING_MPMC, MUTEX_RING};
-    enum { THREAD_COUNTS = HARNESS_ARRAY_LEN(bench_thread_counts) };
+    enum { THREAD_COUNTS = KH_ARRAY_LEN(bench_thread_counts) };
     uint64_t best_items[PAIRS_KINDS][THREAD_COUNTS] = {{0}};
     uint64_t best_ns[PAIRS_KINDS][THREAD_COUNTS];
     for (size_t t = 0; t < THREAD_COUNTS; t++) {
@@ -444,7 +444,7 @@ pairs_rows(struct csv *csv, const struct bench_options *opt, struct subject *s)
 }
 
 static void
-transfer_rows(struct csv *csv, const struct bench_options *opt, struct subject *s)
+transfer_rows(struct kh_csv *csv, const struct bench_options *opt, struct subject *s)
 {
     const enum kind kinds[TRANSFER_KINDS] = {RING_SPSC, RING_MPMC, MS_QUEUE, MUTEX_CONDVAR_RING};
     uint64_t best_ns[TRANSFER_KINDS] = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
@@ -472,7 +472,7 @@ int
 main(int argc, char **argv)
 {
     struct bench_options opt = bench_parse_options(argc, argv);
-    struct csv csv;
+    struct kh_csv csv;
     bench_csv_open(&csv);
     static struct subject s;
     pairs_rows(&csv, &opt, &s);

@@ -1,13 +1,13 @@
 /* lockfree_test.h -- helpers shared by lab 02's tests: threads joined against a deadline (so a
  * lost wakeup or a lock never handed over fails with a message instead of a hang), and
- * recorded histories checked for linearizability (harness/lib/lincheck.h). */
+ * recorded histories checked for linearizability (harness/lib/concurrency/kh_lincheck.h). */
 #ifndef KEEL_LOCKFREE_TEST_H
 #define KEEL_LOCKFREE_TEST_H
 
-#include "chaos.h"
+#include "kh_chaos.h"
 #include "ebr.h"
-#include "harness.h"
-#include "lincheck.h"
+#include "kh_test.h"
+#include "kh_lincheck.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -32,7 +32,7 @@
 static inline uint64_t
 test_iterations(uint64_t count)
 {
-    return chaos_is_enabled() || TEST_IS_SLOW_BUILD ? count / 10 + 1 : count;
+    return kh_chaos_is_enabled() || TEST_IS_SLOW_BUILD ? count / 10 + 1 : count;
 }
 
 struct test_thread {
@@ -49,7 +49,7 @@ run_threads(unsigned count, void *(*body)(void *), void *ctx, const char *what)
 {
     assert_true(count <= TEST_THREADS_MAX);
     struct test_thread threads[TEST_THREADS_MAX];
-    chaos_seed(harness_seed());
+    kh_chaos_seed(kh_test_seed());
     for (unsigned i = 0; i < count; i++) {
         threads[i] = (struct test_thread){.index = i, .ctx = ctx};
         assert_int_equal(pthread_create(&threads[i].id, NULL, body, &threads[i]), 0);
@@ -69,45 +69,45 @@ run_threads(unsigned count, void *(*body)(void *), void *ctx, const char *what)
 /* One round's history: each thread appends its own operations to its own row, then the rows
  * are concatenated for the checker. */
 struct history {
-    struct lc_op ops[TEST_THREADS_MAX][HISTORY_OPS_MAX];
+    struct kh_lc_op ops[TEST_THREADS_MAX][HISTORY_OPS_MAX];
     size_t counts[TEST_THREADS_MAX];
 };
 
-static inline struct lc_op *
+static inline struct kh_lc_op *
 history_begin(struct history *h, unsigned thread, uint32_t kind, int64_t value)
 {
     assert_true(h->counts[thread] < HISTORY_OPS_MAX);
-    struct lc_op *op = &h->ops[thread][h->counts[thread]++];
-    *op = (struct lc_op){.kind = kind, .value = value, .thread_id = thread};
-    op->call_ns = clock_now_ns();
+    struct kh_lc_op *op = &h->ops[thread][h->counts[thread]++];
+    *op = (struct kh_lc_op){.kind = kind, .value = value, .thread_id = thread};
+    op->call_ns = kh_clock_now_ns();
     return op;
 }
 
 static inline void
-history_end(struct lc_op *op, int64_t result)
+history_end(struct kh_lc_op *op, int64_t result)
 {
-    op->return_ns = clock_now_ns();
+    op->return_ns = kh_clock_now_ns();
     op->result = result;
 }
 
 /* Checks the round's history and empties it. Returns the checker's verdict; when it is not
- * LC_LINEARIZABLE, prints the shortest failing prefix first (it may run on any thread; the main
+ * KH_LC_LINEARIZABLE, prints the shortest failing prefix first (it may run on any thread; the main
  * thread fails the test). */
-static inline lc_status
-history_check(struct history *h, unsigned threads, const struct lc_model *model, size_t round)
+static inline kh_lc_status
+history_check(struct history *h, unsigned threads, const struct kh_lc_model *model, size_t round)
 {
-    struct lc_op all[TEST_THREADS_MAX * HISTORY_OPS_MAX];
+    struct kh_lc_op all[TEST_THREADS_MAX * HISTORY_OPS_MAX];
     size_t n = 0;
     for (unsigned t = 0; t < threads; t++) {
         memcpy(&all[n], h->ops[t], h->counts[t] * sizeof(all[0]));
         n += h->counts[t];
     }
-    lc_status status = lc_check(model, all, n, NULL);
+    kh_lc_status status = kh_lc_check(model, all, n, NULL);
     memset(h->counts, 0, sizeof(h->counts));
-    if (status != LC_LINEARIZABLE) {
-        lc_explain(model, all, n, NULL, stdout);
+    if (status != KH_LC_LINEARIZABLE) {
+        kh_lc_explain(model, all, n, NULL, stdout);
         printf("round %zu: the %s history of %zu operations is %s\n", round, model->name, n,
-               lc_strerror(status));
+               kh_lc_strerror(status));
     }
     return status;
 }
@@ -130,7 +130,7 @@ rounds_init(struct rounds_sync *r, unsigned threads)
     pthread_barrier_init(&r->done, NULL, threads);
     pthread_barrier_init(&r->checked, NULL, threads);
     atomic_store(&r->has_failed, false);
-    atomic_store(&r->failed_status, (int)LC_LINEARIZABLE);
+    atomic_store(&r->failed_status, (int)KH_LC_LINEARIZABLE);
 }
 
 static inline void
@@ -139,7 +139,7 @@ rounds_destroy(struct rounds_sync *r)
     pthread_barrier_destroy(&r->start);
     pthread_barrier_destroy(&r->done);
     pthread_barrier_destroy(&r->checked);
-    if (atomic_load(&r->has_failed) && atomic_load(&r->failed_status) == LC_UNKNOWN) {
+    if (atomic_load(&r->has_failed) && atomic_load(&r->failed_status) == KH_LC_UNKNOWN) {
         fail_msg("round %zu's history could not be checked: the checker ran out of its memory or "
                  "time budget (UNKNOWN counts as a failure, never a pass)",
                  atomic_load(&r->failed_round));
@@ -165,11 +165,11 @@ rounds_destroy(struct rounds_sync *r)
 struct history_rounds {
     void *target; /* the structure, borrowed */
     struct ebr *domain;
-    uint32_t add_kind;    /* LC_PUSH or LC_ENQUEUE */
-    uint32_t remove_kind; /* LC_POP or LC_DEQUEUE */
+    uint32_t add_kind;    /* KH_LC_PUSH or KH_LC_ENQUEUE */
+    uint32_t remove_kind; /* KH_LC_POP or KH_LC_DEQUEUE */
     void (*add_cb)(void *target, struct ebr_thread *t, uint64_t value);
     bool (*remove_cb)(void *target, struct ebr_thread *t, uint64_t *value); /* false: empty */
-    struct lc_model model;
+    struct kh_lc_model model;
     size_t rounds;
     unsigned sync_threads; /* set by history_rounds_run */
     struct rounds_sync sync;
@@ -183,27 +183,27 @@ history_rounds_body(void *arg)
     struct history_rounds *r = th->ctx;
     struct ebr_thread *t = NULL;
     assert_int_equal(ebr_register(r->domain, &t), EBR_OK);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed() * 31 + th->index);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed() * 31 + th->index);
     for (size_t round = 0; round < r->rounds; round++) {
         pthread_barrier_wait(&r->sync.start);
         for (unsigned i = 0; i < HISTORY_ROUND_OPS; i++) {
-            if (rng_below(&rng, 5) < HISTORY_ADDS_PER_FIVE) {
+            if (kh_rng_below(&rng, 5) < HISTORY_ADDS_PER_FIVE) {
                 int64_t v = (int64_t)((uint64_t)th->index << 32 | (round * HISTORY_ROUND_OPS + i));
-                struct lc_op *op = history_begin(&r->history, th->index, r->add_kind, v);
+                struct kh_lc_op *op = history_begin(&r->history, th->index, r->add_kind, v);
                 r->add_cb(r->target, t, (uint64_t)v);
                 history_end(op, 0);
             } else {
                 uint64_t v;
-                struct lc_op *op = history_begin(&r->history, th->index, r->remove_kind, 0);
+                struct kh_lc_op *op = history_begin(&r->history, th->index, r->remove_kind, 0);
                 bool has_value = r->remove_cb(r->target, t, &v);
-                history_end(op, has_value ? (int64_t)v : LC_EMPTY);
+                history_end(op, has_value ? (int64_t)v : KH_LC_EMPTY);
             }
         }
         pthread_barrier_wait(&r->sync.done);
         if (th->index == 0) { /* between rounds: check, then empty the structure */
-            lc_status status = history_check(&r->history, r->sync_threads, &r->model, round);
-            if (status != LC_LINEARIZABLE) {
+            kh_lc_status status = history_check(&r->history, r->sync_threads, &r->model, round);
+            if (status != KH_LC_LINEARIZABLE) {
                 atomic_store(&r->sync.failed_round, round);
                 atomic_store(&r->sync.failed_status, (int)status);
                 atomic_store(&r->sync.has_failed, true);

@@ -214,9 +214,9 @@ check_fifo(enum lock_kind kind, const char *name)
     for (unsigned i = 0; i < FIFO_WAITERS; i++) {
         threads[i] = (struct test_thread){.index = i, .ctx = &f};
         assert_int_equal(pthread_create(&ids[i], NULL, fifo_body, &threads[i]), 0);
-        uint64_t deadline_ms = clock_now_ms() + QUEUE_WAIT_MS;
+        uint64_t deadline_ms = kh_clock_now_ms() + QUEUE_WAIT_MS;
         while (!has_queued(&f, i)) {
-            if (clock_now_ms() > deadline_ms) {
+            if (kh_clock_now_ms() > deadline_ms) {
                 fail_msg("%s: waiter %u did not queue within %u ms", name, i, QUEUE_WAIT_MS);
             }
             sched_yield();
@@ -289,11 +289,11 @@ test_a_mcs_unlock_waits_for_a_late_link(void **state)
     pthread_t unlocker;
     struct test_thread th = {.ctx = &l};
     assert_int_equal(pthread_create(&unlocker, NULL, late_unlock_body, &th), 0);
-    clock_sleep_ms(50); /* the unlock must be waiting for the link by now */
+    kh_clock_sleep_ms(50); /* the unlock must be waiting for the link by now */
     bool returned_early = atomic_load(&l.has_returned);
     atomic_store(&l.holder.next, &l.late); /* the successor's second step: link */
-    uint64_t deadline_ms = clock_now_ms() + QUEUE_WAIT_MS;
-    while (atomic_load(&l.late.is_waiting) && clock_now_ms() < deadline_ms) {
+    uint64_t deadline_ms = kh_clock_now_ms() + QUEUE_WAIT_MS;
+    while (atomic_load(&l.late.is_waiting) && kh_clock_now_ms() < deadline_ms) {
         sched_yield();
     }
     bool is_handed_over = !atomic_load(&l.late.is_waiting);
@@ -322,5 +322,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_mcs_is_fifo),
         cmocka_unit_test(test_a_mcs_unlock_waits_for_a_late_link),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -243,5 +243,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_stalled_reader_delays_but_never_breaks),
         cmocka_unit_test(test_b_readers_never_see_freed_nodes),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

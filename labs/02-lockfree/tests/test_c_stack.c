@@ -61,10 +61,10 @@ mixed_body(void *arg)
     struct mixed *m = th->ctx;
     struct ebr_thread *t = NULL;
     assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed() + th->index);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed() + th->index);
     for (unsigned i = 0; i < MIXED_OPS; i++) {
-        if (rng_below(&rng, 2) == 0) {
+        if (kh_rng_below(&rng, 2) == 0) {
             stack_push(&m->stack, t, value_of(th->index, m->pushed[th->index]++));
         } else {
             uint64_t v;
@@ -161,11 +161,12 @@ test_c_stack_histories_are_linearizable(void **state)
     static struct history_rounds r;
     r = (struct history_rounds){.target = &stack,
                                 .domain = &g_domain,
-                                .add_kind = LC_PUSH,
-                                .remove_kind = LC_POP,
+                                .add_kind = KH_LC_PUSH,
+                                .remove_kind = KH_LC_POP,
                                 .add_cb = stack_add,
                                 .remove_cb = stack_remove,
-                                .model = lc_model_stack(HISTORY_THREADS * HISTORY_ROUND_OPS, false),
+                                .model =
+                                    kh_lc_model_stack(HISTORY_THREADS * HISTORY_ROUND_OPS, false),
                                 .rounds = HISTORY_ROUNDS};
     history_rounds_run(&r, HISTORY_THREADS, "stack history rounds");
     stack_destroy(&stack);
@@ -280,5 +281,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_c_pop_push_churn_keeps_every_value),
         cmocka_unit_test(test_c_popped_node_outlives_a_reader_inside),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

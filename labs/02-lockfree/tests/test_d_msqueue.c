@@ -171,11 +171,12 @@ test_d_queue_histories_are_linearizable(void **state)
     static struct history_rounds r;
     r = (struct history_rounds){.target = &queue,
                                 .domain = &g_domain,
-                                .add_kind = LC_ENQUEUE,
-                                .remove_kind = LC_DEQUEUE,
+                                .add_kind = KH_LC_ENQUEUE,
+                                .remove_kind = KH_LC_DEQUEUE,
                                 .add_cb = queue_add,
                                 .remove_cb = queue_remove,
-                                .model = lc_model_queue(HISTORY_THREADS * HISTORY_ROUND_OPS, false),
+                                .model =
+                                    kh_lc_model_queue(HISTORY_THREADS * HISTORY_ROUND_OPS, false),
                                 .rounds = HISTORY_ROUNDS};
     history_rounds_run(&r, HISTORY_THREADS, "queue history rounds");
     msqueue_destroy(&queue);
@@ -287,5 +288,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_nearly_empty_queue_loses_nothing),
         cmocka_unit_test(test_d_dequeue_helps_a_lagging_tail),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -36,7 +36,7 @@ test_e_rings_reject_bad_capacities(void **state)
     struct ring_mpmc m;
     struct ring_spsc s;
     const size_t bad[] = {0, 1, 3, 6, (size_t)RING_CAPACITY_MAX * 2};
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(bad); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(bad); i++) {
         assert_int_equal(ring_mpmc_init(&m, slots, bad[i]), RING_BAD_CAPACITY);
         assert_int_equal(ring_spsc_init(&s, values, bad[i]), RING_BAD_CAPACITY);
     }
@@ -257,28 +257,28 @@ history_body(void *arg)
 {
     struct test_thread *th = arg;
     struct rounds *r = th->ctx;
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed() * 31 + th->index);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed() * 31 + th->index);
     for (size_t round = 0; round < HISTORY_ROUNDS; round++) {
         pthread_barrier_wait(&r->sync.start);
         for (unsigned i = 0; i < HISTORY_OPS; i++) {
-            if (rng_below(&rng, 2) == 0) {
+            if (kh_rng_below(&rng, 2) == 0) {
                 int64_t v = (int64_t)value_of(th->index, round * HISTORY_OPS + i);
-                struct lc_op *op = history_begin(&r->history, th->index, LC_ENQUEUE, v);
+                struct kh_lc_op *op = history_begin(&r->history, th->index, KH_LC_ENQUEUE, v);
                 ring_status status = ring_mpmc_try_push(&r->ring, (uint64_t)v);
-                history_end(op, status == RING_OK ? 0 : LC_FULL);
+                history_end(op, status == RING_OK ? 0 : KH_LC_FULL);
             } else {
                 uint64_t v;
-                struct lc_op *op = history_begin(&r->history, th->index, LC_DEQUEUE, 0);
+                struct kh_lc_op *op = history_begin(&r->history, th->index, KH_LC_DEQUEUE, 0);
                 ring_status status = ring_mpmc_try_pop(&r->ring, &v);
-                history_end(op, status == RING_OK ? (int64_t)v : LC_EMPTY);
+                history_end(op, status == RING_OK ? (int64_t)v : KH_LC_EMPTY);
             }
         }
         pthread_barrier_wait(&r->sync.done);
         if (th->index == 0) {
-            struct lc_model model = lc_model_queue_try(SMALL_CAPACITY);
-            lc_status status = history_check(&r->history, HISTORY_THREADS, &model, round);
-            if (status != LC_LINEARIZABLE) {
+            struct kh_lc_model model = kh_lc_model_queue_try(SMALL_CAPACITY);
+            kh_lc_status status = history_check(&r->history, HISTORY_THREADS, &model, round);
+            if (status != KH_LC_LINEARIZABLE) {
                 atomic_store(&r->sync.failed_round, round);
                 atomic_store(&r->sync.failed_status, (int)status);
                 atomic_store(&r->sync.has_failed, true);
@@ -377,7 +377,7 @@ stream_body(void *arg)
             send(p, true, i); /* the ring fills: the producer sleeps until a pop wakes it */
         } else {
             if (i % STREAM_SLOW_EVERY == 0) {
-                clock_sleep_ms(1); /* fall behind now and then */
+                kh_clock_sleep_ms(1); /* fall behind now and then */
             }
             if (receive(p, true) != i) {
                 atomic_fetch_add(&p->errors, 1);
@@ -424,5 +424,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_e_mpmc_histories_are_linearizable),
         cmocka_unit_test(test_e_blocking_calls_never_lose_a_wakeup),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

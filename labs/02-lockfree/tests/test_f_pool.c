@@ -158,7 +158,7 @@ expect_waits_until(void *(*body)(void *), struct waiter *w, void (*unblock)(stru
     pthread_t thread;
     atomic_store(&w->is_done, false);
     assert_int_equal(pthread_create(&thread, NULL, body, w), 0);
-    clock_sleep_ms(BLOCKED_FOR_MS);
+    kh_clock_sleep_ms(BLOCKED_FOR_MS);
     if (atomic_load(&w->is_done)) {
         fail_msg("%s returned at once; it must wait", what);
     }
@@ -255,7 +255,7 @@ test_f_ring_queue_wakes_a_worker_for_each_waiting_client(void **state)
             assert_int_equal(pthread_create(&threads[i], NULL, pop_one, &w[i]), 0);
             pin_to_cpu(threads[i], worker_cpu);
         }
-        clock_sleep_ms(SLEEPERS_SETTLE_MS); /* long enough for all four to fall asleep */
+        kh_clock_sleep_ms(SLEEPERS_SETTLE_MS); /* long enough for all four to fall asleep */
         for (unsigned i = 0; i < SLEEPERS; i++) {
             pool_ring_ops.push_cb(q, token(round, i));
         }
@@ -294,7 +294,7 @@ static void
 expect_ring_was_used(struct test_server *s)
 {
     char err[8192];
-    proc_stderr(&s->proc, err, sizeof(err));
+    kh_proc_stderr(&s->proc, err, sizeof(err));
     if (strstr(err, ANNOUNCEMENT) == NULL) {
         fail_msg("the pool served clients but never through the ring: server_run_pool must use "
                  "server->config.pool_queue when it is set (lab 01's server.h, struct "
@@ -344,5 +344,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_f_pool_on_ring_full_queue_does_not_deadlock),
         cmocka_unit_test(test_f_pool_on_ring_stalled_client_does_not_block_others),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -4,7 +4,7 @@
  * (default /tmp), removed at the end. CSV on stdout, one row per measurement, with a `bench`
  * column saying which of the two it is. */
 #include "bitcask.h"
-#include "harness.h"
+#include "kh_core.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,24 +67,25 @@ put_key(struct bc_db *db, uint32_t i, uint32_t round, size_t value_bytes)
 }
 
 static void
-row(struct csv *csv, const char *bench, const char *hints, uint64_t keys, size_t value_bytes,
+row(struct kh_csv *csv, const char *bench, const char *hints, uint64_t keys, size_t value_bytes,
     uint64_t phase, double ms, const struct bc_stats *stats)
 {
-    csv_str(csv, bench);
-    csv_str(csv, hints);
-    csv_u64(csv, keys);
-    csv_u64(csv, value_bytes);
-    csv_u64(csv, phase);
-    csv_f64(csv, ms);
-    csv_u64(csv, stats->disk_bytes);
-    csv_u64(csv, stats->live_bytes);
-    csv_f64(csv, stats->live_bytes > 0 ? (double)stats->disk_bytes / (double)stats->live_bytes : 0);
-    csv_end_row(csv);
+    kh_csv_str(csv, bench);
+    kh_csv_str(csv, hints);
+    kh_csv_u64(csv, keys);
+    kh_csv_u64(csv, value_bytes);
+    kh_csv_u64(csv, phase);
+    kh_csv_f64(csv, ms);
+    kh_csv_u64(csv, stats->disk_bytes);
+    kh_csv_u64(csv, stats->live_bytes);
+    kh_csv_f64(csv,
+               stats->live_bytes > 0 ? (double)stats->disk_bytes / (double)stats->live_bytes : 0);
+    kh_csv_end_row(csv);
 }
 
 /* Fills `keys` keys, merges (which writes hints), then times the best of three opens each way. */
 static void
-startup(struct csv *csv, uint32_t keys, size_t value_bytes)
+startup(struct kh_csv *csv, uint32_t keys, size_t value_bytes)
 {
     char *dir = make_dir();
     struct bc_db *db = open_db(dir, false);
@@ -99,9 +100,9 @@ startup(struct csv *csv, uint32_t keys, size_t value_bytes)
     for (int hinted = 1; hinted >= 0; hinted--) {
         uint64_t best_ns = UINT64_MAX;
         for (int run = 0; run < 3; run++) {
-            uint64_t start = clock_now_ns();
+            uint64_t start = kh_clock_now_ns();
             db = open_db(dir, !hinted);
-            uint64_t elapsed = clock_now_ns() - start;
+            uint64_t elapsed = kh_clock_now_ns() - start;
             best_ns = elapsed < best_ns ? elapsed : best_ns;
             bc_close(db);
         }
@@ -114,28 +115,28 @@ startup(struct csv *csv, uint32_t keys, size_t value_bytes)
 /* Overwrites `keys` keys `phases` times in random order, merging after every other phase and at
  * the end; one row per phase. */
 static void
-space(struct csv *csv, uint32_t keys, unsigned phases, uint64_t seed)
+space(struct kh_csv *csv, uint32_t keys, unsigned phases, uint64_t seed)
 {
     char *dir = make_dir();
     struct bc_db *db = open_db(dir, false);
-    struct harness_rng rng;
-    rng_seed(&rng, seed);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, seed);
     struct bc_stats stats;
     for (unsigned phase = 0; phase <= phases; phase++) {
-        uint64_t start = clock_now_ns();
+        uint64_t start = kh_clock_now_ns();
         for (uint32_t n = 0; n < keys; n++) {
-            put_key(db, phase == 0 ? n : (uint32_t)rng_below(&rng, keys), phase, 100);
+            put_key(db, phase == 0 ? n : (uint32_t)kh_rng_below(&rng, keys), phase, 100);
         }
         if (phase % 2 == 1) {
             bc_merge(db);
         }
         bc_stats(db, &stats);
-        row(csv, "space", "-", keys, 100, phase, (double)(clock_now_ns() - start) / 1e6, &stats);
+        row(csv, "space", "-", keys, 100, phase, (double)(kh_clock_now_ns() - start) / 1e6, &stats);
     }
-    uint64_t start = clock_now_ns();
+    uint64_t start = kh_clock_now_ns();
     bc_merge(db);
     bc_stats(db, &stats);
-    row(csv, "space_final", "-", keys, 100, phases + 1, (double)(clock_now_ns() - start) / 1e6,
+    row(csv, "space_final", "-", keys, 100, phases + 1, (double)(kh_clock_now_ns() - start) / 1e6,
         &stats);
     bc_close(db);
     remove_dir(dir);
@@ -144,23 +145,15 @@ space(struct csv *csv, uint32_t keys, unsigned phases, uint64_t seed)
 int
 main(int argc, char **argv)
 {
-    bool is_full = false;
-    uint64_t seed = 1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--full") == 0) {
-            is_full = true;
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            seed = strtoull(argv[++i], NULL, 0);
-        } else if (strcmp(argv[i], "--quick") != 0 && strcmp(argv[i], "--peers") != 0) {
-            fprintf(stderr, "usage: %s [--quick|--full] [--seed N] [--peers]\n", argv[0]);
-            return 2;
-        }
-    }
+    /* --peers changes nothing: what is measured here only this store has. */
+    struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
+    bool is_full = shared.is_full;
+    uint64_t seed = shared.seed;
     static const char *const columns[] = {"bench",       "hints",      "keys",
                                           "value_bytes", "phase",      "ms",
                                           "disk_bytes",  "live_bytes", "space_amp"};
-    struct csv csv;
-    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
+    struct kh_csv csv;
+    kh_csv_open(&csv, stdout, columns, KH_ARRAY_LEN(columns));
     /* Start-up is reading plus one keydir insert per key; hints save the reading, so they pay
      * most with large values: 1 M x 100 B (136 MB) and, in quick mode, 200,000 x 1 KiB
      * (208 MB; 1 M in full mode, 1 GB). Each is written once and merged once (twice the disk). */

@@ -41,7 +41,7 @@ spawn(const struct workload *w, size_t index, uint64_t seed)
         exit(1);
     }
     fflush(NULL);
-    struct child c = {.fd = fds[0], .workload = index, .seed = seed, .start_ns = clock_now_ns()};
+    struct child c = {.fd = fds[0], .workload = index, .seed = seed, .start_ns = kh_clock_now_ns()};
     c.pid = fork();
     if (c.pid < 0) {
         perror("bench_crash: fork");
@@ -70,7 +70,7 @@ reap(struct child *c, struct workload *workloads, const char *program)
     int status = 0;
     waitpid(c->pid, &status, 0);
     struct workload *w = &workloads[c->workload];
-    w->elapsed_ns += clock_now_ns() - c->start_ns;
+    w->elapsed_ns += kh_clock_now_ns() - c->start_ns;
     bool is_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && n == (ssize_t)sizeof(counts);
     if (!is_ok) {
         int dir_bytes = (int)(strrchr(program, '/') != NULL ? strrchr(program, '/') - program : 1);
@@ -93,33 +93,26 @@ reap(struct child *c, struct workload *workloads, const char *program)
 }
 
 static void
-row(struct csv *csv, const char *test, uint64_t seeds, const struct crash_counts *t,
+row(struct kh_csv *csv, const char *test, uint64_t seeds, const struct crash_counts *t,
     uint64_t failures, double seconds)
 {
-    csv_str(csv, test);
-    csv_u64(csv, seeds);
-    csv_u64(csv, t->points);
-    csv_u64(csv, t->torn);
-    csv_u64(csv, t->images);
-    csv_u64(csv, failures);
-    csv_f64(csv, seconds);
-    csv_end_row(csv);
+    kh_csv_str(csv, test);
+    kh_csv_u64(csv, seeds);
+    kh_csv_u64(csv, t->points);
+    kh_csv_u64(csv, t->torn);
+    kh_csv_u64(csv, t->images);
+    kh_csv_u64(csv, failures);
+    kh_csv_f64(csv, seconds);
+    kh_csv_end_row(csv);
 }
 
 int
 main(int argc, char **argv)
 {
-    uint64_t seeds = SEEDS_QUICK, first_seed = 1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--full") == 0) {
-            seeds = SEEDS_FULL;
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            first_seed = strtoull(argv[++i], NULL, 0);
-        } else if (strcmp(argv[i], "--quick") != 0 && strcmp(argv[i], "--peers") != 0) {
-            fprintf(stderr, "usage: %s [--quick|--full] [--seed FIRST] [--peers]\n", argv[0]);
-            return 2;
-        }
-    }
+    /* --seed N is the first of the seeds swept; --peers changes nothing (no peer crashes). */
+    struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
+    uint64_t seeds = shared.is_full ? SEEDS_FULL : SEEDS_QUICK;
+    uint64_t first_seed = shared.seed;
     struct workload workloads[] = {
         {.test = "test_b_crash_with_torn_unsynced_writes",
          .binary = "test_b_recovery",
@@ -131,12 +124,12 @@ main(int argc, char **argv)
          .binary = "test_d_durability",
          .config = &crash_config_d_always},
     };
-    size_t workload_count = HARNESS_ARRAY_LEN(workloads);
+    size_t workload_count = KH_ARRAY_LEN(workloads);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t workers = cores >= (long)WORKERS_MAX ? WORKERS_MAX : 1;
     struct child running[WORKERS_MAX];
     size_t running_count = 0;
-    uint64_t start_ns = clock_now_ns(), failures = 0, next = 0, total = seeds * workload_count;
+    uint64_t start_ns = kh_clock_now_ns(), failures = 0, next = 0, total = seeds * workload_count;
     while ((next < total && failures == 0) || running_count > 0) {
         if (next < total && failures == 0 && running_count < workers) {
             size_t index = (size_t)(next % workload_count);
@@ -146,7 +139,7 @@ main(int argc, char **argv)
             if (next % (PROGRESS_EVERY * workload_count) == 0 || next == total) {
                 fprintf(stderr, "bench_crash: %llu/%llu seeds started, %.0f s\n",
                         (unsigned long long)(next / workload_count), (unsigned long long)seeds,
-                        (double)(clock_now_ns() - start_ns) / 1e9);
+                        (double)(kh_clock_now_ns() - start_ns) / 1e9);
             }
             continue;
         }
@@ -155,8 +148,8 @@ main(int argc, char **argv)
     }
     static const char *const columns[] = {"test",   "seeds",    "crash_points", "torn_prefixes",
                                           "images", "failures", "seconds"};
-    struct csv csv;
-    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
+    struct kh_csv csv;
+    kh_csv_open(&csv, stdout, columns, KH_ARRAY_LEN(columns));
     struct crash_counts all = {0};
     uint64_t runs_min = UINT64_MAX;
     for (size_t i = 0; i < workload_count; i++) {
@@ -167,7 +160,7 @@ main(int argc, char **argv)
         all.images += w->total.images;
         runs_min = w->runs < runs_min ? w->runs : runs_min;
     }
-    row(&csv, "all", runs_min, &all, failures, (double)(clock_now_ns() - start_ns) / 1e9);
+    row(&csv, "all", runs_min, &all, failures, (double)(kh_clock_now_ns() - start_ns) / 1e9);
     fprintf(stderr,
             "bench_crash: %llu seeds x %zu workloads: %llu crash points, %llu torn prefixes, "
             "%llu images, %llu failures\n",

@@ -5,7 +5,7 @@
  * Read run_engine first. Keys are 16 bytes ("%016u"); values 100 bytes and 1 KiB. Data lives in
  * a mkdtemp directory under $TMPDIR (default /tmp), removed after each engine. CSV on stdout. */
 #include "bitcask.h"
-#include "harness.h"
+#include "kh_core.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -15,12 +15,6 @@
 
 #define KEY_BYTES 16u
 #define SYNC_THREADS_MAX 8u
-
-struct options {
-    bool is_full;
-    bool has_peers;
-    uint64_t seed;
-};
 
 /* A store under test: each call returns 0 on success. */
 struct engine {
@@ -82,19 +76,19 @@ key_of(uint32_t i, char key[KEY_BYTES + 1])
 }
 
 static void
-row(struct csv *csv, const char *engine, const char *workload, size_t value_bytes, unsigned threads,
-    uint64_t ops, uint64_t elapsed_ns)
+row(struct kh_csv *csv, const char *engine, const char *workload, size_t value_bytes,
+    unsigned threads, uint64_t ops, uint64_t elapsed_ns)
 {
     double seconds = (double)elapsed_ns / 1e9;
-    csv_str(csv, engine);
-    csv_str(csv, workload);
-    csv_u64(csv, value_bytes);
-    csv_u64(csv, threads);
-    csv_u64(csv, ops);
-    csv_f64(csv, seconds);
-    csv_f64(csv, seconds > 0 ? (double)ops / seconds : 0);
-    csv_f64(csv, seconds > 0 ? (double)ops * (KEY_BYTES + value_bytes) / seconds / 1e6 : 0);
-    csv_end_row(csv);
+    kh_csv_str(csv, engine);
+    kh_csv_str(csv, workload);
+    kh_csv_u64(csv, value_bytes);
+    kh_csv_u64(csv, threads);
+    kh_csv_u64(csv, ops);
+    kh_csv_f64(csv, seconds);
+    kh_csv_f64(csv, seconds > 0 ? (double)ops / seconds : 0);
+    kh_csv_f64(csv, seconds > 0 ? (double)ops * (KEY_BYTES + value_bytes) / seconds / 1e6 : 0);
+    kh_csv_end_row(csv);
 }
 
 static char *
@@ -128,14 +122,14 @@ static uint64_t
 run_ops(const struct engine *e, void *db, enum op op, uint32_t count, bool is_random, uint64_t seed,
         size_t value_bytes, uint64_t *failures)
 {
-    struct harness_rng rng;
-    rng_seed(&rng, seed);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, seed);
     char key[KEY_BYTES + 1];
     static char value[1024], buf[2048];
     memset(value, 'v', sizeof(value));
-    uint64_t start = clock_now_ns();
+    uint64_t start = kh_clock_now_ns();
     for (uint32_t n = 0; n < count; n++) {
-        uint32_t i = is_random ? (uint32_t)rng_below(&rng, count) : n;
+        uint32_t i = is_random ? (uint32_t)kh_rng_below(&rng, count) : n;
         key_of(i, key);
         value[n % value_bytes] = (char)('a' + n % 26);
         int rc = op == OP_PUT   ? e->put(db, key, value, value_bytes)
@@ -143,12 +137,12 @@ run_ops(const struct engine *e, void *db, enum op op, uint32_t count, bool is_ra
                                 : e->del(db, key);
         *failures += rc != 0 && op != OP_GET; /* a random read may miss after deleterandom */
     }
-    return clock_now_ns() - start;
+    return kh_clock_now_ns() - start;
 }
 
 /* The six db_bench workloads at one value size, sync off. */
 static void
-run_engine(struct csv *csv, const struct engine *e, size_t value_bytes, uint32_t count,
+run_engine(struct kh_csv *csv, const struct engine *e, size_t value_bytes, uint32_t count,
            uint64_t seed)
 {
     uint64_t failures = 0;
@@ -206,7 +200,7 @@ sync_writer_main(void *arg)
 
 /* Durable puts (sync on), 100-byte values, by `threads` writers at once. */
 static void
-run_sync(struct csv *csv, const struct engine *e, unsigned threads, uint32_t per_thread)
+run_sync(struct kh_csv *csv, const struct engine *e, unsigned threads, uint32_t per_thread)
 {
     char *dir = make_dir();
     void *db = e->open(dir, true);
@@ -216,7 +210,7 @@ run_sync(struct csv *csv, const struct engine *e, unsigned threads, uint32_t per
     }
     struct sync_writer w[SYNC_THREADS_MAX];
     pthread_t tid[SYNC_THREADS_MAX];
-    uint64_t start = clock_now_ns();
+    uint64_t start = kh_clock_now_ns();
     for (unsigned t = 0; t < threads; t++) {
         w[t] = (struct sync_writer){.e = e, .db = db, .first = t * per_thread, .count = per_thread};
         pthread_create(&tid[t], NULL, sync_writer_main, &w[t]);
@@ -225,14 +219,14 @@ run_sync(struct csv *csv, const struct engine *e, unsigned threads, uint32_t per
         pthread_join(tid[t], NULL);
     }
     row(csv, e->name, "fillsync", 100, threads, (uint64_t)threads * per_thread,
-        clock_now_ns() - start);
+        kh_clock_now_ns() - start);
     e->close(db);
     remove_dir(dir);
 }
 
 /* The floor for one durable writer: a 116-byte append and an fdatasync, back to back. */
 static void
-run_fdatasync(struct csv *csv, uint32_t count)
+run_fdatasync(struct kh_csv *csv, uint32_t count)
 {
     char *dir = make_dir();
     char path[300];
@@ -240,54 +234,36 @@ run_fdatasync(struct csv *csv, uint32_t count)
     int fd = open(path, O_RDWR | O_CREAT, 0644);
     char record[KEY_BYTES + 100];
     memset(record, 'r', sizeof(record));
-    uint64_t start = clock_now_ns();
+    uint64_t start = kh_clock_now_ns();
     for (uint32_t n = 0; n < count && fd >= 0; n++) {
         if (pwrite(fd, record, sizeof(record), (off_t)n * sizeof(record)) < 0 || fdatasync(fd)) {
             perror("fdatasync");
             break;
         }
     }
-    row(csv, "fdatasync", "fillsync", 100, 1, count, clock_now_ns() - start);
+    row(csv, "fdatasync", "fillsync", 100, 1, count, kh_clock_now_ns() - start);
     if (fd >= 0) {
         close(fd);
     }
     remove_dir(dir);
 }
 
-static void
-usage(const char *program)
-{
-    fprintf(stderr, "usage: %s [--quick|--full] [--seed N] [--peers]\n", program);
-    exit(2);
-}
-
 int
 main(int argc, char **argv)
 {
-    struct options opt = {.seed = 1};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0 || strcmp(argv[i], "--full") == 0) {
-            opt.is_full = strcmp(argv[i], "--full") == 0;
-        } else if (strcmp(argv[i], "--peers") == 0) {
-            opt.has_peers = true;
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            opt.seed = strtoull(argv[++i], NULL, 0);
-        } else {
-            usage(argv[0]);
-        }
-    }
+    struct kh_bench_options opt = kh_bench_options_parse(argc, argv, NULL, 0);
     /* Quick: 200,000 x 116 B = 23 MB and 50,000 x 1 KiB = 52 MB per engine, a few seconds each. */
     uint32_t count_small = opt.is_full ? 1000000 : 200000;
     uint32_t count_large = opt.is_full ? 250000 : 50000;
     uint32_t sync_ops = opt.is_full ? 8000 : 2000;
     static const char *const columns[] = {"engine", "workload", "value_bytes", "threads",
                                           "ops",    "seconds",  "ops_per_s",   "mb_per_s"};
-    struct csv csv;
-    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
+    struct kh_csv csv;
+    kh_csv_open(&csv, stdout, columns, KH_ARRAY_LEN(columns));
     const struct engine *engines[8] = {&bitcask_engine};
     size_t engine_count = 1;
     if (opt.has_peers) {
-        engine_count += peers_list(engines + 1, HARNESS_ARRAY_LEN(engines) - 1);
+        engine_count += peers_list(engines + 1, KH_ARRAY_LEN(engines) - 1);
     }
     run_fdatasync(&csv, sync_ops);
     for (size_t i = 0; i < engine_count; i++) {

@@ -6,8 +6,8 @@
 #define KEEL_BC_TEST_H
 
 #include "bitcask.h"
-#include "faultfs.h"
-#include "harness.h"
+#include "kh_faultfs.h"
+#include "kh_test.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,19 +24,19 @@
 
 /* ctx of the test io: the fs, two logical clocks, and an optional hook run before each call. */
 struct test_fs {
-    struct faultfs *fs;
+    struct kh_faultfs *fs;
     uint64_t clock_us; /* now_us: each read advances it 1 us, so timestamps follow the calls */
     /* monotonic_us: each read advances it 1 us too, so a wait the store bounds by N us of it
      * (group commit's) lasts N reads, on any machine. A test may move it on itself. */
     uint64_t monotonic_us;
     /* Runs before every traced call the store makes (op, path); may call the store. */
-    void (*hook_cb)(faultfs_op op, const char *path, void *arg);
+    void (*hook_cb)(kh_faultfs_op op, const char *path, void *arg);
     void *hook_arg;
     unsigned fsync_delay_us; /* slows every fsync, so concurrent writers overlap */
 };
 
 static TEST_UNUSED void
-tfs_hook(struct test_fs *t, faultfs_op op, const char *path)
+tfs_hook(struct test_fs *t, kh_faultfs_op op, const char *path)
 {
     if (t->hook_cb != NULL) {
         t->hook_cb(op, path, t->hook_arg);
@@ -48,70 +48,70 @@ tfs_open(void *ctx, const char *path, int flags)
 {
     struct test_fs *t = ctx;
     if (flags & O_CREAT) {
-        tfs_hook(t, FAULTFS_OP_CREATE, path);
+        tfs_hook(t, KH_FAULTFS_OP_CREATE, path);
     }
-    return faultfs_open(t->fs, path, flags);
+    return kh_faultfs_open(t->fs, path, flags);
 }
 static TEST_UNUSED int
 tfs_close(void *ctx, int fd)
 {
-    return faultfs_close(((struct test_fs *)ctx)->fs, fd);
+    return kh_faultfs_close(((struct test_fs *)ctx)->fs, fd);
 }
 static TEST_UNUSED ssize_t
 tfs_pread(void *ctx, int fd, void *buf, size_t size, uint64_t offset)
 {
-    return faultfs_pread(((struct test_fs *)ctx)->fs, fd, buf, size, offset);
+    return kh_faultfs_pread(((struct test_fs *)ctx)->fs, fd, buf, size, offset);
 }
 static TEST_UNUSED ssize_t
 tfs_pwrite(void *ctx, int fd, const void *buf, size_t size, uint64_t offset)
 {
-    return faultfs_pwrite(((struct test_fs *)ctx)->fs, fd, buf, size, offset);
+    return kh_faultfs_pwrite(((struct test_fs *)ctx)->fs, fd, buf, size, offset);
 }
 static TEST_UNUSED int
 tfs_fsync(void *ctx, int fd)
 {
     struct test_fs *t = ctx;
     if (t->fsync_delay_us > 0) {
-        clock_sleep_ms(t->fsync_delay_us / 1000);
+        kh_clock_sleep_ms(t->fsync_delay_us / 1000);
     }
-    return faultfs_fsync(t->fs, fd);
+    return kh_faultfs_fsync(t->fs, fd);
 }
 static TEST_UNUSED int
 tfs_ftruncate(void *ctx, int fd, uint64_t size)
 {
-    return faultfs_ftruncate(((struct test_fs *)ctx)->fs, fd, size);
+    return kh_faultfs_ftruncate(((struct test_fs *)ctx)->fs, fd, size);
 }
 static TEST_UNUSED int
 tfs_fsize(void *ctx, int fd, uint64_t *size)
 {
-    return faultfs_fsize(((struct test_fs *)ctx)->fs, fd, size);
+    return kh_faultfs_fsize(((struct test_fs *)ctx)->fs, fd, size);
 }
 static TEST_UNUSED int
 tfs_rename(void *ctx, const char *from, const char *to)
 {
     struct test_fs *t = ctx;
-    tfs_hook(t, FAULTFS_OP_RENAME, from);
-    return faultfs_rename(t->fs, from, to);
+    tfs_hook(t, KH_FAULTFS_OP_RENAME, from);
+    return kh_faultfs_rename(t->fs, from, to);
 }
 static TEST_UNUSED int
 tfs_unlink(void *ctx, const char *path)
 {
-    return faultfs_unlink(((struct test_fs *)ctx)->fs, path);
+    return kh_faultfs_unlink(((struct test_fs *)ctx)->fs, path);
 }
 static TEST_UNUSED int
 tfs_mkdir(void *ctx, const char *path)
 {
-    return faultfs_mkdir(((struct test_fs *)ctx)->fs, path);
+    return kh_faultfs_mkdir(((struct test_fs *)ctx)->fs, path);
 }
 static TEST_UNUSED int
 tfs_list(void *ctx, const char *dir, int (*entry_cb)(const char *name, void *arg), void *arg)
 {
-    return faultfs_list(((struct test_fs *)ctx)->fs, dir, entry_cb, arg);
+    return kh_faultfs_list(((struct test_fs *)ctx)->fs, dir, entry_cb, arg);
 }
 static TEST_UNUSED int
 tfs_lock(void *ctx, int fd)
 {
-    return faultfs_lock(((struct test_fs *)ctx)->fs, fd);
+    return kh_faultfs_lock(((struct test_fs *)ctx)->fs, fd);
 }
 static TEST_UNUSED uint64_t
 tfs_now_us(void *ctx)
@@ -151,7 +151,7 @@ static TEST_UNUSED void
 tfs_init(struct test_fs *t)
 {
     memset(t, 0, sizeof(*t));
-    t->fs = faultfs_create();
+    t->fs = kh_faultfs_create();
     assert_non_null(t->fs);
 }
 
@@ -270,31 +270,31 @@ model_init(struct model *m, unsigned key_count)
 
 /* Reads the whole of path in fs (owned buffer), for tests that build or damage files. */
 static TEST_UNUSED unsigned char *
-fs_read_all(struct faultfs *fs, const char *path, size_t *size)
+fs_read_all(struct kh_faultfs *fs, const char *path, size_t *size)
 {
-    int fd = faultfs_open(fs, path, O_RDONLY);
+    int fd = kh_faultfs_open(fs, path, O_RDONLY);
     assert_true(fd >= 0);
     uint64_t n = 0;
-    assert_int_equal(faultfs_fsize(fs, fd, &n), 0);
+    assert_int_equal(kh_faultfs_fsize(fs, fd, &n), 0);
     unsigned char *buf = malloc(n + 1);
     assert_non_null(buf);
-    assert_int_equal(faultfs_pread(fs, fd, buf, n, 0), (ssize_t)n);
-    faultfs_close(fs, fd);
+    assert_int_equal(kh_faultfs_pread(fs, fd, buf, n, 0), (ssize_t)n);
+    kh_faultfs_close(fs, fd);
     *size = n;
     return buf;
 }
 
 static TEST_UNUSED void
-fs_write_at(struct faultfs *fs, const char *path, const void *buf, size_t size, uint64_t offset)
+fs_write_at(struct kh_faultfs *fs, const char *path, const void *buf, size_t size, uint64_t offset)
 {
-    int fd = faultfs_open(fs, path, O_RDWR);
+    int fd = kh_faultfs_open(fs, path, O_RDWR);
     assert_true(fd >= 0);
-    assert_int_equal(faultfs_pwrite(fs, fd, buf, size, offset), (ssize_t)size);
-    faultfs_close(fs, fd);
+    assert_int_equal(kh_faultfs_pwrite(fs, fd, buf, size, offset), (ssize_t)size);
+    kh_faultfs_close(fs, fd);
 }
 
 static TEST_UNUSED void
-fs_flip_bit(struct faultfs *fs, const char *path, uint64_t offset, unsigned bit)
+fs_flip_bit(struct kh_faultfs *fs, const char *path, uint64_t offset, unsigned bit)
 {
     size_t size;
     unsigned char *buf = fs_read_all(fs, path, &size);
@@ -305,12 +305,12 @@ fs_flip_bit(struct faultfs *fs, const char *path, uint64_t offset, unsigned bit)
 }
 
 static TEST_UNUSED void
-fs_truncate(struct faultfs *fs, const char *path, uint64_t size)
+fs_truncate(struct kh_faultfs *fs, const char *path, uint64_t size)
 {
-    int fd = faultfs_open(fs, path, O_RDWR);
+    int fd = kh_faultfs_open(fs, path, O_RDWR);
     assert_true(fd >= 0);
-    assert_int_equal(faultfs_ftruncate(fs, fd, size), 0);
-    faultfs_close(fs, fd);
+    assert_int_equal(kh_faultfs_ftruncate(fs, fd, size), 0);
+    kh_faultfs_close(fs, fd);
 }
 
 #endif

@@ -87,8 +87,8 @@ static void
 crash_workload(struct test_fs *t, const struct crash_config *c, uint64_t seed,
                struct crash_allowed *a)
 {
-    struct harness_rng rng;
-    rng_seed(&rng, seed);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, seed);
     model_init(&a->now, CRASH_KEYS);
     allowed_reset(a);
     struct bc_io io;
@@ -104,8 +104,8 @@ crash_workload(struct test_fs *t, const struct crash_config *c, uint64_t seed,
     }
     bc_status st = BC_OK;
     for (unsigned op = 0; op < c->op_count && st == BC_OK; op++) {
-        unsigned k = (unsigned)rng_below(&rng, CRASH_KEYS);
-        unsigned roll = (unsigned)rng_below(&rng, 1000);
+        unsigned k = (unsigned)kh_rng_below(&rng, CRASH_KEYS);
+        unsigned roll = (unsigned)kh_rng_below(&rng, 1000);
         if (roll < c->merge_per_mille) {
             st = bc_merge(db);
         } else if (roll < c->merge_per_mille + c->sync_per_mille) {
@@ -129,8 +129,8 @@ crash_workload(struct test_fs *t, const struct crash_config *c, uint64_t seed,
 
 /* Opens the image and checks every key against a. Fails the test with the crash context. */
 static void
-crash_check_image(struct faultfs *image, const struct crash_allowed *a, uint64_t point,
-                  uint64_t keep, struct faultfs *crashed)
+crash_check_image(struct kh_faultfs *image, const struct crash_allowed *a, uint64_t point,
+                  uint64_t keep, struct kh_faultfs *crashed)
 {
     struct test_fs t = {.fs = image};
     struct bc_io io;
@@ -141,7 +141,7 @@ crash_check_image(struct faultfs *image, const struct crash_allowed *a, uint64_t
     struct bc_db *db = NULL;
     char error[BC_ERROR_MAX] = "";
     char trace[2048];
-    faultfs_trace_print(crashed, point > 6 ? point - 6 : 0, 8, trace, sizeof(trace));
+    kh_faultfs_trace_print(crashed, point > 6 ? point - 6 : 0, 8, trace, sizeof(trace));
     bc_status st = bc_open(TEST_DIR, &o, &db, error);
     if (st != BC_OK) {
         fail_msg("crash at call %llu, keeping %llu unsynced bytes: bc_open says %s (%s); the "
@@ -180,27 +180,27 @@ crash_explore(const struct crash_config *c, uint64_t seed, const char *name)
 {
     struct test_fs t;
     tfs_init(&t);
-    assert_int_equal(faultfs_mkdir(t.fs, TEST_DIR), 0);
+    assert_int_equal(kh_faultfs_mkdir(t.fs, TEST_DIR), 0);
     struct crash_allowed *a = calloc(1, sizeof(*a));
     assert_non_null(a);
     crash_workload(&t, c, seed, a);
-    uint64_t trace_count = faultfs_trace_count(t.fs);
-    faultfs_destroy(t.fs);
+    uint64_t trace_count = kh_faultfs_trace_count(t.fs);
+    kh_faultfs_destroy(t.fs);
     uint64_t points = 0, torn = 0, images = 0;
     for (uint64_t point = 0; point <= trace_count; point++) {
         tfs_init(&t);
-        assert_int_equal(faultfs_mkdir(t.fs, TEST_DIR), 0);
-        faultfs_crash_at(t.fs, point);
+        assert_int_equal(kh_faultfs_mkdir(t.fs, TEST_DIR), 0);
+        kh_faultfs_crash_at(t.fs, point);
         crash_workload(&t, c, seed, a);
         uint64_t ends[64];
-        size_t end_count = faultfs_pending_ends(t.fs, ends, 64);
+        size_t end_count = kh_faultfs_pending_ends(t.fs, ends, 64);
         uint64_t keeps[2 + (1 + CRASH_CUTS_PER_WRITE) * CRASH_TORN_PER_POINT_MAX];
         size_t keep_count = 0;
         keeps[keep_count++] = 0;
         keeps[keep_count++] = UINT64_MAX;
         size_t step = end_count / CRASH_TORN_PER_POINT_MAX + 1;
         for (size_t i = end_count;
-             i-- > 0 && keep_count + 1 + CRASH_CUTS_PER_WRITE <= HARNESS_ARRAY_LEN(keeps);) {
+             i-- > 0 && keep_count + 1 + CRASH_CUTS_PER_WRITE <= KH_ARRAY_LEN(keeps);) {
             if ((end_count - 1 - i) % step == 0) {
                 keeps[keep_count++] = ends[i];
                 uint64_t start = i == 0 ? 0 : ends[i - 1], size = ends[i] - start;
@@ -216,13 +216,13 @@ crash_explore(const struct crash_config *c, uint64_t seed, const char *name)
             }
         }
         for (size_t i = 0; i < keep_count; i++) {
-            struct faultfs *image = faultfs_crash_image(t.fs, keeps[i]);
+            struct kh_faultfs *image = kh_faultfs_crash_image(t.fs, keeps[i]);
             assert_non_null(image);
             crash_check_image(image, a, point, keeps[i], t.fs);
-            faultfs_destroy(image);
+            kh_faultfs_destroy(image);
             images++;
         }
-        faultfs_destroy(t.fs);
+        kh_faultfs_destroy(t.fs);
         points++;
     }
     free(a);

@@ -57,9 +57,9 @@ test_a_on_disk_format_is_byte_exact(void **state)
         r[i] = (unsigned char)(crc >> (8 * i));
         d[i] = (unsigned char)(crc2 >> (8 * i));
     }
-    assert_bytes_equal("put key=value, delete key", 25, want, sizeof(want), got, size);
+    kh_assert_bytes_equal("put key=value, delete key", 25, want, sizeof(want), got, size);
     free(got);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: records encode and decode, and any flipped bit makes a record fail its check. */
@@ -120,7 +120,7 @@ test_a_put_get_delete(void **state)
     bc_stats(db, &stats);
     assert_int_equal(stats.key_count, 1);
     assert_int_equal(bc_close(db), BC_OK);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: seeded random puts, gets and deletes match a model, through keydir growth. */
@@ -134,11 +134,11 @@ test_a_keydir_matches_a_model(void **state)
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
     struct model m;
     model_init(&m, MODEL_KEYS_MAX);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
     for (uint32_t op = 0; op < MODEL_OPS; op++) {
-        unsigned k = (unsigned)rng_below(&rng, MODEL_KEYS_MAX);
-        if (rng_below(&rng, 4) == 0) {
+        unsigned k = (unsigned)kh_rng_below(&rng, MODEL_KEYS_MAX);
+        if (kh_rng_below(&rng, 4) == 0) {
             bc_status st = model_delete(db, &m, k);
             assert_true(st == BC_OK || st == BC_NOT_FOUND);
         } else {
@@ -150,7 +150,7 @@ test_a_keydir_matches_a_model(void **state)
     }
     model_check(db, &m, "after the random run");
     assert_int_equal(bc_close(db), BC_OK);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 static int
@@ -188,7 +188,7 @@ test_a_fold_visits_each_live_key_once(void **state)
         assert_int_equal(seen[i], i % 3 == 0 ? 0 : 1);
     }
     assert_int_equal(bc_close(db), BC_OK);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: what was put is read back, byte for byte, after a clean close and reopen. */
@@ -212,7 +212,7 @@ test_a_reopen_reads_same_bytes(void **state)
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
     model_check(db, &m, "after reopening");
     assert_int_equal(bc_close(db), BC_OK);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: bc_get checks the CRC of what it reads: a bit flipped on disk under an open store is
@@ -235,7 +235,7 @@ test_a_get_refuses_a_corrupt_value(void **state)
     bc_last_error(db, error);
     assert_non_null(strstr(error, "0000000001-00000.data"));
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 int
@@ -251,5 +251,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_reopen_reads_same_bytes),
         cmocka_unit_test(test_a_get_refuses_a_corrupt_value),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

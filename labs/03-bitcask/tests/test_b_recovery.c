@@ -24,7 +24,7 @@ three_records(struct test_fs *t, uint64_t ends[3])
         ends[i] = end;
     }
     assert_int_equal(bc_close(db), BC_OK);
-    assert_int_equal(faultfs_file_size(t->fs, DATA1), (int64_t)ends[2]);
+    assert_int_equal(kh_faultfs_file_size(t->fs, DATA1), (int64_t)ends[2]);
 }
 
 /* Claim: cutting the last record anywhere (a torn write) loses only that record: the first two
@@ -42,10 +42,10 @@ test_b_torn_tail_is_truncated_at_every_byte(void **state)
     for (uint64_t cut = ends[1] + 1; cut < ends[2]; cut++) {
         struct test_fs t;
         tfs_init(&t);
-        assert_int_equal(faultfs_mkdir(t.fs, TEST_DIR), 0);
-        int fd = faultfs_open(t.fs, DATA1, O_RDWR | O_CREAT);
-        assert_int_equal(faultfs_pwrite(t.fs, fd, bytes, cut, 0), (ssize_t)cut);
-        faultfs_close(t.fs, fd);
+        assert_int_equal(kh_faultfs_mkdir(t.fs, TEST_DIR), 0);
+        int fd = kh_faultfs_open(t.fs, DATA1, O_RDWR | O_CREAT);
+        assert_int_equal(kh_faultfs_pwrite(t.fs, fd, bytes, cut, 0), (ssize_t)cut);
+        kh_faultfs_close(t.fs, fd);
         struct bc_io io;
         struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
         struct model m;
@@ -53,16 +53,16 @@ test_b_torn_tail_is_truncated_at_every_byte(void **state)
         m.ver[0] = 40;
         m.ver[1] = 41;
         model_check(db, &m, "after a torn tail");
-        assert_int_equal(faultfs_file_size(t.fs, DATA1), (int64_t)ends[1]);
+        assert_int_equal(kh_faultfs_file_size(t.fs, DATA1), (int64_t)ends[1]);
         assert_int_equal(model_put(db, &m, 2, 99), BC_OK);
         assert_int_equal(bc_close(db), BC_OK);
         db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
         model_check(db, &m, "after appending past a repaired tail and reopening");
         assert_int_equal(bc_close(db), BC_OK);
-        faultfs_destroy(t.fs);
+        kh_faultfs_destroy(t.fs);
     }
     free(bytes);
-    faultfs_destroy(base.fs);
+    kh_faultfs_destroy(base.fs);
 }
 
 /* Claim: a flipped bit in the last record of the newest file is a torn tail too (cut, not an
@@ -78,12 +78,12 @@ test_b_flipped_bit_is_a_tail_or_an_error(void **state)
     fs_flip_bit(t.fs, DATA1, ends[1] + 21, 0); /* in the last record's key */
     struct bc_io io;
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
-    assert_int_equal(faultfs_file_size(t.fs, DATA1), (int64_t)ends[1]);
+    assert_int_equal(kh_faultfs_file_size(t.fs, DATA1), (int64_t)ends[1]);
     struct model m;
     model_init(&m, 3);
     assert_int_equal(model_put(db, &m, 2, 42), BC_OK); /* the same bytes again */
     assert_int_equal(bc_close(db), BC_OK);
-    assert_int_equal(faultfs_file_size(t.fs, DATA1), (int64_t)ends[2]);
+    assert_int_equal(kh_faultfs_file_size(t.fs, DATA1), (int64_t)ends[2]);
     fs_flip_bit(t.fs, DATA1, ends[0] + 21, 5); /* in the middle record's key */
     struct bc_options o;
     bc_options_default(&o);
@@ -103,7 +103,7 @@ test_b_flipped_bit_is_a_tail_or_an_error(void **state)
         unsigned byte, bit;
         const char *what;
     } flips[] = {{11, 6, "value_size over the limit"}, {10, 0, "value_size past the end"}};
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(flips); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(flips); i++) {
         fs_flip_bit(t.fs, DATA1, ends[0] + flips[i].byte, flips[i].bit);
         error[0] = '\0';
         bc_status st = bc_open(TEST_DIR, &o, &db, error);
@@ -115,11 +115,11 @@ test_b_flipped_bit_is_a_tail_or_an_error(void **state)
                      "after it: expected BC_CORRUPT naming \"%s\", got %s (%s); the file now "
                      "holds %lld bytes of %llu",
                      flips[i].what, offset, bc_strerror(st), error,
-                     (long long)faultfs_file_size(t.fs, DATA1), (unsigned long long)ends[2]);
+                     (long long)kh_faultfs_file_size(t.fs, DATA1), (unsigned long long)ends[2]);
         }
         fs_flip_bit(t.fs, DATA1, ends[0] + flips[i].byte, flips[i].bit);
     }
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: a corrupt record in an older (not the newest) file refuses the open with a message
@@ -140,7 +140,7 @@ test_b_corrupt_older_file_is_an_error(void **state)
     assert_int_equal(bc_close(db), BC_OK);
     size_t size;
     free(fs_read_all(t.fs, DATA2, &size));
-    int64_t last_size = faultfs_file_size(t.fs, DATA1);
+    int64_t last_size = kh_faultfs_file_size(t.fs, DATA1);
     fs_flip_bit(t.fs, DATA1, (uint64_t)last_size - 1, 2); /* the last record of file 1 */
     struct bc_options o;
     bc_options_default(&o);
@@ -149,7 +149,7 @@ test_b_corrupt_older_file_is_an_error(void **state)
     assert_int_equal(bc_open(TEST_DIR, &o, &db, error), BC_CORRUPT);
     assert_non_null(strstr(error, "0000000001-00000.data"));
     assert_non_null(strstr(error, "offset"));
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: random puts, deletes and reopens match a model (deletes survive reopening). */
@@ -163,11 +163,11 @@ test_b_model_with_reopens(void **state)
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
     struct model m;
     model_init(&m, 64);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
     for (uint32_t op = 0; op < 4000; op++) {
-        unsigned k = (unsigned)rng_below(&rng, 64);
-        uint64_t roll = rng_below(&rng, 100);
+        unsigned k = (unsigned)kh_rng_below(&rng, 64);
+        uint64_t roll = kh_rng_below(&rng, 100);
         if (roll < 2) {
             assert_int_equal(bc_close(db), BC_OK);
             db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
@@ -183,7 +183,7 @@ test_b_model_with_reopens(void **state)
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
     model_check(db, &m, "at the end");
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: after a merge, opening from hint files gives the same keydir as scanning the data,
@@ -193,7 +193,7 @@ test_b_model_with_reopens(void **state)
  * after it: a hint that lies with a CRC that holds, which only the loader's other checks and
  * bc_get's can catch. */
 static void
-rewrite_first_hint(struct faultfs *fs, const char *path, const struct bc_record *rec,
+rewrite_first_hint(struct kh_faultfs *fs, const char *path, const struct bc_record *rec,
                    const void *key)
 {
     size_t size = 0;
@@ -215,7 +215,7 @@ rewrite_first_hint(struct faultfs *fs, const char *path, const struct bc_record 
 
 /* The first hint of hint file path, and a copy of its key in key. */
 static struct bc_record
-first_hint(struct faultfs *fs, const char *path, char key[BC_KEY_SIZE_MAX])
+first_hint(struct kh_faultfs *fs, const char *path, char key[BC_KEY_SIZE_MAX])
 {
     size_t size = 0;
     unsigned char *hints = fs_read_all(fs, path, &size);
@@ -248,7 +248,7 @@ test_b_hint_files_rebuild_the_same_keydir(void **state)
     char name[BC_PATH_MAX];
     for (unsigned major = 1; major < 100 && hint == NULL; major++) {
         snprintf(name, sizeof(name), TEST_DIR "/%010u-00001.hint", major);
-        hint = faultfs_file_size(t.fs, name) > 0 ? name : NULL;
+        hint = kh_faultfs_file_size(t.fs, name) > 0 ? name : NULL;
     }
     assert_non_null(hint);
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
@@ -296,7 +296,7 @@ test_b_hint_files_rebuild_the_same_keydir(void **state)
     o.io = &io;
     o.is_hints_ignored = true;
     assert_int_equal(bc_open(TEST_DIR, &o, &db, NULL), BC_CORRUPT);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* ---- Many hint files --------------------------------------------------------------------- */
@@ -359,7 +359,7 @@ compare_names(const void *a, const void *b)
 
 /* Where the last hint of hint file path that starts at or before offset starts. */
 static uint64_t
-hint_start_before(struct faultfs *fs, const char *path, uint64_t offset)
+hint_start_before(struct kh_faultfs *fs, const char *path, uint64_t offset)
 {
     size_t size;
     unsigned char *hints = fs_read_all(fs, path, &size);
@@ -377,7 +377,7 @@ hint_start_before(struct faultfs *fs, const char *path, uint64_t offset)
 /* Rewrites hint file path with its last hint moved to the front. Each hint carries its own CRC,
  * so every hint stays intact; only their order changes. */
 static void
-move_last_hint_first(struct faultfs *fs, const char *path)
+move_last_hint_first(struct kh_faultfs *fs, const char *path)
 {
     size_t last = (size_t)hint_start_before(fs, path, UINT64_MAX);
     size_t size;
@@ -399,13 +399,13 @@ struct saved_file {
 };
 
 static void
-put_back(struct faultfs *fs, const struct saved_file *f)
+put_back(struct kh_faultfs *fs, const struct saved_file *f)
 {
-    int fd = faultfs_open(fs, f->path, O_RDWR | O_CREAT);
+    int fd = kh_faultfs_open(fs, f->path, O_RDWR | O_CREAT);
     assert_true(fd >= 0);
-    assert_int_equal(faultfs_pwrite(fs, fd, f->bytes, f->size, 0), (ssize_t)f->size);
-    assert_int_equal(faultfs_fsync(fs, fd), 0);
-    faultfs_close(fs, fd);
+    assert_int_equal(kh_faultfs_pwrite(fs, fd, f->bytes, f->size, 0), (ssize_t)f->size);
+    assert_int_equal(kh_faultfs_fsync(fs, fd), 0);
+    kh_faultfs_close(fs, fd);
 }
 
 static void
@@ -441,7 +441,7 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
     assert_int_equal(bc_merge(db), BC_OK);
     /* Keep the first merge's outputs, to put back after the second merge has replaced them:
      * what a crash after the second merge's renames and before its deletes leaves. */
-    assert_int_equal(faultfs_list(t.fs, TEST_DIR, hint_name_cb, h), 0);
+    assert_int_equal(kh_faultfs_list(t.fs, TEST_DIR, hint_name_cb, h), 0);
     if (h->count < 8) {
         fail_msg("expected the merge to write at least 8 hint files, found %zu", h->count);
     }
@@ -468,7 +468,7 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
     assert_int_equal(bc_close(db), BC_OK);
     struct hint_names *h2 = calloc(1, sizeof(*h2)); /* the second merge's */
     assert_non_null(h2);
-    assert_int_equal(faultfs_list(t.fs, TEST_DIR, hint_name_cb, h2), 0);
+    assert_int_equal(kh_faultfs_list(t.fs, TEST_DIR, hint_name_cb, h2), 0);
     qsort(h2->names, h2->count, sizeof(h2->names[0]), compare_names);
     many_reopen_check(&t, &io, ver, "opened from the hint files");
 
@@ -479,11 +479,11 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
     move_last_hint_first(t.fs, hint);
     many_reopen_check(&t, &io, ver, "opened with one hint file's last hint moved first");
 
-    fs_flip_bit(t.fs, hint, (uint64_t)faultfs_file_size(t.fs, hint) / 2, 3);
+    fs_flip_bit(t.fs, hint, (uint64_t)kh_faultfs_file_size(t.fs, hint) / 2, 3);
     many_reopen_check(&t, &io, ver, "opened with a bit flipped in the middle of one hint file");
 
     put_back(t.fs, &good_hint);
-    uint64_t half = hint_start_before(t.fs, hint, (uint64_t)faultfs_file_size(t.fs, hint) / 2);
+    uint64_t half = hint_start_before(t.fs, hint, (uint64_t)kh_faultfs_file_size(t.fs, hint) / 2);
     fs_truncate(t.fs, hint, half); /* every hint left is whole, and its CRC holds */
     many_reopen_check(&t, &io, ver, "opened with one hint file cut to its first half");
 
@@ -503,7 +503,7 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
     }
     many_reopen_check(&t, &io, ver, "opened with the first merge's outputs put back");
 
-    fs_flip_bit(t.fs, hint, (uint64_t)faultfs_file_size(t.fs, hint) / 2, 3);
+    fs_flip_bit(t.fs, hint, (uint64_t)kh_faultfs_file_size(t.fs, hint) / 2, 3);
     many_reopen_check(&t, &io, ver,
                       "opened with the first merge's outputs and a damaged hint file");
 
@@ -527,7 +527,7 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
     free(h2);
     free(h);
     free(ver);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
     bc_hint_thread_bytes_min = thread_bytes_min;
 }
 
@@ -538,7 +538,7 @@ static void
 test_b_crash_with_torn_unsynced_writes(void **state)
 {
     (void)state;
-    crash_explore(&crash_config_b_torn, harness_seed(), "test_b_crash_with_torn_unsynced_writes");
+    crash_explore(&crash_config_b_torn, kh_test_seed(), "test_b_crash_with_torn_unsynced_writes");
 }
 
 int
@@ -553,5 +553,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_many_hint_files_and_a_damaged_one),
         cmocka_unit_test(test_b_crash_with_torn_unsynced_writes),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -28,13 +28,13 @@ test_c_rotation_past_size_limit(void **state)
                  "not %llu",
                  (unsigned long long)stats.file_count);
     }
-    assert_true(faultfs_file_size(t.fs, TEST_DIR "/0000000001-00000.data") <= 1024);
+    assert_true(kh_faultfs_file_size(t.fs, TEST_DIR "/0000000001-00000.data") <= 1024);
     model_check(db, &m, "after rotating");
     assert_int_equal(bc_close(db), BC_OK);
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 1024);
     model_check(db, &m, "after rotating and reopening");
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: merge keeps each key's newest value, drops deleted keys, and shrinks the disk to about
@@ -72,7 +72,7 @@ test_c_merge_keeps_newest_and_drops_deleted(void **state)
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
     model_check(db, &m, "after the merge and a reopen");
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: random puts, deletes, merges and reopens match a model. */
@@ -96,16 +96,16 @@ newest_file_cb(const char *name, void *arg)
 
 /* Renames file id's data file and hint file (if any) to id to. */
 static void
-renumber(struct faultfs *fs, uint64_t id, uint64_t to)
+renumber(struct kh_faultfs *fs, uint64_t id, uint64_t to)
 {
     const char *suffixes[] = {".data", ".hint"};
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(suffixes); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(suffixes); i++) {
         char from_path[BC_PATH_MAX], to_path[BC_PATH_MAX];
         snprintf(from_path, sizeof(from_path), TEST_DIR "/%010u-%05u%s",
                  (unsigned)BC_FILE_MAJOR(id), (unsigned)BC_FILE_MINOR(id), suffixes[i]);
         snprintf(to_path, sizeof(to_path), TEST_DIR "/%010u-%05u%s", (unsigned)BC_FILE_MAJOR(to),
                  (unsigned)BC_FILE_MINOR(to), suffixes[i]);
-        int rc = faultfs_rename(fs, from_path, to_path);
+        int rc = kh_faultfs_rename(fs, from_path, to_path);
         assert_true(rc == 0 || (i == 1 && rc == -ENOENT));
     }
 }
@@ -120,11 +120,11 @@ test_c_model_with_merges_and_reopens(void **state)
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
     struct model m;
     model_init(&m, 40);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
     for (uint32_t op = 0; op < 3000; op++) {
-        unsigned k = (unsigned)rng_below(&rng, 40);
-        uint64_t roll = rng_below(&rng, 1000);
+        unsigned k = (unsigned)kh_rng_below(&rng, 40);
+        uint64_t roll = kh_rng_below(&rng, 1000);
         if (roll < 10) {
             assert_int_equal(bc_merge(db), BC_OK);
             model_check(db, &m, "after a merge");
@@ -149,7 +149,7 @@ test_c_model_with_merges_and_reopens(void **state)
     assert_int_equal(bc_merge(db), BC_OK);
     assert_int_equal(bc_close(db), BC_OK);
     struct newest_file newest = {0};
-    assert_int_equal(faultfs_list(t.fs, TEST_DIR, newest_file_cb, &newest), 0);
+    assert_int_equal(kh_faultfs_list(t.fs, TEST_DIR, newest_file_cb, &newest), 0);
     assert_true(newest.id != 0);
     renumber(t.fs, newest.id, BC_FILE_ID(BC_FILE_MAJOR(newest.id), BC_FILE_MINOR_MAX));
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
@@ -162,7 +162,7 @@ test_c_model_with_merges_and_reopens(void **state)
         model_check(db, &m, "reopened after a merge past minor 99999");
     }
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 struct during_merge {
@@ -173,10 +173,10 @@ struct during_merge {
 
 /* Runs inside the merge, just before it renames its first output into place. */
 static void
-put_during_merge_cb(faultfs_op op, const char *path, void *arg)
+put_during_merge_cb(kh_faultfs_op op, const char *path, void *arg)
 {
     struct during_merge *d = arg;
-    if (op == FAULTFS_OP_RENAME && strstr(path, ".data.tmp") != NULL && !d->has_run) {
+    if (op == KH_FAULTFS_OP_RENAME && strstr(path, ".data.tmp") != NULL && !d->has_run) {
         d->has_run = true;
         for (unsigned i = 0; i < 20; i++) {
             if (i % 2 == 0) {
@@ -217,7 +217,7 @@ test_c_put_during_merge_wins(void **state)
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
     model_check(db, &m, "after a reopen");
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 #define READERS 3
@@ -284,11 +284,11 @@ test_c_gets_and_puts_during_merge(void **state)
         readers[r] = (struct reader_arg){.db = db};
         assert_int_equal(pthread_create(&threads[r], NULL, reader_main, &readers[r]), 0);
     }
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
     for (unsigned round = 0; round < 20; round++) {
         for (unsigned n = 0; n < 200; n++) {
-            unsigned i = (unsigned)rng_below(&rng, CONCURRENT_KEYS);
+            unsigned i = (unsigned)kh_rng_below(&rng, CONCURRENT_KEYS);
             assert_int_equal(model_put(db, &m, i, long_version(i, (uint32_t)m.ver[i] + 1)), BC_OK);
         }
         assert_int_equal(bc_merge(db), BC_OK);
@@ -302,7 +302,7 @@ test_c_gets_and_puts_during_merge(void **state)
     }
     model_check(db, &m, "after concurrent merges");
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: a crash at any call of a merge-heavy workload (sync always) loses no acknowledged
@@ -311,7 +311,7 @@ static void
 test_c_crash_during_merge_loses_nothing(void **state)
 {
     (void)state;
-    crash_explore(&crash_config_c_merge, harness_seed(), "test_c_crash_during_merge_loses_nothing");
+    crash_explore(&crash_config_c_merge, kh_test_seed(), "test_c_crash_during_merge_loses_nothing");
 }
 
 /* Opens dir on the real file system (bc_io_posix, which can map files) with 4 KiB files. */
@@ -364,7 +364,7 @@ test_c_real_files_read_back_through_merges(void **state)
     struct model m;
     model_init(&m, MODEL_KEYS_MAX);
     bc_sync_policy policies[] = {BC_SYNC_NONE, BC_SYNC_ALWAYS, BC_SYNC_NONE};
-    for (uint32_t round = 0; round < HARNESS_ARRAY_LEN(policies); round++) {
+    for (uint32_t round = 0; round < KH_ARRAY_LEN(policies); round++) {
         struct bc_db *db = posix_open_db(dir, policies[round]);
         model_check(db, &m, "after reopening real files");
         for (unsigned k = 0; k < MODEL_KEYS_MAX; k++) {
@@ -421,5 +421,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_c_crash_during_merge_loses_nothing),
         cmocka_unit_test(test_c_real_files_read_back_through_merges),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

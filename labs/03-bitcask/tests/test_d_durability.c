@@ -24,7 +24,7 @@ test_d_sync_policy_parse(void **state)
     assert_int_equal(bc_sync_parse("none", &o), BC_OK);
     assert_int_equal(o.sync, BC_SYNC_NONE);
     const char *bad[] = {"", "sometimes", "interval:", "interval:0", "interval:5x", "ALWAYS"};
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(bad); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(bad); i++) {
         assert_int_equal(bc_sync_parse(bad[i], &o), BC_INVALID);
     }
 }
@@ -35,7 +35,7 @@ static void
 test_d_crash_at_every_point_keeps_acknowledged_writes(void **state)
 {
     (void)state;
-    crash_explore(&crash_config_d_always, harness_seed(),
+    crash_explore(&crash_config_d_always, kh_test_seed(),
                   "test_d_crash_at_every_point_keeps_acknowledged_writes");
 }
 
@@ -84,7 +84,7 @@ test_d_sync_none_loses_at_most_the_append_buffer(void **state)
         }
     }
     model_check(db, &m, "under sync none, before any sync");
-    struct faultfs *image = faultfs_crash_image(t.fs, UINT64_MAX);
+    struct kh_faultfs *image = kh_faultfs_crash_image(t.fs, UINT64_MAX);
     assert_non_null(image);
     struct test_fs crashed = {.fs = image};
     struct bc_io crashed_io; /* db borrows io until it closes */
@@ -101,16 +101,16 @@ test_d_sync_none_loses_at_most_the_append_buffer(void **state)
         }
     }
     bc_close(db2);
-    faultfs_destroy(image);
+    kh_faultfs_destroy(image);
     assert_int_equal(bc_sync(db), BC_OK);
-    image = faultfs_crash_image(t.fs, 0);
+    image = kh_faultfs_crash_image(t.fs, 0);
     crashed.fs = image;
     db2 = tfs_open_db(&crashed, &crashed_io, BC_SYNC_NONE, 0);
     model_check(db2, &m, "after bc_sync and a machine crash");
     bc_close(db2);
-    faultfs_destroy(image);
+    kh_faultfs_destroy(image);
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 #define WRITERS 8
@@ -147,10 +147,10 @@ test_d_group_commit_shares_fsyncs(void **state)
     struct bc_io io;
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_ALWAYS, 0);
     uint64_t fsyncs_before = 0;
-    for (uint64_t i = 0; i < faultfs_trace_count(t.fs); i++) {
-        struct faultfs_event ev;
-        faultfs_trace_get(t.fs, i, &ev);
-        fsyncs_before += ev.op == FAULTFS_OP_FSYNC;
+    for (uint64_t i = 0; i < kh_faultfs_trace_count(t.fs); i++) {
+        struct kh_faultfs_event ev;
+        kh_faultfs_trace_get(t.fs, i, &ev);
+        fsyncs_before += ev.op == KH_FAULTFS_OP_FSYNC;
     }
     struct writer_arg writers[WRITERS];
     pthread_t threads[WRITERS];
@@ -162,12 +162,12 @@ test_d_group_commit_shares_fsyncs(void **state)
         pthread_join(threads[w], NULL);
         assert_int_equal(writers[w].status, BC_OK);
     }
-    struct faultfs *image = faultfs_crash_image(t.fs, 0);
+    struct kh_faultfs *image = kh_faultfs_crash_image(t.fs, 0);
     uint64_t fsyncs = 0;
-    for (uint64_t i = 0; i < faultfs_trace_count(t.fs); i++) {
-        struct faultfs_event ev;
-        faultfs_trace_get(t.fs, i, &ev);
-        fsyncs += ev.op == FAULTFS_OP_FSYNC;
+    for (uint64_t i = 0; i < kh_faultfs_trace_count(t.fs); i++) {
+        struct kh_faultfs_event ev;
+        kh_faultfs_trace_get(t.fs, i, &ev);
+        fsyncs += ev.op == KH_FAULTFS_OP_FSYNC;
     }
     fsyncs -= fsyncs_before;
     printf("group commit: %u puts, %llu fsyncs\n", WRITERS * PUTS_PER_WRITER,
@@ -177,7 +177,7 @@ test_d_group_commit_shares_fsyncs(void **state)
                  WRITERS * PUTS_PER_WRITER, WRITERS, (unsigned long long)fsyncs);
     }
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
     t.fs = image; /* everything acknowledged is in the image that lost all unsynced bytes */
     t.fsync_delay_us = 0;
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
@@ -185,7 +185,7 @@ test_d_group_commit_shares_fsyncs(void **state)
     bc_stats(db, &stats);
     assert_int_equal(stats.key_count, WRITERS * PUTS_PER_WRITER);
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: under interval:MS a background thread syncs within about MS, with no call from us. */
@@ -200,14 +200,14 @@ test_d_interval_policy_syncs_in_background(void **state)
     assert_int_equal(bc_put(db, "k", 1, "v", 1), BC_OK);
     bool is_durable = false;
     for (int waited_ms = 0; waited_ms < 2000 && !is_durable; waited_ms += 5) {
-        clock_sleep_ms(5);
-        struct faultfs *image = faultfs_crash_image(t.fs, 0);
-        is_durable = faultfs_file_size(image, TEST_DIR "/0000000001-00000.data") > 0;
-        faultfs_destroy(image);
+        kh_clock_sleep_ms(5);
+        struct kh_faultfs *image = kh_faultfs_crash_image(t.fs, 0);
+        is_durable = kh_faultfs_file_size(image, TEST_DIR "/0000000001-00000.data") > 0;
+        kh_faultfs_destroy(image);
     }
     assert_true(is_durable);
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: a second open of a directory in use is BC_LOCKED (on the real file system, with
@@ -238,7 +238,7 @@ test_d_lock_file_refuses_second_open(void **state)
 /* Fills a store with keys 0..19 (sync always) and arms fault f. */
 static struct bc_db *
 store_with_fault(struct test_fs *t, struct bc_io *io, struct model *m,
-                 const struct faultfs_fault *f)
+                 const struct kh_faultfs_fault *f)
 {
     tfs_init(t);
     struct bc_db *db = tfs_open_db(t, io, BC_SYNC_ALWAYS, 0);
@@ -246,7 +246,7 @@ store_with_fault(struct test_fs *t, struct bc_io *io, struct model *m,
     for (unsigned i = 0; i < 20; i++) {
         assert_int_equal(model_put(db, m, i, i), BC_OK);
     }
-    assert_int_equal(faultfs_inject(t->fs, f), 0);
+    assert_int_equal(kh_faultfs_inject(t->fs, f), 0);
     return db;
 }
 
@@ -261,7 +261,7 @@ test_d_write_errors_fail_the_handle_not_the_reads(void **state)
         struct test_fs t;
         struct bc_io io;
         struct model m;
-        struct faultfs_fault f = {.op = FAULTFS_OP_PWRITE, .count = 1, .error = errors[e]};
+        struct kh_faultfs_fault f = {.op = KH_FAULTFS_OP_PWRITE, .count = 1, .error = errors[e]};
         struct bc_db *db = store_with_fault(&t, &io, &m, &f);
         struct model attempted = m;
         bc_status st = model_put(db, &attempted, 3, 777);
@@ -278,7 +278,7 @@ test_d_write_errors_fail_the_handle_not_the_reads(void **state)
         model_check(db, &m, "after reopening");
         assert_int_equal(model_put(db, &m, 3, 779), BC_OK);
         bc_close(db);
-        faultfs_destroy(t.fs);
+        kh_faultfs_destroy(t.fs);
     }
 }
 
@@ -290,7 +290,7 @@ test_d_fsync_error_fails_the_put(void **state)
     struct test_fs t;
     struct bc_io io;
     struct model m;
-    struct faultfs_fault f = {.op = FAULTFS_OP_FSYNC, .count = 1, .error = EIO};
+    struct kh_faultfs_fault f = {.op = KH_FAULTFS_OP_FSYNC, .count = 1, .error = EIO};
     struct bc_db *db = store_with_fault(&t, &io, &m, &f);
     struct model attempted = m;
     assert_int_equal(model_put(db, &attempted, 3, 777), BC_IO);
@@ -299,7 +299,7 @@ test_d_fsync_error_fails_the_put(void **state)
     size_t size;
     assert_int_equal(bc_get(db, "key0000", 7, buf, sizeof(buf), &size), BC_OK);
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* ---- Out of memory, injected ------------------------------------------------------------
@@ -468,7 +468,7 @@ test_d_short_write_is_completed(void **state)
     struct test_fs t;
     struct bc_io io;
     struct model m;
-    struct faultfs_fault f = {.op = FAULTFS_OP_PWRITE, .count = 3, .short_bytes = 5};
+    struct kh_faultfs_fault f = {.op = KH_FAULTFS_OP_PWRITE, .count = 3, .short_bytes = 5};
     struct bc_db *db = store_with_fault(&t, &io, &m, &f);
     for (unsigned i = 0; i < 20; i++) {
         assert_int_equal(model_put(db, &m, i, 500 + i), BC_OK);
@@ -478,7 +478,7 @@ test_d_short_write_is_completed(void **state)
     db = tfs_open_db(&t, &io, BC_SYNC_ALWAYS, 0);
     model_check(db, &m, "after short writes and a reopen");
     bc_close(db);
-    faultfs_destroy(t.fs);
+    kh_faultfs_destroy(t.fs);
 }
 
 int
@@ -496,5 +496,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_out_of_memory_fails_the_handle_not_the_reads),
         cmocka_unit_test(test_d_short_write_is_completed),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -2,7 +2,8 @@
  * built from lab 01's and lab 03's sources). A SET that was answered +OK must survive kill -9
  * of the server and a restart; so must DEL and a TTL. Read
  * test_e_acked_sets_survive_kill_under_load. */
-#include "harness.h"
+#include "kh_test.h"
+#include "kh_net.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #define LOAD_BATCH 50u
 
 struct durable_server {
-    struct proc proc;
+    struct kh_proc proc;
     uint16_t port;
     char dir[64];
 };
@@ -24,14 +25,14 @@ static void
 server_start(struct durable_server *s)
 {
     char path[4096], store[128];
-    assert_int_equal(harness_exe_relative("../cmd/keel-server", path, sizeof(path)), 0);
+    assert_int_equal(kh_exe_relative("../cmd/keel-server", path, sizeof(path)), 0);
     snprintf(store, sizeof(store), "bitcask:%s", s->dir);
     const char *argv[] = {path, "--model", "epoll", "--port", "0", "--store", store, NULL};
-    if (proc_spawn(&s->proc, argv) != 0 ||
-        proc_wait_port_line(&s->proc, &s->port, START_TIMEOUT_MS) != 0) {
+    if (kh_proc_spawn(&s->proc, argv) != 0 ||
+        kh_proc_wait_port_line(&s->proc, &s->port, START_TIMEOUT_MS) != 0) {
         char err[2048];
-        proc_stderr(&s->proc, err, sizeof(err));
-        proc_close(&s->proc);
+        kh_proc_stderr(&s->proc, err, sizeof(err));
+        kh_proc_close(&s->proc);
         fail_msg("keel-server --store %s did not start; its stderr:\n%s", store, err);
     }
 }
@@ -40,8 +41,8 @@ server_start(struct durable_server *s)
 static void
 server_kill_and_restart(struct durable_server *s)
 {
-    proc_kill(&s->proc, SIGKILL);
-    proc_close(&s->proc);
+    kh_proc_kill(&s->proc, SIGKILL);
+    kh_proc_close(&s->proc);
     server_start(s);
 }
 
@@ -49,8 +50,8 @@ static void
 server_stop(struct durable_server *s)
 {
     char err[4096];
-    proc_stderr(&s->proc, err, sizeof(err));
-    proc_close(&s->proc);
+    kh_proc_stderr(&s->proc, err, sizeof(err));
+    kh_proc_close(&s->proc);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
     assert_int_equal(system(cmd), 0);
@@ -71,15 +72,15 @@ server_init(struct durable_server *s)
 
 /* Sends argv and checks the reply is exactly expected. */
 static void
-expect(struct rclient *c, size_t argc, const char *const argv[], const char *expected)
+expect(struct kh_rclient *c, size_t argc, const char *const argv[], const char *expected)
 {
     char reply[512];
-    assert_int_equal(rclient_send(c, argc, argv), 0);
-    ssize_t n = rclient_reply(c, reply, sizeof(reply), REPLY_TIMEOUT_MS);
+    assert_int_equal(kh_rclient_send(c, argc, argv), 0);
+    ssize_t n = kh_rclient_reply(c, reply, sizeof(reply), REPLY_TIMEOUT_MS);
     if (n < 0 || strcmp(reply, expected) != 0) {
         char got[256], want[256];
-        bytes_escape(reply, n < 0 ? 0 : (size_t)n, got, sizeof(got));
-        bytes_escape(expected, strlen(expected), want, sizeof(want));
+        kh_bytes_escape(reply, n < 0 ? 0 : (size_t)n, got, sizeof(got));
+        kh_bytes_escape(expected, strlen(expected), want, sizeof(want));
         fail_msg("%s %s: expected \"%s\", got \"%s\"", argv[0], argc > 1 ? argv[1] : "", want,
                  n < 0 ? "(no reply)" : got);
     }
@@ -93,8 +94,8 @@ test_e_set_survives_kill_9(void **state)
     (void)state;
     struct durable_server s;
     server_init(&s);
-    struct rclient c;
-    assert_int_equal(rclient_connect(&c, s.port), 0);
+    struct kh_rclient c;
+    assert_int_equal(kh_rclient_connect(&c, s.port), 0);
     expect(&c, 3, (const char *[]){"SET", "greeting", "hello world"}, "+OK\r\n");
     expect(&c, 3, (const char *[]){"SET", "doomed", "x"}, "+OK\r\n");
     expect(&c, 2, (const char *[]){"DEL", "doomed"}, ":1\r\n");
@@ -102,21 +103,21 @@ test_e_set_survives_kill_9(void **state)
     expect(&c, 2, (const char *[]){"INCR", "counter"}, ":2\r\n");
     expect(&c, 4, (const char *[]){"SET", "ttl", "v", "EX"}, "-ERR syntax error\r\n");
     expect(&c, 5, (const char *[]){"SET", "ttl", "v", "EX", "1000"}, "+OK\r\n");
-    rclient_close(&c);
+    kh_rclient_close(&c);
     server_kill_and_restart(&s);
-    assert_int_equal(rclient_connect(&c, s.port), 0);
+    assert_int_equal(kh_rclient_connect(&c, s.port), 0);
     expect(&c, 2, (const char *[]){"GET", "greeting"}, "$11\r\nhello world\r\n");
     expect(&c, 2, (const char *[]){"GET", "doomed"}, "$-1\r\n");
     expect(&c, 2, (const char *[]){"GET", "counter"}, "$1\r\n2\r\n");
     expect(&c, 2, (const char *[]){"GET", "never"}, "$-1\r\n");
     char reply[64];
-    assert_int_equal(rclient_send(&c, 2, (const char *[]){"TTL", "ttl"}), 0);
-    assert_true(rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) > 0);
+    assert_int_equal(kh_rclient_send(&c, 2, (const char *[]){"TTL", "ttl"}), 0);
+    assert_true(kh_rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) > 0);
     long ttl = strtol(reply + 1, NULL, 10);
     if (reply[0] != ':' || ttl < 990 || ttl > 1000) {
         fail_msg("TTL after a restart should be about 1000 s, the server says %s", reply);
     }
-    rclient_close(&c);
+    kh_rclient_close(&c);
     server_stop(&s);
 }
 
@@ -128,45 +129,45 @@ test_e_acked_sets_survive_kill_under_load(void **state)
     (void)state;
     struct durable_server s;
     server_init(&s);
-    struct rclient c;
-    assert_int_equal(rclient_connect(&c, s.port), 0);
-    struct harness_rng rng;
-    rng_seed(&rng, harness_seed());
-    unsigned kill_after = LOAD_KEYS / 2 + (unsigned)rng_below(&rng, LOAD_KEYS / 2);
+    struct kh_rclient c;
+    assert_int_equal(kh_rclient_connect(&c, s.port), 0);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
+    unsigned kill_after = LOAD_KEYS / 2 + (unsigned)kh_rng_below(&rng, LOAD_KEYS / 2);
     unsigned acked = 0;
     char key[32], value[64], reply[64];
     while (acked < kill_after) {
         for (unsigned i = acked; i < acked + LOAD_BATCH; i++) { /* a batch in flight */
             snprintf(key, sizeof(key), "key:%u", i);
             snprintf(value, sizeof(value), "value %u, seed %llu", i,
-                     (unsigned long long)harness_seed());
-            assert_int_equal(rclient_send(&c, 3, (const char *[]){"SET", key, value}), 0);
+                     (unsigned long long)kh_test_seed());
+            assert_int_equal(kh_rclient_send(&c, 3, (const char *[]){"SET", key, value}), 0);
         }
         for (unsigned i = 0; i < LOAD_BATCH / 2; i++) { /* half acknowledged, half in flight */
-            assert_true(rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) > 0);
+            assert_true(kh_rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) > 0);
             assert_string_equal(reply, "+OK\r\n");
         }
         acked += LOAD_BATCH / 2;
         if (acked < kill_after) {
             for (unsigned i = 0; i < LOAD_BATCH / 2; i++) {
-                assert_true(rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) > 0);
+                assert_true(kh_rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) > 0);
             }
             acked += LOAD_BATCH / 2;
         }
     }
     server_kill_and_restart(&s); /* with half a batch unanswered */
-    rclient_close(&c);
-    assert_int_equal(rclient_connect(&c, s.port), 0);
+    kh_rclient_close(&c);
+    assert_int_equal(kh_rclient_connect(&c, s.port), 0);
     for (unsigned i = 0; i < acked; i++) {
         char want[128];
         snprintf(key, sizeof(key), "key:%u", i);
         snprintf(value, sizeof(value), "value %u, seed %llu", i,
-                 (unsigned long long)harness_seed());
+                 (unsigned long long)kh_test_seed());
         snprintf(want, sizeof(want), "$%zu\r\n%s\r\n", strlen(value), value);
         expect(&c, 2, (const char *[]){"GET", key}, want);
     }
     printf("kill -9 after %u acknowledged SETs: all read back\n", acked);
-    rclient_close(&c);
+    kh_rclient_close(&c);
     server_stop(&s);
 }
 
@@ -177,5 +178,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_e_set_survives_kill_9),
         cmocka_unit_test(test_e_acked_sets_survive_kill_under_load),
     };
-    return harness_main(argc, argv, tests, HARNESS_ARRAY_LEN(tests));
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -2,7 +2,7 @@
  * crc32_update against the bitwise definition, on the same bytes, in calls of 64 B, 4 KiB
  * and 1 MiB. Prints CSV to stdout, header first. Read main() first. */
 #include "crc32.h"
-#include "harness.h"
+#include "kh_core.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,51 +40,17 @@ crc_table(uint32_t crc, const unsigned char *buf, size_t size_bytes)
     return out;
 }
 
-static void
-usage(const char *program)
-{
-    fprintf(stderr, "usage: %s [--quick|--full] [--seed N] [--peers]\n", program);
-    exit(2);
-}
-
-static struct options
-parse_options(int argc, char **argv)
-{
-    struct options opt = {DATA_SIZE_QUICK, REPEATS_QUICK, 1};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            opt.data_size_bytes = DATA_SIZE_QUICK;
-            opt.repeats = REPEATS_QUICK;
-        } else if (strcmp(argv[i], "--full") == 0) {
-            opt.data_size_bytes = DATA_SIZE_FULL;
-            opt.repeats = REPEATS_FULL;
-        } else if (strcmp(argv[i], "--peers") == 0) {
-            /* No peer here (zlib's crc32 would be one). Accepted so that `make bench PEERS=1`
-             * runs every bench with the same flags. */
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            opt.seed = strtoull(argv[++i], &end, 0);
-            if (end == argv[i] || *end != '\0') {
-                usage(argv[0]);
-            }
-        } else {
-            usage(argv[0]);
-        }
-    }
-    return opt;
-}
-
 /* The CRC of all data_size_bytes at data, in calls of call_size_bytes; *elapsed_ns its time. */
 static uint32_t
 crc_in_calls(crc_fn *fn, const unsigned char *data, size_t data_size_bytes, size_t call_size_bytes,
              uint64_t *elapsed_ns)
 {
-    uint64_t start_ns = clock_now_ns();
+    uint64_t start_ns = kh_clock_now_ns();
     uint32_t crc = 0;
     for (size_t at = 0; at < data_size_bytes; at += call_size_bytes) {
         crc = fn(crc, data + at, call_size_bytes);
     }
-    *elapsed_ns = clock_now_ns() - start_ns;
+    *elapsed_ns = kh_clock_now_ns() - start_ns;
     return crc;
 }
 
@@ -104,48 +70,52 @@ median_u64(uint64_t *values, size_t count)
 
 /* One CSV row. MB is 10^6 bytes. */
 static void
-report(struct csv *csv, const char *variant, size_t call_size_bytes, size_t data_size_bytes,
+report(struct kh_csv *csv, const char *variant, size_t call_size_bytes, size_t data_size_bytes,
        uint64_t elapsed_ns)
 {
     double seconds = (double)(elapsed_ns ? elapsed_ns : 1) / 1e9;
-    csv_str(csv, variant);
-    csv_u64(csv, call_size_bytes);
-    csv_u64(csv, data_size_bytes / call_size_bytes);
-    csv_u64(csv, data_size_bytes);
-    csv_f64(csv, seconds);
-    csv_f64(csv, (double)data_size_bytes / 1e6 / seconds);
-    csv_end_row(csv);
+    kh_csv_str(csv, variant);
+    kh_csv_u64(csv, call_size_bytes);
+    kh_csv_u64(csv, data_size_bytes / call_size_bytes);
+    kh_csv_u64(csv, data_size_bytes);
+    kh_csv_f64(csv, seconds);
+    kh_csv_f64(csv, (double)data_size_bytes / 1e6 / seconds);
+    kh_csv_end_row(csv);
 }
 
 int
 main(int argc, char **argv)
 {
-    struct options opt = parse_options(argc, argv);
+    /* --peers is accepted and changes nothing: there is no peer here (zlib's crc32 would be
+     * one), and `make bench PEERS=1` runs every bench with the same flags. */
+    struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
+    struct options opt = {shared.is_full ? DATA_SIZE_FULL : DATA_SIZE_QUICK,
+                          shared.is_full ? REPEATS_FULL : REPEATS_QUICK, shared.seed};
     unsigned char *data = malloc(opt.data_size_bytes);
     if (data == NULL) {
         fprintf(stderr, "bench_crc32: cannot allocate %zu bytes\n", opt.data_size_bytes);
         return 1;
     }
-    struct harness_rng rng;
-    rng_seed(&rng, opt.seed);
-    rng_fill(&rng, data, opt.data_size_bytes);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, opt.seed);
+    kh_rng_fill(&rng, data, opt.data_size_bytes);
     /* Every measurement checksums the same bytes, so every one must give this CRC: a wrong
      * answer is never reported as a fast one. */
     uint32_t want = crc32_bitwise(0, data, opt.data_size_bytes);
 
     static const char *const columns[] = {"variant", "size_bytes", "calls",
                                           "bytes",   "seconds",    "mb_per_s"};
-    struct csv csv;
-    csv_open(&csv, stdout, columns, HARNESS_ARRAY_LEN(columns));
+    struct kh_csv csv;
+    kh_csv_open(&csv, stdout, columns, KH_ARRAY_LEN(columns));
     static const size_t call_sizes[] = {64, 4096, 1u << 20}; /* all divide the data size */
     static const char *const names[] = {"bitwise", "table"};
     crc_fn *const fns[] = {crc_bitwise, crc_table};
     /* Every (call size, variant) takes its turn in each repeat, so a burst of load from the
      * machine's other tenants slows all of them alike, and every ratio a target takes is of
      * measurements made side by side. Each row is the median of its repeats. */
-    uint64_t elapsed_ns[HARNESS_ARRAY_LEN(call_sizes)][2][REPEATS_MAX];
+    uint64_t elapsed_ns[KH_ARRAY_LEN(call_sizes)][2][REPEATS_MAX];
     for (unsigned r = 0; r < opt.repeats; r++) {
-        for (size_t s = 0; s < HARNESS_ARRAY_LEN(call_sizes); s++) {
+        for (size_t s = 0; s < KH_ARRAY_LEN(call_sizes); s++) {
             for (size_t v = 0; v < 2; v++) {
                 uint32_t got = crc_in_calls(fns[v], data, opt.data_size_bytes, call_sizes[s],
                                             &elapsed_ns[s][v][r]);
@@ -157,7 +127,7 @@ main(int argc, char **argv)
             }
         }
     }
-    for (size_t s = 0; s < HARNESS_ARRAY_LEN(call_sizes); s++) {
+    for (size_t s = 0; s < KH_ARRAY_LEN(call_sizes); s++) {
         for (size_t v = 0; v < 2; v++) {
             report(&csv, names[v], call_sizes[s], opt.data_size_bytes,
                    median_u64(elapsed_ns[s][v], opt.repeats));

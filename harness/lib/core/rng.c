@@ -1,7 +1,7 @@
 /* rng.c -- the seeded PRNG every randomized test and benchmark draws from: xoshiro256**
  * (Blackman and Vigna, "Scrambled linear pseudorandom number generators", 2021), its state
  * filled from the seed by splitmix64 as the authors recommend. */
-#include "harness.h"
+#include "kh_core.h"
 
 #include <assert.h>
 #include <string.h>
@@ -22,7 +22,7 @@ rotl(uint64_t x, int k)
 }
 
 void
-rng_seed(struct harness_rng *rng, uint64_t seed)
+kh_rng_seed(struct kh_rng *rng, uint64_t seed)
 {
     uint64_t x = seed;
     for (size_t i = 0; i < 4; i++) {
@@ -33,7 +33,7 @@ rng_seed(struct harness_rng *rng, uint64_t seed)
 }
 
 uint64_t
-rng_next(struct harness_rng *rng)
+kh_rng_next(struct kh_rng *rng)
 {
     uint64_t *s = rng->state;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -48,30 +48,30 @@ rng_next(struct harness_rng *rng)
 }
 
 uint64_t
-rng_below(struct harness_rng *rng, uint64_t bound)
+kh_rng_below(struct kh_rng *rng, uint64_t bound)
 {
     assert(bound > 0);
     /* Reject the top sliver that would make small values likelier than large ones. */
     uint64_t limit = UINT64_MAX - (UINT64_MAX % bound);
     uint64_t x;
     do {
-        x = rng_next(rng);
+        x = kh_rng_next(rng);
     } while (x >= limit);
     return x % bound;
 }
 
 double
-rng_unit(struct harness_rng *rng)
+kh_rng_unit(struct kh_rng *rng)
 {
-    return (double)(rng_next(rng) >> 11) * 0x1.0p-53; /* 53 random bits, the double's mantissa */
+    return (double)(kh_rng_next(rng) >> 11) * 0x1.0p-53; /* 53 random bits, the double's mantissa */
 }
 
 void
-rng_fill(struct harness_rng *rng, void *buf, size_t size_bytes)
+kh_rng_fill(struct kh_rng *rng, void *buf, size_t size_bytes)
 {
     unsigned char *out = buf;
     while (size_bytes > 0) {
-        uint64_t x = rng_next(rng);
+        uint64_t x = kh_rng_next(rng);
         size_t n = size_bytes < sizeof(x) ? size_bytes : sizeof(x);
         memcpy(out, &x, n);
         out += n;

@@ -1,12 +1,12 @@
 /* clock.c -- monotonic time for tests and benchmarks (never the wall clock, which jumps). */
-#include "harness.h"
+#include "kh_core.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <time.h>
 
 uint64_t
-clock_now_ns(void)
+kh_clock_now_ns(void)
 {
     struct timespec ts;
     int rc = clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -16,19 +16,19 @@ clock_now_ns(void)
 }
 
 uint64_t
-clock_now_us(void)
+kh_clock_now_us(void)
 {
-    return clock_now_ns() / 1000u;
+    return kh_clock_now_ns() / 1000u;
 }
 
 uint64_t
-clock_now_ms(void)
+kh_clock_now_ms(void)
 {
-    return clock_now_ns() / 1000000u;
+    return kh_clock_now_ns() / 1000000u;
 }
 
 void
-clock_sleep_ms(uint64_t duration_ms)
+kh_clock_sleep_ms(uint64_t duration_ms)
 {
     struct timespec ts = {.tv_sec = (time_t)(duration_ms / 1000u),
                           .tv_nsec = (long)(duration_ms % 1000u) * 1000000L};

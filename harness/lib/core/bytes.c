@@ -1,13 +1,13 @@
 /* bytes.c -- byte-exact comparison for protocol tests: on a mismatch the student sees what was
  * sent, what was expected and what came back, escaped, with the first difference marked. */
-#include "harness.h"
+#include "kh_test.h"
 
 #include <string.h>
 
 #define ESCAPED_SIZE_MAX 1024u /* characters shown per stream; longer streams end in "..." */
 
 void
-bytes_escape(const void *bytes, size_t size_bytes, char *out, size_t out_size)
+kh_bytes_escape(const void *bytes, size_t size_bytes, char *out, size_t out_size)
 {
     const unsigned char *in = bytes;
     size_t used = 0;
@@ -44,13 +44,13 @@ static size_t
 escaped_width(const unsigned char *bytes, size_t count)
 {
     char buf[ESCAPED_SIZE_MAX];
-    bytes_escape(bytes, count, buf, sizeof(buf));
+    kh_bytes_escape(bytes, count, buf, sizeof(buf));
     return strlen(buf);
 }
 
 void
-harness_check_bytes(const void *sent, size_t sent_size, const void *expected, size_t expected_size,
-                    const void *got, size_t got_size, const char *file, int line)
+kh_check_bytes(const void *sent, size_t sent_size, const void *expected, size_t expected_size,
+               const void *got, size_t got_size, const char *file, int line)
 {
     const unsigned char *e = expected;
     const unsigned char *g = got;
@@ -62,9 +62,9 @@ harness_check_bytes(const void *sent, size_t sent_size, const void *expected, si
         return;
     }
     char sent_text[ESCAPED_SIZE_MAX], expected_text[ESCAPED_SIZE_MAX], got_text[ESCAPED_SIZE_MAX];
-    bytes_escape(sent, sent_size, sent_text, sizeof(sent_text));
-    bytes_escape(expected, expected_size, expected_text, sizeof(expected_text));
-    bytes_escape(got, got_size, got_text, sizeof(got_text));
+    kh_bytes_escape(sent, sent_size, sent_text, sizeof(sent_text));
+    kh_bytes_escape(expected, expected_size, expected_text, sizeof(expected_text));
+    kh_bytes_escape(got, got_size, got_text, sizeof(got_text));
     size_t caret = escaped_width(e, same);
     print_error("ERROR: bytes differ at offset %zu (expected %zu bytes, got %zu)\n", same,
                 expected_size, got_size);

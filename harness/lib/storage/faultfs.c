@@ -1,8 +1,8 @@
-/* faultfs.c -- the in-memory file system with faults and crash images (faultfs.h). Read
+/* faultfs.c -- the in-memory file system with faults and crash images (kh_faultfs.h). Read
  * ff_begin first: every call that changes the disk goes through it, which is where the trace,
  * the injected faults and the crash point live. Then the two halves of durability:
  * fsync of a file (ff_inode_sync) and fsync of a directory (ff_names_sync_dir). */
-#include "faultfs.h"
+#include "kh_faultfs.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -13,6 +13,14 @@
 #include <string.h>
 
 #define FF_CALLS_NONE UINT64_MAX
+
+/* The arithmetic of KH_FAULTFS_TRACE_MAX (kh_faultfs.h): the buffer grows by doubling from 16,
+ * so with a power-of-two maximum it stops at exactly that many events, 17.5 MiB. */
+_Static_assert((KH_FAULTFS_TRACE_MAX & (KH_FAULTFS_TRACE_MAX - 1)) == 0 &&
+                   KH_FAULTFS_TRACE_MAX >= 16,
+               "the trace's maximum is a power of two, where its doubling buffer stops");
+_Static_assert(sizeof(struct kh_faultfs_event) * KH_FAULTFS_TRACE_MAX <= (18u << 20),
+               "a full trace stays under 18 MiB, as kh_faultfs.h says");
 
 /* One write (or truncate) since the last fsync of a file, with its own copy of the bytes. */
 struct ff_write {
@@ -40,7 +48,7 @@ struct ff_inode {
 };
 
 struct ff_entry {
-    char path[FAULTFS_PATH_MAX];
+    char path[KH_FAULTFS_PATH_MAX];
     struct ff_inode *inode;
 };
 
@@ -54,35 +62,35 @@ struct ff_names {
 struct ff_fd {
     bool is_open;
     struct ff_inode *inode;
-    char path[FAULTFS_PATH_MAX]; /* at open time */
+    char path[KH_FAULTFS_PATH_MAX]; /* at open time */
 };
 
-struct faultfs {
+struct kh_faultfs {
     pthread_mutex_t mutex; /* guards everything below */
     struct ff_names current;
     struct ff_names durable;
     struct ff_inode *inodes_all;
-    struct ff_fd fds[FAULTFS_FDS_MAX];
-    struct faultfs_fault faults[FAULTFS_FAULTS_MAX];
-    uint64_t fault_calls_seen[FAULTFS_FAULTS_MAX];
+    struct ff_fd fds[KH_FAULTFS_FDS_MAX];
+    struct kh_faultfs_fault faults[KH_FAULTFS_FAULTS_MAX];
+    uint64_t fault_calls_seen[KH_FAULTFS_FAULTS_MAX];
     size_t fault_count;
     uint64_t crash_call_index; /* FF_CALLS_NONE when no crash is set */
     bool has_crashed;
-    struct faultfs_event *trace; /* owned */
-    uint64_t trace_count;
+    struct kh_faultfs_event *trace; /* owned: the first KH_FAULTFS_TRACE_MAX events */
+    uint64_t trace_count;           /* traced calls, recorded or not */
     uint64_t trace_capacity;
 };
 
 const char *
-faultfs_op_name(faultfs_op op)
+kh_faultfs_op_name(kh_faultfs_op op)
 {
-#define FAULTFS_OP_NAME_CASE(name, text)                                                           \
+#define KH_FAULTFS_OP_NAME_CASE(name, text)                                                        \
     case name:                                                                                     \
         return text;
     switch (op) {
-        FAULTFS_OP_LIST(FAULTFS_OP_NAME_CASE)
+        KH_FAULTFS_OP_LIST(KH_FAULTFS_OP_NAME_CASE)
     }
-#undef FAULTFS_OP_NAME_CASE
+#undef KH_FAULTFS_OP_NAME_CASE
     return "unknown op";
 }
 
@@ -107,7 +115,7 @@ ff_reserve(void **buf, uint64_t *capacity, uint64_t need, size_t elem_size)
 }
 
 static struct ff_inode *
-ff_inode_new(struct faultfs *fs, bool is_dir)
+ff_inode_new(struct kh_faultfs *fs, bool is_dir)
 {
     struct ff_inode *inode = calloc(1, sizeof(*inode));
     if (inode == NULL) {
@@ -250,7 +258,7 @@ ff_is_child_of(const char *path, const char *dir)
 
 /* fsync of a directory: its entries in the durable namespace become those of the current one. */
 static int
-ff_names_sync_dir(struct faultfs *fs, const char *dir)
+ff_names_sync_dir(struct kh_faultfs *fs, const char *dir)
 {
     for (size_t i = 0; i < fs->durable.count;) {
         if (ff_is_child_of(fs->durable.entries[i].path, dir)) {
@@ -270,12 +278,12 @@ ff_names_sync_dir(struct faultfs *fs, const char *dir)
 
 /* 0 when path is absolute, fits, and its parent is a directory now. */
 static int
-ff_check_parent(struct faultfs *fs, const char *path)
+ff_check_parent(struct kh_faultfs *fs, const char *path)
 {
-    if (path[0] != '/' || strlen(path) >= FAULTFS_PATH_MAX) {
+    if (path[0] != '/' || strlen(path) >= KH_FAULTFS_PATH_MAX) {
         return -ENAMETOOLONG;
     }
-    char parent[FAULTFS_PATH_MAX];
+    char parent[KH_FAULTFS_PATH_MAX];
     snprintf(parent, sizeof(parent), "%.*s", (int)ff_parent_len(path), path);
     struct ff_entry *e = ff_names_find(&fs->current, parent);
     if (e == NULL) {
@@ -286,10 +294,10 @@ ff_check_parent(struct faultfs *fs, const char *path)
 
 /* ---- Lifetime --------------------------------------------------------------------------- */
 
-struct faultfs *
-faultfs_create(void)
+struct kh_faultfs *
+kh_faultfs_create(void)
 {
-    struct faultfs *fs = calloc(1, sizeof(*fs));
+    struct kh_faultfs *fs = calloc(1, sizeof(*fs));
     if (fs == NULL) {
         return NULL;
     }
@@ -298,14 +306,14 @@ faultfs_create(void)
     struct ff_inode *root = ff_inode_new(fs, true);
     if (root == NULL || ff_names_add(&fs->current, "/", root) != 0 ||
         ff_names_add(&fs->durable, "/", root) != 0) {
-        faultfs_destroy(fs);
+        kh_faultfs_destroy(fs);
         return NULL;
     }
     return fs;
 }
 
 void
-faultfs_destroy(struct faultfs *fs)
+kh_faultfs_destroy(struct kh_faultfs *fs)
 {
     if (fs == NULL) {
         return;
@@ -329,57 +337,66 @@ faultfs_destroy(struct faultfs *fs)
 
 /* ---- The trace, faults and the crash point --------------------------------------------- */
 
-/* Starts a traced call: appends its event and decides its fate. Returns the event's index in
- * *index, and 0 (go on), a negative errno (fail the call), or a positive short write size. */
-static int64_t
-ff_begin(struct faultfs *fs, faultfs_op op, const char *path, uint64_t offset, uint64_t size_bytes,
-         uint64_t *index)
+/* Records what traced call index returned, if its event was recorded. */
+static void
+ff_end(struct kh_faultfs *fs, uint64_t index, int64_t result)
 {
-    assert(op != FAULTFS_OP_ANY);
-    if (ff_reserve((void **)&fs->trace, &fs->trace_capacity, fs->trace_count + 1,
-                   sizeof(*fs->trace)) != 0) {
-        return -ENOMEM;
+    assert(index < fs->trace_count);
+    assert(result <= INT32_MAX); /* a byte count of one call, or -errno */
+    if (index < KH_FAULTFS_TRACE_MAX) {
+        fs->trace[index].result = (int)result;
+    }
+}
+
+/* Starts a traced call: counts it, records its event while the trace has room, and decides its
+ * fate. Returns the call's index in *index, and 0 (go on), a negative errno (fail the call), or
+ * a positive short write size. */
+static int64_t
+ff_begin(struct kh_faultfs *fs, kh_faultfs_op op, const char *path, uint64_t offset,
+         uint64_t size_bytes, uint64_t *index)
+{
+    assert(op != KH_FAULTFS_OP_ANY);
+    assert(fs->trace_capacity <= KH_FAULTFS_TRACE_MAX);
+    if (fs->trace_count < KH_FAULTFS_TRACE_MAX) {
+        if (ff_reserve((void **)&fs->trace, &fs->trace_capacity, fs->trace_count + 1,
+                       sizeof(*fs->trace)) != 0) {
+            return -ENOMEM;
+        }
+        struct kh_faultfs_event *ev = &fs->trace[fs->trace_count];
+        *ev = (struct kh_faultfs_event){.op = op, .offset = offset, .size_bytes = size_bytes};
+        snprintf(ev->path, sizeof(ev->path), "%s", path);
     }
     *index = fs->trace_count++;
-    struct faultfs_event *ev = &fs->trace[*index];
-    *ev = (struct faultfs_event){.op = op, .offset = offset, .size_bytes = size_bytes};
-    snprintf(ev->path, sizeof(ev->path), "%s", path);
     if (fs->has_crashed || *index >= fs->crash_call_index) {
         fs->has_crashed = true;
-        return ev->result = -EIO;
+        ff_end(fs, *index, -EIO);
+        return -EIO;
     }
     int64_t fate = 0;
     for (size_t i = 0; i < fs->fault_count; i++) {
-        struct faultfs_fault *f = &fs->faults[i];
-        if (f->op != op && f->op != FAULTFS_OP_ANY) {
+        struct kh_faultfs_fault *f = &fs->faults[i];
+        if (f->op != op && f->op != KH_FAULTFS_OP_ANY) {
             continue;
         }
         uint64_t seen = fs->fault_calls_seen[i]++;
         if (fate == 0 && seen >= f->nth && seen - f->nth < f->count) {
-            bool is_short = op == FAULTFS_OP_PWRITE && f->short_bytes > 0;
+            bool is_short = op == KH_FAULTFS_OP_PWRITE && f->short_bytes > 0;
             fate = is_short ? (int64_t)f->short_bytes : -(int64_t)f->error;
         }
     }
     if (fate < 0) {
-        ev->result = (int)fate;
+        ff_end(fs, *index, fate);
     }
     return fate;
 }
 
-static void
-ff_end(struct faultfs *fs, uint64_t index, int64_t result)
-{
-    assert(index < fs->trace_count);
-    fs->trace[index].result = (int)result;
-}
-
 int
-faultfs_inject(struct faultfs *fs, const struct faultfs_fault *fault)
+kh_faultfs_inject(struct kh_faultfs *fs, const struct kh_faultfs_fault *fault)
 {
     assert(fault->count > 0);
     pthread_mutex_lock(&fs->mutex);
     int rc = -ENOSPC;
-    if (fs->fault_count < FAULTFS_FAULTS_MAX) {
+    if (fs->fault_count < KH_FAULTFS_FAULTS_MAX) {
         fs->fault_calls_seen[fs->fault_count] = 0;
         fs->faults[fs->fault_count++] = *fault;
         rc = 0;
@@ -389,7 +406,7 @@ faultfs_inject(struct faultfs *fs, const struct faultfs_fault *fault)
 }
 
 void
-faultfs_clear_faults(struct faultfs *fs)
+kh_faultfs_clear_faults(struct kh_faultfs *fs)
 {
     pthread_mutex_lock(&fs->mutex);
     fs->fault_count = 0;
@@ -397,7 +414,7 @@ faultfs_clear_faults(struct faultfs *fs)
 }
 
 void
-faultfs_crash_at(struct faultfs *fs, uint64_t call_index)
+kh_faultfs_crash_at(struct kh_faultfs *fs, uint64_t call_index)
 {
     pthread_mutex_lock(&fs->mutex);
     fs->crash_call_index = call_index;
@@ -405,9 +422,9 @@ faultfs_crash_at(struct faultfs *fs, uint64_t call_index)
 }
 
 bool
-faultfs_has_crashed(const struct faultfs *fs)
+kh_faultfs_has_crashed(const struct kh_faultfs *fs)
 {
-    struct faultfs *mutable_fs = (struct faultfs *)fs;
+    struct kh_faultfs *mutable_fs = (struct kh_faultfs *)fs;
     pthread_mutex_lock(&mutable_fs->mutex);
     bool has_crashed = fs->has_crashed;
     pthread_mutex_unlock(&mutable_fs->mutex);
@@ -415,9 +432,9 @@ faultfs_has_crashed(const struct faultfs *fs)
 }
 
 uint64_t
-faultfs_trace_count(const struct faultfs *fs)
+kh_faultfs_trace_count(const struct kh_faultfs *fs)
 {
-    struct faultfs *mutable_fs = (struct faultfs *)fs;
+    struct kh_faultfs *mutable_fs = (struct kh_faultfs *)fs;
     pthread_mutex_lock(&mutable_fs->mutex);
     uint64_t count = fs->trace_count;
     pthread_mutex_unlock(&mutable_fs->mutex);
@@ -425,55 +442,65 @@ faultfs_trace_count(const struct faultfs *fs)
 }
 
 int
-faultfs_trace_get(struct faultfs *fs, uint64_t index, struct faultfs_event *event)
+kh_faultfs_trace_get(struct kh_faultfs *fs, uint64_t index, struct kh_faultfs_event *event)
 {
     pthread_mutex_lock(&fs->mutex);
-    int rc = -ERANGE;
-    if (index < fs->trace_count) {
+    int rc = index >= fs->trace_count ? -ERANGE : index >= KH_FAULTFS_TRACE_MAX ? -ENODATA : 0;
+    if (rc == 0) {
         *event = fs->trace[index];
-        rc = 0;
     }
     pthread_mutex_unlock(&fs->mutex);
     return rc;
 }
 
 void
-faultfs_trace_print(struct faultfs *fs, uint64_t first, size_t lines_max, char *out,
-                    size_t out_size)
+kh_faultfs_trace_print(struct kh_faultfs *fs, uint64_t first, size_t lines_max, char *out,
+                       size_t out_size)
 {
     assert(out_size > 0);
     out[0] = '\0';
     size_t used = 0;
     pthread_mutex_lock(&fs->mutex);
     for (uint64_t i = first; i < fs->trace_count && i - first < lines_max; i++) {
-        const struct faultfs_event *ev = &fs->trace[i];
-        int n = snprintf(out + used, out_size - used, "  #%llu %s %s off=%llu size=%llu -> %d\n",
-                         (unsigned long long)i, faultfs_op_name(ev->op), ev->path,
-                         (unsigned long long)ev->offset, (unsigned long long)ev->size_bytes,
-                         ev->result);
+        bool is_recorded = i < KH_FAULTFS_TRACE_MAX;
+        const struct kh_faultfs_event *ev = is_recorded ? &fs->trace[i] : NULL;
+        int n = is_recorded
+                    ? snprintf(out + used, out_size - used,
+                               "  #%llu %s %s off=%llu size=%llu -> %d\n", (unsigned long long)i,
+                               kh_faultfs_op_name(ev->op), ev->path, (unsigned long long)ev->offset,
+                               (unsigned long long)ev->size_bytes, ev->result)
+                    : snprintf(out + used, out_size - used,
+                               "  #%llu to #%llu not recorded: the trace keeps the first %u calls "
+                               "(KH_FAULTFS_TRACE_MAX)\n",
+                               (unsigned long long)i, (unsigned long long)(fs->trace_count - 1),
+                               KH_FAULTFS_TRACE_MAX);
         if (n < 0 || (size_t)n >= out_size - used) {
             break;
         }
         used += (size_t)n;
+        if (!is_recorded) {
+            break; /* one line stands for every call past the maximum */
+        }
     }
     pthread_mutex_unlock(&fs->mutex);
+    assert(used < out_size);
 }
 
 /* ---- File calls ------------------------------------------------------------------------- */
 
 static struct ff_fd *
-ff_fd_get(struct faultfs *fs, int fd)
+ff_fd_get(struct kh_faultfs *fs, int fd)
 {
-    if (fd < 0 || (unsigned)fd >= FAULTFS_FDS_MAX || !fs->fds[fd].is_open) {
+    if (fd < 0 || (unsigned)fd >= KH_FAULTFS_FDS_MAX || !fs->fds[fd].is_open) {
         return NULL;
     }
     return &fs->fds[fd];
 }
 
 static int
-ff_fd_new(struct faultfs *fs, struct ff_inode *inode, const char *path)
+ff_fd_new(struct kh_faultfs *fs, struct ff_inode *inode, const char *path)
 {
-    for (unsigned fd = 0; fd < FAULTFS_FDS_MAX; fd++) {
+    for (unsigned fd = 0; fd < KH_FAULTFS_FDS_MAX; fd++) {
         if (!fs->fds[fd].is_open) {
             fs->fds[fd].is_open = true;
             fs->fds[fd].inode = inode;
@@ -486,10 +513,10 @@ ff_fd_new(struct faultfs *fs, struct ff_inode *inode, const char *path)
 
 /* Creates path (traced). Returns 0 with *inode, or -errno. Called with the mutex held. */
 static int
-ff_create(struct faultfs *fs, const char *path, struct ff_inode **inode)
+ff_create(struct kh_faultfs *fs, const char *path, struct ff_inode **inode)
 {
     uint64_t index;
-    int64_t fate = ff_begin(fs, FAULTFS_OP_CREATE, path, 0, 0, &index);
+    int64_t fate = ff_begin(fs, KH_FAULTFS_OP_CREATE, path, 0, 0, &index);
     if (fate < 0) {
         return (int)fate;
     }
@@ -500,10 +527,10 @@ ff_create(struct faultfs *fs, const char *path, struct ff_inode **inode)
 }
 
 static int
-ff_truncate_locked(struct faultfs *fs, struct ff_fd *f, uint64_t size_bytes)
+ff_truncate_locked(struct kh_faultfs *fs, struct ff_fd *f, uint64_t size_bytes)
 {
     uint64_t index;
-    int64_t fate = ff_begin(fs, FAULTFS_OP_FTRUNCATE, f->path, size_bytes, size_bytes, &index);
+    int64_t fate = ff_begin(fs, KH_FAULTFS_OP_FTRUNCATE, f->path, size_bytes, size_bytes, &index);
     if (fate < 0) {
         return (int)fate;
     }
@@ -519,7 +546,7 @@ ff_truncate_locked(struct faultfs *fs, struct ff_fd *f, uint64_t size_bytes)
 }
 
 int
-faultfs_open(struct faultfs *fs, const char *path, int flags)
+kh_faultfs_open(struct kh_faultfs *fs, const char *path, int flags)
 {
     pthread_mutex_lock(&fs->mutex);
     int rc = fs->has_crashed ? -EIO : ff_check_parent(fs, path);
@@ -552,7 +579,7 @@ faultfs_open(struct faultfs *fs, const char *path, int flags)
 }
 
 int
-faultfs_close(struct faultfs *fs, int fd)
+kh_faultfs_close(struct kh_faultfs *fs, int fd)
 {
     pthread_mutex_lock(&fs->mutex);
     struct ff_fd *f = ff_fd_get(fs, fd);
@@ -568,7 +595,7 @@ faultfs_close(struct faultfs *fs, int fd)
 }
 
 ssize_t
-faultfs_pread(struct faultfs *fs, int fd, void *buf, size_t size_bytes, uint64_t offset)
+kh_faultfs_pread(struct kh_faultfs *fs, int fd, void *buf, size_t size_bytes, uint64_t offset)
 {
     pthread_mutex_lock(&fs->mutex);
     struct ff_fd *f = ff_fd_get(fs, fd);
@@ -584,13 +611,15 @@ faultfs_pread(struct faultfs *fs, int fd, void *buf, size_t size_bytes, uint64_t
 }
 
 ssize_t
-faultfs_pwrite(struct faultfs *fs, int fd, const void *buf, size_t size_bytes, uint64_t offset)
+kh_faultfs_pwrite(struct kh_faultfs *fs, int fd, const void *buf, size_t size_bytes,
+                  uint64_t offset)
 {
     pthread_mutex_lock(&fs->mutex);
     struct ff_fd *f = ff_fd_get(fs, fd);
     uint64_t index = 0;
-    int64_t fate =
-        f == NULL ? -EBADF : ff_begin(fs, FAULTFS_OP_PWRITE, f->path, offset, size_bytes, &index);
+    int64_t fate = f == NULL
+                       ? -EBADF
+                       : ff_begin(fs, KH_FAULTFS_OP_PWRITE, f->path, offset, size_bytes, &index);
     ssize_t rc = (ssize_t)fate;
     if (fate >= 0) {
         size_t n = fate > 0 && (size_t)fate < size_bytes ? (size_t)fate : size_bytes;
@@ -617,14 +646,14 @@ faultfs_pwrite(struct faultfs *fs, int fd, const void *buf, size_t size_bytes, u
 }
 
 int
-faultfs_fsync(struct faultfs *fs, int fd)
+kh_faultfs_fsync(struct kh_faultfs *fs, int fd)
 {
     pthread_mutex_lock(&fs->mutex);
     struct ff_fd *f = ff_fd_get(fs, fd);
     int rc = -EBADF;
     if (f != NULL) {
         uint64_t index;
-        faultfs_op op = f->inode->is_dir ? FAULTFS_OP_FSYNC_DIR : FAULTFS_OP_FSYNC;
+        kh_faultfs_op op = f->inode->is_dir ? KH_FAULTFS_OP_FSYNC_DIR : KH_FAULTFS_OP_FSYNC;
         rc = (int)ff_begin(fs, op, f->path, 0, 0, &index);
         if (rc == 0) {
             rc = f->inode->is_dir ? ff_names_sync_dir(fs, f->path) : ff_inode_sync(f->inode);
@@ -636,7 +665,7 @@ faultfs_fsync(struct faultfs *fs, int fd)
 }
 
 int
-faultfs_ftruncate(struct faultfs *fs, int fd, uint64_t size_bytes)
+kh_faultfs_ftruncate(struct kh_faultfs *fs, int fd, uint64_t size_bytes)
 {
     pthread_mutex_lock(&fs->mutex);
     struct ff_fd *f = ff_fd_get(fs, fd);
@@ -646,7 +675,7 @@ faultfs_ftruncate(struct faultfs *fs, int fd, uint64_t size_bytes)
 }
 
 int
-faultfs_fsize(struct faultfs *fs, int fd, uint64_t *size_bytes)
+kh_faultfs_fsize(struct kh_faultfs *fs, int fd, uint64_t *size_bytes)
 {
     pthread_mutex_lock(&fs->mutex);
     struct ff_fd *f = ff_fd_get(fs, fd);
@@ -659,11 +688,11 @@ faultfs_fsize(struct faultfs *fs, int fd, uint64_t *size_bytes)
 }
 
 int
-faultfs_rename(struct faultfs *fs, const char *from, const char *to)
+kh_faultfs_rename(struct kh_faultfs *fs, const char *from, const char *to)
 {
     pthread_mutex_lock(&fs->mutex);
     uint64_t index;
-    int rc = (int)ff_begin(fs, FAULTFS_OP_RENAME, from, 0, 0, &index);
+    int rc = (int)ff_begin(fs, KH_FAULTFS_OP_RENAME, from, 0, 0, &index);
     if (rc == 0) {
         rc = ff_check_parent(fs, from) != 0 || ff_check_parent(fs, to) != 0 ? -ENOENT : 0;
         if (rc == 0 && ff_parent_len(from) != ff_parent_len(to)) {
@@ -687,11 +716,11 @@ faultfs_rename(struct faultfs *fs, const char *from, const char *to)
 }
 
 int
-faultfs_unlink(struct faultfs *fs, const char *path)
+kh_faultfs_unlink(struct kh_faultfs *fs, const char *path)
 {
     pthread_mutex_lock(&fs->mutex);
     uint64_t index;
-    int rc = (int)ff_begin(fs, FAULTFS_OP_UNLINK, path, 0, 0, &index);
+    int rc = (int)ff_begin(fs, KH_FAULTFS_OP_UNLINK, path, 0, 0, &index);
     if (rc == 0) {
         struct ff_entry *e = ff_names_find(&fs->current, path);
         rc = e == NULL ? -ENOENT : e->inode->is_dir ? -EISDIR : 0;
@@ -705,7 +734,7 @@ faultfs_unlink(struct faultfs *fs, const char *path)
 }
 
 int
-faultfs_mkdir(struct faultfs *fs, const char *path)
+kh_faultfs_mkdir(struct kh_faultfs *fs, const char *path)
 {
     pthread_mutex_lock(&fs->mutex);
     int rc = fs->has_crashed ? -EIO : ff_check_parent(fs, path);
@@ -730,14 +759,15 @@ ff_compare_names(const void *a, const void *b)
 }
 
 int
-faultfs_list(struct faultfs *fs, const char *dir, int (*entry_cb)(const char *name, void *arg),
-             void *arg)
+kh_faultfs_list(struct kh_faultfs *fs, const char *dir,
+                int (*entry_cb)(const char *name, void *arg), void *arg)
 {
     pthread_mutex_lock(&fs->mutex);
     int rc = fs->has_crashed ? -EIO : 0;
     struct ff_entry *d = ff_names_find(&fs->current, dir);
     rc = rc != 0 ? rc : d == NULL ? -ENOENT : !d->inode->is_dir ? -ENOTDIR : 0;
-    char(*names)[FAULTFS_PATH_MAX] = rc == 0 ? calloc(fs->current.count, FAULTFS_PATH_MAX) : NULL;
+    char(*names)[KH_FAULTFS_PATH_MAX] =
+        rc == 0 ? calloc(fs->current.count, KH_FAULTFS_PATH_MAX) : NULL;
     size_t count = 0;
     if (rc == 0 && names == NULL && fs->current.count > 0) {
         rc = -ENOMEM;
@@ -745,7 +775,7 @@ faultfs_list(struct faultfs *fs, const char *dir, int (*entry_cb)(const char *na
     for (size_t i = 0; rc == 0 && i < fs->current.count; i++) {
         const char *path = fs->current.entries[i].path;
         if (ff_is_child_of(path, dir)) {
-            snprintf(names[count++], FAULTFS_PATH_MAX, "%s", path + ff_parent_len(path) + 1);
+            snprintf(names[count++], KH_FAULTFS_PATH_MAX, "%s", path + ff_parent_len(path) + 1);
         }
     }
     pthread_mutex_unlock(&fs->mutex);
@@ -766,7 +796,7 @@ faultfs_list(struct faultfs *fs, const char *dir, int (*entry_cb)(const char *na
 }
 
 int
-faultfs_lock(struct faultfs *fs, int fd)
+kh_faultfs_lock(struct kh_faultfs *fs, int fd)
 {
     pthread_mutex_lock(&fs->mutex);
     struct ff_fd *f = ff_fd_get(fs, fd);
@@ -781,7 +811,7 @@ faultfs_lock(struct faultfs *fs, int fd)
 }
 
 int64_t
-faultfs_file_size(struct faultfs *fs, const char *path)
+kh_faultfs_file_size(struct kh_faultfs *fs, const char *path)
 {
     pthread_mutex_lock(&fs->mutex);
     struct ff_entry *e = ff_names_find(&fs->current, path);
@@ -794,7 +824,7 @@ faultfs_file_size(struct faultfs *fs, const char *path)
 
 /* The file a crash leaves of inode: its durable bytes, then keep_bytes of its pending writes. */
 static int
-ff_image_file(struct faultfs *image, const char *path, const struct ff_inode *inode,
+ff_image_file(struct kh_faultfs *image, const char *path, const struct ff_inode *inode,
               uint64_t keep_bytes)
 {
     struct ff_inode *copy = ff_inode_new(image, inode->is_dir);
@@ -823,10 +853,10 @@ ff_image_file(struct faultfs *image, const char *path, const struct ff_inode *in
     return rc;
 }
 
-struct faultfs *
-faultfs_crash_image(struct faultfs *fs, uint64_t keep_bytes)
+struct kh_faultfs *
+kh_faultfs_crash_image(struct kh_faultfs *fs, uint64_t keep_bytes)
 {
-    struct faultfs *image = calloc(1, sizeof(*image));
+    struct kh_faultfs *image = calloc(1, sizeof(*image));
     if (image == NULL) {
         return NULL;
     }
@@ -840,7 +870,7 @@ faultfs_crash_image(struct faultfs *fs, uint64_t keep_bytes)
     }
     pthread_mutex_unlock(&fs->mutex);
     if (rc != 0) {
-        faultfs_destroy(image);
+        kh_faultfs_destroy(image);
         return NULL;
     }
     assert(ff_names_find(&image->current, "/") != NULL);
@@ -848,7 +878,7 @@ faultfs_crash_image(struct faultfs *fs, uint64_t keep_bytes)
 }
 
 size_t
-faultfs_pending_ends(struct faultfs *fs, uint64_t *ends, size_t ends_max)
+kh_faultfs_pending_ends(struct kh_faultfs *fs, uint64_t *ends, size_t ends_max)
 {
     pthread_mutex_lock(&fs->mutex);
     const struct ff_inode *most = NULL;

@@ -1,27 +1,27 @@
 /* rclient.c -- a small RESP client for server tests: commands out as multibulk, replies in as
  * whole raw replies (the test compares bytes). Not fast, and not meant to be: it checks. */
-#include "harness.h"
+#include "kh_net.h"
+#include "kh_core.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define RCLIENT_DEPTH_MAX 16 /* nesting of arrays a test reply may have */
+#define KH_RCLIENT_DEPTH_MAX 16 /* nesting of arrays a test reply may have */
 
 int
-rclient_connect(struct rclient *c, uint16_t port)
+kh_rclient_connect(struct kh_rclient *c, uint16_t port)
 {
     memset(c, 0, sizeof(*c));
-    c->fd = net_connect(port);
+    c->fd = kh_net_connect(port);
     return c->fd < 0 ? -1 : 0;
 }
 
 int
-rclient_send(struct rclient *c, size_t argc, const char *const argv[])
+kh_rclient_send(struct kh_rclient *c, size_t argc, const char *const argv[])
 {
     size_t size = 32;
     for (size_t i = 0; i < argc; i++) {
@@ -40,7 +40,7 @@ rclient_send(struct rclient *c, size_t argc, const char *const argv[])
         request[used++] = '\r';
         request[used++] = '\n';
     }
-    int rc = net_write_all(c->fd, request, used);
+    int rc = kh_net_write_all(c->fd, request, used);
     free(request);
     return rc;
 }
@@ -50,7 +50,7 @@ static size_t
 reply_size(const char *bytes, size_t size)
 {
     size_t at = 0;
-    long pending[RCLIENT_DEPTH_MAX]; /* elements still due at each open array */
+    long pending[KH_RCLIENT_DEPTH_MAX]; /* elements still due at each open array */
     int depth = 0;
     for (;;) {
         const char *crlf = at < size ? memmem(bytes + at, size - at, "\r\n", 2) : NULL;
@@ -66,7 +66,7 @@ reply_size(const char *bytes, size_t size)
                 return 0;
             }
             at += (size_t)n + 2;
-        } else if (type == '*' && n > 0 && depth < RCLIENT_DEPTH_MAX) {
+        } else if (type == '*' && n > 0 && depth < KH_RCLIENT_DEPTH_MAX) {
             pending[depth++] = n;
             continue;
         }
@@ -80,7 +80,7 @@ reply_size(const char *bytes, size_t size)
 }
 
 static int
-receive_more(struct rclient *c, uint64_t deadline_ms)
+receive_more(struct kh_rclient *c, uint64_t deadline_ms)
 {
     if (c->capacity_bytes - c->size_bytes < 65536) {
         size_t capacity = c->capacity_bytes == 0 ? 131072 : c->capacity_bytes * 2;
@@ -91,7 +91,7 @@ receive_more(struct rclient *c, uint64_t deadline_ms)
         c->buf = bigger;
         c->capacity_bytes = capacity;
     }
-    uint64_t now_ms = clock_now_ms();
+    uint64_t now_ms = kh_clock_now_ms();
     if (now_ms >= deadline_ms) {
         errno = ETIMEDOUT;
         return -1;
@@ -111,9 +111,9 @@ receive_more(struct rclient *c, uint64_t deadline_ms)
 }
 
 ssize_t
-rclient_reply(struct rclient *c, char *out, size_t out_size, int timeout_ms)
+kh_rclient_reply(struct kh_rclient *c, char *out, size_t out_size, int timeout_ms)
 {
-    uint64_t deadline_ms = clock_now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline_ms = kh_clock_now_ms() + (uint64_t)timeout_ms;
     size_t size;
     while ((size = reply_size(c->buf, c->size_bytes)) == 0) {
         if (receive_more(c, deadline_ms) != 0) {
@@ -131,7 +131,7 @@ rclient_reply(struct rclient *c, char *out, size_t out_size, int timeout_ms)
 }
 
 bool
-rclient_is_closed(struct rclient *c, int timeout_ms)
+kh_rclient_is_closed(struct kh_rclient *c, int timeout_ms)
 {
     char byte;
     struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
@@ -143,7 +143,7 @@ rclient_is_closed(struct rclient *c, int timeout_ms)
 }
 
 void
-rclient_close(struct rclient *c)
+kh_rclient_close(struct kh_rclient *c)
 {
     if (c->fd >= 0) {
         close(c->fd);
@@ -151,19 +151,4 @@ rclient_close(struct rclient *c)
     free(c->buf);
     memset(c, 0, sizeof(*c));
     c->fd = -1;
-}
-
-int
-harness_exe_relative(const char *relative, char *out, size_t out_size)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0) {
-        return -1;
-    }
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    *slash = '\0';
-    int length = snprintf(out, out_size, "%s/%s", exe, relative);
-    return length < 0 || (size_t)length >= out_size ? -1 : 0;
 }

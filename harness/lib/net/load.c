@@ -1,9 +1,10 @@
-/* load.c -- the closed-loop RESP load generator of load.h: per thread one epoll loop over its
+/* load.c -- the closed-loop RESP load generator of kh_load.h: per thread one epoll loop over its
  * connections, each a small state machine (connecting, open, dead) with an output buffer, an
- * input buffer and a ring of the requests in flight. Read load_run() first, then worker_loop().
+ * input buffer and a ring of the requests in flight. Read kh_load_run() first, then worker_loop().
  * Replies are parsed here by a minimal parser that checks each one is what its request asks for,
  * so a server that answers fast but wrong is counted as wrong, not as fast. */
-#include "load.h"
+#include "kh_load.h"
+#include "kh_core.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -18,25 +19,28 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#define LOAD_EVENTS_MAX 256u      /* epoll events taken per wait */
-#define LOAD_POLL_MS 20           /* the longest one wait sleeps: deadlines are checked after */
-#define LOAD_LINE_BYTES_MAX 512u  /* a +, - or : reply line longer than this is garbage */
-#define LOAD_READ_BYTES 16384u    /* input room beyond one reply: a read takes many replies */
-#define LOAD_REQUEST_OVERHEAD 64u /* "*3\r\n$3\r\nSET\r\n$16\r\n" + key + "\r\n$N\r\n" + "\r\n" */
-#define LOAD_NO_KEY UINT64_MAX    /* note_error's key when the error is not about one */
-#define LOAD_BUFFERS_BYTES_MAX (1ull << 30) /* 1 GiB of buffers in all refuses absurd options */
+#define KH_LOAD_EVENTS_MAX 256u     /* epoll events taken per wait */
+#define KH_LOAD_POLL_MS 20          /* the longest one wait sleeps: deadlines are checked after */
+#define KH_LOAD_LINE_BYTES_MAX 512u /* a +, - or : reply line longer than this is garbage */
+#define KH_LOAD_READ_BYTES 16384u   /* input room beyond one reply: a read takes many replies */
+/* A SET request's bytes besides its key and value: "*3\r\n$3\r\nSET\r\n$16\r\n", "\r\n$N\r\n",
+ * "\r\n". */
+#define KH_LOAD_REQUEST_OVERHEAD 64u
+#define KH_LOAD_NO_KEY UINT64_MAX /* note_error's key when the error is not about one */
+/* 1 GiB of buffers in all: options that need more are refused as absurd. */
+#define KH_LOAD_BUFFERS_BYTES_MAX (1ull << 30)
 
-#define LOAD_STATUS_TEXT(name, text) [name] = (text),
-static const char *const load_status_texts[] = {LOAD_STATUS(LOAD_STATUS_TEXT)};
-#undef LOAD_STATUS_TEXT
+#define KH_LOAD_STATUS_TEXT(name, text) [name] = (text),
+static const char *const kh_load_status_texts[] = {KH_LOAD_STATUS(KH_LOAD_STATUS_TEXT)};
+#undef KH_LOAD_STATUS_TEXT
 
 const char *
-load_strerror(load_status status)
+kh_load_strerror(kh_load_status status)
 {
-    if ((size_t)status >= HARNESS_ARRAY_LEN(load_status_texts)) {
+    if ((size_t)status >= KH_ARRAY_LEN(kh_load_status_texts)) {
         return "unknown load status";
     }
-    return load_status_texts[status];
+    return kh_load_status_texts[status];
 }
 
 /* One request in flight: what was asked and when its first byte was handed to write(). */
@@ -61,22 +65,22 @@ struct conn {
     uint64_t replies_in_window;
 };
 
-/* One generator thread and everything it owns. Read-only fields come from load_run. */
+/* One generator thread and everything it owns. Read-only fields come from kh_load_run. */
 struct worker {
-    const struct load_options *o;
+    const struct kh_load_options *o;
     const char *value; /* value_bytes of seeded printable bytes, shared read-only */
     struct conn *conns;
     unsigned conn_count;
     char *slab; /* every buffer of every connection, one allocation */
     size_t out_cap, in_cap;
     int epfd;
-    struct harness_rng rng;
+    struct kh_rng rng;
     uint64_t window_start_ns, window_end_ns;
     uint64_t quota;          /* request mode: replies to measure; UINT64_MAX in duration mode */
     uint64_t issued_counted; /* requests sent inside the window (request mode stops issuing) */
     uint64_t last_reply_ns;  /* for the stall timeout */
     uint64_t exit_ns;
-    struct hist latency_ns;
+    struct kh_hist latency_ns;
     uint64_t requests, errors, closed, connect_failures;
     unsigned live; /* connections not dead */
     unsigned served;
@@ -86,7 +90,7 @@ struct worker {
 };
 
 void
-load_options_default(struct load_options *o)
+kh_load_options_default(struct kh_load_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->connections = 50;
@@ -102,7 +106,7 @@ load_options_default(struct load_options *o)
 }
 
 int
-load_raise_fd_limit(uint64_t descriptors)
+kh_load_raise_fd_limit(uint64_t descriptors)
 {
     struct rlimit lim;
     if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
@@ -125,21 +129,21 @@ note_error(struct worker *w, const char *what, uint64_t key)
     if (w->message[0] != '\0') {
         return;
     }
-    if (key == LOAD_NO_KEY) {
+    if (key == KH_LOAD_NO_KEY) {
         snprintf(w->message, sizeof(w->message), "%s", what);
     } else {
         snprintf(w->message, sizeof(w->message), "%s (key %llu)", what, (unsigned long long)key);
     }
 }
 
-/* Writes "key:" and key as 12 zero-padded digits: LOAD_KEY_BYTES bytes, no NUL. */
+/* Writes "key:" and key as 12 zero-padded digits: KH_LOAD_KEY_BYTES bytes, no NUL. */
 static void
 format_key(char *at, uint64_t key)
 {
-    assert(key < LOAD_KEYS_MAX);
+    assert(key < KH_LOAD_KEYS_MAX);
     // NOLINTNEXTLINE(bugprone-not-null-terminated-result): RESP bytes, not a string
     memcpy(at, "key:", 4);
-    for (int i = (int)LOAD_KEY_BYTES - 1; i >= 4; i--) {
+    for (int i = (int)KH_LOAD_KEY_BYTES - 1; i >= 4; i--) {
         at[i] = (char)('0' + key % 10);
         key /= 10;
     }
@@ -150,11 +154,11 @@ format_key(char *at, uint64_t key)
 static void
 add_request(struct worker *w, struct conn *c, uint64_t now_ns)
 {
-    const struct load_options *o = w->o;
+    const struct kh_load_options *o = w->o;
     assert(c->count < o->pipeline);
-    uint64_t key = rng_below(&w->rng, o->key_count);
-    bool is_get = rng_unit(&w->rng) < o->get_ratio;
-    if (c->out_len + LOAD_REQUEST_OVERHEAD + o->value_bytes > w->out_cap) {
+    uint64_t key = kh_rng_below(&w->rng, o->key_count);
+    bool is_get = kh_rng_unit(&w->rng) < o->get_ratio;
+    if (c->out_len + KH_LOAD_REQUEST_OVERHEAD + o->value_bytes > w->out_cap) {
         memmove(c->out, c->out + c->out_sent, c->out_len - c->out_sent);
         c->out_len -= c->out_sent;
         c->out_sent = 0;
@@ -170,11 +174,11 @@ add_request(struct worker *w, struct conn *c, uint64_t now_ns)
         at += 18;
     }
     format_key(at, key);
-    at += LOAD_KEY_BYTES;
+    at += KH_LOAD_KEY_BYTES;
     if (!is_get) {
         at += sprintf(at, "\r\n$%zu\r\n", o->value_bytes);
         memcpy(at, w->value, o->value_bytes);
-        format_key(at, key); /* value_bytes >= LOAD_KEY_BYTES is checked by load_run */
+        format_key(at, key); /* value_bytes >= KH_LOAD_KEY_BYTES is checked by kh_load_run */
         at += o->value_bytes;
     }
     // NOLINTNEXTLINE(bugprone-not-null-terminated-result): RESP bytes, not a string
@@ -234,7 +238,7 @@ conn_flush(struct worker *w, struct conn *c)
             set_wants_write(w, c, true);
             return;
         } else {
-            note_error(w, "write failed: the server closed the connection", LOAD_NO_KEY);
+            note_error(w, "write failed: the server closed the connection", KH_LOAD_NO_KEY);
             conn_kill(w, c, false);
             return;
         }
@@ -269,10 +273,10 @@ struct reply {
 static ssize_t
 parse_reply(const char *buf, size_t size_bytes, size_t bulk_bytes_max, struct reply *r)
 {
-    size_t scan = size_bytes < LOAD_LINE_BYTES_MAX ? size_bytes : LOAD_LINE_BYTES_MAX;
+    size_t scan = size_bytes < KH_LOAD_LINE_BYTES_MAX ? size_bytes : KH_LOAD_LINE_BYTES_MAX;
     const char *lf = memchr(buf, '\n', scan);
     if (lf == NULL) {
-        return size_bytes >= LOAD_LINE_BYTES_MAX ? -1 : 0;
+        return size_bytes >= KH_LOAD_LINE_BYTES_MAX ? -1 : 0;
     }
     size_t line_end = (size_t)(lf - buf); /* index of '\n' */
     if (line_end < 2 || buf[line_end - 1] != '\r') {
@@ -336,9 +340,9 @@ reply_matches(const struct worker *w, const struct pending *p, const struct repl
     if (r->kind != REPLY_BULK || r->size_bytes != w->o->value_bytes) {
         return false;
     }
-    char key[LOAD_KEY_BYTES];
+    char key[KH_LOAD_KEY_BYTES];
     format_key(key, p->key);
-    return memcmp(r->data, key, LOAD_KEY_BYTES) == 0;
+    return memcmp(r->data, key, KH_LOAD_KEY_BYTES) == 0;
 }
 
 /* Takes one parsed reply off c's ring: counts it when inside the window, records latency. */
@@ -359,7 +363,7 @@ complete(struct worker *w, struct conn *c, const struct reply *r, uint64_t now_n
     if (is_counted) {
         if (is_right) {
             w->requests++;
-            hist_record(&w->latency_ns, now_ns - p->sent_ns);
+            kh_hist_record(&w->latency_ns, now_ns - p->sent_ns);
         } else {
             w->errors++;
         }
@@ -387,13 +391,13 @@ conn_read(struct worker *w, struct conn *c)
         return;
     }
     if (n <= 0) {
-        note_error(w, n == 0 ? "the server closed a connection" : "read failed", LOAD_NO_KEY);
+        note_error(w, n == 0 ? "the server closed a connection" : "read failed", KH_LOAD_NO_KEY);
         conn_kill(w, c, false);
         return;
     }
     c->in_len += (size_t)n;
-    uint64_t now_ns = clock_now_ns();
-    size_t bulk_bytes_max = w->in_cap - LOAD_REQUEST_OVERHEAD;
+    uint64_t now_ns = kh_clock_now_ns();
+    size_t bulk_bytes_max = w->in_cap - KH_LOAD_REQUEST_OVERHEAD;
     while (c->in_pos < c->in_len) {
         struct reply r;
         ssize_t used = parse_reply(c->in + c->in_pos, c->in_len - c->in_pos, bulk_bytes_max, &r);
@@ -426,7 +430,7 @@ conn_start(struct worker *w, struct conn *c)
     c->state = CONN_DEAD;
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
-        note_error(w, "socket() failed (descriptor limit?)", LOAD_NO_KEY);
+        note_error(w, "socket() failed (descriptor limit?)", KH_LOAD_NO_KEY);
         w->connect_failures++;
         return;
     }
@@ -437,7 +441,7 @@ conn_start(struct worker *w, struct conn *c)
     int rc = connect(c->fd, (struct sockaddr *)&addr, sizeof(addr));
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
     if ((rc != 0 && errno != EINPROGRESS) || epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-        note_error(w, "connect() failed", LOAD_NO_KEY);
+        note_error(w, "connect() failed", KH_LOAD_NO_KEY);
         close(c->fd);
         c->fd = -1;
         w->connect_failures++;
@@ -456,12 +460,12 @@ conn_event(struct worker *w, struct conn *c, uint32_t events)
         int err = 0;
         socklen_t len = sizeof(err);
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-            note_error(w, "a connection was refused", LOAD_NO_KEY);
+            note_error(w, "a connection was refused", KH_LOAD_NO_KEY);
             conn_kill(w, c, true);
             return;
         }
         c->state = CONN_OPEN;
-        uint64_t now_ns = clock_now_ns();
+        uint64_t now_ns = kh_clock_now_ns();
         if (now_ns < w->window_end_ns) {
             conn_refill(w, c, now_ns);
         }
@@ -507,15 +511,15 @@ worker_loop(void *arg)
     for (unsigned i = 0; i < w->conn_count; i++) {
         conn_start(w, &w->conns[i]);
     }
-    w->last_reply_ns = clock_now_ns();
-    struct epoll_event events[LOAD_EVENTS_MAX];
+    w->last_reply_ns = kh_clock_now_ns();
+    struct epoll_event events[KH_LOAD_EVENTS_MAX];
     uint64_t now_ns = w->last_reply_ns;
     while (!is_done(w, now_ns)) {
-        int n = epoll_wait(w->epfd, events, LOAD_EVENTS_MAX, LOAD_POLL_MS);
+        int n = epoll_wait(w->epfd, events, KH_LOAD_EVENTS_MAX, KH_LOAD_POLL_MS);
         for (int i = 0; i < n; i++) {
             conn_event(w, events[i].data.ptr, events[i].events);
         }
-        now_ns = clock_now_ns();
+        now_ns = kh_clock_now_ns();
     }
     w->exit_ns = now_ns;
     for (unsigned i = 0; i < w->conn_count; i++) {
@@ -534,29 +538,30 @@ worker_loop(void *arg)
 
 /* ---- The run --------------------------------------------------------------------------------- */
 
-static load_status
-check_options(const struct load_options *o)
+static kh_load_status
+check_options(const struct kh_load_options *o)
 {
-    bool is_ok = o->port != 0 && o->connections >= 1 && o->connections <= LOAD_CONNECTIONS_MAX &&
-                 o->pipeline >= 1 && o->pipeline <= LOAD_PIPELINE_MAX && o->threads >= 1 &&
-                 o->threads <= LOAD_THREADS_MAX && o->threads <= o->connections &&
-                 o->key_count >= 1 && o->key_count <= LOAD_KEYS_MAX &&
-                 o->value_bytes >= LOAD_KEY_BYTES && o->value_bytes <= LOAD_VALUE_BYTES_MAX &&
-                 o->get_ratio >= 0.0 && o->get_ratio <= 1.0 && o->timeout_ms >= 1 &&
-                 o->duration_ms <= LOAD_DURATION_MS_MAX && o->warmup_ms <= LOAD_DURATION_MS_MAX &&
-                 (o->duration_ms > 0 || o->request_count > 0);
+    bool is_ok =
+        o->port != 0 && o->connections >= 1 && o->connections <= KH_LOAD_CONNECTIONS_MAX &&
+        o->pipeline >= 1 && o->pipeline <= KH_LOAD_PIPELINE_MAX && o->threads >= 1 &&
+        o->threads <= KH_LOAD_THREADS_MAX && o->threads <= o->connections && o->key_count >= 1 &&
+        o->key_count <= KH_LOAD_KEYS_MAX && o->value_bytes >= KH_LOAD_KEY_BYTES &&
+        o->value_bytes <= KH_LOAD_VALUE_BYTES_MAX && o->get_ratio >= 0.0 && o->get_ratio <= 1.0 &&
+        o->timeout_ms >= 1 && o->duration_ms <= KH_LOAD_DURATION_MS_MAX &&
+        o->warmup_ms <= KH_LOAD_DURATION_MS_MAX && (o->duration_ms > 0 || o->request_count > 0);
     if (!is_ok) {
-        return LOAD_BAD_OPTION;
+        return KH_LOAD_BAD_OPTION;
     }
-    uint64_t per_conn_bytes = (uint64_t)o->pipeline * (LOAD_REQUEST_OVERHEAD + o->value_bytes) +
-                              o->value_bytes + LOAD_REQUEST_OVERHEAD + LOAD_READ_BYTES;
-    return per_conn_bytes * o->connections > LOAD_BUFFERS_BYTES_MAX ? LOAD_BAD_OPTION : LOAD_OK;
+    uint64_t per_conn_bytes = (uint64_t)o->pipeline * (KH_LOAD_REQUEST_OVERHEAD + o->value_bytes) +
+                              o->value_bytes + KH_LOAD_REQUEST_OVERHEAD + KH_LOAD_READ_BYTES;
+    return per_conn_bytes * o->connections > KH_LOAD_BUFFERS_BYTES_MAX ? KH_LOAD_BAD_OPTION
+                                                                       : KH_LOAD_OK;
 }
 
 /* Sets worker t up: its share of the connections (t, t + threads, ...), their buffers carved
  * from one slab, its epoll instance, its own rng stream and histogram. */
-static load_status
-worker_init(struct worker *w, unsigned t, const struct load_options *o, const char *value,
+static kh_load_status
+worker_init(struct worker *w, unsigned t, const struct kh_load_options *o, const char *value,
             uint64_t start_ns)
 {
     memset(w, 0, sizeof(*w));
@@ -564,14 +569,14 @@ worker_init(struct worker *w, unsigned t, const struct load_options *o, const ch
     w->value = value;
     w->epfd = -1;
     w->conn_count = o->connections / o->threads + (t < o->connections % o->threads);
-    w->out_cap = (size_t)o->pipeline * (LOAD_REQUEST_OVERHEAD + o->value_bytes);
-    w->in_cap = o->value_bytes + LOAD_REQUEST_OVERHEAD + LOAD_READ_BYTES;
+    w->out_cap = (size_t)o->pipeline * (KH_LOAD_REQUEST_OVERHEAD + o->value_bytes);
+    w->in_cap = o->value_bytes + KH_LOAD_REQUEST_OVERHEAD + KH_LOAD_READ_BYTES;
     size_t ring_bytes = o->pipeline * sizeof(struct pending);
     size_t per_conn = w->out_cap + w->in_cap + ring_bytes;
     w->conns = calloc(w->conn_count, sizeof(struct conn));
     w->slab = malloc(per_conn * w->conn_count);
     if (w->conns == NULL || w->slab == NULL) {
-        return LOAD_NO_MEMORY;
+        return KH_LOAD_NO_MEMORY;
     }
     for (unsigned i = 0; i < w->conn_count; i++) {
         char *base = w->slab + per_conn * i;
@@ -582,19 +587,19 @@ worker_init(struct worker *w, unsigned t, const struct load_options *o, const ch
     }
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0) {
-        return LOAD_SYSTEM;
+        return KH_LOAD_SYSTEM;
     }
-    rng_seed(&w->rng, o->seed * 0x9e3779b97f4a7c15ull + t + 1);
-    hist_init(&w->latency_ns);
+    kh_rng_seed(&w->rng, o->seed * 0x9e3779b97f4a7c15ull + t + 1);
+    kh_hist_init(&w->latency_ns);
     w->window_start_ns = start_ns + o->warmup_ms * 1000000u;
-    uint64_t span_ms = o->duration_ms > 0 ? o->duration_ms : LOAD_DURATION_MS_MAX;
+    uint64_t span_ms = o->duration_ms > 0 ? o->duration_ms : KH_LOAD_DURATION_MS_MAX;
     w->window_end_ns = w->window_start_ns + span_ms * 1000000u;
     w->quota = UINT64_MAX;
     if (o->duration_ms == 0) {
         w->quota = o->request_count / o->threads + (t < o->request_count % o->threads);
     }
     assert(w->conn_count >= 1);
-    return LOAD_OK;
+    return KH_LOAD_OK;
 }
 
 static void
@@ -609,7 +614,7 @@ worker_free(struct worker *w)
 
 /* Sums the workers into *r; latency percentiles from the merged histograms. */
 static void
-merge_results(struct worker *workers, unsigned count, struct hist *all, struct load_result *r)
+merge_results(struct worker *workers, unsigned count, struct kh_hist *all, struct kh_load_result *r)
 {
     uint64_t elapsed_ns = 1;
     for (unsigned t = 0; t < count; t++) {
@@ -619,7 +624,7 @@ merge_results(struct worker *workers, unsigned count, struct hist *all, struct l
         r->closed += w->closed;
         r->connect_failures += w->connect_failures;
         r->connections_served += w->served;
-        hist_merge(all, &w->latency_ns);
+        kh_hist_merge(all, &w->latency_ns);
         uint64_t end_ns = w->exit_ns < w->window_end_ns ? w->exit_ns : w->window_end_ns;
         if (end_ns > w->window_start_ns && end_ns - w->window_start_ns > elapsed_ns) {
             elapsed_ns = end_ns - w->window_start_ns;
@@ -630,50 +635,50 @@ merge_results(struct worker *workers, unsigned count, struct hist *all, struct l
     }
     r->elapsed_ns = elapsed_ns;
     r->ops_per_s = (double)r->requests / ((double)elapsed_ns / 1e9);
-    r->latency_us_p50 = (double)hist_percentile(all, 50.0) / 1e3;
-    r->latency_us_p90 = (double)hist_percentile(all, 90.0) / 1e3;
-    r->latency_us_p99 = (double)hist_percentile(all, 99.0) / 1e3;
-    r->latency_us_p999 = (double)hist_percentile(all, 99.9) / 1e3;
+    r->latency_us_p50 = (double)kh_hist_percentile(all, 50.0) / 1e3;
+    r->latency_us_p90 = (double)kh_hist_percentile(all, 90.0) / 1e3;
+    r->latency_us_p99 = (double)kh_hist_percentile(all, 99.0) / 1e3;
+    r->latency_us_p999 = (double)kh_hist_percentile(all, 99.9) / 1e3;
     r->latency_us_max = (double)all->max / 1e3;
 }
 
 /* Builds value_bytes of seeded printable bytes: what every SET sends, with its key on top. */
 static char *
-make_value(const struct load_options *o)
+make_value(const struct kh_load_options *o)
 {
     char *value = malloc(o->value_bytes);
     if (value == NULL) {
         return NULL;
     }
-    struct harness_rng rng;
-    rng_seed(&rng, o->seed);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, o->seed);
     for (size_t i = 0; i < o->value_bytes; i++) {
-        value[i] = (char)('!' + rng_below(&rng, 94));
+        value[i] = (char)('!' + kh_rng_below(&rng, 94));
     }
     return value;
 }
 
-load_status
-load_run(const struct load_options *o, struct load_result *result)
+kh_load_status
+kh_load_run(const struct kh_load_options *o, struct kh_load_result *result)
 {
     memset(result, 0, sizeof(*result));
-    load_status status = check_options(o);
-    if (status != LOAD_OK) {
-        snprintf(result->message, sizeof(result->message), "%s", load_strerror(status));
+    kh_load_status status = check_options(o);
+    if (status != KH_LOAD_OK) {
+        snprintf(result->message, sizeof(result->message), "%s", kh_load_strerror(status));
         return status;
     }
     struct worker *workers = calloc(o->threads, sizeof(struct worker));
-    struct hist *all = malloc(sizeof(struct hist));
+    struct kh_hist *all = malloc(sizeof(struct kh_hist));
     char *value = make_value(o);
     unsigned ready = 0, started = 0;
-    status = workers == NULL || all == NULL || value == NULL ? LOAD_NO_MEMORY : LOAD_OK;
-    uint64_t start_ns = clock_now_ns();
-    for (; status == LOAD_OK && ready < o->threads; ready++) {
+    status = workers == NULL || all == NULL || value == NULL ? KH_LOAD_NO_MEMORY : KH_LOAD_OK;
+    uint64_t start_ns = kh_clock_now_ns();
+    for (; status == KH_LOAD_OK && ready < o->threads; ready++) {
         status = worker_init(&workers[ready], ready, o, value, start_ns);
     }
-    for (; status == LOAD_OK && started < o->threads; started++) {
+    for (; status == KH_LOAD_OK && started < o->threads; started++) {
         if (pthread_create(&workers[started].thread, NULL, worker_loop, &workers[started]) != 0) {
-            status = LOAD_SYSTEM;
+            status = KH_LOAD_SYSTEM;
             break;
         }
     }
@@ -682,16 +687,16 @@ load_run(const struct load_options *o, struct load_result *result)
         pthread_join(workers[t].thread, NULL);
         is_stalled |= workers[t].is_stalled;
     }
-    if (status == LOAD_OK) {
-        hist_init(all);
+    if (status == KH_LOAD_OK) {
+        kh_hist_init(all);
         merge_results(workers, o->threads, all, result);
         if (result->connect_failures == o->connections) {
-            status = LOAD_NO_CONNECTION;
+            status = KH_LOAD_NO_CONNECTION;
         } else if (is_stalled) {
-            status = LOAD_STALLED;
+            status = KH_LOAD_STALLED;
         }
     } else {
-        snprintf(result->message, sizeof(result->message), "%s", load_strerror(status));
+        snprintf(result->message, sizeof(result->message), "%s", kh_load_strerror(status));
     }
     for (unsigned t = 0; t < ready; t++) {
         worker_free(&workers[t]);
@@ -699,6 +704,6 @@ load_run(const struct load_options *o, struct load_result *result)
     free(value);
     free(all);
     free(workers);
-    assert(status != LOAD_OK || result->elapsed_ns > 0);
+    assert(status != KH_LOAD_OK || result->elapsed_ns > 0);
     return status;
 }

@@ -1,8 +1,10 @@
 /* net.c -- loopback sockets for tests: ephemeral ports only (bind port 0, read the port back),
  * so two tests, or two graders on one machine, never fight over a port number. */
-#include "harness.h"
+#include "kh_net.h"
+#include "kh_core.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,8 +21,10 @@ loopback(uint16_t port)
 }
 
 int
-net_listen_ephemeral(uint16_t *port, int backlog)
+kh_net_listen_ephemeral(uint16_t *port, int backlog)
 {
+    assert(port != NULL);
+    assert(backlog > 0);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         return -1;
@@ -35,12 +39,14 @@ net_listen_ephemeral(uint16_t *port, int backlog)
         return -1;
     }
     *port = ntohs(addr.sin_port);
+    assert(*port != 0); /* the kernel chose one: port 0 is never where a socket listens */
     return fd;
 }
 
 int
-net_connect(uint16_t port)
+kh_net_connect(uint16_t port)
 {
+    assert(port != 0); /* nothing listens there: a caller that forgot to read the port back */
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         return -1;
@@ -58,8 +64,9 @@ net_connect(uint16_t port)
 }
 
 int
-net_write_all(int fd, const void *buf, size_t size_bytes)
+kh_net_write_all(int fd, const void *buf, size_t size_bytes)
 {
+    assert(buf != NULL || size_bytes == 0);
     const char *p = buf;
     while (size_bytes > 0) {
         ssize_t n = send(fd, p, size_bytes, MSG_NOSIGNAL); /* a closed peer is EPIPE, not death */
@@ -69,6 +76,7 @@ net_write_all(int fd, const void *buf, size_t size_bytes)
         if (n < 0) {
             return -1;
         }
+        assert((size_t)n <= size_bytes); /* send never reports more than it was given */
         p += n;
         size_bytes -= (size_t)n;
     }
@@ -80,7 +88,7 @@ static int
 wait_readable(int fd, uint64_t deadline_ms)
 {
     for (;;) {
-        uint64_t now_ms = clock_now_ms();
+        uint64_t now_ms = kh_clock_now_ms();
         if (now_ms >= deadline_ms) {
             return 0;
         }
@@ -89,14 +97,17 @@ wait_readable(int fd, uint64_t deadline_ms)
         if (rc < 0 && errno == EINTR) {
             continue;
         }
+        assert(rc <= 1); /* one descriptor polled */
         return rc < 0 ? -1 : rc;
     }
 }
 
 ssize_t
-net_read_exact(int fd, void *buf, size_t size_bytes, int timeout_ms)
+kh_net_read_exact(int fd, void *buf, size_t size_bytes, int timeout_ms)
 {
-    uint64_t deadline_ms = clock_now_ms() + (uint64_t)timeout_ms;
+    assert(buf != NULL || size_bytes == 0);
+    assert(timeout_ms >= 0);
+    uint64_t deadline_ms = kh_clock_now_ms() + (uint64_t)timeout_ms;
     size_t got = 0;
     while (got < size_bytes) {
         int rc = wait_readable(fd, deadline_ms);
@@ -115,15 +126,18 @@ net_read_exact(int fd, void *buf, size_t size_bytes, int timeout_ms)
         }
         got += (size_t)n;
     }
+    assert(got <= size_bytes);
     return (ssize_t)got;
 }
 
 ssize_t
-net_read_some(int fd, void *buf, size_t size_bytes, int timeout_ms)
+kh_net_read_some(int fd, void *buf, size_t size_bytes, int timeout_ms)
 {
+    assert(buf != NULL || size_bytes == 0);
+    assert(timeout_ms >= 0);
     size_t got = 0;
     while (got < size_bytes) {
-        int rc = wait_readable(fd, clock_now_ms() + (uint64_t)timeout_ms);
+        int rc = wait_readable(fd, kh_clock_now_ms() + (uint64_t)timeout_ms);
         if (rc <= 0) {
             return rc < 0 ? -1 : (ssize_t)got;
         }
@@ -136,5 +150,6 @@ net_read_some(int fd, void *buf, size_t size_bytes, int timeout_ms)
         }
         got += (size_t)n;
     }
+    assert(got == size_bytes); /* the loop ends early only through a return */
     return (ssize_t)got;
 }

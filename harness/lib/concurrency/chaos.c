@@ -1,13 +1,13 @@
-/* chaos.c -- the chaos build's random delays (chaos.h). Each thread keeps its own splitmix64
+/* chaos.c -- the chaos build's random delays (kh_chaos.h). Each thread keeps its own splitmix64
  * state, so a point costs no shared-memory traffic that would itself change the interleaving. */
-#include "chaos.h"
+#include "kh_chaos.h"
 
 #include <assert.h>
 #include <sched.h>
 #include <stdatomic.h>
 
 static atomic_uint_fast64_t g_chaos_seed = 1;
-static atomic_uint_fast64_t g_chaos_generation = 1; /* bumped by chaos_seed: threads reseed */
+static atomic_uint_fast64_t g_chaos_generation = 1; /* bumped by kh_chaos_seed: threads reseed */
 static atomic_uint_fast64_t g_chaos_threads;        /* threads seeded so far, for the mix */
 
 struct chaos_thread {
@@ -26,7 +26,7 @@ splitmix64(uint64_t *state)
 }
 
 void
-chaos_seed(uint64_t seed)
+kh_chaos_seed(uint64_t seed)
 {
     /* Relaxed: the seed is advisory (a thread that reads an old one still delays at random),
      * and the generation bump after it tells threads to reseed on their next point. */
@@ -36,7 +36,7 @@ chaos_seed(uint64_t seed)
 }
 
 bool
-chaos_is_enabled(void)
+kh_chaos_is_enabled(void)
 {
 #ifdef KEEL_CHAOS
     return true;
@@ -46,7 +46,7 @@ chaos_is_enabled(void)
 }
 
 void
-chaos_point(void)
+kh_chaos_point(void)
 {
     uint64_t generation = atomic_load_explicit(&g_chaos_generation, memory_order_relaxed);
     if (t_chaos.generation != generation) {
@@ -57,15 +57,15 @@ chaos_point(void)
     }
     assert(t_chaos.generation != 0);
     uint64_t draw = splitmix64(&t_chaos.state);
-    if (draw % CHAOS_ONE_IN != 0) {
+    if (draw % KH_CHAOS_ONE_IN != 0) {
         return;
     }
     draw >>= 8;
-    if (draw % CHAOS_YIELD_ONE_IN == 0) {
+    if (draw % KH_CHAOS_YIELD_ONE_IN == 0) {
         sched_yield();
         return;
     }
-    uint64_t spins = (draw >> 8) % CHAOS_SPIN_MAX;
+    uint64_t spins = (draw >> 8) % KH_CHAOS_SPIN_MAX;
     for (volatile uint64_t i = 0; i < spins; i++) {
     }
 }

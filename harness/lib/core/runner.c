@@ -1,9 +1,10 @@
 /* runner.c -- the main of every Keel test binary: each test runs in its own forked child with a
  * wall clock, so a crash, a hang, an early exit() or a stray fork fails that one test alone.
- * Read harness_run_tests first, then run_one (the parent's side) and child_run (the child's side).
+ * Read kh_test_run first, then run_one (the parent's side) and child_run (the child's side).
  */
-#include "harness.h"
+#include "kh_test.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -55,10 +56,10 @@ struct result {
 static uint64_t g_seed;
 static CMUnitTestFunction g_test_func;
 static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS};
-static struct sigaction g_saved_actions[HARNESS_ARRAY_LEN(crash_signals)];
+static struct sigaction g_saved_actions[KH_ARRAY_LEN(crash_signals)];
 
 uint64_t
-harness_seed(void)
+kh_test_seed(void)
 {
     return g_seed;
 }
@@ -75,6 +76,8 @@ usage(const char *argv0)
 static int
 parse_options(int argc, char **argv, struct options *opt)
 {
+    assert(argc >= 1);
+    assert(argv[argc] == NULL); /* as main gets it */
     memset(opt, 0, sizeof(*opt));
     opt->timeout_s = -1.0;
     for (int i = 1; i < argc; i++) {
@@ -107,6 +110,8 @@ parse_options(int argc, char **argv, struct options *opt)
             return -1;
         }
     }
+    assert(opt->run_name_count <= RUN_NAMES_MAX);
+    assert(opt->timeout_s < 0 || opt->timeout_s > 0); /* from the rubric, or a given time */
     return 0;
 }
 
@@ -114,6 +119,7 @@ parse_options(int argc, char **argv, struct options *opt)
 static uint64_t
 seed_of_name(const char *name)
 {
+    assert(name != NULL);
     uint64_t hash = 0xcbf29ce484222325u;
     for (const char *c = name; *c != '\0'; c++) {
         hash = (hash ^ (uint8_t)*c) * 0x100000001b3u;
@@ -126,6 +132,7 @@ seed_of_name(const char *name)
 static double
 rubric_timeout_s(const char *rubric_path, const char *name)
 {
+    assert(name != NULL);
     FILE *f = rubric_path != NULL ? fopen(rubric_path, "r") : NULL;
     if (f == NULL) {
         return TIMEOUT_S_DEFAULT;
@@ -142,15 +149,17 @@ rubric_timeout_s(const char *rubric_path, const char *name)
         }
     }
     fclose(f);
+    assert(timeout_s > 0);
     return timeout_s;
 }
 
 static void
 trampoline(void **state)
 {
+    assert(g_test_func != NULL); /* set by child_run before cmocka calls this */
     /* cmocka turned crash signals into longjmps; put back what was there before (the default,
      * or a sanitizer's handler) so that a crash kills the child and is reported as one. */
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(crash_signals); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(crash_signals); i++) {
         sigaction(crash_signals[i], &g_saved_actions[i], NULL);
     }
     g_test_func(state);
@@ -162,10 +171,12 @@ trampoline(void **state)
 static void
 child_run(const struct CMUnitTest *test, int result_fd, uint64_t seed)
 {
+    assert(test->test_func != NULL);
+    assert(result_fd >= 0);
     setpgid(0, 0);
     setvbuf(stdout, NULL, _IOLBF, 0);
     g_seed = seed;
-    for (size_t i = 0; i < HARNESS_ARRAY_LEN(crash_signals); i++) {
+    for (size_t i = 0; i < KH_ARRAY_LEN(crash_signals); i++) {
         sigaction(crash_signals[i], NULL, &g_saved_actions[i]);
     }
     struct CMUnitTest wrapped = *test;
@@ -185,11 +196,13 @@ child_run(const struct CMUnitTest *test, int result_fd, uint64_t seed)
 static void
 output_append(struct output *out, const char *bytes, size_t size_bytes)
 {
+    assert(out->size_bytes <= OUTPUT_SIZE_BYTES_MAX);
     size_t room = OUTPUT_SIZE_BYTES_MAX - out->size_bytes;
     size_t kept = size_bytes < room ? size_bytes : room;
     memcpy(out->bytes + out->size_bytes, bytes, kept);
     out->size_bytes += kept;
     out->dropped_bytes += size_bytes - kept;
+    assert(out->size_bytes <= OUTPUT_SIZE_BYTES_MAX);
 }
 
 /* Reads what is there without blocking. Returns false at EOF. */
@@ -216,6 +229,9 @@ static int
 supervise(pid_t pid, int out_fd, int result_fd, uint64_t deadline_ms, struct output *out,
           struct output *done)
 {
+    assert(pid > 0);
+    assert(out_fd >= 0);
+    assert(result_fd >= 0);
     bool is_out_open = true;
     bool is_result_open = true;
     for (;;) {
@@ -235,7 +251,7 @@ supervise(pid_t pid, int out_fd, int result_fd, uint64_t deadline_ms, struct out
             drain(result_fd, done);
             return wstatus;
         }
-        if (clock_now_ms() >= deadline_ms) {
+        if (kh_clock_now_ms() >= deadline_ms) {
             kill(-pid, SIGKILL);
             waitpid(pid, &wstatus, 0);
             drain(out_fd, out);
@@ -255,6 +271,8 @@ has_line_prefix(const char *line, const char *prefix)
 static bool
 first_failure_line(const struct output *out, char *failure, size_t failure_size)
 {
+    assert(failure_size > 0);
+    assert(out->size_bytes <= OUTPUT_SIZE_BYTES_MAX);
     char message[FAILURE_LINE_SIZE_MAX] = "";
     const char *text = out->bytes;
     const char *end = out->bytes + out->size_bytes;
@@ -307,6 +325,8 @@ static void
 classify(int wstatus, pid_t pid, const struct output *out, const struct output *done,
          double timeout_s, struct result *r)
 {
+    assert(pid > 0);
+    assert(timeout_s > 0);
     char expected[64];
     snprintf(expected, sizeof(expected), "done %d ", (int)pid);
     const char *line = memmem(done->bytes, done->size_bytes, expected, strlen(expected));
@@ -350,56 +370,75 @@ classify(int wstatus, pid_t pid, const struct output *out, const struct output *
             *c = ' ';
         }
     }
+    assert(r->status != STATUS_ERROR); /* the child ran: the status is about the test */
+    assert(strpbrk(r->failure, "\t\n\r") == NULL);
 }
 
 static int
 make_pipe(int fds[2])
 {
     if (pipe(fds) != 0) {
+        fds[0] = fds[1] = -1;
         return -1;
     }
     fcntl(fds[0], F_SETFL, O_NONBLOCK); /* the parent only ever drains what is there */
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    assert(fds[0] >= 0);
+    assert(fds[1] >= 0);
     return 0;
 }
 
-/* Runs one test in a child process group and returns how it went. */
+/* Closes whichever ends of a pipe are open (-1: closed or never opened). */
+static void
+close_pipe(int fds[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+}
+
+/* fork, waited out while it fails with EAGAIN: other processes of this user hold the process
+ * limit, and a test started a moment later runs. Returns what fork returned last. */
+static pid_t
+fork_retrying(void)
+{
+    pid_t pid = fork();
+    for (int tries = 1; pid < 0 && errno == EAGAIN && tries < FORK_TRIES_MAX; tries++) {
+        kh_clock_sleep_ms(FORK_RETRY_MS);
+        pid = fork();
+    }
+    return pid;
+}
+
+/* Runs one test in a child process group and returns how it went. Whether the test ran or the
+ * runner could not start it, the pipes and the output buffer are released at one label. */
 static void
 run_one(const struct CMUnitTest *test, uint64_t seed, double timeout_s, struct result *r)
 {
+    assert(test->test_func != NULL);
+    assert(timeout_s > 0);
+    *r = (struct result){.status = STATUS_ERROR};
     struct output out = {.bytes = malloc(OUTPUT_SIZE_BYTES_MAX)};
     char done_bytes[256];
     struct output done = {.bytes = done_bytes};
-    int out_pipe[2], result_pipe[2];
+    int out_pipe[2] = {-1, -1}, result_pipe[2] = {-1, -1};
+    uint64_t start_ms = kh_clock_now_ms();
     if (out.bytes == NULL || make_pipe(out_pipe) != 0 || make_pipe(result_pipe) != 0) {
-        r->status = STATUS_ERROR;
         snprintf(r->failure, sizeof(r->failure), "could not run the test: no pipe (%s)",
                  strerror(errno));
-        r->signal = 0;
-        r->elapsed_ms = 0;
-        free(out.bytes);
-        return;
+        goto fail;
     }
     fflush(stdout);
     fflush(stderr);
-    uint64_t start_ms = clock_now_ms();
-    pid_t pid = fork();
-    for (int tries = 1; pid < 0 && errno == EAGAIN && tries < FORK_TRIES_MAX; tries++) {
-        clock_sleep_ms(FORK_RETRY_MS); /* other processes of this user hold the limit */
-        pid = fork();
-    }
+    pid_t pid = fork_retrying();
     if (pid < 0) {
-        r->status = STATUS_ERROR;
         snprintf(r->failure, sizeof(r->failure), "could not run the test: fork: %s",
                  strerror(errno));
-        r->signal = 0;
-        r->elapsed_ms = clock_now_ms() - start_ms;
-        for (int i = 0; i < 2; i++) {
-            close(out_pipe[i]);
-            close(result_pipe[i]);
-        }
-        free(out.bytes);
-        return;
+        r->elapsed_ms = kh_clock_now_ms() - start_ms;
+        goto fail;
     }
     if (pid == 0) {
         dup2(out_pipe[1], STDOUT_FILENO);
@@ -409,24 +448,29 @@ run_one(const struct CMUnitTest *test, uint64_t seed, double timeout_s, struct r
     }
     setpgid(pid, pid); /* also in the child: whichever runs first makes the group */
     close(out_pipe[1]);
+    out_pipe[1] = -1;
     close(result_pipe[1]);
+    result_pipe[1] = -1;
     uint64_t deadline_ms = start_ms + (uint64_t)(timeout_s * 1000.0);
     int wstatus = supervise(pid, out_pipe[0], result_pipe[0], deadline_ms, &out, &done);
     kill(-pid, SIGKILL); /* whatever the test forked and left behind */
-    r->elapsed_ms = clock_now_ms() - start_ms;
+    r->elapsed_ms = kh_clock_now_ms() - start_ms;
     classify(wstatus, pid, &out, &done, timeout_s, r);
     fwrite(out.bytes, 1, out.size_bytes, stdout);
     if (out.dropped_bytes > 0) {
         printf("\n[runner: %zu more bytes of output were dropped]\n", out.dropped_bytes);
     }
-    close(out_pipe[0]);
-    close(result_pipe[0]);
+fail: /* reached when the test ran as well: everything is released either way */
+    close_pipe(result_pipe);
+    close_pipe(out_pipe);
     free(out.bytes);
 }
 
 static void
 print_result(const char *name, const struct result *r, uint64_t seed)
 {
+    assert((size_t)r->status < KH_ARRAY_LEN(status_names));
+    assert(strchr(name, '\t') == NULL); /* the line is tab-separated */
     char signal_name[32] = "-";
     if (r->signal != 0) {
         snprintf(signal_name, sizeof(signal_name), "SIG%s", sigabbrev_np(r->signal));
@@ -451,9 +495,11 @@ is_selected(const struct options *opt, const char *name)
 }
 
 int
-harness_run_tests(int argc, char **argv, const struct CMUnitTest *tests, size_t test_count,
-                  const char *rubric_path)
+kh_test_run(int argc, char **argv, const struct CMUnitTest *tests, size_t test_count,
+            const char *rubric_path)
 {
+    assert(argc >= 1);
+    assert(tests != NULL || test_count == 0);
     struct options opt;
     if (parse_options(argc, argv, &opt) != 0) {
         usage(argv[0]);
@@ -501,5 +547,7 @@ harness_run_tests(int argc, char **argv, const struct CMUnitTest *tests, size_t 
     if (!opt.is_list) {
         printf("keel: %zu of %zu tests passed\n", pass_count, run_count);
     }
+    assert(pass_count <= run_count);
+    assert(run_count <= test_count);
     return pass_count == run_count ? 0 : 1;
 }

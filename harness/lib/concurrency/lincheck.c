@@ -1,25 +1,25 @@
-/* lincheck.c -- the linearizability checker (lincheck.h). Read lc_check first: it turns the
+/* lincheck.c -- the linearizability checker (kh_lincheck.h). Read kh_lc_check first: it turns the
  * history into a list of call and return events sorted by time and searches it the way Wing &
  * Gong do, lifting a call out of the list when the model accepts it and backtracking at a
  * return that nothing linearized yet; the memo set (Lowe) prunes every (set of linearized
  * operations, model state) pair already explored. The models follow at the end. */
-#include "lincheck.h"
-#include "harness.h"
+#include "kh_lincheck.h"
+#include "kh_core.h"
 
 #include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LC_STATUS_TEXT(name, text) [name] = (text),
-static const char *const lc_status_texts[] = {LC_STATUS(LC_STATUS_TEXT)};
-#undef LC_STATUS_TEXT
+#define KH_LC_STATUS_TEXT(name, text) [name] = (text),
+static const char *const kh_lc_status_texts[] = {KH_LC_STATUS(KH_LC_STATUS_TEXT)};
+#undef KH_LC_STATUS_TEXT
 
 const char *
-lc_strerror(lc_status status)
+kh_lc_strerror(kh_lc_status status)
 {
-    return (size_t)status < HARNESS_ARRAY_LEN(lc_status_texts) ? lc_status_texts[status]
-                                                               : "unknown status";
+    return (size_t)status < KH_ARRAY_LEN(kh_lc_status_texts) ? kh_lc_status_texts[status]
+                                                             : "unknown status";
 }
 
 #define MEMO_SLOTS_MIN 1024u
@@ -55,8 +55,8 @@ struct frame {
 };
 
 struct search {
-    const struct lc_model *model;
-    const struct lc_op *ops;
+    const struct kh_lc_model *model;
+    const struct kh_lc_op *ops;
     size_t op_count;
     struct event *events; /* 2 * op_count, plus the head sentinel at events[2 * op_count] */
     uint64_t *bitset;     /* linearized operations */
@@ -274,24 +274,25 @@ search_free(struct search *s)
     memo_free(&s->memo);
 }
 
-/* Allocates and fills the search. Returns LC_LINEARIZABLE when ready, else why not. */
-static lc_status
-search_init(struct search *s, const struct lc_model *model, const struct lc_op *ops,
-            size_t op_count, const struct lc_limits *limits)
+/* Allocates and fills the search. Returns KH_LC_LINEARIZABLE when ready, else why not. */
+static kh_lc_status
+search_init(struct search *s, const struct kh_lc_model *model, const struct kh_lc_op *ops,
+            size_t op_count, const struct kh_lc_limits *limits)
 {
     memset(s, 0, sizeof(*s));
-    if (op_count > LC_OPS_MAX || model->state_size_bytes == 0 ||
-        model->state_size_bytes > LC_STATE_SIZE_BYTES_MAX) {
-        return LC_INVALID;
+    if (op_count > KH_LC_OPS_MAX || model->state_size_bytes == 0 ||
+        model->state_size_bytes > KH_LC_STATE_SIZE_BYTES_MAX) {
+        return KH_LC_INVALID;
     }
     s->model = model;
     s->ops = ops;
     s->op_count = op_count;
-    s->memory_bytes_max = limits != NULL && limits->memory_bytes_max != 0 ? limits->memory_bytes_max
-                                                                          : LC_MEMORY_BYTES_DEFAULT;
+    s->memory_bytes_max = limits != NULL && limits->memory_bytes_max != 0
+                              ? limits->memory_bytes_max
+                              : KH_LC_MEMORY_BYTES_DEFAULT;
     uint64_t time_ns_max =
-        limits != NULL && limits->time_ns_max != 0 ? limits->time_ns_max : LC_TIME_NS_DEFAULT;
-    s->deadline_ns = clock_now_ns() + time_ns_max;
+        limits != NULL && limits->time_ns_max != 0 ? limits->time_ns_max : KH_LC_TIME_NS_DEFAULT;
+    s->deadline_ns = kh_clock_now_ns() + time_ns_max;
     s->bitset_words = (op_count + 63) / 64 + 1;
     size_t state_bytes = model->state_size_bytes;
     s->events = calloc(2 * op_count + 1, sizeof(*s->events));
@@ -308,12 +309,12 @@ search_init(struct search *s, const struct lc_model *model, const struct lc_op *
     if (s->events == NULL || s->bitset == NULL || s->states == NULL || s->lifted == NULL ||
         s->key == NULL || s->frames == NULL || s->candidates == NULL ||
         s->memo.memory_bytes > s->memory_bytes_max) {
-        return LC_UNKNOWN;
+        return KH_LC_UNKNOWN;
     }
     size_t event_count = 0;
     for (size_t i = 0; i < op_count; i++) {
         if (!ops[i].is_pending && ops[i].return_ns < ops[i].call_ns) {
-            return LC_INVALID;
+            return KH_LC_INVALID;
         }
         s->events[event_count++] =
             (struct event){.op_index = i, .time_ns = ops[i].call_ns, .is_call = true};
@@ -324,7 +325,7 @@ search_init(struct search *s, const struct lc_model *model, const struct lc_op *
     }
     link_events(s, event_count);
     model->init_cb(model, s->states);
-    return LC_LINEARIZABLE;
+    return KH_LC_LINEARIZABLE;
 }
 
 /* Tries to linearize the call at depth: on success the new state is at depth + 1. Returns 1
@@ -385,7 +386,7 @@ push_candidates(struct search *s, struct event *head, size_t *count)
 
 /* Depth-first search over the candidates of each depth. frames[d] remembers where depth d's
  * candidates start in s->candidates, how many there are and which one is being tried. */
-static lc_status
+static kh_lc_status
 search_run(struct search *s)
 {
     struct event *head = &s->events[2 * s->op_count];
@@ -398,31 +399,31 @@ search_run(struct search *s)
     struct frame *f = &s->frames[0];
     *f = (struct frame){.first = 0};
     if (!push_candidates(s, head, &f->count)) {
-        return LC_UNKNOWN;
+        return KH_LC_UNKNOWN;
     }
     while (completed_left > 0) {
-        if (++steps % STEPS_PER_CLOCK_CHECK == 0 && clock_now_ns() > s->deadline_ns) {
-            return LC_UNKNOWN;
+        if (++steps % STEPS_PER_CLOCK_CHECK == 0 && kh_clock_now_ns() > s->deadline_ns) {
+            return KH_LC_UNKNOWN;
         }
         if (f->next < f->count) {
             struct event *call = s->candidates[f->first + f->next++];
             int lifted = try_linearize(s, call, depth);
             if (lifted < 0) {
-                return LC_UNKNOWN;
+                return KH_LC_UNKNOWN;
             }
             if (lifted == 1) {
                 completed_left -= !s->ops[call->op_index].is_pending;
                 f = &s->frames[++depth];
                 *f = (struct frame){.first = s->candidate_count};
                 if (!push_candidates(s, head, &f->count)) {
-                    return LC_UNKNOWN;
+                    return KH_LC_UNKNOWN;
                 }
             }
             continue;
         }
         /* Every candidate at this depth failed: undo the choice that led here. */
         if (depth == 0) {
-            return LC_NOT_LINEARIZABLE;
+            return KH_LC_NOT_LINEARIZABLE;
         }
         s->candidate_count = f->first;
         f = &s->frames[--depth];
@@ -431,18 +432,18 @@ search_run(struct search *s)
         s->bitset[call->op_index / 64] &= ~(1ull << (call->op_index % 64));
         completed_left += !s->ops[call->op_index].is_pending;
     }
-    return LC_LINEARIZABLE;
+    return KH_LC_LINEARIZABLE;
 }
 
-lc_status
-lc_check(const struct lc_model *model, const struct lc_op *ops, size_t op_count,
-         const struct lc_limits *limits)
+kh_lc_status
+kh_lc_check(const struct kh_lc_model *model, const struct kh_lc_op *ops, size_t op_count,
+            const struct kh_lc_limits *limits)
 {
     assert(model != NULL);
     assert(ops != NULL || op_count == 0);
     struct search s;
-    lc_status status = search_init(&s, model, ops, op_count, limits);
-    if (status == LC_LINEARIZABLE) {
+    kh_lc_status status = search_init(&s, model, ops, op_count, limits);
+    if (status == KH_LC_LINEARIZABLE) {
         status = search_run(&s);
     }
     search_free(&s);
@@ -460,14 +461,14 @@ compare_u64(const void *a, const void *b)
 static int
 op_call_order(const void *a, const void *b)
 {
-    const struct lc_op *x = a;
-    const struct lc_op *y = b;
+    const struct kh_lc_op *x = a;
+    const struct kh_lc_op *y = b;
     return x->call_ns < y->call_ns ? -1 : (x->call_ns > y->call_ns);
 }
 
 /* The prefix cut at cut_ns: operations called by then, those returning later made pending. */
 static size_t
-prefix_at(const struct lc_op *ops, size_t op_count, uint64_t cut_ns, struct lc_op *out)
+prefix_at(const struct kh_lc_op *ops, size_t op_count, uint64_t cut_ns, struct kh_lc_op *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < op_count; i++) {
@@ -483,21 +484,21 @@ prefix_at(const struct lc_op *ops, size_t op_count, uint64_t cut_ns, struct lc_o
 }
 
 static void
-print_window(const struct lc_op *prefix, size_t n, uint64_t cut_ns, FILE *out)
+print_window(const struct kh_lc_op *prefix, size_t n, uint64_t cut_ns, FILE *out)
 {
     uint64_t base_ns = n > 0 ? prefix[0].call_ns : 0;
     for (size_t i = 0; i < n; i++) {
         base_ns = prefix[i].call_ns < base_ns ? prefix[i].call_ns : base_ns;
     }
-    size_t first = n > LC_WINDOW_OPS_MAX ? n - LC_WINDOW_OPS_MAX : 0;
+    size_t first = n > KH_LC_WINDOW_OPS_MAX ? n - KH_LC_WINDOW_OPS_MAX : 0;
     fprintf(out,
             "lincheck: the shortest failing prefix has %zu operations; %s%zu, in call order"
             " (times in us from the first call):\n",
             n, first > 0 ? "the last " : "all ", n - first);
     for (size_t i = first; i < n; i++) {
         char text[96];
-        lc_format_op(&prefix[i], text, sizeof(text));
-        const struct lc_op *op = &prefix[i];
+        kh_lc_format_op(&prefix[i], text, sizeof(text));
+        const struct kh_lc_op *op = &prefix[i];
         if (op->is_pending) {
             fprintf(out, "  thread %-3" PRIu32 " [%10.3f, running ] %s\n", op->thread_id,
                     (double)(op->call_ns - base_ns) / 1e3, text);
@@ -510,18 +511,18 @@ print_window(const struct lc_op *prefix, size_t n, uint64_t cut_ns, FILE *out)
     }
 }
 
-lc_status
-lc_explain(const struct lc_model *model, const struct lc_op *ops, size_t op_count,
-           const struct lc_limits *limits, FILE *out)
+kh_lc_status
+kh_lc_explain(const struct kh_lc_model *model, const struct kh_lc_op *ops, size_t op_count,
+              const struct kh_lc_limits *limits, FILE *out)
 {
-    lc_status status = lc_check(model, ops, op_count, limits);
-    if (status != LC_NOT_LINEARIZABLE) {
+    kh_lc_status status = kh_lc_check(model, ops, op_count, limits);
+    if (status != KH_LC_NOT_LINEARIZABLE) {
         fprintf(out, "lincheck: %s history of %zu operations: %s\n", model->name, op_count,
-                lc_strerror(status));
+                kh_lc_strerror(status));
         return status;
     }
     uint64_t *cuts = malloc((op_count + 1) * sizeof(*cuts));
-    struct lc_op *prefix = malloc((op_count + 1) * sizeof(*prefix));
+    struct kh_lc_op *prefix = malloc((op_count + 1) * sizeof(*prefix));
     if (cuts == NULL || prefix == NULL) {
         free(cuts);
         free(prefix);
@@ -541,7 +542,7 @@ lc_explain(const struct lc_model *model, const struct lc_op *ops, size_t op_coun
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         size_t n = prefix_at(ops, op_count, cuts[mid], prefix);
-        if (lc_check(model, prefix, n, limits) == LC_NOT_LINEARIZABLE) {
+        if (kh_lc_check(model, prefix, n, limits) == KH_LC_NOT_LINEARIZABLE) {
             hi = mid;
         } else {
             lo = mid + 1;
@@ -559,34 +560,34 @@ lc_explain(const struct lc_model *model, const struct lc_op *ops, size_t op_coun
 }
 
 void
-lc_format_op(const struct lc_op *op, char *buf, size_t size_bytes)
+kh_lc_format_op(const struct kh_lc_op *op, char *buf, size_t size_bytes)
 {
     static const char *const names[] = {
-        [LC_PUSH] = "push",       [LC_POP] = "pop",     [LC_ENQUEUE] = "enqueue",
-        [LC_DEQUEUE] = "dequeue", [LC_WRITE] = "write", [LC_READ] = "read",
-        [LC_PUT] = "put",         [LC_GET] = "get",     [LC_DELETE] = "delete"};
-    const char *name = op->kind < HARNESS_ARRAY_LEN(names) ? names[op->kind] : "op";
+        [KH_LC_PUSH] = "push",       [KH_LC_POP] = "pop",     [KH_LC_ENQUEUE] = "enqueue",
+        [KH_LC_DEQUEUE] = "dequeue", [KH_LC_WRITE] = "write", [KH_LC_READ] = "read",
+        [KH_LC_PUT] = "put",         [KH_LC_GET] = "get",     [KH_LC_DELETE] = "delete"};
+    const char *name = op->kind < KH_ARRAY_LEN(names) ? names[op->kind] : "op";
     char result[32];
     if (op->is_pending) {
         snprintf(result, sizeof(result), "?");
-    } else if (op->result == LC_EMPTY) {
+    } else if (op->result == KH_LC_EMPTY) {
         snprintf(result, sizeof(result), "empty");
-    } else if (op->result == LC_FULL) {
+    } else if (op->result == KH_LC_FULL) {
         snprintf(result, sizeof(result), "full");
     } else {
         snprintf(result, sizeof(result), "%" PRId64, op->result);
     }
     switch (op->kind) {
-    case LC_PUSH:
-    case LC_ENQUEUE:
-    case LC_WRITE:
+    case KH_LC_PUSH:
+    case KH_LC_ENQUEUE:
+    case KH_LC_WRITE:
         snprintf(buf, size_bytes, "%s(%" PRId64 ") -> %s", name, op->value, result);
         break;
-    case LC_PUT:
+    case KH_LC_PUT:
         snprintf(buf, size_bytes, "%s(%" PRId64 ", %" PRId64 ")", name, op->key, op->value);
         break;
-    case LC_GET:
-    case LC_DELETE:
+    case KH_LC_GET:
+    case KH_LC_DELETE:
         snprintf(buf, size_bytes, "%s(%" PRId64 ") -> %s", name, op->key, result);
         break;
     default:
@@ -604,7 +605,7 @@ struct seq_state {
 };
 
 static void
-seq_init(const struct lc_model *model, void *state)
+seq_init(const struct kh_lc_model *model, void *state)
 {
     (void)model;
     ((struct seq_state *)state)->count = 0;
@@ -612,11 +613,11 @@ seq_init(const struct lc_model *model, void *state)
 
 /* A push or enqueue: legal when it fits, or when it reports full and the model is. */
 static bool
-seq_add(const struct lc_model *m, const struct seq_state *s, const struct lc_op *op,
+seq_add(const struct kh_lc_model *m, const struct seq_state *s, const struct kh_lc_op *op,
         struct seq_state *next)
 {
     bool is_full = (size_t)s->count == m->capacity;
-    if (!op->is_pending && op->result == LC_FULL) {
+    if (!op->is_pending && op->result == KH_LC_FULL) {
         if (!(is_full && m->is_bounded) && !m->may_fail_spuriously) {
             return false;
         }
@@ -632,24 +633,25 @@ seq_add(const struct lc_model *m, const struct seq_state *s, const struct lc_op 
 }
 
 static bool
-stack_step(const struct lc_model *m, const void *state, const struct lc_op *op, void *state_next)
+stack_step(const struct kh_lc_model *m, const void *state, const struct kh_lc_op *op,
+           void *state_next)
 {
     const struct seq_state *s = state;
     struct seq_state *next = state_next;
     assert(s->count >= 0);
-    if (op->kind == LC_PUSH) {
+    if (op->kind == KH_LC_PUSH) {
         return seq_add(m, s, op, next);
     }
-    if (op->kind != LC_POP) {
+    if (op->kind != KH_LC_POP) {
         return false;
     }
-    if (!op->is_pending && op->result == LC_EMPTY && m->may_fail_spuriously) {
+    if (!op->is_pending && op->result == KH_LC_EMPTY && m->may_fail_spuriously) {
         memcpy(next, s, m->state_size_bytes); /* gave up: no effect */
         return true;
     }
     if (s->count == 0) {
         next->count = 0;
-        return op->is_pending || op->result == LC_EMPTY;
+        return op->is_pending || op->result == KH_LC_EMPTY;
     }
     if (!op->is_pending && op->result != s->values[s->count - 1]) {
         return false;
@@ -660,24 +662,25 @@ stack_step(const struct lc_model *m, const void *state, const struct lc_op *op, 
 }
 
 static bool
-queue_step(const struct lc_model *m, const void *state, const struct lc_op *op, void *state_next)
+queue_step(const struct kh_lc_model *m, const void *state, const struct kh_lc_op *op,
+           void *state_next)
 {
     const struct seq_state *s = state;
     struct seq_state *next = state_next;
     assert(s->count >= 0);
-    if (op->kind == LC_ENQUEUE) {
+    if (op->kind == KH_LC_ENQUEUE) {
         return seq_add(m, s, op, next);
     }
-    if (op->kind != LC_DEQUEUE) {
+    if (op->kind != KH_LC_DEQUEUE) {
         return false;
     }
-    if (!op->is_pending && op->result == LC_EMPTY && m->may_fail_spuriously) {
+    if (!op->is_pending && op->result == KH_LC_EMPTY && m->may_fail_spuriously) {
         memcpy(next, s, m->state_size_bytes); /* gave up: no effect */
         return true;
     }
     if (s->count == 0) {
         next->count = 0;
-        return op->is_pending || op->result == LC_EMPTY;
+        return op->is_pending || op->result == KH_LC_EMPTY;
     }
     if (!op->is_pending && op->result != s->values[0]) {
         return false;
@@ -687,84 +690,85 @@ queue_step(const struct lc_model *m, const void *state, const struct lc_op *op, 
     return true;
 }
 
-static struct lc_model
+static struct kh_lc_model
 seq_model(const char *name, size_t capacity, bool is_bounded)
 {
     assert(capacity >= 1);
-    assert((capacity + 1) * sizeof(int64_t) <= LC_STATE_SIZE_BYTES_MAX);
-    return (struct lc_model){.name = name,
-                             .state_size_bytes = (capacity + 1) * sizeof(int64_t),
-                             .capacity = capacity,
-                             .is_bounded = is_bounded,
-                             .init_cb = seq_init};
+    assert((capacity + 1) * sizeof(int64_t) <= KH_LC_STATE_SIZE_BYTES_MAX);
+    return (struct kh_lc_model){.name = name,
+                                .state_size_bytes = (capacity + 1) * sizeof(int64_t),
+                                .capacity = capacity,
+                                .is_bounded = is_bounded,
+                                .init_cb = seq_init};
 }
 
-struct lc_model
-lc_model_stack(size_t capacity, bool is_bounded)
+struct kh_lc_model
+kh_lc_model_stack(size_t capacity, bool is_bounded)
 {
-    struct lc_model m = seq_model(is_bounded ? "bounded stack" : "stack", capacity, is_bounded);
+    struct kh_lc_model m = seq_model(is_bounded ? "bounded stack" : "stack", capacity, is_bounded);
     m.step_cb = stack_step;
     return m;
 }
 
-struct lc_model
-lc_model_queue(size_t capacity, bool is_bounded)
+struct kh_lc_model
+kh_lc_model_queue(size_t capacity, bool is_bounded)
 {
-    struct lc_model m = seq_model(is_bounded ? "bounded queue" : "queue", capacity, is_bounded);
+    struct kh_lc_model m = seq_model(is_bounded ? "bounded queue" : "queue", capacity, is_bounded);
     m.step_cb = queue_step;
     return m;
 }
 
-struct lc_model
-lc_model_queue_try(size_t capacity)
+struct kh_lc_model
+kh_lc_model_queue_try(size_t capacity)
 {
-    struct lc_model m = seq_model("bounded queue with try-operations", capacity, true);
+    struct kh_lc_model m = seq_model("bounded queue with try-operations", capacity, true);
     m.step_cb = queue_step;
     m.may_fail_spuriously = true;
     return m;
 }
 
 static void
-register_init(const struct lc_model *model, void *state)
+register_init(const struct kh_lc_model *model, void *state)
 {
     (void)model;
     memset(state, 0, sizeof(int64_t));
 }
 
 static bool
-register_step(const struct lc_model *m, const void *state, const struct lc_op *op, void *state_next)
+register_step(const struct kh_lc_model *m, const void *state, const struct kh_lc_op *op,
+              void *state_next)
 {
     assert(m->state_size_bytes == sizeof(int64_t));
     memcpy(state_next, state, sizeof(int64_t));
-    if (op->kind == LC_WRITE) {
+    if (op->kind == KH_LC_WRITE) {
         memcpy(state_next, &op->value, sizeof(int64_t));
         return true;
     }
     int64_t value;
     memcpy(&value, state, sizeof(value));
-    return op->kind == LC_READ && (op->is_pending || op->result == value);
+    return op->kind == KH_LC_READ && (op->is_pending || op->result == value);
 }
 
-struct lc_model
-lc_model_register(void)
+struct kh_lc_model
+kh_lc_model_register(void)
 {
-    return (struct lc_model){.name = "register",
-                             .state_size_bytes = sizeof(int64_t),
-                             .init_cb = register_init,
-                             .step_cb = register_step};
+    return (struct kh_lc_model){.name = "register",
+                                .state_size_bytes = sizeof(int64_t),
+                                .init_cb = register_init,
+                                .step_cb = register_step};
 }
 
 static void
-kv_init(const struct lc_model *m, void *state)
+kv_init(const struct kh_lc_model *m, void *state)
 {
     int64_t *values = state;
     for (size_t k = 0; k < m->key_count; k++) {
-        values[k] = LC_EMPTY;
+        values[k] = KH_LC_EMPTY;
     }
 }
 
 static bool
-kv_step(const struct lc_model *m, const void *state, const struct lc_op *op, void *state_next)
+kv_step(const struct kh_lc_model *m, const void *state, const struct kh_lc_op *op, void *state_next)
 {
     const int64_t *values = state;
     int64_t *next = state_next;
@@ -773,27 +777,27 @@ kv_step(const struct lc_model *m, const void *state, const struct lc_op *op, voi
     }
     memcpy(next, values, m->state_size_bytes);
     switch (op->kind) {
-    case LC_PUT:
+    case KH_LC_PUT:
         next[op->key] = op->value;
         return true;
-    case LC_GET:
+    case KH_LC_GET:
         return op->is_pending || op->result == values[op->key];
-    case LC_DELETE:
-        next[op->key] = LC_EMPTY;
-        return op->is_pending || op->result == (values[op->key] != LC_EMPTY);
+    case KH_LC_DELETE:
+        next[op->key] = KH_LC_EMPTY;
+        return op->is_pending || op->result == (values[op->key] != KH_LC_EMPTY);
     default:
         return false;
     }
 }
 
-struct lc_model
-lc_model_kv(size_t key_count)
+struct kh_lc_model
+kh_lc_model_kv(size_t key_count)
 {
     assert(key_count >= 1);
-    assert(key_count * sizeof(int64_t) <= LC_STATE_SIZE_BYTES_MAX);
-    return (struct lc_model){.name = "KV map",
-                             .state_size_bytes = key_count * sizeof(int64_t),
-                             .key_count = key_count,
-                             .init_cb = kv_init,
-                             .step_cb = kv_step};
+    assert(key_count * sizeof(int64_t) <= KH_LC_STATE_SIZE_BYTES_MAX);
+    return (struct kh_lc_model){.name = "KV map",
+                                .state_size_bytes = key_count * sizeof(int64_t),
+                                .key_count = key_count,
+                                .init_cb = kv_init,
+                                .step_cb = kv_step};
 }

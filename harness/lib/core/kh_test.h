@@ -1,0 +1,56 @@
+/* kh_test.h -- what every Keel test includes: cmocka, the runner's main (kh_test_main) and the
+ * seed of the running test, and the byte-exact check for protocol tests; with kh_core.h.
+ * Read kh_test_run first. A benchmark includes kh_core.h instead: it has no cmocka. */
+#ifndef KEEL_KH_TEST_H
+#define KEEL_KH_TEST_H
+
+#include "kh_core.h"
+
+#include <setjmp.h> /* cmocka.h needs these four before it */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* ---- Test runner (runner.c) ------------------------------------------------------------- */
+
+/* The main of every test binary. Runs each selected test in its own forked child (its own
+ * process group), so a crash, a hang, an early exit() or a stray fork fails that test alone.
+ * Flags: --list            print the test names, one a line, and exit 0
+ *        --run NAME        run only NAME (may be given more than once)
+ *        --seed N          the seed every randomized test draws from (default: fixed per test)
+ *        --timeout-s N     per-test wall clock; default from the lab's tests/rubric, else 10 s
+ * For each test it prints the test's own output, then one line the grader parses:
+ *   KEEL-RESULT name status signal elapsed_ms seed first_failure_line   (tab-separated;
+ *   status is PASS, FAIL, TIMEOUT or CRASH; signal is SIGxxx or -).
+ * Returns 0 when every selected test passed, 1 when one did not, 2 on a usage error. */
+int kh_test_run(int argc, char **argv, const struct CMUnitTest *tests, size_t test_count,
+                const char *rubric_path);
+
+/* The build compiles each test file with KEEL_RUBRIC set to its lab's tests/rubric, which is
+ * where the runner finds each test's timeout. */
+#ifndef KEEL_RUBRIC
+#define KEEL_RUBRIC NULL
+#endif
+static inline int
+kh_test_main(int argc, char **argv, const struct CMUnitTest *tests, size_t test_count)
+{
+    return kh_test_run(argc, argv, tests, test_count, KEEL_RUBRIC);
+}
+
+/* The seed of the running test. Randomized tests must draw only from it; the runner prints it
+ * with every failure, so `--run NAME --seed N` replays the failure exactly. */
+uint64_t kh_test_seed(void);
+
+/* ---- Byte-exact protocol checks (bytes.c) ------------------------------------------------ */
+
+/* Fails the running test unless got equals expected byte for byte. The message shows what
+ * was sent, what was expected and what came back, escaped, with the first difference marked. */
+#define kh_assert_bytes_equal(sent, sent_size, expected, expected_size, got, got_size)             \
+    kh_check_bytes((sent), (sent_size), (expected), (expected_size), (got), (got_size), __FILE__,  \
+                   __LINE__)
+void kh_check_bytes(const void *sent, size_t sent_size, const void *expected, size_t expected_size,
+                    const void *got, size_t got_size, const char *file, int line);
+
+#endif
