@@ -26,6 +26,7 @@ struct exclusion {
     atomic_uint inside;   /* threads in the critical section: must never exceed 1 */
     atomic_uint overlaps; /* times a thread found someone else inside */
     uint64_t counter;     /* plain: only the lock protects it */
+    atomic_uint ready;    /* threads at the start line: none starts before all are there */
 };
 
 static void
@@ -72,6 +73,12 @@ exclusion_body(void *arg)
     struct test_thread *t = arg;
     struct exclusion *x = t->ctx;
     struct spin_mcs_node node;
+    /* All start together: a lock that excludes nothing passed when the machine was busy and
+     * each thread ran its rounds before the next one was scheduled. */
+    atomic_fetch_add(&x->ready, 1);
+    while (atomic_load(&x->ready) < EXCLUSION_THREADS) {
+        sched_yield();
+    }
     for (unsigned i = 0; i < EXCLUSION_ROUNDS; i++) {
         lock_take(x, &node);
         if (atomic_fetch_add(&x->inside, 1) != 0) {
