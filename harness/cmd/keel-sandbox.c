@@ -64,7 +64,7 @@ die(const char *what, const char *path)
 }
 
 static unsigned long
-parse_id(const char *text)
+parse_number(const char *text)
 {
     char *end = NULL;
     errno = 0;
@@ -93,7 +93,7 @@ apply_limit(const char *spec)
     for (size_t i = 0; equals != NULL && i < sizeof(limits) / sizeof(limits[0]); i++) {
         if (strlen(limits[i].name) == (size_t)(equals - spec) &&
             strncmp(spec, limits[i].name, (size_t)(equals - spec)) == 0) {
-            rlim_t value = (rlim_t)parse_id(equals + 1) * limits[i].unit;
+            rlim_t value = (rlim_t)parse_number(equals + 1) * limits[i].unit;
             /* CPU: the hard limit a second later, so SIGXCPU comes first (as the grader did). */
             struct rlimit rl = {value, limits[i].resource == RLIMIT_CPU ? value + 1 : value};
             if (setrlimit(limits[i].resource, &rl) != 0) {
@@ -127,8 +127,8 @@ parse_args(int argc, char **argv, struct sandbox_args *a)
     a->is_test = strcmp(argv[1], "test") == 0;
     a->scratch = argv[2];
     a->is_tmp_private = strcmp(argv[3], "private") == 0;
-    a->uid = (uid_t)parse_id(argv[4]);
-    a->gid = (gid_t)parse_id(argv[5]);
+    a->uid = (uid_t)parse_number(argv[4]);
+    a->gid = (gid_t)parse_number(argv[5]);
     a->kit = argv[6];
     int i = 7;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {

@@ -104,6 +104,16 @@ def lab_vars(lab, impl="labs", deps=None):
     return parse_lab_vars(proc.stdout, lab)
 
 
+def data_lines(path):
+    """The lines of one of the kit's data files (rubric, PLANNED): yields (where, words, raw)
+    for each line that holds anything, where being FILE:LINE for messages and raw the line as
+    written, stripped; `#` starts a comment."""
+    for number, raw in enumerate(Path(path).read_text().splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            yield f"{path}:{number}", line.split(), raw.strip()
+
+
 @dataclass(frozen=True)
 class PlannedLab:
     """A lab the course plans but the kit does not hold yet (a line of labs/PLANNED)."""
@@ -120,17 +130,12 @@ def planned_labs(path=None):
     if not path.is_file():
         return []
     planned, seen = [], set()
-    for number, raw in enumerate(path.read_text().splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        words = line.split()
-        where = f"{path}:{number}"
+    for where, words, raw in data_lines(path):
         if len(words) < 3:
-            raise KitError(f"{where}: expected NAME NEEDS,COMMA,LIST|- Title: {raw.strip()}")
+            raise KitError(f"{where}: expected NAME NEEDS,COMMA,LIST|- Title: {raw}")
         name, needs = words[0], [] if words[1] == "-" else words[1].split(",")
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or not all(needs):
-            raise KitError(f"{where}: cannot read this line: {raw.strip()}")
+            raise KitError(f"{where}: cannot read this line: {raw}")
         if name in seen:
             raise KitError(f"{where}: {name} is listed twice")
         seen.add(name)
@@ -209,12 +214,7 @@ def parse_rubric(path):
     if not path.exists():
         raise KitError(f"{path}: no rubric")
     parts, tests, limits = {}, [], {}
-    for number, raw in enumerate(path.read_text().splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        words = line.split()
-        where = f"{path}:{number}"
+    for where, words, raw in data_lines(path):
         if words[0] == "part" and len(words) >= 4:
             parts[words[1]] = Part(words[1], words[2], " ".join(words[3:]))
         elif words[0] == "test" and len(words) == 6:
@@ -228,7 +228,7 @@ def parse_rubric(path):
             try:
                 test = RubricTest(name, part, float(points), float(timeout_s), visibility)
             except ValueError:
-                raise KitError(f"{where}: points and timeout must be numbers: {raw.strip()}")
+                raise KitError(f"{where}: points and timeout must be numbers: {raw}")
             if test.points < 0 or test.timeout_s <= 0:
                 raise KitError(f"{where}: points must be >= 0 and the timeout > 0")
             tests.append(test)
@@ -236,7 +236,7 @@ def parse_rubric(path):
         elif words[0] == "limit" and len(words) == 3 and words[1] in LIMIT_NAMES:
             limits[words[1]] = int(words[2])
         else:
-            raise KitError(f"{where}: cannot read this line: {raw.strip()}")
+            raise KitError(f"{where}: cannot read this line: {raw}")
     if not tests:
         raise KitError(f"{path}: the rubric lists no tests")
     return Rubric(path, parts, tests, limits)

@@ -396,7 +396,7 @@ fuzz(uint16_t port, uint64_t seed, uint64_t request_count, struct fuzz_counts *c
 static bool
 server_answers(struct kh_proc *p, uint16_t port, char *how, size_t how_size)
 {
-    if (!server_is_alive(p)) {
+    if (!kh_proc_is_alive(p)) {
         int st = p->exit_status;
         if (WIFSIGNALED(st)) {
             snprintf(how, how_size, "killed by signal %d", WTERMSIG(st));

@@ -64,34 +64,18 @@ server_spawn_quiet(struct kh_proc *p, const char *const argv[])
     return rc;
 }
 
-/* True while p runs; reaps it once it has ended (exit status into p->exit_status). */
-static inline bool
-server_is_alive(struct kh_proc *p)
-{
-    if (p->pid < 0) {
-        return false;
-    }
-    int status = 0;
-    if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
-        p->exit_status = status;
-        p->pid = -1;
-        return false;
-    }
-    return true;
-}
-
 /* Stops p: SIGTERM to its process group, up to SERVER_STOP_MS for it to exit, then SIGKILL.
  * Returns true when SIGTERM was enough. p stays allocated (kh_proc_close frees it). */
 static inline bool
 server_stop(struct kh_proc *p)
 {
-    if (!server_is_alive(p)) {
+    if (!kh_proc_is_alive(p)) {
         return true;
     }
     kill(-p->pid, SIGTERM);
     uint64_t deadline_ms = kh_clock_now_ms() + SERVER_STOP_MS;
     while (kh_clock_now_ms() < deadline_ms) {
-        if (!server_is_alive(p)) {
+        if (!kh_proc_is_alive(p)) {
             return true;
         }
         kh_clock_sleep_ms(5);

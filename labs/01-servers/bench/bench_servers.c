@@ -150,7 +150,7 @@ measure(const struct options *opt, struct kh_proc *p, uint16_t port, unsigned co
     o.seed = opt->seed;
     struct point pt;
     kh_load_status status = kh_load_run(&o, &pt.r);
-    pt.status = point_status(status, &pt.r, connections, server_is_alive(p));
+    pt.status = point_status(status, &pt.r, connections, kh_proc_is_alive(p));
     return pt;
 }
 

@@ -124,7 +124,7 @@ measure(const struct options *opt, const char *path, const char *queue, unsigned
         int rc = pclose(out);
         double cpu_us = process_cpu_us(p.pid);
         r.server_cpu_us_per_request = cpu_us < 0 ? 0 : cpu_us / (2.0 * (double)opt->requests);
-        r.is_ok = rc == 0 && r.rps[TEST_SET] > 0 && r.rps[TEST_GET] > 0 && server_is_alive(&p);
+        r.is_ok = rc == 0 && r.rps[TEST_SET] > 0 && r.rps[TEST_GET] > 0 && kh_proc_is_alive(&p);
         if (!r.is_ok) {
             fprintf(stderr,
                     "bench_pool: redis-benchmark exited with status %d against the %s "
