@@ -190,9 +190,9 @@ bench: ## benchmark LAB for IMPL (PEERS=1 adds real systems, FULL=1 the long run
 	@KEEL_OUT=$(OUT) harness/bench $(LAB) --impl $(IMPL) $(if $(PEERS),--peers) $(if $(FULL),--full,--quick)
 report: ## build out/report/index.html from the latest grades, results and notes/
 	@KEEL_OUT=$(OUT) python3 visualize/report.py --in $(OUT) --out $(OUT)/report
-demo: deps ## install what is missing, grade every reference, quick benchmarks, the report
+demo: deps ## install what is missing, grade every reference, quick benchmarks, the report (PEERS=1: against the peers too)
 	@KEEL_OUT=$(OUT) harness/grade all --impl reference
-	@KEEL_OUT=$(OUT) harness/bench all --impl reference --quick
+	@KEEL_OUT=$(OUT) harness/bench all --impl reference --quick $(if $(PEERS),--peers)
 	@KEEL_OUT=$(OUT) python3 visualize/report.py --in $(OUT) --out $(OUT)/report
 	@echo; echo "demo: the report is at $(abspath $(OUT))/report/index.html"
 test: deps ## the kit's own suite: harness tests, references, skeletons, mutants, sanitizers

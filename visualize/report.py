@@ -205,6 +205,10 @@ def lab_section(lab, v, in_dir, errors):
     csvs = [results_dir.path / f"{b}.csv" for b in results_dir.benches()]
     links = ", ".join(f'<a href="data/{esc(lab)}/{esc(p.name)}">{esc(p.name)}</a>' for p in csvs)
     parts = [head, f'<p class="meta">Run: {shown}. Data: {links}.</p>']
+    if meta.get("mode") == "smoke":
+        parts.append('<p class="notbench">A smoke run (<code>harness/bench --smoke</code>): it '
+                     'checks that every number below can be computed; the numbers themselves '
+                     'measure nothing. <code>make bench</code> measures.</p>')
     ctx = keelviz.NotesContext(lab, results_dir, computed, plots_dir,
                                lambda name, ext: f"plots/{lab}/{name}.{ext}", v.peer_benches)
     if notes.is_file():

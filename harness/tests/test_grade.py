@@ -230,7 +230,7 @@ class Grader(unittest.TestCase):
         # rng, histogram, CSV and JSON, loopback and process control (fixtures/labs/93-libharness).
         for extra in ((), ("--sanitize", "address")):
             proc = grade("93-libharness", "--impl", "reference", *extra)
-            self.assertIn("TOTAL 93-libharness: 11/11", proc.stdout, proc.stdout + proc.stderr)
+            self.assertIn("TOTAL 93-libharness: 13/13", proc.stdout, proc.stdout + proc.stderr)
 
     def test_faultfs_own_tests_pass_plain_and_under_sanitizers(self):
         # crash images, torn prefixes, injected faults, the trace and its cap (fixtures/labs/95-faultfs).

@@ -1,6 +1,6 @@
 /* bench.c -- the options every benchmark takes (kh_core.h), parsed in one place, so that
- * harness/bench can hand --quick|--full, --peers and --seed N to any bench and each reads them
- * alike. A bench's own flags come in as a table (struct kh_bench_flag). */
+ * harness/bench can hand --smoke|--quick|--full, --peers and --seed N to any bench and each reads
+ * them alike. A bench's own flags come in as a table (struct kh_bench_flag). */
 #include "kh_core.h"
 
 #include <assert.h>
@@ -23,7 +23,7 @@ flag_check(const struct kh_bench_flag *flag)
 static void
 usage_exit(const char *program, const struct kh_bench_flag *flags, size_t flag_count)
 {
-    fprintf(stderr, "usage: %s [--quick|--full] [--peers] [--seed N]", program);
+    fprintf(stderr, "usage: %s [--smoke|--quick|--full] [--peers] [--seed N]", program);
     for (size_t i = 0; i < flag_count; i++) {
         if (flags[i].value_name != NULL) {
             fprintf(stderr, " [%s %s]", flags[i].name, flags[i].value_name);
@@ -88,12 +88,16 @@ kh_bench_options_parse(int argc, char **argv, const struct kh_bench_flag *flags,
     for (size_t i = 0; i < flag_count; i++) {
         flag_check(&flags[i]);
     }
-    struct kh_bench_options opt = {.is_full = false, .has_peers = false, .seed = 1};
+    struct kh_bench_options opt = {.size = KH_BENCH_QUICK, .has_peers = false, .seed = 1};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(arg, "--quick") == 0 || strcmp(arg, "--full") == 0) {
-            opt.is_full = strcmp(arg, "--full") == 0;
+        if (strcmp(arg, "--smoke") == 0) {
+            opt.size = KH_BENCH_SMOKE;
+        } else if (strcmp(arg, "--quick") == 0) {
+            opt.size = KH_BENCH_QUICK;
+        } else if (strcmp(arg, "--full") == 0) {
+            opt.size = KH_BENCH_FULL;
         } else if (strcmp(arg, "--peers") == 0) {
             opt.has_peers = true;
         } else if (strcmp(arg, "--seed") == 0) {
@@ -110,4 +114,22 @@ kh_bench_options_parse(int argc, char **argv, const struct kh_bench_flag *flags,
         }
     }
     return opt;
+}
+
+uint64_t
+kh_bench_sized(const struct kh_bench_options *opt, uint64_t smoke, uint64_t quick, uint64_t full)
+{
+    assert(opt != NULL);
+    assert(smoke <= quick);
+    assert(quick <= full);
+    switch (opt->size) {
+    case KH_BENCH_SMOKE:
+        return smoke;
+    case KH_BENCH_QUICK:
+        return quick;
+    case KH_BENCH_FULL:
+        return full;
+    }
+    assert(!"not a bench size");
+    return quick;
 }

@@ -117,16 +117,29 @@ void kh_json_close(struct kh_json *j);
 
 /* ---- Bench options (bench.c): the flags every benchmark takes ----------------------------
  * --quick (the default; a lab's benches take about a minute on 2 cores), --full (the long
- * runs), --peers (also measure the real systems, where they are installed) and --seed N (the
- * bench's random choices; default 1). A bench with flags of its own names them in a table. */
+ * runs), --smoke (the smallest run that still writes every row of every CSV: it checks the
+ * pipeline from bench to report, and its numbers measure nothing), --peers (also measure the
+ * real systems, where they are installed) and --seed N (the bench's random choices; default
+ * 1). A bench with flags of its own names them in a table. */
 
-#define KH_BENCH_FLAGS_MAX 8u /* a bench's own flags, beyond the shared four */
+#define KH_BENCH_FLAGS_MAX 8u /* a bench's own flags, beyond the shared ones */
+
+enum kh_bench_size {
+    KH_BENCH_SMOKE, /* --smoke */
+    KH_BENCH_QUICK, /* --quick, the default */
+    KH_BENCH_FULL,  /* --full */
+};
 
 struct kh_bench_options {
-    bool is_full;   /* --full; --quick clears it (the last one given wins) */
-    bool has_peers; /* --peers */
-    uint64_t seed;  /* --seed N: decimal, or hexadecimal after 0x; default 1 */
+    enum kh_bench_size size; /* the last of --smoke, --quick, --full given wins */
+    bool has_peers;          /* --peers */
+    uint64_t seed;           /* --seed N: decimal, or hexadecimal after 0x; default 1 */
 };
+
+/* The one of smoke, quick and full that matches opt's size: a bench's sizes in one line,
+ * `kh_bench_sized(&opt, 2000, 200000, 1000000)`. */
+uint64_t kh_bench_sized(const struct kh_bench_options *opt, uint64_t smoke, uint64_t quick,
+                        uint64_t full);
 
 /* One flag of a bench's own. Exactly one of is_set, text and number is non-NULL: a switch
  * (value_name NULL; *is_set becomes true when the flag is given) or a flag that takes the next
@@ -144,7 +157,7 @@ struct kh_bench_flag {
 /* Parses argv[1 .. argc) into the shared options and the bench's own flags[0 .. flag_count)
  * (flag_count <= KH_BENCH_FLAGS_MAX; flags may be NULL when it is 0). On an unknown flag, or a
  * value missing or not a number, prints one line to stderr,
- *   usage: PROGRAM [--quick|--full] [--peers] [--seed N] [--only NAME,...] ...
+ *   usage: PROGRAM [--smoke|--quick|--full] [--peers] [--seed N] [--only NAME,...] ...
  * and exits with status 2, as any tool does on a usage error. */
 struct kh_bench_options
 kh_bench_options_parse(int argc, char **argv, const struct kh_bench_flag *flags, size_t flag_count);

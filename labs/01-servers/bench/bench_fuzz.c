@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#define REQUESTS_SMOKE 500u
 #define REQUESTS_QUICK 5000u
 #define REQUESTS_FULL 100000u
 #define FUZZ_SLOTS 8u                /* connections the garbage goes over */
@@ -452,7 +453,7 @@ main(int argc, char **argv)
 {
     /* --peers changes nothing: no peer here, Redis is not the subject. */
     struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
-    uint64_t request_count = shared.is_full ? REQUESTS_FULL : REQUESTS_QUICK;
+    uint64_t request_count = kh_bench_sized(&shared, REQUESTS_SMOKE, REQUESTS_QUICK, REQUESTS_FULL);
     uint64_t seed = shared.seed;
     char path[PATH_MAX], why[640], how[64];
     if (server_keel_path(path, sizeof(path)) != 0) {

@@ -10,9 +10,11 @@
 
 #define KEY_SIZE_BYTES 16u
 #define VALUE_SIZE_BYTES 100u
-#define LINES_PER_REQUEST 7u   /* *3, $3, SET, $16, key, $100, value: each ends in "\r\n" */
+#define LINES_PER_REQUEST 7u /* *3, $3, SET, $16, key, $100, value: each ends in "\r\n" */
+#define REQUESTS_SMOKE 2000u
 #define REQUESTS_QUICK 100000u /* 14.4 MB: under 1 s in all for the reference */
 #define REQUESTS_FULL 1000000u /* 144 MB */
+#define REPEATS_SMOKE 1u
 #define REPEATS_QUICK 7u
 #define REPEATS_FULL 9u
 #define CHUNK_BYTES 16u /* a small read: what a slow client's packets look like */
@@ -176,8 +178,9 @@ main(int argc, char **argv)
     /* --peers is accepted and changes nothing: part A has no peer (no real system exposes its
      * parser alone), and `make bench PEERS=1` runs this bench beside those that have one. */
     struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
-    struct options opt = {shared.is_full ? REQUESTS_FULL : REQUESTS_QUICK,
-                          shared.is_full ? REPEATS_FULL : REPEATS_QUICK, shared.seed};
+    struct options opt = {kh_bench_sized(&shared, REQUESTS_SMOKE, REQUESTS_QUICK, REQUESTS_FULL),
+                          kh_bench_sized(&shared, REPEATS_SMOKE, REPEATS_QUICK, REPEATS_FULL),
+                          shared.seed};
     size_t size_bytes = 0;
     char *buf = build_requests(opt.seed, opt.request_count, &size_bytes);
     static const char *const columns[] = {"variant", "chunk_bytes", "requests",      "bytes",

@@ -14,8 +14,10 @@
 #define VALUE_BYTES 100u        /* what redis-benchmark's -d defaults to is 3; 100 is typical */
 #define GET_RATIO 0.9           /* a read-mostly cache */
 #define PRELOAD_REQUESTS 30000u /* 3x the keys in random SETs: ~95% of the keys exist */
-#define DURATION_MS_QUICK 800u  /* 38 points x ~1.1 s: the sweep takes 45 s, 70 s with peers */
+#define DURATION_MS_SMOKE 50u
+#define DURATION_MS_QUICK 800u /* 38 points x ~1.1 s: the sweep takes 45 s, 70 s with peers */
 #define DURATION_MS_FULL 5000u
+#define WARMUP_MS_SMOKE 10u
 #define WARMUP_MS_QUICK 200u
 #define WARMUP_MS_FULL 1000u
 #define TARGET_CONNECTIONS 50u /* the targets' point, as redis-benchmark's default -c 50 */
@@ -311,9 +313,10 @@ int
 main(int argc, char **argv)
 {
     struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
-    struct options opt = {shared.is_full ? DURATION_MS_FULL : DURATION_MS_QUICK,
-                          shared.is_full ? WARMUP_MS_FULL : WARMUP_MS_QUICK, shared.seed,
-                          shared.has_peers};
+    struct options opt = {
+        kh_bench_sized(&shared, DURATION_MS_SMOKE, DURATION_MS_QUICK, DURATION_MS_FULL),
+        kh_bench_sized(&shared, WARMUP_MS_SMOKE, WARMUP_MS_QUICK, WARMUP_MS_FULL), shared.seed,
+        shared.has_peers};
     char path[PATH_MAX];
     if (server_keel_path(path, sizeof(path)) != 0) {
         fprintf(stderr,

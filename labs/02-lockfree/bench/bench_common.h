@@ -28,10 +28,13 @@
 #include <unistd.h>
 
 #define BENCH_THREADS_MAX 8u
+#define BENCH_DURATION_MS_SMOKE 5u
 #define BENCH_DURATION_MS_QUICK 150u /* per point: 6 locks x 4 thread counts = 3.6 s */
 #define BENCH_DURATION_MS_FULL 1000u
+#define BENCH_TRANSFER_ITEMS_SMOKE 20000u
 #define BENCH_TRANSFER_ITEMS_QUICK 2000000u
 #define BENCH_TRANSFER_ITEMS_FULL 20000000u
+#define BENCH_REPEATS_SMOKE 1u
 #define BENCH_REPEATS_QUICK 3u /* the best of these is kept: the machine is shared */
 #define BENCH_REPEATS_FULL 5u
 /* The targets' point, two threads (one per core), gets more tries: on this shared VM two
@@ -42,10 +45,12 @@
 #define BENCH_TARGET_REPEATS 9u
 /* Transfers are short (2 M items take 40-300 ms) and the most sensitive to the other tenants
  * of a shared 2-core machine (the two threads must run at once), so they get more tries. */
+#define BENCH_TRANSFER_REPEATS_SMOKE 1u
 #define BENCH_TRANSFER_REPEATS_QUICK 9u
 #define BENCH_TRANSFER_REPEATS_FULL 9u
 /* Latency points run once each (percentiles of many samples, not a best-of): 9 locks x 3
  * thread counts + 6 structures x 4 + 6 transfers at 100 ms is about 6 s in quick mode. */
+#define BENCH_LATENCY_DURATION_MS_SMOKE 5u
 #define BENCH_LATENCY_DURATION_MS_QUICK 100u
 #define BENCH_LATENCY_DURATION_MS_FULL 400u
 #define BENCH_LATENCY_PACE_NS 2000u /* transfer_latency: one item per 2 us, a light load */
@@ -118,19 +123,20 @@ bench_parse_options(int argc, char **argv)
         {.name = "--pin", .is_set = &bench_pin},
     };
     struct kh_bench_options shared = kh_bench_options_parse(argc, argv, flags, KH_ARRAY_LEN(flags));
-    bool is_full = shared.is_full;
+#define BENCH_SIZED(NAME)                                                                          \
+    kh_bench_sized(&shared, BENCH_##NAME##_SMOKE, BENCH_##NAME##_QUICK, BENCH_##NAME##_FULL)
     struct bench_options opt = {
-        .duration_ms = is_full ? BENCH_DURATION_MS_FULL : BENCH_DURATION_MS_QUICK,
-        .latency_duration_ms =
-            is_full ? BENCH_LATENCY_DURATION_MS_FULL : BENCH_LATENCY_DURATION_MS_QUICK,
-        .transfer_items = is_full ? BENCH_TRANSFER_ITEMS_FULL : BENCH_TRANSFER_ITEMS_QUICK,
-        .repeats = is_full ? BENCH_REPEATS_FULL : BENCH_REPEATS_QUICK,
-        .transfer_repeats = is_full ? BENCH_TRANSFER_REPEATS_FULL : BENCH_TRANSFER_REPEATS_QUICK,
+        .duration_ms = BENCH_SIZED(DURATION_MS),
+        .latency_duration_ms = BENCH_SIZED(LATENCY_DURATION_MS),
+        .transfer_items = BENCH_SIZED(TRANSFER_ITEMS),
+        .repeats = BENCH_SIZED(REPEATS),
+        .transfer_repeats = BENCH_SIZED(TRANSFER_REPEATS),
         .has_peers = shared.has_peers,
         .seed = shared.seed,
         .only = only,
         .threads_only = (unsigned)threads_only,
     };
+#undef BENCH_SIZED
     return opt;
 }
 

@@ -19,8 +19,10 @@
 #define CONNECTIONS 50u /* redis-benchmark's default -c, the point */
 #define VALUE_BYTES 100u
 #define KEY_COUNT 10000u
+#define REQUESTS_SMOKE 2000u
 #define REQUESTS_QUICK 60000u /* ~1.5 s per test at the rates this machine reaches */
 #define REQUESTS_FULL 300000u
+#define REPEATS_SMOKE 1u
 #define REPEATS_QUICK 7u /* odd: the median is a run */
 #define REPEATS_FULL 7u
 #define REPEATS_MAX 7u
@@ -183,9 +185,11 @@ int
 main(int argc, char **argv)
 {
     /* No peers here (both sides are ours), and no seed: redis-benchmark picks its own keys. */
-    bool is_full = kh_bench_options_parse(argc, argv, NULL, 0).is_full;
-    struct options opt = {is_full ? REQUESTS_FULL : REQUESTS_QUICK,
-                          is_full ? REPEATS_FULL : REPEATS_QUICK, is_full};
+    struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
+    struct options opt = {
+        kh_bench_sized(&shared, REQUESTS_SMOKE, REQUESTS_QUICK, REQUESTS_FULL),
+        (unsigned)kh_bench_sized(&shared, REPEATS_SMOKE, REPEATS_QUICK, REPEATS_FULL),
+        shared.size == KH_BENCH_FULL};
     char path[PATH_MAX];
     if (server_keel_path(path, sizeof(path)) != 0) {
         fprintf(stderr, "bench_pool: no keel-server at %s (lab 02's build of it)\n", path);

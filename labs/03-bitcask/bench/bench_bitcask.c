@@ -147,7 +147,6 @@ main(int argc, char **argv)
 {
     /* --peers changes nothing: what is measured here only this store has. */
     struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
-    bool is_full = shared.is_full;
     uint64_t seed = shared.seed;
     static const char *const columns[] = {"bench",       "hints",      "keys",
                                           "value_bytes", "phase",      "ms",
@@ -157,9 +156,10 @@ main(int argc, char **argv)
     /* Start-up is reading plus one keydir insert per key; hints save the reading, so they pay
      * most with large values: 1 M x 100 B (136 MB) and, in quick mode, 200,000 x 1 KiB
      * (208 MB; 1 M in full mode, 1 GB). Each is written once and merged once (twice the disk). */
-    startup(&csv, 100000, 100);
-    startup(&csv, 1000000, 100);
-    startup(&csv, is_full ? 1000000 : 200000, 1024);
-    space(&csv, is_full ? 500000 : 200000, is_full ? 20 : 8, seed);
+    startup(&csv, (uint32_t)kh_bench_sized(&shared, 10000, 100000, 100000), 100);
+    startup(&csv, 1000000, 100); /* in every mode: a target picks its row by keys=1000000 */
+    startup(&csv, (uint32_t)kh_bench_sized(&shared, 10000, 200000, 1000000), 1024);
+    space(&csv, (uint32_t)kh_bench_sized(&shared, 10000, 200000, 500000),
+          (unsigned)kh_bench_sized(&shared, 2, 8, 20), seed);
     return 0;
 }

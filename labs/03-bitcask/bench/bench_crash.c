@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define SEEDS_SMOKE 2u
 #define SEEDS_QUICK 20u
 #define SEEDS_FULL 1000u   /* the issue: "crash tests pass over at least 1,000 seeds" */
 #define PROGRESS_EVERY 50u /* seeds between progress lines */
@@ -111,7 +112,7 @@ main(int argc, char **argv)
 {
     /* --seed N is the first of the seeds swept; --peers changes nothing (no peer crashes). */
     struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
-    uint64_t seeds = shared.is_full ? SEEDS_FULL : SEEDS_QUICK;
+    uint64_t seeds = kh_bench_sized(&shared, SEEDS_SMOKE, SEEDS_QUICK, SEEDS_FULL);
     uint64_t first_seed = shared.seed;
     struct workload workloads[] = {
         {.test = "test_b_crash_with_torn_unsynced_writes",

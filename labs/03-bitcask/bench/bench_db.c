@@ -253,9 +253,9 @@ main(int argc, char **argv)
 {
     struct kh_bench_options opt = kh_bench_options_parse(argc, argv, NULL, 0);
     /* Quick: 200,000 x 116 B = 23 MB and 50,000 x 1 KiB = 52 MB per engine, a few seconds each. */
-    uint32_t count_small = opt.is_full ? 1000000 : 200000;
-    uint32_t count_large = opt.is_full ? 250000 : 50000;
-    uint32_t sync_ops = opt.is_full ? 8000 : 2000;
+    uint32_t count_small = (uint32_t)kh_bench_sized(&opt, 2000, 200000, 1000000);
+    uint32_t count_large = (uint32_t)kh_bench_sized(&opt, 500, 50000, 250000);
+    uint32_t sync_ops = (uint32_t)kh_bench_sized(&opt, 200, 2000, 8000);
     static const char *const columns[] = {"engine", "workload", "value_bytes", "threads",
                                           "ops",    "seconds",  "ops_per_s",   "mb_per_s"};
     struct kh_csv csv;

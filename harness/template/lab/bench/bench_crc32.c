@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define DATA_SIZE_SMOKE (64u << 10)
 #define DATA_SIZE_QUICK (4u << 20) /* bytes per measurement: ~25 ms bitwise, a few table */
 #define DATA_SIZE_FULL (32u << 20)
+#define REPEATS_SMOKE 1u
 #define REPEATS_QUICK 5u /* measurements per variant and size; the CSV has the median */
 #define REPEATS_FULL 15u
 #define REPEATS_MAX 15u
@@ -89,8 +91,9 @@ main(int argc, char **argv)
     /* --peers is accepted and changes nothing: there is no peer here (zlib's crc32 would be
      * one), and `make bench PEERS=1` runs every bench with the same flags. */
     struct kh_bench_options shared = kh_bench_options_parse(argc, argv, NULL, 0);
-    struct options opt = {shared.is_full ? DATA_SIZE_FULL : DATA_SIZE_QUICK,
-                          shared.is_full ? REPEATS_FULL : REPEATS_QUICK, shared.seed};
+    struct options opt = {kh_bench_sized(&shared, DATA_SIZE_SMOKE, DATA_SIZE_QUICK, DATA_SIZE_FULL),
+                          kh_bench_sized(&shared, REPEATS_SMOKE, REPEATS_QUICK, REPEATS_FULL),
+                          shared.seed};
     unsigned char *data = malloc(opt.data_size_bytes);
     if (data == NULL) {
         fprintf(stderr, "bench_crc32: cannot allocate %zu bytes\n", opt.data_size_bytes);
