@@ -163,7 +163,7 @@ $(foreach l,$(LABS_SELECTED),$(foreach n,$(call needs_all,$(l)),$(eval $(call NE
 -include $(shell find $(OUT)/build -name '*.d' 2>/dev/null)
 
 # ---- Targets (each `## ` comment is what `make help` prints) ----
-.PHONY: help build tests sandbox builddir labvars grade bench report demo test deps peers handout format \
+.PHONY: help build tests sandbox builddir labvars grade bench report demo mutate test deps peers handout format \
         format-check lint bin clean newlab
 
 help: ## list the targets
@@ -195,6 +195,9 @@ demo: deps ## install what is missing, grade every reference, quick benchmarks, 
 	@KEEL_OUT=$(OUT) harness/bench all --impl reference --quick $(if $(PEERS),--peers)
 	@KEEL_OUT=$(OUT) python3 visualize/report.py --in $(OUT) --out $(OUT)/report
 	@echo; echo "demo: the report is at $(abspath $(OUT))/report/index.html"
+mutate: ## the mutation sweep of LAB's reference [SEED=n MAX=n MINUTES=m]; harness/mutate --help
+	@KEEL_OUT=$(OUT) harness/mutate $(LAB) $(if $(SEED),--seed $(SEED)) $(if $(MAX),--max $(MAX)) \
+	  $(if $(MINUTES),--minutes $(MINUTES))
 test: deps ## the kit's own suite: harness tests, references, skeletons, mutants, sanitizers
 	@KEEL_OUT=$(OUT) harness/check
 sandbox: $(HARNESS_BD)/cmd/keel-sandbox ## build the grader's sandbox launcher, print its path

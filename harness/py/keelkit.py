@@ -26,6 +26,13 @@ def ref_dir():
     return Path(os.environ.get("KEEL_REF_DIR", ROOT / "reference"))
 
 
+def mutants_dir():
+    """Where each lab's known mutants (NN-name/*.patch) and the sweep's explained survivors
+    (NN-name/survivors) are: $KEEL_MUTANTS_DIR (the harness's own tests point it at their
+    fixtures), else ROOT/harness/mutants."""
+    return Path(os.environ.get("KEEL_MUTANTS_DIR", ROOT / "harness" / "mutants"))
+
+
 def out_dir():
     """Where every tool writes (builds, grades, results, plots, the report): $KEEL_OUT, else
     ROOT/out. The Makefile passes its OUT= on as KEEL_OUT, so `make demo OUT=x` writes only
