@@ -183,9 +183,10 @@ labvars: ## print every variable of LAB's lab.mk, as the schema names them (read
 
 bin: $(addprefix bin-,$(LABS_SELECTED)) ## the labs' command-line programs from IMPL into out/bin/
 # The Python tools write under $KEEL_OUT (harness/py/keelkit.py), so each gets this OUT as that.
-grade: ## grade LAB (default: your labs/ copy); TEST=name SEED=n to replay one failure
+grade: ## grade LAB (default: your labs/ copy); PART=A for one part; TEST=name SEED=n to replay one failure
 	@KEEL_OUT=$(OUT) harness/grade $(LAB) --impl $(IMPL) $(if $(filter-out $(IMPL),$(DEPS)),--deps $(DEPS)) \
-	  $(if $(TEST),--test $(TEST)) $(if $(SEED),--seed $(SEED)) $(if $(SANITIZE),--sanitize $(SANITIZE))
+	  $(foreach p,$(PART),--part $(p)) $(if $(TEST),--test $(TEST)) $(if $(SEED),--seed $(SEED)) \
+	  $(if $(SANITIZE),--sanitize $(SANITIZE))
 bench: ## benchmark LAB for IMPL (PEERS=1 adds real systems, FULL=1 the long runs), plot it
 	@KEEL_OUT=$(OUT) harness/bench $(LAB) --impl $(IMPL) $(if $(PEERS),--peers) $(if $(FULL),--full,--quick)
 report: ## build out/report/index.html from the latest grades, results and notes/
@@ -206,8 +207,8 @@ deps: ## install the Debian packages the kit needs (only those missing)
 	@harness/deps kit
 peers: ## install the comparison peers (redis, leveldb, rocksdb, lmdb, sqlite, ck, ...)
 	@harness/deps peers
-handout: ## write out/handout.tar.gz: what students get (no reference/, no mutants)
-	@harness/handout $(OUT)/handout.tar.gz
+handout: ## write out/handout.tar.gz: what students get (no reference/, no mutants) [REVEAL="01-servers ..."]
+	@harness/handout $(OUT)/handout.tar.gz $(foreach l,$(REVEAL),--reveal $(l))
 newlab: ## make lab NAME=NN-name from harness/template [TITLE="..."]; harness/LABS.md says what next
 	@harness/newlab '$(NAME)' $(if $(TITLE),--title '$(subst ','\'',$(value TITLE))')
 

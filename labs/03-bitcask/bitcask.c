@@ -18,7 +18,8 @@ bc_sync_parse(const char *text, struct bc_options *options)
 void
 bc_file_path(const struct bc_db *db, uint64_t id, const char *suffix, char out[BC_PATH_MAX])
 {
-    /* TODO(part A): dir/MMMMMMMMMM-NNNNN<suffix>. */
+    /* TODO(part A): dir/MMMMMMMMMM-NNNNN<suffix>: a new store's first data file is
+     * /db/0000000001-00000.data when dir is "/db". Use snprintf's result (README, Hints). */
     (void)db;
     (void)id;
     (void)suffix;
@@ -28,7 +29,8 @@ bc_file_path(const struct bc_db *db, uint64_t id, const char *suffix, char out[B
 int
 bc_write_all(const struct bc_db *db, int fd, const void *buf, size_t size_bytes, uint64_t offset)
 {
-    /* TODO(part D): loop over short writes. */
+    /* TODO(part A): write all of buf at offset: pwrite may write less than asked, so loop
+     * until it is all written. 0, or the -errno of the call that failed. */
     (void)db;
     (void)fd;
     (void)buf;
@@ -95,7 +97,8 @@ bc_interval_main(void *arg)
 bc_status
 bc_sync(struct bc_db *db)
 {
-    /* TODO(part D): make every put so far durable; share the fsync with concurrent callers. */
+    /* TODO(part A): make every put so far durable: write out the append buffer, fsync the
+     * active file. TODO(part D): concurrent callers share one fsync (group commit). */
     (void)db;
     return BC_UNIMPLEMENTED;
 }

@@ -20,6 +20,34 @@
 #define MODEL_KEYS_MAX 256u
 #define VALUE_SIZE_BYTES_MAX 300u
 
+/* ---- Statuses by name --------------------------------------------------------------------- */
+
+/* "BC_CORRUPT" for BC_CORRUPT: the enum's own name, from bitcask.h's list. */
+static TEST_UNUSED const char *
+status_name(bc_status status)
+{
+#define STATUS_NAME_CASE(name, text)                                                               \
+    case name:                                                                                     \
+        return #name;
+    switch (status) {
+        BC_STATUS_LIST(STATUS_NAME_CASE)
+    }
+#undef STATUS_NAME_CASE
+    return "an unknown status";
+}
+
+/* Fails unless expr's status is expected, naming the call and both statuses:
+ *   bc_get(db, "a", 1, buf, sizeof(buf), &n) is BC_NOT_FOUND (not found), expected BC_OK */
+#define assert_status(expr, expected)                                                              \
+    do {                                                                                           \
+        bc_status got_status_ = (expr);                                                            \
+        bc_status want_status_ = (expected);                                                       \
+        if (got_status_ != want_status_) {                                                         \
+            fail_msg("%s is %s (%s), expected %s", #expr, status_name(got_status_),                \
+                     bc_strerror(got_status_), status_name(want_status_));                         \
+        }                                                                                          \
+    } while (0)
+
 /* ---- A bc_io over faultfs --------------------------------------------------------------- */
 
 /* ctx of the test io: the fs, two logical clocks, and an optional hook run before each call. */
@@ -178,7 +206,8 @@ tfs_open_db(struct test_fs *t, struct bc_io *io, bc_sync_policy sync, uint64_t f
 
 /* ---- Keys, values and the model -------------------------------------------------------- */
 
-/* Key i: "k" and four digits; keys differ in their last bytes, so a short compare mixes them. */
+/* Key i: "key" and four digits ("key0007"); keys differ in their last bytes only, so a compare
+ * of too few bytes mixes them up. */
 static TEST_UNUSED size_t
 key_of(unsigned i, char key[16])
 {
@@ -268,12 +297,37 @@ model_init(struct model *m, unsigned key_count)
     }
 }
 
+/* Appends one directory entry's name to the list fs_open_existing prints. */
+static TEST_UNUSED int
+listing_add(const char *name, void *arg)
+{
+    char *listing = arg;
+    size_t used = strlen(listing);
+    snprintf(listing + used, 512 - used, "%s%s", used > 0 ? ", " : "", name);
+    return 0;
+}
+
+/* Opens a file the store must have made (the test's own access to the disk), or fails the test
+ * saying which file is missing and what the store's directory holds instead. */
+static TEST_UNUSED int
+fs_open_existing(struct kh_faultfs *fs, const char *path, int flags)
+{
+    int fd = kh_faultfs_open(fs, path, flags);
+    if (fd < 0) {
+        char listing[512] = "";
+        kh_faultfs_list(fs, TEST_DIR, listing_add, listing);
+        fail_msg("%s: %s; the test expects the store to have made it (README: \"The files of "
+                 "a store\"); %s holds: %s",
+                 path, strerror(-fd), TEST_DIR, listing[0] != '\0' ? listing : "nothing");
+    }
+    return fd;
+}
+
 /* Reads the whole of path in fs (owned buffer), for tests that build or damage files. */
 static TEST_UNUSED unsigned char *
 fs_read_all(struct kh_faultfs *fs, const char *path, size_t *size)
 {
-    int fd = kh_faultfs_open(fs, path, O_RDONLY);
-    assert_true(fd >= 0);
+    int fd = fs_open_existing(fs, path, O_RDONLY);
     uint64_t n = 0;
     assert_int_equal(kh_faultfs_fsize(fs, fd, &n), 0);
     unsigned char *buf = malloc(n + 1);
@@ -287,8 +341,7 @@ fs_read_all(struct kh_faultfs *fs, const char *path, size_t *size)
 static TEST_UNUSED void
 fs_write_at(struct kh_faultfs *fs, const char *path, const void *buf, size_t size, uint64_t offset)
 {
-    int fd = kh_faultfs_open(fs, path, O_RDWR);
-    assert_true(fd >= 0);
+    int fd = fs_open_existing(fs, path, O_RDWR);
     assert_int_equal(kh_faultfs_pwrite(fs, fd, buf, size, offset), (ssize_t)size);
     kh_faultfs_close(fs, fd);
 }
@@ -307,8 +360,7 @@ fs_flip_bit(struct kh_faultfs *fs, const char *path, uint64_t offset, unsigned b
 static TEST_UNUSED void
 fs_truncate(struct kh_faultfs *fs, const char *path, uint64_t size)
 {
-    int fd = kh_faultfs_open(fs, path, O_RDWR);
-    assert_true(fd >= 0);
+    int fd = fs_open_existing(fs, path, O_RDWR);
     assert_int_equal(kh_faultfs_ftruncate(fs, fd, size), 0);
     kh_faultfs_close(fs, fd);
 }

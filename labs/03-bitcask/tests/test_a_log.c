@@ -32,9 +32,9 @@ test_a_on_disk_format_is_byte_exact(void **state)
     tfs_init(&t);
     struct bc_io io;
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
-    assert_int_equal(bc_put(db, "key", 3, "value", 5), BC_OK);
-    assert_int_equal(bc_delete(db, "key", 3), BC_OK);
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_put(db, "key", 3, "value", 5), BC_OK);
+    assert_status(bc_delete(db, "key", 3), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     unsigned char want[2 * 20 + 3 + 5 + 3] = {0};
     unsigned char *r = want;
     r[4] = 1; /* version */
@@ -71,7 +71,7 @@ test_a_record_checksum_catches_every_bit_flip(void **state)
     struct bc_record rec = {.key_size_bytes = 4, .value_size_bytes = 6, .timestamp_us = 77};
     bc_record_encode(buf, &rec, "abcd", "012345");
     struct bc_record back;
-    assert_int_equal(bc_record_decode_header(buf, &back), BC_OK);
+    assert_status(bc_record_decode_header(buf, &back), BC_OK);
     assert_int_equal(back.key_size_bytes, 4);
     assert_int_equal(back.value_size_bytes, 6);
     assert_int_equal(back.timestamp_us, 77);
@@ -82,7 +82,7 @@ test_a_record_checksum_catches_every_bit_flip(void **state)
         buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
     }
     buf[4] = 2; /* an unknown version */
-    assert_int_equal(bc_record_decode_header(buf, &back), BC_CORRUPT);
+    assert_status(bc_record_decode_header(buf, &back), BC_CORRUPT);
 }
 
 /* Claim: put, get, overwrite and delete behave as bitcask.h says, for binary keys too. */
@@ -96,30 +96,30 @@ test_a_put_get_delete(void **state)
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
     char buf[64];
     size_t size = 0;
-    assert_int_equal(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_NOT_FOUND);
-    assert_int_equal(bc_put(db, "a", 1, "first", 5), BC_OK);
-    assert_int_equal(bc_put(db, "a\0b", 3, "", 0), BC_OK);
-    assert_int_equal(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_OK);
+    assert_status(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_NOT_FOUND);
+    assert_status(bc_put(db, "a", 1, "first", 5), BC_OK);
+    assert_status(bc_put(db, "a\0b", 3, "", 0), BC_OK);
+    assert_status(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_OK);
     assert_int_equal(size, 5);
     assert_memory_equal(buf, "first", 5);
-    assert_int_equal(bc_get(db, "a\0b", 3, buf, sizeof(buf), &size), BC_OK);
+    assert_status(bc_get(db, "a\0b", 3, buf, sizeof(buf), &size), BC_OK);
     assert_int_equal(size, 0);
-    assert_int_equal(bc_get(db, "a\0c", 3, buf, sizeof(buf), &size), BC_NOT_FOUND);
-    assert_int_equal(bc_put(db, "a", 1, "second value", 12), BC_OK);
-    assert_int_equal(bc_get(db, "a", 1, buf, 4, &size), BC_TOO_BIG);
+    assert_status(bc_get(db, "a\0c", 3, buf, sizeof(buf), &size), BC_NOT_FOUND);
+    assert_status(bc_put(db, "a", 1, "second value", 12), BC_OK);
+    assert_status(bc_get(db, "a", 1, buf, 4, &size), BC_TOO_BIG);
     assert_int_equal(size, 12);
-    assert_int_equal(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_OK);
+    assert_status(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_OK);
     assert_memory_equal(buf, "second value", 12);
-    assert_int_equal(bc_delete(db, "a", 1), BC_OK);
-    assert_int_equal(bc_delete(db, "a", 1), BC_NOT_FOUND);
-    assert_int_equal(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_NOT_FOUND);
+    assert_status(bc_delete(db, "a", 1), BC_OK);
+    assert_status(bc_delete(db, "a", 1), BC_NOT_FOUND);
+    assert_status(bc_get(db, "a", 1, buf, sizeof(buf), &size), BC_NOT_FOUND);
     static char big_key[BC_KEY_SIZE_MAX + 1];
-    assert_int_equal(bc_put(db, big_key, sizeof(big_key), "x", 1), BC_TOO_BIG);
-    assert_int_equal(bc_put(db, "", 0, "x", 1), BC_INVALID);
+    assert_status(bc_put(db, big_key, sizeof(big_key), "x", 1), BC_TOO_BIG);
+    assert_status(bc_put(db, "", 0, "x", 1), BC_INVALID);
     struct bc_stats stats;
     bc_stats(db, &stats);
     assert_int_equal(stats.key_count, 1);
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     kh_faultfs_destroy(t.fs);
 }
 
@@ -142,14 +142,14 @@ test_a_keydir_matches_a_model(void **state)
             bc_status st = model_delete(db, &m, k);
             assert_true(st == BC_OK || st == BC_NOT_FOUND);
         } else {
-            assert_int_equal(model_put(db, &m, k, op), BC_OK);
+            assert_status(model_put(db, &m, k, op), BC_OK);
         }
         if (op % 2000 == 0) {
             model_check(db, &m, "during the random run");
         }
     }
     model_check(db, &m, "after the random run");
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     kh_faultfs_destroy(t.fs);
 }
 
@@ -176,42 +176,66 @@ test_a_fold_visits_each_live_key_once(void **state)
     struct model m;
     model_init(&m, 100);
     for (unsigned i = 0; i < 100; i++) {
-        assert_int_equal(model_put(db, &m, i, 1), BC_OK);
-        assert_int_equal(model_put(db, &m, i, 2), BC_OK);
+        assert_status(model_put(db, &m, i, 1), BC_OK);
+        assert_status(model_put(db, &m, i, 2), BC_OK);
     }
     for (unsigned i = 0; i < 100; i += 3) {
-        assert_int_equal(model_delete(db, &m, i), BC_OK);
+        assert_status(model_delete(db, &m, i), BC_OK);
     }
     unsigned seen[100] = {0};
-    assert_int_equal(bc_fold(db, count_key_cb, seen), BC_OK);
+    assert_status(bc_fold(db, count_key_cb, seen), BC_OK);
     for (unsigned i = 0; i < 100; i++) {
         assert_int_equal(seen[i], i % 3 == 0 ? 0 : 1);
     }
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     kh_faultfs_destroy(t.fs);
 }
 
-/* Claim: what was put is read back, byte for byte, after a clean close and reopen. */
+/* Claim: bc_get checks that the record it reads holds the key asked for, its size as well as
+ * its bytes: a record with a good CRC at the keydir's offset, but of another key (a keydir that
+ * points at the wrong record, a file rewritten under the store), is BC_CORRUPT, never the other
+ * key's value. The test copies one whole record over another of the same size. */
 static void
-test_a_reopen_reads_same_bytes(void **state)
+test_a_get_checks_the_record_holds_the_key(void **state)
 {
     (void)state;
     struct test_fs t;
     tfs_init(&t);
     struct bc_io io;
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
-    struct model m;
-    model_init(&m, 200);
-    for (unsigned i = 0; i < 200; i++) {
-        assert_int_equal(model_put(db, &m, i, i), BC_OK);
+    /* three records of 28 bytes: key kA (2 bytes) + 6, key kAx (3) + 5, key kB (2) + 6 */
+    assert_status(bc_put(db, "kA", 2, "AAAAAA", 6), BC_OK);
+    assert_status(bc_put(db, "kAx", 3, "xxxxx", 5), BC_OK);
+    assert_status(bc_put(db, "kB", 2, "BBBBBB", 6), BC_OK);
+    assert_status(bc_sync(db), BC_OK); /* the records are in the file, not in a buffer */
+    const char *path = TEST_DIR "/0000000001-00000.data";
+    size_t size;
+    unsigned char *file = fs_read_all(t.fs, path, &size);
+    assert_int_equal(size, 3 * 28);
+    char buf[16];
+    size_t got_size = 0;
+    /* kB's record where kA's was: the same key size, other bytes */
+    fs_write_at(t.fs, path, file + 2 * 28, 28, 0);
+    bc_status st = bc_get(db, "kA", 2, buf, sizeof(buf), &got_size);
+    if (st == BC_OK) {
+        fail_msg("bc_get(kA) returned %zu bytes \"%.*s\" from a record of key kB: it must check "
+                 "the record's key and say BC_CORRUPT",
+                 got_size, (int)got_size, buf);
     }
-    for (unsigned i = 0; i < 200; i += 2) {
-        assert_int_equal(model_delete(db, &m, i), BC_OK);
+    assert_status(st, BC_CORRUPT);
+    /* kAx's record where kA's was: kA is a prefix of its key, so only the sizes differ */
+    fs_write_at(t.fs, path, file + 28, 28, 0);
+    st = bc_get(db, "kA", 2, buf, sizeof(buf), &got_size);
+    if (st == BC_OK) {
+        fail_msg("bc_get(kA) returned %zu bytes \"%.*s\" from a record of key kAx: compare the "
+                 "key's size too, not only its first bytes",
+                 got_size, (int)got_size, buf);
     }
-    assert_int_equal(bc_close(db), BC_OK);
-    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
-    model_check(db, &m, "after reopening");
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(st, BC_CORRUPT);
+    assert_status(bc_get(db, "kB", 2, buf, sizeof(buf), &got_size), BC_OK); /* untouched */
+    assert_memory_equal(buf, "BBBBBB", 6);
+    free(file);
+    bc_close(db);
     kh_faultfs_destroy(t.fs);
 }
 
@@ -225,12 +249,12 @@ test_a_get_refuses_a_corrupt_value(void **state)
     tfs_init(&t);
     struct bc_io io;
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
-    assert_int_equal(bc_put(db, "k", 1, "hello", 5), BC_OK);
-    assert_int_equal(bc_sync(db), BC_OK); /* the record is in the file, not in a buffer */
+    assert_status(bc_put(db, "k", 1, "hello", 5), BC_OK);
+    assert_status(bc_sync(db), BC_OK); /* the record is in the file, not in a buffer */
     fs_flip_bit(t.fs, TEST_DIR "/0000000001-00000.data", 20 + 1 + 2, 3);
     char buf[16];
     size_t size;
-    assert_int_equal(bc_get(db, "k", 1, buf, sizeof(buf), &size), BC_CORRUPT);
+    assert_status(bc_get(db, "k", 1, buf, sizeof(buf), &size), BC_CORRUPT);
     char error[BC_ERROR_MAX];
     bc_last_error(db, error);
     assert_non_null(strstr(error, "0000000001-00000.data"));
@@ -248,8 +272,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_put_get_delete),
         cmocka_unit_test(test_a_keydir_matches_a_model),
         cmocka_unit_test(test_a_fold_visits_each_live_key_once),
-        cmocka_unit_test(test_a_reopen_reads_same_bytes),
         cmocka_unit_test(test_a_get_refuses_a_corrupt_value),
+        cmocka_unit_test(test_a_get_checks_the_record_holds_the_key),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

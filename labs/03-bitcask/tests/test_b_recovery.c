@@ -1,7 +1,7 @@
 /* test_b_recovery.c -- part B: reopening rebuilds the keydir; a torn tail is cut back to the last
  * whole record; a corrupt record elsewhere is an error naming file and offset; hint files are
  * used and agree with the data; and crashes with torn unsynced writes lose nothing synced.
- * Read test_b_torn_tail_is_truncated_at_every_byte first. */
+ * Read test_b_reopen_reads_same_bytes, then test_b_torn_tail_is_truncated_at_every_byte. */
 #include "bc_internal.h"
 #include "crash.h"
 
@@ -19,12 +19,36 @@ three_records(struct test_fs *t, uint64_t ends[3])
     uint64_t end = 0;
     for (unsigned i = 0; i < 3; i++) {
         char value[VALUE_SIZE_BYTES_MAX];
-        assert_int_equal(model_put(db, &m, i, 40 + i), BC_OK);
+        assert_status(model_put(db, &m, i, 40 + i), BC_OK);
         end += bc_record_size(7, value_of(i, 40 + i, value));
         ends[i] = end;
     }
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     assert_int_equal(kh_faultfs_file_size(t->fs, DATA1), (int64_t)ends[2]);
+}
+
+/* Claim: what was put is read back, byte for byte, after a clean close and reopen. */
+static void
+test_b_reopen_reads_same_bytes(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    struct model m;
+    model_init(&m, 200);
+    for (unsigned i = 0; i < 200; i++) {
+        assert_status(model_put(db, &m, i, i), BC_OK);
+    }
+    for (unsigned i = 0; i < 200; i += 2) {
+        assert_status(model_delete(db, &m, i), BC_OK);
+    }
+    assert_status(bc_close(db), BC_OK);
+    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    model_check(db, &m, "after reopening");
+    assert_status(bc_close(db), BC_OK);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: cutting the last record anywhere (a torn write) loses only that record: the first two
@@ -54,11 +78,11 @@ test_b_torn_tail_is_truncated_at_every_byte(void **state)
         m.ver[1] = 41;
         model_check(db, &m, "after a torn tail");
         assert_int_equal(kh_faultfs_file_size(t.fs, DATA1), (int64_t)ends[1]);
-        assert_int_equal(model_put(db, &m, 2, 99), BC_OK);
-        assert_int_equal(bc_close(db), BC_OK);
+        assert_status(model_put(db, &m, 2, 99), BC_OK);
+        assert_status(bc_close(db), BC_OK);
         db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
         model_check(db, &m, "after appending past a repaired tail and reopening");
-        assert_int_equal(bc_close(db), BC_OK);
+        assert_status(bc_close(db), BC_OK);
         kh_faultfs_destroy(t.fs);
     }
     free(bytes);
@@ -81,15 +105,15 @@ test_b_flipped_bit_is_a_tail_or_an_error(void **state)
     assert_int_equal(kh_faultfs_file_size(t.fs, DATA1), (int64_t)ends[1]);
     struct model m;
     model_init(&m, 3);
-    assert_int_equal(model_put(db, &m, 2, 42), BC_OK); /* the same bytes again */
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(model_put(db, &m, 2, 42), BC_OK); /* the same bytes again */
+    assert_status(bc_close(db), BC_OK);
     assert_int_equal(kh_faultfs_file_size(t.fs, DATA1), (int64_t)ends[2]);
     fs_flip_bit(t.fs, DATA1, ends[0] + 21, 5); /* in the middle record's key */
     struct bc_options o;
     bc_options_default(&o);
     o.io = &io;
     char error[BC_ERROR_MAX] = "";
-    assert_int_equal(bc_open(TEST_DIR, &o, &db, error), BC_CORRUPT);
+    assert_status(bc_open(TEST_DIR, &o, &db, error), BC_CORRUPT);
     char offset[32];
     snprintf(offset, sizeof(offset), "offset %llu", (unsigned long long)ends[0]);
     if (strstr(error, "0000000001-00000.data") == NULL || strstr(error, offset) == NULL) {
@@ -135,9 +159,9 @@ test_b_corrupt_older_file_is_an_error(void **state)
     struct model m;
     model_init(&m, 20);
     for (unsigned i = 0; i < 20; i++) {
-        assert_int_equal(model_put(db, &m, i, 7), BC_OK);
+        assert_status(model_put(db, &m, i, 7), BC_OK);
     }
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     size_t size;
     free(fs_read_all(t.fs, DATA2, &size));
     int64_t last_size = kh_faultfs_file_size(t.fs, DATA1);
@@ -146,7 +170,7 @@ test_b_corrupt_older_file_is_an_error(void **state)
     bc_options_default(&o);
     o.io = &io;
     char error[BC_ERROR_MAX] = "";
-    assert_int_equal(bc_open(TEST_DIR, &o, &db, error), BC_CORRUPT);
+    assert_status(bc_open(TEST_DIR, &o, &db, error), BC_CORRUPT);
     assert_non_null(strstr(error, "0000000001-00000.data"));
     assert_non_null(strstr(error, "offset"));
     kh_faultfs_destroy(t.fs);
@@ -169,17 +193,17 @@ test_b_model_with_reopens(void **state)
         unsigned k = (unsigned)kh_rng_below(&rng, 64);
         uint64_t roll = kh_rng_below(&rng, 100);
         if (roll < 2) {
-            assert_int_equal(bc_close(db), BC_OK);
+            assert_status(bc_close(db), BC_OK);
             db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
             model_check(db, &m, "after a reopen");
         } else if (roll < 30) {
             bc_status st = model_delete(db, &m, k);
             assert_true(st == BC_OK || st == BC_NOT_FOUND);
         } else {
-            assert_int_equal(model_put(db, &m, k, op), BC_OK);
+            assert_status(model_put(db, &m, k, op), BC_OK);
         }
     }
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
     model_check(db, &m, "at the end");
     bc_close(db);
@@ -199,7 +223,7 @@ rewrite_first_hint(struct kh_faultfs *fs, const char *path, const struct bc_reco
     size_t size = 0;
     unsigned char *hints = fs_read_all(fs, path, &size);
     struct bc_record old;
-    assert_int_equal(bc_hint_decode_header(hints, &old), BC_OK);
+    assert_status(bc_hint_decode_header(hints, &old), BC_OK);
     size_t old_size = BC_HINT_HEADER_BYTES + old.key_size_bytes;
     size_t new_size = BC_HINT_HEADER_BYTES + rec->key_size_bytes;
     unsigned char *rewritten = malloc(new_size + (size - old_size));
@@ -220,7 +244,7 @@ first_hint(struct kh_faultfs *fs, const char *path, char key[BC_KEY_SIZE_MAX])
     size_t size = 0;
     unsigned char *hints = fs_read_all(fs, path, &size);
     struct bc_record rec;
-    assert_int_equal(bc_hint_decode_header(hints, &rec), BC_OK);
+    assert_status(bc_hint_decode_header(hints, &rec), BC_OK);
     memcpy(key, hints + BC_HINT_HEADER_BYTES, rec.key_size_bytes);
     free(hints);
     return rec;
@@ -242,8 +266,8 @@ test_b_hint_files_rebuild_the_same_keydir(void **state)
                              i % 7 == round && m.ver[i] < 0 ? BC_NOT_FOUND : BC_OK);
         }
     }
-    assert_int_equal(bc_merge(db), BC_OK);
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_merge(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     const char *hint = NULL;
     char name[BC_PATH_MAX];
     for (unsigned major = 1; major < 100 && hint == NULL; major++) {
@@ -295,7 +319,7 @@ test_b_hint_files_rebuild_the_same_keydir(void **state)
     bc_options_default(&o);
     o.io = &io;
     o.is_hints_ignored = true;
-    assert_int_equal(bc_open(TEST_DIR, &o, &db, NULL), BC_CORRUPT);
+    assert_status(bc_open(TEST_DIR, &o, &db, NULL), BC_CORRUPT);
     kh_faultfs_destroy(t.fs);
 }
 
@@ -366,7 +390,7 @@ hint_start_before(struct kh_faultfs *fs, const char *path, uint64_t offset)
     uint64_t start = 0;
     for (size_t at = 0; at < size && at <= offset;) {
         struct bc_record rec;
-        assert_int_equal(bc_hint_decode_header(hints + at, &rec), BC_OK);
+        assert_status(bc_hint_decode_header(hints + at, &rec), BC_OK);
         start = at;
         at += BC_HINT_HEADER_BYTES + rec.key_size_bytes;
     }
@@ -414,8 +438,7 @@ many_put(struct bc_db *db, uint32_t *ver, unsigned step, uint32_t version)
     char key[16], value[VALUE_SIZE_BYTES_MAX];
     for (unsigned i = 0; i < MANY_KEYS; i += step) {
         ver[i] = version;
-        assert_int_equal(bc_put(db, key, key_of(i, key), value, value_of(i, version, value)),
-                         BC_OK);
+        assert_status(bc_put(db, key, key_of(i, key), value, value_of(i, version, value)), BC_OK);
     }
 }
 
@@ -438,7 +461,7 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
     struct hint_names *h = calloc(1, sizeof(*h));
     assert_true(ver != NULL && h != NULL);
     many_put(db, ver, 1, 1);
-    assert_int_equal(bc_merge(db), BC_OK);
+    assert_status(bc_merge(db), BC_OK);
     /* Keep the first merge's outputs, to put back after the second merge has replaced them:
      * what a crash after the second merge's renames and before its deletes leaves. */
     assert_int_equal(kh_faultfs_list(t.fs, TEST_DIR, hint_name_cb, h), 0);
@@ -458,14 +481,14 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
         saved[i].bytes = fs_read_all(t.fs, saved[i].path, &saved[i].size);
     }
     many_put(db, ver, 3, 2);
-    assert_int_equal(bc_merge(db), BC_OK);
+    assert_status(bc_merge(db), BC_OK);
     many_put(db, ver, 5, 3); /* newer files, not merged */
     char key[16];
     for (unsigned i = 0; i < MANY_KEYS; i += 11) {
         ver[i] = 0;
-        assert_int_equal(bc_delete(db, key, key_of(i, key)), BC_OK);
+        assert_status(bc_delete(db, key, key_of(i, key)), BC_OK);
     }
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     struct hint_names *h2 = calloc(1, sizeof(*h2)); /* the second merge's */
     assert_non_null(h2);
     assert_int_equal(kh_faultfs_list(t.fs, TEST_DIR, hint_name_cb, h2), 0);
@@ -515,7 +538,7 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
     o.io = &io;
     o.file_size_bytes_max = MANY_FILE_BYTES;
     char error[BC_ERROR_MAX] = "";
-    assert_int_equal(bc_open(TEST_DIR, &o, &db, error), BC_CORRUPT);
+    assert_status(bc_open(TEST_DIR, &o, &db, error), BC_CORRUPT);
     if (strstr(error, data + strlen(TEST_DIR) + 1) == NULL) {
         fail_msg("the open should name %s, whose hint file is damaged; it said: %s", data, error);
     }
@@ -545,6 +568,7 @@ int
 main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_b_reopen_reads_same_bytes),
         cmocka_unit_test(test_b_torn_tail_is_truncated_at_every_byte),
         cmocka_unit_test(test_b_flipped_bit_is_a_tail_or_an_error),
         cmocka_unit_test(test_b_corrupt_older_file_is_an_error),

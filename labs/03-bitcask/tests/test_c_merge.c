@@ -19,7 +19,7 @@ test_c_rotation_past_size_limit(void **state)
     struct model m;
     model_init(&m, 100);
     for (unsigned i = 0; i < 100; i++) {
-        assert_int_equal(model_put(db, &m, i, i), BC_OK);
+        assert_status(model_put(db, &m, i, i), BC_OK);
     }
     struct bc_stats stats;
     bc_stats(db, &stats);
@@ -30,7 +30,7 @@ test_c_rotation_past_size_limit(void **state)
     }
     assert_true(kh_faultfs_file_size(t.fs, TEST_DIR "/0000000001-00000.data") <= 1024);
     model_check(db, &m, "after rotating");
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 1024);
     model_check(db, &m, "after rotating and reopening");
     bc_close(db);
@@ -51,15 +51,15 @@ test_c_merge_keeps_newest_and_drops_deleted(void **state)
     model_init(&m, 60);
     for (uint32_t round = 0; round < 10; round++) {
         for (unsigned i = 0; i < 60; i++) {
-            assert_int_equal(model_put(db, &m, i, round * 100 + i), BC_OK);
+            assert_status(model_put(db, &m, i, round * 100 + i), BC_OK);
         }
     }
     for (unsigned i = 0; i < 60; i += 4) {
-        assert_int_equal(model_delete(db, &m, i), BC_OK);
+        assert_status(model_delete(db, &m, i), BC_OK);
     }
     struct bc_stats before, after;
     bc_stats(db, &before);
-    assert_int_equal(bc_merge(db), BC_OK);
+    assert_status(bc_merge(db), BC_OK);
     bc_stats(db, &after);
     model_check(db, &m, "after the merge");
     if (after.disk_bytes > after.live_bytes + 2 * 4096) {
@@ -68,7 +68,7 @@ test_c_merge_keeps_newest_and_drops_deleted(void **state)
                  (unsigned long long)before.disk_bytes);
     }
     assert_int_equal(after.merge_count, 1);
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
     model_check(db, &m, "after the merge and a reopen");
     bc_close(db);
@@ -126,17 +126,17 @@ test_c_model_with_merges_and_reopens(void **state)
         unsigned k = (unsigned)kh_rng_below(&rng, 40);
         uint64_t roll = kh_rng_below(&rng, 1000);
         if (roll < 10) {
-            assert_int_equal(bc_merge(db), BC_OK);
+            assert_status(bc_merge(db), BC_OK);
             model_check(db, &m, "after a merge");
         } else if (roll < 20) {
-            assert_int_equal(bc_close(db), BC_OK);
+            assert_status(bc_close(db), BC_OK);
             db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
             model_check(db, &m, "after a reopen");
         } else if (roll < 300) {
             bc_status st = model_delete(db, &m, k);
             assert_true(st == BC_OK || st == BC_NOT_FOUND);
         } else {
-            assert_int_equal(model_put(db, &m, k, op), BC_OK);
+            assert_status(model_put(db, &m, k, op), BC_OK);
         }
     }
     model_check(db, &m, "at the end");
@@ -146,8 +146,8 @@ test_c_model_with_merges_and_reopens(void **state)
      * major, as a store that merges often and rotates seldom would get to: the next open
      * starts a new active file, and the next merge's outputs need names that a later open still
      * reads. */
-    assert_int_equal(bc_merge(db), BC_OK);
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_merge(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     struct newest_file newest = {0};
     assert_int_equal(kh_faultfs_list(t.fs, TEST_DIR, newest_file_cb, &newest), 0);
     assert_true(newest.id != 0);
@@ -155,9 +155,9 @@ test_c_model_with_merges_and_reopens(void **state)
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
     model_check(db, &m, "with the newest file renumbered 99999");
     for (uint32_t round = 0; round < 2; round++) {
-        assert_int_equal(bc_merge(db), BC_OK);
+        assert_status(bc_merge(db), BC_OK);
         model_check(db, &m, "after a merge past minor 99999");
-        assert_int_equal(bc_close(db), BC_OK);
+        assert_status(bc_close(db), BC_OK);
         db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
         model_check(db, &m, "reopened after a merge past minor 99999");
     }
@@ -180,9 +180,9 @@ put_during_merge_cb(kh_faultfs_op op, const char *path, void *arg)
         d->has_run = true;
         for (unsigned i = 0; i < 20; i++) {
             if (i % 2 == 0) {
-                assert_int_equal(model_put(d->db, d->m, i, 1000 + i), BC_OK);
+                assert_status(model_put(d->db, d->m, i, 1000 + i), BC_OK);
             } else {
-                assert_int_equal(model_delete(d->db, d->m, i), BC_OK);
+                assert_status(model_delete(d->db, d->m, i), BC_OK);
             }
         }
     }
@@ -201,19 +201,19 @@ test_c_put_during_merge_wins(void **state)
     struct model m;
     model_init(&m, 20);
     for (unsigned i = 0; i < 20; i++) {
-        assert_int_equal(model_put(db, &m, i, i), BC_OK);
+        assert_status(model_put(db, &m, i, i), BC_OK);
     }
     for (unsigned i = 0; i < 20; i++) {
-        assert_int_equal(model_put(db, &m, i, 100 + i), BC_OK);
+        assert_status(model_put(db, &m, i, 100 + i), BC_OK);
     }
     struct during_merge d = {.db = db, .m = &m};
     t.hook_cb = put_during_merge_cb;
     t.hook_arg = &d;
-    assert_int_equal(bc_merge(db), BC_OK);
+    assert_status(bc_merge(db), BC_OK);
     t.hook_cb = NULL;
     assert_true(d.has_run);
     model_check(db, &m, "after puts and deletes during the merge");
-    assert_int_equal(bc_close(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
     db = tfs_open_db(&t, &io, BC_SYNC_NONE, 2048);
     model_check(db, &m, "after a reopen");
     bc_close(db);
@@ -276,7 +276,7 @@ test_c_gets_and_puts_during_merge(void **state)
     struct model m;
     model_init(&m, CONCURRENT_KEYS);
     for (unsigned i = 0; i < CONCURRENT_KEYS; i++) {
-        assert_int_equal(model_put(db, &m, i, long_version(i, 0)), BC_OK);
+        assert_status(model_put(db, &m, i, long_version(i, 0)), BC_OK);
     }
     struct reader_arg readers[READERS];
     pthread_t threads[READERS];
@@ -289,9 +289,9 @@ test_c_gets_and_puts_during_merge(void **state)
     for (unsigned round = 0; round < 20; round++) {
         for (unsigned n = 0; n < 200; n++) {
             unsigned i = (unsigned)kh_rng_below(&rng, CONCURRENT_KEYS);
-            assert_int_equal(model_put(db, &m, i, long_version(i, (uint32_t)m.ver[i] + 1)), BC_OK);
+            assert_status(model_put(db, &m, i, long_version(i, (uint32_t)m.ver[i] + 1)), BC_OK);
         }
-        assert_int_equal(bc_merge(db), BC_OK);
+        assert_status(bc_merge(db), BC_OK);
     }
     for (int r = 0; r < READERS; r++) {
         __atomic_store_n(&readers[r].done, 1, __ATOMIC_RELEASE);
@@ -368,18 +368,18 @@ test_c_real_files_read_back_through_merges(void **state)
         struct bc_db *db = posix_open_db(dir, policies[round]);
         model_check(db, &m, "after reopening real files");
         for (unsigned k = 0; k < MODEL_KEYS_MAX; k++) {
-            assert_int_equal(model_put(db, &m, k, round * MODEL_KEYS_MAX + k), BC_OK);
+            assert_status(model_put(db, &m, k, round * MODEL_KEYS_MAX + k), BC_OK);
             if (k % 64 == 63) {
                 model_check(db, &m, "real files, between puts");
-                assert_int_equal(bc_merge(db), BC_OK);
+                assert_status(bc_merge(db), BC_OK);
                 model_check(db, &m, "real files, after a merge");
             }
         }
         for (unsigned k = 0; k < MODEL_KEYS_MAX; k += 3) {
-            assert_int_equal(model_delete(db, &m, k), BC_OK);
+            assert_status(model_delete(db, &m, k), BC_OK);
         }
         model_check(db, &m, "real files, after deletes");
-        assert_int_equal(bc_close(db), BC_OK);
+        assert_status(bc_close(db), BC_OK);
     }
     struct bc_db *db = posix_open_db(dir, BC_SYNC_NONE);
     model_check(db, &m, "real files, at the end");

@@ -16,16 +16,16 @@ test_d_sync_policy_parse(void **state)
     (void)state;
     struct bc_options o;
     bc_options_default(&o);
-    assert_int_equal(bc_sync_parse("always", &o), BC_OK);
+    assert_status(bc_sync_parse("always", &o), BC_OK);
     assert_int_equal(o.sync, BC_SYNC_ALWAYS);
-    assert_int_equal(bc_sync_parse("interval:250", &o), BC_OK);
+    assert_status(bc_sync_parse("interval:250", &o), BC_OK);
     assert_int_equal(o.sync, BC_SYNC_INTERVAL);
     assert_int_equal(o.sync_interval_ms, 250);
-    assert_int_equal(bc_sync_parse("none", &o), BC_OK);
+    assert_status(bc_sync_parse("none", &o), BC_OK);
     assert_int_equal(o.sync, BC_SYNC_NONE);
     const char *bad[] = {"", "sometimes", "interval:", "interval:0", "interval:5x", "ALWAYS"};
     for (size_t i = 0; i < KH_ARRAY_LEN(bad); i++) {
-        assert_int_equal(bc_sync_parse(bad[i], &o), BC_INVALID);
+        assert_status(bc_sync_parse(bad[i], &o), BC_INVALID);
     }
 }
 
@@ -80,7 +80,7 @@ test_d_sync_none_loses_at_most_the_append_buffer(void **state)
             char key[16], value[VALUE_SIZE_BYTES_MAX];
             log_bytes += 20 + key_of(k, key) + value_of(k, round, value);
             end_bytes[round][k] = log_bytes;
-            assert_int_equal(model_put(db, &m, k, round), BC_OK);
+            assert_status(model_put(db, &m, k, round), BC_OK);
         }
     }
     model_check(db, &m, "under sync none, before any sync");
@@ -102,7 +102,7 @@ test_d_sync_none_loses_at_most_the_append_buffer(void **state)
     }
     bc_close(db2);
     kh_faultfs_destroy(image);
-    assert_int_equal(bc_sync(db), BC_OK);
+    assert_status(bc_sync(db), BC_OK);
     image = kh_faultfs_crash_image(t.fs, 0);
     crashed.fs = image;
     db2 = tfs_open_db(&crashed, &crashed_io, BC_SYNC_NONE, 0);
@@ -160,7 +160,7 @@ test_d_group_commit_shares_fsyncs(void **state)
     }
     for (unsigned w = 0; w < WRITERS; w++) {
         pthread_join(threads[w], NULL);
-        assert_int_equal(writers[w].status, BC_OK);
+        assert_status(writers[w].status, BC_OK);
     }
     struct kh_faultfs *image = kh_faultfs_crash_image(t.fs, 0);
     uint64_t fsyncs = 0;
@@ -197,7 +197,7 @@ test_d_interval_policy_syncs_in_background(void **state)
     tfs_init(&t);
     struct bc_io io;
     struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_INTERVAL, 0); /* 10 ms */
-    assert_int_equal(bc_put(db, "k", 1, "v", 1), BC_OK);
+    assert_status(bc_put(db, "k", 1, "v", 1), BC_OK);
     bool is_durable = false;
     for (int waited_ms = 0; waited_ms < 2000 && !is_durable; waited_ms += 5) {
         kh_clock_sleep_ms(5);
@@ -219,16 +219,16 @@ test_d_lock_file_refuses_second_open(void **state)
     char dir[] = "/tmp/keel-bitcask-XXXXXX";
     assert_non_null(mkdtemp(dir));
     struct bc_db *db = NULL, *second = NULL;
-    assert_int_equal(bc_open(dir, NULL, &db, NULL), BC_OK);
-    assert_int_equal(bc_put(db, "k", 1, "v", 1), BC_OK);
+    assert_status(bc_open(dir, NULL, &db, NULL), BC_OK);
+    assert_status(bc_put(db, "k", 1, "v", 1), BC_OK);
     char error[BC_ERROR_MAX] = "";
-    assert_int_equal(bc_open(dir, NULL, &second, error), BC_LOCKED);
+    assert_status(bc_open(dir, NULL, &second, error), BC_LOCKED);
     assert_non_null(strstr(error, "LOCK"));
-    assert_int_equal(bc_close(db), BC_OK);
-    assert_int_equal(bc_open(dir, NULL, &second, NULL), BC_OK);
+    assert_status(bc_close(db), BC_OK);
+    assert_status(bc_open(dir, NULL, &second, NULL), BC_OK);
     char buf[4];
     size_t size;
-    assert_int_equal(bc_get(second, "k", 1, buf, sizeof(buf), &size), BC_OK);
+    assert_status(bc_get(second, "k", 1, buf, sizeof(buf), &size), BC_OK);
     bc_close(second);
     char cmd[64];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -244,7 +244,7 @@ store_with_fault(struct test_fs *t, struct bc_io *io, struct model *m,
     struct bc_db *db = tfs_open_db(t, io, BC_SYNC_ALWAYS, 0);
     model_init(m, 20);
     for (unsigned i = 0; i < 20; i++) {
-        assert_int_equal(model_put(db, m, i, i), BC_OK);
+        assert_status(model_put(db, m, i, i), BC_OK);
     }
     assert_int_equal(kh_faultfs_inject(t->fs, f), 0);
     return db;
@@ -265,18 +265,18 @@ test_d_write_errors_fail_the_handle_not_the_reads(void **state)
         struct bc_db *db = store_with_fault(&t, &io, &m, &f);
         struct model attempted = m;
         bc_status st = model_put(db, &attempted, 3, 777);
-        assert_int_equal(st, errors[e] == EIO ? BC_IO : BC_NO_SPACE);
+        assert_status(st, errors[e] == EIO ? BC_IO : BC_NO_SPACE);
         char error[BC_ERROR_MAX];
         bc_last_error(db, error);
         assert_true(strlen(error) > 0);
         model_check(db, &m, "after a failed put (the old value must stay)");
-        assert_int_equal(model_put(db, &attempted, 4, 778), BC_FAILED);
-        assert_int_equal(model_delete(db, &attempted, 5), BC_FAILED);
+        assert_status(model_put(db, &attempted, 4, 778), BC_FAILED);
+        assert_status(model_delete(db, &attempted, 5), BC_FAILED);
         model_check(db, &m, "after writes on a failed handle");
         bc_close(db);
         db = tfs_open_db(&t, &io, BC_SYNC_ALWAYS, 0);
         model_check(db, &m, "after reopening");
-        assert_int_equal(model_put(db, &m, 3, 779), BC_OK);
+        assert_status(model_put(db, &m, 3, 779), BC_OK);
         bc_close(db);
         kh_faultfs_destroy(t.fs);
     }
@@ -293,11 +293,11 @@ test_d_fsync_error_fails_the_put(void **state)
     struct kh_faultfs_fault f = {.op = KH_FAULTFS_OP_FSYNC, .count = 1, .error = EIO};
     struct bc_db *db = store_with_fault(&t, &io, &m, &f);
     struct model attempted = m;
-    assert_int_equal(model_put(db, &attempted, 3, 777), BC_IO);
-    assert_int_equal(model_put(db, &attempted, 4, 778), BC_FAILED);
+    assert_status(model_put(db, &attempted, 3, 777), BC_IO);
+    assert_status(model_put(db, &attempted, 4, 778), BC_FAILED);
     char buf[VALUE_SIZE_BYTES_MAX];
     size_t size;
-    assert_int_equal(bc_get(db, "key0000", 7, buf, sizeof(buf), &size), BC_OK);
+    assert_status(bc_get(db, "key0000", 7, buf, sizeof(buf), &size), BC_OK);
     bc_close(db);
     kh_faultfs_destroy(t.fs);
 }
@@ -413,7 +413,7 @@ test_d_out_of_memory_fails_the_handle_not_the_reads(void **state)
     unsigned i = 0;
     for (; i < OOM_KEYS_BEFORE; i++) {
         size_t key_size = oom_key_value(i, key, value);
-        assert_int_equal(bc_put(db, key, key_size, value, sizeof(value)), BC_OK);
+        assert_status(bc_put(db, key, key_size, value, sizeof(value)), BC_OK);
     }
     oom_is_armed = true; /* no cmocka call until disarmed: it allocates */
     for (; st == BC_OK && i < OOM_KEYS_MAX; i += st == BC_OK) {
@@ -426,7 +426,7 @@ test_d_out_of_memory_fails_the_handle_not_the_reads(void **state)
     } else {
         unsigned failed = i; /* keys [0, failed) are acknowledged */
         printf("out of memory at key %u\n", failed);
-        assert_int_equal(st, BC_NOMEM);
+        assert_status(st, BC_NOMEM);
         oom_check(db, failed, "after a put ran out of memory");
         size_t key_size = oom_key_value(failed + 1, key, value);
         bc_status next = bc_put(db, key, key_size, value, sizeof(value));
@@ -436,13 +436,13 @@ test_d_out_of_memory_fails_the_handle_not_the_reads(void **state)
             bc_last_error(db, error);
             assert_true(strlen(error) > 0);
             key_size = oom_key_value(0, key, value);
-            assert_int_equal(bc_delete(db, key, key_size), BC_FAILED);
+            assert_status(bc_delete(db, key, key_size), BC_FAILED);
             oom_check(db, failed, "after writes on the failed handle");
         } else {
-            assert_int_equal(next, BC_OK); /* oom_check below skips it */
+            assert_status(next, BC_OK); /* oom_check below skips it */
         }
         bc_close(db);
-        assert_int_equal(bc_open(dir, &o, &db, NULL), BC_OK);
+        assert_status(bc_open(dir, &o, &db, NULL), BC_OK);
         oom_check(db, failed, "after a put ran out of memory and a reopen");
         key_size = oom_key_value(failed, key, value);
         size_t got_size = 0;
@@ -471,7 +471,7 @@ test_d_short_write_is_completed(void **state)
     struct kh_faultfs_fault f = {.op = KH_FAULTFS_OP_PWRITE, .count = 3, .short_bytes = 5};
     struct bc_db *db = store_with_fault(&t, &io, &m, &f);
     for (unsigned i = 0; i < 20; i++) {
-        assert_int_equal(model_put(db, &m, i, 500 + i), BC_OK);
+        assert_status(model_put(db, &m, i, 500 + i), BC_OK);
     }
     model_check(db, &m, "after short writes");
     bc_close(db);
