@@ -75,8 +75,8 @@ differing_ranges(const unsigned char *a, const unsigned char *b, size_t size, ch
             return;
         }
         int n = last == i ? snprintf(out + used, out_size - used, "%s%zu", shown ? ", " : "", i)
-                          : snprintf(out + used, out_size - used, "%s%zu-%zu", shown ? ", " : "",
-                                     i, last);
+                          : snprintf(out + used, out_size - used, "%s%zu-%zu", shown ? ", " : "", i,
+                                     last);
         if (n < 0 || (size_t)n >= out_size - used) {
             return;
         }
