@@ -229,7 +229,54 @@ def lab_section(lab, v, in_dir, errors):
     return LabPage(lab, "\n".join(parts), all_plots, csvs)
 
 
-def page_html(scoreboard, map_svg, sections, labs):
+def load_sweeps(mutate_dir, labs):
+    """OUT/mutate/<lab>/summary.json of each lab's last mutation sweep (harness/mutate), by lab;
+    a lab never swept is absent. Raises on a broken file."""
+    sweeps = {}
+    for lab in labs:
+        path = Path(mutate_dir) / lab / "summary.json"
+        if not path.is_file():
+            continue
+        try:
+            s = json.loads(path.read_text())
+            for key in ("mutants", "tried", "killed", "stillborn", "survived", "explained",
+                        "unexplained", "seed"):
+                if key not in s:
+                    raise KitError(f"no {key!r}")
+        except (ValueError, KitError) as e:
+            raise KitError(f"{path}: not a sweep summary ({e})") from None
+        sweeps[lab] = s
+    return sweeps
+
+
+def sweeps_html(sweeps):
+    if not sweeps:
+        return ("<p>No mutation sweep has run: <code>make mutate LAB=NN-name MAX=200</code> "
+                "makes mutants of the reference and shows which ones the tests let through.</p>")
+    rows = []
+    for lab, s in sweeps.items():
+        viable = s["tried"] - s["stillborn"]
+        caught = s["killed"] + s["explained"]
+        score = f"{100 * caught / viable:.1f}%" if viable else "-"
+        klass = "full" if s["unexplained"] == 0 else "part"
+        sample = (f"{s['tried']} of {s['mutants']}" if s["tried"] < s["mutants"]
+                  else f"all {s['mutants']}")
+        when = " ".join(x for x in (s.get("date", ""), s.get("commit", "")) if x)
+        rows.append(
+            f"<tr><td>{esc(lab)}</td><td>{esc(sample)} (seed {esc(str(s['seed']))})</td>"
+            f"<td>{s['killed']}</td><td>{s['explained']}</td>"
+            f'<td class="{klass}">{s["unexplained"]}</td><td>{s["stillborn"]}</td>'
+            f'<td class="{klass}">{score}</td><td class="meta">{esc(when)}</td></tr>')
+    return ("<p class=\"meta\">Mutants the sweep made from each reference and tried against "
+            "the lab's tests: killed by a test, survived but explained (equivalent, or no test "
+            "should see them: <code>harness/mutants/NN-name/survivors</code>), survived and "
+            "unexplained (a missing test), stillborn (did not compile; not counted).</p>"
+            "<table><thead><tr><th>lab</th><th>mutants tried</th><th>killed</th>"
+            "<th>explained</th><th>unexplained</th><th>stillborn</th><th>score</th>"
+            "<th>swept</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>")
+
+
+def page_html(scoreboard, map_svg, sections, labs, sweeps=""):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     toc = " · ".join(f'<a href="#lab-{esc(lab)}">{esc(lab)}</a>' for lab in labs)
     return f"""<!DOCTYPE html>
@@ -241,6 +288,8 @@ def page_html(scoreboard, map_svg, sections, labs):
 <p class="sub">Built {esc(now)} by <code>visualize/report.py</code>. Labs: {toc}</p>
 <h2 id="scoreboard">Scoreboard</h2>
 {scoreboard}
+<h2 id="teeth">Tests with teeth: the mutation sweeps</h2>
+{sweeps}
 <h2 id="map">The labs and what each builds on</h2>
 <p class="meta">An arrow from A to B: B builds on A. Dashed: planned, not in the kit yet.</p>
 <div class="map">{map_svg}</div>
@@ -257,6 +306,7 @@ def build(out_dir, in_dir):
     try:
         lab_vars = {lab: keelkit.lab_vars(lab) for lab in labs}
         grades = load_grades(Path(in_dir) / "grades")
+        sweeps = load_sweeps(Path(in_dir) / "mutate", labs)
         map_svg = render_dot(lab_map_dot(lab_vars, keelkit.planned_labs(), grades))
     except KitError as e:
         return [str(e)]
@@ -280,7 +330,8 @@ def build(out_dir, in_dir):
             shutil.copy2(csv_path, dest / csv_path.name)
     index = Path(out_dir) / "index.html"
     index.parent.mkdir(parents=True, exist_ok=True)
-    index.write_text(page_html(scoreboard_html(grades), map_svg, [p.html for p in pages], labs))
+    index.write_text(page_html(scoreboard_html(grades), map_svg, [p.html for p in pages], labs,
+                               sweeps_html(sweeps)))
     return []
 
 

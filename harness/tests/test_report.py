@@ -462,3 +462,25 @@ class MarkdownTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SweepsTest(unittest.TestCase):
+    """The report's table of mutation sweeps (OUT/mutate/<lab>/summary.json, harness/mutate)."""
+
+    def test_a_sweep_shows_its_counts_sample_and_score(self):
+        report = load_report()
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "02-lockfree").mkdir()
+            (Path(tmp) / "02-lockfree" / "summary.json").write_text(
+                '{"lab": "02-lockfree", "seed": 4, "mutants": 617, "tried": 200, "killed": 180,'
+                ' "stillborn": 10, "survived": 10, "explained": 6, "unexplained": 4}')
+            sweeps = report.load_sweeps(tmp, ["01-servers", "02-lockfree"])
+            self.assertEqual(list(sweeps), ["02-lockfree"])  # 01 never swept
+            html = report.sweeps_html(sweeps)
+            self.assertIn("<td>200 of 617 (seed 4)</td>", html)
+            self.assertIn('<td class="part">4</td>', html)  # unexplained survivors
+            self.assertIn("97.9%", html)  # (180 + 6) / (200 - 10)
+            (Path(tmp) / "02-lockfree" / "summary.json").write_text('{"lab": "02-lockfree"}')
+            with self.assertRaisesRegex(keelkit.KitError, "not a sweep summary"):
+                report.load_sweeps(tmp, ["02-lockfree"])
+        self.assertIn("make mutate", report.sweeps_html({}))
