@@ -18,6 +18,7 @@
 void
 client_enforce_output_limit(struct client *c)
 {
+    assert(c->out_sent_bytes <= c->out.size_bytes); /* what is left to send is the difference */
     if (c->out.size_bytes - c->out_sent_bytes > c->server->config.output_size_bytes_max) {
         resp_buf_reset(&c->out);
         c->out_sent_bytes = 0;
@@ -28,6 +29,7 @@ client_enforce_output_limit(struct client *c)
 int
 client_feed(struct client *c, const char *bytes, size_t size_bytes, uint64_t now_ms)
 {
+    assert(bytes != NULL || size_bytes == 0);
     struct server *server = c->server;
     int rc = 0;
     c->last_active_ms = now_ms;
@@ -57,6 +59,7 @@ client_feed(struct client *c, const char *bytes, size_t size_bytes, uint64_t now
         }
     }
     client_enforce_output_limit(c);
+    assert(rc == 0 || c->is_closing); /* read under out_lock: a publisher may close c too */
     client_unlock_out(c);
     if (server->is_locked_model) {
         pthread_mutex_unlock(&server->lock);
@@ -88,6 +91,8 @@ client_flush(struct client *c)
         resp_buf_reset(&c->out); /* keeps its capacity: no malloc on the next reply */
         c->out_sent_bytes = 0;
     }
+    assert(c->out_sent_bytes <= c->out.size_bytes);
+    assert(rc != 0 || c->out.size_bytes == 0); /* 0: every byte went out */
     client_unlock_out(c);
     return rc;
 }
@@ -108,6 +113,8 @@ static int
 reply_subscription(struct client *c, const char *kind, const char *name, size_t name_size,
                    size_t count)
 {
+    assert(kind != NULL);
+    assert(name != NULL || name_size == 0);
     bool is_ok = resp_buf_array(&c->out, 3) == RESP_OK &&
                  resp_buf_bulk(&c->out, kind, strlen(kind)) == RESP_OK &&
                  (name != NULL ? resp_buf_bulk(&c->out, name, name_size)
@@ -119,6 +126,7 @@ reply_subscription(struct client *c, const char *kind, const char *name, size_t 
 static int
 execute_subscribe(struct client *c, const struct resp_request *request, bool is_pattern)
 {
+    assert(request->argc >= 2); /* execute_pubsub replied the arity error */
     struct pubsub *ps = &c->server->pubsub;
     for (size_t i = 1; i < request->argc; i++) {
         const struct resp_arg *arg = &request->argv[i];
@@ -129,6 +137,7 @@ execute_subscribe(struct client *c, const struct resp_request *request, bool is_
             return -1;
         }
     }
+    assert(pubsub_client_count(&c->sub) > 0);
     return 0;
 }
 
@@ -184,6 +193,7 @@ is_allowed_when_subscribed(const struct resp_request *request)
 static void
 command_name(const struct resp_request *request, char *name, size_t name_size)
 {
+    assert(name_size > 0); /* room for the '\0' */
     size_t size =
         request->argv[0].size_bytes < name_size - 1 ? request->argv[0].size_bytes : name_size - 1;
     for (size_t i = 0; i < size; i++) {

@@ -350,7 +350,8 @@ incr_by(struct store *s, const struct resp_arg *key, int64_t by, uint64_t now_ms
     int64_t now = old + by;
     char text[I64_TEXT_SIZE_BYTES];
     int length = snprintf(text, sizeof(text), "%" PRId64, now);
-    assert(length > 0 && (size_t)length < sizeof(text));
+    assert(length > 0);
+    assert((size_t)length < sizeof(text));
     if (store_set(s, key->bytes, key->size_bytes, text, (size_t)length, true) != CMD_OK) {
         return CMD_NOMEM;
     }

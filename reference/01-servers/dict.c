@@ -110,8 +110,10 @@ dict_clear(struct dict *d, void (*free_value_cb)(void *value, void *ctx), void *
 static void
 rehash_bucket(struct dict *d, size_t i)
 {
+    assert(dict_is_rehashing(d));
     struct dict_table *from = &d->tables[0];
     struct dict_table *to = &d->tables[1];
+    assert(i < from->bucket_count);
     struct dict_entry *e = from->buckets[i];
     while (e != NULL) {
         struct dict_entry *next = e->next;
@@ -292,6 +294,7 @@ shrink_if_needed(struct dict *d)
     while (target < d->tables[0].used) {
         target *= 2;
     }
+    assert(target < buckets); /* used * 8 < buckets, so even 2 * used is well below */
     (void)resize_start(d, target);
 }
 

@@ -45,6 +45,7 @@ array_reserve(void *array_ptr, size_t count, size_t *capacity, size_t element_si
     }
     *array = bigger;
     *capacity = grown;
+    assert(count < *capacity);
     return 0;
 }
 
@@ -93,6 +94,7 @@ static int
 grow_buckets(struct pubsub *ps)
 {
     size_t count = ps->bucket_count == 0 ? BUCKETS_INITIAL : ps->bucket_count * 2;
+    assert((count & (count - 1)) == 0); /* find_slot masks the hash */
     struct pubsub_channel **buckets = calloc(count, sizeof(*buckets));
     if (buckets == NULL) {
         return -1;
@@ -110,6 +112,7 @@ grow_buckets(struct pubsub *ps)
     free(ps->buckets);
     ps->buckets = buckets;
     ps->bucket_count = count;
+    assert(ps->channel_count < ps->bucket_count); /* room for the channel about to be made */
     return 0;
 }
 
@@ -139,6 +142,8 @@ channel_get(struct pubsub *ps, const char *name, size_t name_size, bool is_creat
     ch->name = copy;
     ch->name_size = name_size;
     slot = find_slot(ps, name, name_size);
+    assert(slot != NULL);
+    assert(*slot == NULL); /* the end of the chain the name hashes to */
     *slot = ch;
     ps->channel_count++;
     return ch;
@@ -151,7 +156,8 @@ channel_drop_if_empty(struct pubsub *ps, struct pubsub_channel *ch)
         return;
     }
     struct pubsub_channel **slot = find_slot(ps, ch->name, ch->name_size);
-    assert(slot != NULL && *slot == ch);
+    assert(slot != NULL);
+    assert(*slot == ch);
     *slot = ch->next;
     ps->channel_count--;
     free(ch->subscribers);
@@ -188,6 +194,7 @@ pubsub_subscribe(struct pubsub *ps, struct pubsub_client *c, const char *channel
     }
     c->channels[c->channel_count++] = ch;
     ch->subscribers[ch->subscriber_count++] = c;
+    assert(ch->subscriber_count > 0);
     return 1;
 }
 
@@ -316,6 +323,7 @@ static int
 build_message(struct resp_buf *b, const char *pattern, size_t pattern_size, const char *channel,
               size_t channel_size, const char *message, size_t message_size)
 {
+    assert(pattern != NULL || pattern_size == 0);
     resp_buf_reset(b);
     bool is_pattern = pattern != NULL;
     if (resp_buf_array(b, is_pattern ? 4 : 3) != RESP_OK ||
@@ -325,6 +333,7 @@ build_message(struct resp_buf *b, const char *pattern, size_t pattern_size, cons
         resp_buf_bulk(b, message, message_size) != RESP_OK) {
         return -1;
     }
+    assert(b->size_bytes > channel_size + message_size); /* the headers too */
     return 0;
 }
 
@@ -389,6 +398,8 @@ class_match(const char *p, const char *end, char c, const char **p_end)
 bool
 pubsub_glob_match(const char *pattern, size_t pattern_size, const char *text, size_t text_size)
 {
+    assert(pattern != NULL || pattern_size == 0);
+    assert(text != NULL || text_size == 0);
     const char *p = pattern, *p_end = pattern + pattern_size;
     const char *t = text, *t_end = text + text_size;
     const char *star_p = NULL, *star_t = NULL; /* where to resume after the last '*' */

@@ -73,6 +73,7 @@ parser_fail(struct resp_parser *p, resp_status status, const char *message)
 static resp_status
 data_reserve(struct resp_parser *p, size_t size_bytes)
 {
+    assert(p->data_size_bytes <= p->data_capacity_bytes);
     size_t needed = p->data_size_bytes + size_bytes;
     if (needed <= p->data_capacity_bytes) {
         return RESP_OK;
@@ -87,6 +88,7 @@ data_reserve(struct resp_parser *p, size_t size_bytes)
     }
     p->data = data;
     p->data_capacity_bytes = capacity;
+    assert(p->data_capacity_bytes >= needed);
     return RESP_OK;
 }
 
@@ -361,7 +363,8 @@ resp_parse(struct resp_parser *p, const void *buf, size_t size_bytes, size_t *co
            struct resp_request **request)
 {
     assert(p != NULL);
-    assert(consumed_bytes != NULL && request != NULL);
+    assert(consumed_bytes != NULL);
+    assert(request != NULL);
     assert(buf != NULL || size_bytes == 0);
     *consumed_bytes = 0;
     *request = NULL;
@@ -463,6 +466,7 @@ buf_line_i64(struct resp_buf *b, char type, int64_t value)
     out[size_bytes++] = '\r';
     out[size_bytes++] = '\n';
     b->size_bytes += size_bytes;
+    assert(b->size_bytes <= b->capacity_bytes);
     return RESP_OK;
 }
 
@@ -470,6 +474,7 @@ buf_line_i64(struct resp_buf *b, char type, int64_t value)
 static resp_status
 buf_line_text(struct resp_buf *b, char type, const char *text, size_t text_size_bytes)
 {
+    assert(text != NULL || text_size_bytes == 0);
     if (resp_buf_reserve(b, 1 + text_size_bytes + 2) != RESP_OK) {
         return RESP_NOMEM;
     }
@@ -485,13 +490,15 @@ buf_line_text(struct resp_buf *b, char type, const char *text, size_t text_size_
     out[1 + text_size_bytes] = '\r';
     out[2 + text_size_bytes] = '\n';
     b->size_bytes += 1 + text_size_bytes + 2;
+    assert(b->size_bytes <= b->capacity_bytes);
     return RESP_OK;
 }
 
 resp_status
 resp_buf_simple(struct resp_buf *b, const char *text)
 {
-    assert(b != NULL && text != NULL);
+    assert(b != NULL);
+    assert(text != NULL);
     assert(strpbrk(text, "\r\n") == NULL);
     return buf_line_text(b, '+', text, strlen(text));
 }

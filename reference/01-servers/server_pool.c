@@ -38,12 +38,14 @@ queue_push(struct pool *pool, struct client *c)
         pool->ops->push_cb(pool->other, c);
         return;
     }
+    assert(c != NULL); /* a worker serves whatever it pops */
     pthread_mutex_lock(&pool->lock);
     while (pool->count == pool->capacity) { /* backpressure: wait for a worker to take one */
         pthread_cond_wait(&pool->not_full, &pool->lock);
     }
     pool->queue[(pool->head + pool->count) % pool->capacity] = c;
     pool->count++;
+    assert(pool->count <= pool->capacity);
     pthread_cond_signal(&pool->not_empty);
     pthread_mutex_unlock(&pool->lock);
 }

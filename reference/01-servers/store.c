@@ -119,6 +119,7 @@ store_lookup(struct store *s, const void *key, size_t key_size_bytes, uint64_t n
 static struct store_value *
 value_new(const void *bytes, size_t size_bytes)
 {
+    assert(bytes != NULL || size_bytes == 0);
     size_t capacity =
         size_bytes < STORE_VALUE_CAPACITY_BYTES_MIN ? STORE_VALUE_CAPACITY_BYTES_MIN : size_bytes;
     struct store_value *v = malloc(sizeof(*v) + capacity + 1);
@@ -132,6 +133,7 @@ value_new(const void *bytes, size_t size_bytes)
         memcpy(v->bytes, bytes, size_bytes);
     }
     v->bytes[size_bytes] = '\0';
+    assert(v->capacity_bytes >= v->size_bytes);
     return v;
 }
 

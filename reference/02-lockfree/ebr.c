@@ -40,6 +40,7 @@ free_list(struct ebr_node *node)
     size_t count = 0;
     while (node != NULL) {
         struct ebr_node *next = node->next;
+        assert(node->free_cb != NULL); /* ebr_retire set it */
         node->free_cb(node);
         node = next;
         count++;
@@ -137,7 +138,9 @@ try_advance(struct ebr *domain)
      * another thread advanced it, which is as good. */
     atomic_compare_exchange_strong_explicit(&domain->epoch, &epoch, epoch + 1, memory_order_acq_rel,
                                             memory_order_acquire);
-    return atomic_load_explicit(&domain->epoch, memory_order_acquire);
+    uint64_t now = atomic_load_explicit(&domain->epoch, memory_order_acquire);
+    assert(now >= epoch); /* the epoch only moves forward */
+    return now;
 }
 
 /* Frees limbo list b if its nodes were retired two or more epochs before epoch. */
@@ -170,6 +173,7 @@ ebr_reclaim(struct ebr_thread *thread)
 void
 ebr_retire(struct ebr_thread *thread, struct ebr_node *node, void (*free_cb)(struct ebr_node *node))
 {
+    assert(node != NULL);
     assert(free_cb != NULL);
     /* Acquire: pairs with the CAS in try_advance; the epoch read here is at least the one
      * in which the node was unlinked, which is what the safety argument counts from. */

@@ -70,6 +70,7 @@ void
 msqueue_destroy(struct msqueue *q)
 {
     struct msqueue_node *node = atomic_load_explicit(&q->head, memory_order_relaxed);
+    assert(node != NULL); /* the dummy, at least */
     while (node != NULL) {
         struct msqueue_node *next = atomic_load_explicit(&node->next, memory_order_relaxed);
         free(node);
@@ -91,6 +92,7 @@ swing_tail(struct msqueue *q, struct msqueue_node *last, struct msqueue_node *ne
 msqueue_status
 msqueue_enqueue(struct msqueue *q, struct ebr_thread *thread, uint64_t value)
 {
+    assert(thread->domain == q->domain); /* the caller's slot in the queue's domain */
     struct msqueue_node *node = node_new(value);
     if (node == NULL) {
         return MSQUEUE_NO_MEMORY;
@@ -122,6 +124,8 @@ msqueue_enqueue(struct msqueue *q, struct ebr_thread *thread, uint64_t value)
 msqueue_status
 msqueue_dequeue(struct msqueue *q, struct ebr_thread *thread, uint64_t *value)
 {
+    assert(thread->domain == q->domain);
+    assert(value != NULL);
     ebr_enter(thread);
     for (uint32_t spins = 1;; backoff(&spins)) {
         /* Acquire on each: the nodes' fields are readable; none is freed while we are inside. */

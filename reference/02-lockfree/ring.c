@@ -253,6 +253,8 @@ ring_spsc_try_push(struct ring_spsc *r, uint64_t value)
         /* Looks full by the cache: read the consumer's real index. Acquire: pairs with its
          * release, so its read of the slot I am about to overwrite is done. */
         r->pop_position_cached = atomic_load_explicit(&r->pop_position, memory_order_acquire);
+        /* The consumer is never ahead of me, nor more than a ring behind (as in try_pop). */
+        assert(position - r->pop_position_cached <= r->mask + 1);
         if (position - r->pop_position_cached > r->mask) {
             return RING_FULL;
         }

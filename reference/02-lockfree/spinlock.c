@@ -43,6 +43,7 @@ spin_tas_lock(struct spin_tas *lock)
          i++) {
         spin_wait(i);
     }
+    assert(atomic_load_explicit(&lock->is_locked, memory_order_relaxed)); /* and it is mine */
     KH_CHAOS_POINT();
 }
 
@@ -155,6 +156,7 @@ spin_mcs_lock(struct spin_mcs *lock, struct spin_mcs_node *node)
     /* Acq_rel: release publishes my node's initialised fields to the successor that finds it
      * through tail; acquire pairs with a predecessor's release so its node is valid to link. */
     struct spin_mcs_node *prev = atomic_exchange_explicit(&lock->tail, node, memory_order_acq_rel);
+    assert(prev != node); /* a node waits in one queue, once: this one was queued already */
     if (prev == NULL) {
         return; /* the queue was empty: the lock is mine */
     }

@@ -66,7 +66,9 @@ backoff(uint32_t *spins)
 stack_status
 stack_push(struct stack *s, struct ebr_thread *thread, uint64_t value)
 {
-    (void)thread; /* push dereferences no shared node, so it needs no critical section */
+    /* push dereferences no shared node, so it needs no critical section, but thread is still
+     * the caller's slot in s->domain (stack.h). */
+    assert(thread->domain == s->domain);
     struct stack_node *node = node_pool_take(sizeof(*node));
     if (node == NULL) {
         return STACK_NO_MEMORY;
@@ -89,6 +91,8 @@ stack_push(struct stack *s, struct ebr_thread *thread, uint64_t value)
 stack_status
 stack_pop(struct stack *s, struct ebr_thread *thread, uint64_t *value)
 {
+    assert(thread->domain == s->domain);
+    assert(value != NULL);
     ebr_enter(thread);
     /* Acquire: pairs with push's release, so the node's next and value are readable. */
     struct stack_node *top = atomic_load_explicit(&s->top, memory_order_acquire);

@@ -48,7 +48,8 @@ bc_file_path(const struct bc_db *db, uint64_t id, const char *suffix, char out[B
 {
     int n = snprintf(out, BC_PATH_MAX, "%s/%010" PRIu32 "-%05" PRIu32 "%s", db->dir,
                      BC_FILE_MAJOR(id), BC_FILE_MINOR(id), suffix);
-    assert(n > 0 && n < (int)BC_PATH_MAX); /* bc_open checked the directory's length */
+    assert(n > 0);
+    assert(n < (int)BC_PATH_MAX); /* bc_open checked the directory's length */
 }
 
 int

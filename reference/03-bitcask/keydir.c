@@ -217,7 +217,8 @@ bc_status
 bc_keydir_put(struct bc_keydir *kd, const void *key, size_t key_size_bytes,
               const struct bc_keydir_entry *loc)
 {
-    assert(key_size_bytes > 0 && key_size_bytes <= BC_KEY_SIZE_MAX);
+    assert(key_size_bytes > 0);
+    assert(key_size_bytes <= BC_KEY_SIZE_MAX);
     if ((kd->count + 1) > kd->capacity / 4 * 3 && keydir_grow(kd) != BC_OK) {
         return BC_NOMEM;
     }

@@ -80,7 +80,8 @@ flush(struct bc_db *db, struct merge *m)
     if (m->buf_bytes == 0) {
         return BC_OK;
     }
-    assert(m->outputs != NULL && m->output_count > 0); /* bytes are buffered for an output */
+    assert(m->outputs != NULL); /* bytes are buffered for an output */
+    assert(m->output_count > 0);
     struct output *out = &m->outputs[m->output_count - 1];
     int rc = bc_write_all(db, out->file.fd, m->buf, m->buf_bytes, m->buf_offset);
     m->buf_offset += m->buf_bytes;
@@ -389,27 +390,85 @@ take_inputs(struct bc_db *db, struct merge *m)
     return BC_OK;
 }
 
-/* Takes the inputs. Outputs are named after the newest input's major, with minors after its
- * own, and a name has five digits for the minor: a store that merges often and rotates seldom
- * uses them up (each merge takes as many as it writes). When too few are left, the active file
- * is rotated first, so that it becomes an input and its fresh major numbers the outputs. */
+/* Takes the inputs (db->mutex held). Outputs are named after the newest input's major, with
+ * minors after its own, and a name has five digits for the minor: a store that merges often and
+ * rotates seldom uses them up (each merge takes as many as it writes). When too few are left,
+ * the active file is rotated first, so that it becomes an input and its fresh major numbers the
+ * outputs. */
+static bc_status
+take_inputs_with_room(struct bc_db *db, struct merge *m)
+{
+    if (db->is_failed) {
+        return BC_FAILED;
+    }
+    if (db->is_merging) {
+        return BC_BUSY;
+    }
+    bc_status st = take_inputs(db, m);
+    if (st != BC_OK) {
+        return st;
+    }
+    if (m->input_count == 0) {
+        return BC_OK;
+    }
+    uint64_t minor_end = (uint64_t)m->next_minor + outputs_max(m->input_count);
+    if (minor_end <= BC_FILE_MINOR_MAX + 1ull) {
+        return BC_OK; /* a five-digit name for every output */
+    }
+    st = bc_rotate(db);
+    if (st != BC_OK) {
+        return st;
+    }
+    return take_inputs(db, m);
+}
+
+/* Takes the inputs and marks the db as merging. On an error nothing of the table was taken. */
 static bc_status
 begin(struct bc_db *db, struct merge *m)
 {
     pthread_mutex_lock(&db->mutex);
-    bc_status st = db->is_failed ? BC_FAILED : db->is_merging ? BC_BUSY : BC_OK;
-    st = st == BC_OK ? take_inputs(db, m) : st;
-    if (st == BC_OK && m->input_count > 0 &&
-        (uint64_t)m->next_minor + outputs_max(m->input_count) > BC_FILE_MINOR_MAX + 1ull) {
-        st = bc_rotate(db);
-        st = st == BC_OK ? take_inputs(db, m) : st;
+    bc_status st = take_inputs_with_room(db, m);
+    if (st == BC_OK) {
+        db->is_merging = true;
+    } else {
+        m->input_count = 0;
     }
-    if (st != BC_OK) {
-        m->input_count = 0; /* nothing of the table was taken */
-    }
-    db->is_merging = st == BC_OK || db->is_merging;
     pthread_mutex_unlock(&db->mutex);
     return st;
+}
+
+/* Copies the live records of the inputs into outputs, makes them durable, installs them and
+ * deletes the inputs. On an error the outputs not installed stay in m for bc_merge to remove. */
+static bc_status
+run(struct bc_db *db, struct merge *m)
+{
+    assert(m->input_count > 0);
+    assert(m->buf != NULL);
+    assert(m->record != NULL);
+    bc_status st = BC_OK;
+    for (size_t i = 0; st == BC_OK && i < m->input_count; i++) {
+        st = merge_input(db, m, &m->inputs[i]);
+    }
+    if (st != BC_OK) {
+        return st;
+    }
+    st = commit_outputs(db, m);
+    if (st != BC_OK) {
+        return st;
+    }
+    st = install(db, m);
+    if (st != BC_OK) {
+        return st;
+    }
+    /* A record the merge skipped as not live was superseded by a newer one, maybe in the
+     * active file and not yet durable (sync none or interval): make it durable before the
+     * older one is deleted, or a crash would lose both. */
+    st = bc_sync(db);
+    if (st != BC_OK) {
+        return st;
+    }
+    delete_inputs(db, m);
+    return BC_OK;
 }
 
 bc_status
@@ -421,19 +480,7 @@ bc_merge(struct bc_db *db)
     if (st == BC_OK && m.input_count > 0) {
         m.buf = malloc(MERGE_BUFFER_BYTES);
         m.record = malloc(BC_RECORD_BYTES_MAX);
-        st = m.buf == NULL || m.record == NULL ? BC_NOMEM : BC_OK;
-        for (size_t i = 0; st == BC_OK && i < m.input_count; i++) {
-            st = merge_input(db, &m, &m.inputs[i]);
-        }
-        st = st == BC_OK ? commit_outputs(db, &m) : st;
-        st = st == BC_OK ? install(db, &m) : st;
-        /* A record the merge skipped as not live was superseded by a newer one, maybe in the
-         * active file and not yet durable (sync none or interval): make it durable before the
-         * older one is deleted, or a crash would lose both. */
-        st = st == BC_OK ? bc_sync(db) : st;
-        if (st == BC_OK) {
-            delete_inputs(db, &m);
-        }
+        st = m.buf == NULL || m.record == NULL ? BC_NOMEM : run(db, &m);
     }
     for (size_t i = 0; i < m.output_count; i++) { /* only on an error: remove the outputs */
         char path[BC_PATH_MAX];

@@ -120,7 +120,8 @@ decode_common(const unsigned char *in, struct bc_record *rec)
 void
 bc_record_encode(void *out, const struct bc_record *rec, const void *key, const void *value)
 {
-    assert(rec->key_size_bytes > 0 && rec->key_size_bytes <= BC_KEY_SIZE_MAX);
+    assert(rec->key_size_bytes > 0);
+    assert(rec->key_size_bytes <= BC_KEY_SIZE_MAX);
     assert(rec->value_size_bytes <= BC_VALUE_SIZE_MAX);
     unsigned char *p = out;
     encode_common(p, rec);

@@ -445,6 +445,29 @@ lock_dir(struct bc_db *db, char error[BC_ERROR_MAX])
     return BC_OK;
 }
 
+static void
+listing_free(struct listing *l)
+{
+    free(l->data_ids);
+    free(l->hint_ids);
+    free(l->tmp_names);
+}
+
+/* Deletes the leftovers of a merge that did not finish (listing_cb's .tmp files). */
+static bc_status
+delete_leftovers(struct bc_db *db, const struct listing *l)
+{
+    for (size_t i = 0; i < l->tmp_count; i++) {
+        char path[BC_PATH_MAX * 2];
+        snprintf(path, sizeof(path), "%s/%s", db->dir, l->tmp_names[i]);
+        int rc = db->io->unlink(db->io->ctx, path);
+        if (rc < 0) {
+            return bc_status_of_errno(rc);
+        }
+    }
+    return BC_OK;
+}
+
 /* Deletes a merge's leftovers, sizes the keydir, loads every data file into it and opens the
  * active file. */
 static bc_status
@@ -453,28 +476,35 @@ recover(struct bc_db *db, char error[BC_ERROR_MAX])
     assert(db->keydir.slots == NULL); /* not built yet */
     struct listing l = {0};
     int rc = db->io->list(db->io->ctx, db->dir, listing_cb, &l);
-    bc_status st = rc < 0 ? bc_status_of_errno(rc) : BC_OK;
-    for (size_t i = 0; st == BC_OK && i < l.tmp_count; i++) {
-        char path[BC_PATH_MAX * 2];
-        snprintf(path, sizeof(path), "%s/%s", db->dir, l.tmp_names[i]);
-        rc = db->io->unlink(db->io->ctx, path);
-        st = rc < 0 ? bc_status_of_errno(rc) : BC_OK;
+    bc_status st = rc < 0 ? bc_status_of_errno(rc) : delete_leftovers(db, &l);
+    if (st != BC_OK) {
+        goto fail;
     }
     qsort(l.data_ids, l.data_count, sizeof(*l.data_ids), compare_ids);
     qsort(l.hint_ids, l.hint_count, sizeof(*l.hint_ids), compare_ids);
-    if (st == BC_OK) {
-        st = bc_keydir_init(&db->keydir, hinted_key_count_guess(db, &l));
-        st = st == BC_NOMEM ? bc_keydir_init(&db->keydir, 0) : st; /* a guess is only a guess */
+    st = bc_keydir_init(&db->keydir, hinted_key_count_guess(db, &l));
+    if (st == BC_NOMEM) {
+        st = bc_keydir_init(&db->keydir, 0); /* a guess is only a guess */
     }
-    st = st == BC_OK ? load_files(db, &l, error) : st;
-    st = st == BC_OK ? open_active(db, error) : st;
-    if (st != BC_OK && error[0] == '\0') {
+    if (st != BC_OK) {
+        goto fail;
+    }
+    st = load_files(db, &l, error);
+    if (st != BC_OK) {
+        goto fail;
+    }
+    st = open_active(db, error);
+    if (st != BC_OK) {
+        goto fail;
+    }
+    listing_free(&l);
+    assert(db->file_count > 0); /* at least the active file */
+    return BC_OK;
+fail:
+    if (error[0] == '\0') {
         open_error(error, "%s: recovery failed: %s", db->dir, bc_strerror(st));
     }
-    free(l.data_ids);
-    free(l.hint_ids);
-    free(l.tmp_names);
-    assert(st != BC_OK || db->file_count > 0); /* at least the active file */
+    listing_free(&l);
     return st;
 }
 
@@ -509,28 +539,41 @@ bc_open(const char *dir, const struct bc_options *options, struct bc_db **db_out
     pthread_mutex_init(&db->mutex, NULL);
     pthread_mutex_init(&db->sync_mutex, NULL);
     pthread_cond_init(&db->sync_cond, NULL);
-    bc_status st = db->options.sync == BC_SYNC_INTERVAL && db->options.sync_interval_ms == 0
-                       ? BC_INVALID
-                       : lock_dir(db, error);
-    st = st == BC_OK ? recover(db, error) : st;
-    if (st == BC_OK && db->options.sync != BC_SYNC_ALWAYS) {
-        db->append_buf = malloc(BC_APPEND_BUFFER_BYTES);
-        db->append_capacity_bytes = db->append_buf != NULL ? BC_APPEND_BUFFER_BYTES : 0;
-        st = db->append_buf != NULL ? BC_OK : BC_NOMEM;
+    bc_status st = BC_INVALID;
+    if (db->options.sync == BC_SYNC_INTERVAL && db->options.sync_interval_ms == 0) {
+        goto fail;
     }
-    if (st == BC_OK && db->options.sync == BC_SYNC_INTERVAL) {
+    st = lock_dir(db, error);
+    if (st != BC_OK) {
+        goto fail;
+    }
+    st = recover(db, error);
+    if (st != BC_OK) {
+        goto fail;
+    }
+    if (db->options.sync != BC_SYNC_ALWAYS) {
+        db->append_buf = malloc(BC_APPEND_BUFFER_BYTES);
+        if (db->append_buf == NULL) {
+            st = BC_NOMEM;
+            goto fail;
+        }
+        db->append_capacity_bytes = BC_APPEND_BUFFER_BYTES;
+    }
+    if (db->options.sync == BC_SYNC_INTERVAL) {
         db->has_interval_thread =
             pthread_create(&db->interval_thread, NULL, bc_interval_main, db) == 0;
-        st = db->has_interval_thread ? BC_OK : BC_NOMEM;
-    }
-    if (st != BC_OK) {
-        db->is_failed = true; /* nothing to sync */
-        bc_close(db);
-        return st;
+        if (!db->has_interval_thread) {
+            st = BC_NOMEM;
+            goto fail;
+        }
     }
     assert(db->lock_fd >= 0);
     *db_out = db;
     return BC_OK;
+fail:
+    db->is_failed = true; /* nothing to sync */
+    bc_close(db);
+    return st;
 }
 
 bc_status

@@ -1,7 +1,8 @@
 /* faultfs.c -- the in-memory file system with faults and crash images (kh_faultfs.h). Read
  * ff_begin first: every call that changes the disk goes through it, which is where the trace,
- * the injected faults and the crash point live. Then the two halves of durability:
- * fsync of a file (ff_inode_sync) and fsync of a directory (ff_names_sync_dir). */
+ * the injected faults and the crash point live. The disk under the calls (files with their
+ * writes since the last fsync, and the current and durable namespaces) is faultfs_disk.c. */
+#include "faultfs_disk.h"
 #include "kh_faultfs.h"
 
 #include <assert.h>
@@ -21,43 +22,6 @@ _Static_assert((KH_FAULTFS_TRACE_MAX & (KH_FAULTFS_TRACE_MAX - 1)) == 0 &&
                "the trace's maximum is a power of two, where its doubling buffer stops");
 _Static_assert(sizeof(struct kh_faultfs_event) * KH_FAULTFS_TRACE_MAX <= (18u << 20),
                "a full trace stays under 18 MiB, as kh_faultfs.h says");
-
-/* One write (or truncate) since the last fsync of a file, with its own copy of the bytes. */
-struct ff_write {
-    uint64_t offset; /* a truncate's new size */
-    uint64_t size_bytes;
-    bool is_truncate;
-    unsigned char *bytes; /* owned */
-};
-
-/* A file's contents: now (data) and as of its last fsync (durable). Inodes live until the fs is
- * destroyed (a crash image may still need an unlinked file's durable name). */
-struct ff_inode {
-    bool is_dir;
-    unsigned char *data; /* owned */
-    uint64_t size_bytes;
-    uint64_t capacity_bytes;
-    unsigned char *durable; /* owned */
-    uint64_t durable_size_bytes;
-    uint64_t durable_capacity_bytes;
-    struct ff_write *pending; /* owned */
-    size_t pending_count;
-    size_t pending_capacity;
-    int lock_fd; /* the descriptor holding the lock, or -1 */
-    struct ff_inode *next_all;
-};
-
-struct ff_entry {
-    char path[KH_FAULTFS_PATH_MAX];
-    struct ff_inode *inode;
-};
-
-/* A namespace: the whole tree as a flat list of paths (a store's directory holds few files). */
-struct ff_names {
-    struct ff_entry *entries; /* owned */
-    size_t count;
-    size_t capacity;
-};
 
 struct ff_fd {
     bool is_open;
@@ -94,204 +58,6 @@ kh_faultfs_op_name(kh_faultfs_op op)
     return "unknown op";
 }
 
-/* Grows *buf (element size elem_size) to hold at least need elements. 0 or -ENOMEM. */
-static int
-ff_reserve(void **buf, uint64_t *capacity, uint64_t need, size_t elem_size)
-{
-    if (need <= *capacity) {
-        return 0;
-    }
-    uint64_t grown = *capacity < 16 ? 16 : *capacity * 2;
-    while (grown < need) {
-        grown *= 2;
-    }
-    void *p = realloc(*buf, grown * elem_size);
-    if (p == NULL) {
-        return -ENOMEM;
-    }
-    *buf = p;
-    *capacity = grown;
-    return 0;
-}
-
-static struct ff_inode *
-ff_inode_new(struct kh_faultfs *fs, bool is_dir)
-{
-    struct ff_inode *inode = calloc(1, sizeof(*inode));
-    if (inode == NULL) {
-        return NULL;
-    }
-    inode->is_dir = is_dir;
-    inode->lock_fd = -1;
-    inode->next_all = fs->inodes_all;
-    fs->inodes_all = inode;
-    return inode;
-}
-
-/* Sets buf[0 .. *size) to the result of writing bytes at offset (zero-filling any hole). */
-static int
-ff_apply_write(unsigned char **buf, uint64_t *size, uint64_t *capacity, uint64_t offset,
-               const void *bytes, uint64_t size_bytes)
-{
-    uint64_t end = offset + size_bytes;
-    if (end < offset || ff_reserve((void **)buf, capacity, end, 1) != 0) { /* wrapped, or too big */
-        return -ENOMEM;
-    }
-    if (offset > *size) {
-        memset(*buf + *size, 0, offset - *size);
-    }
-    if (size_bytes > 0) { /* bytes may be NULL then */
-        memcpy(*buf + offset, bytes, size_bytes);
-    }
-    if (end > *size) {
-        *size = end;
-    }
-    return 0;
-}
-
-static int
-ff_apply_truncate(unsigned char **buf, uint64_t *size, uint64_t *capacity, uint64_t new_size)
-{
-    if (ff_reserve((void **)buf, capacity, new_size, 1) != 0) {
-        return -ENOMEM;
-    }
-    if (new_size > *size) {
-        memset(*buf + *size, 0, new_size - *size);
-    }
-    *size = new_size;
-    return 0;
-}
-
-/* Applies one pending change, or its first keep_bytes bytes, to (buf, size). */
-static int
-ff_apply_pending(unsigned char **buf, uint64_t *size, uint64_t *capacity, const struct ff_write *w,
-                 uint64_t keep_bytes)
-{
-    if (w->is_truncate) {
-        return ff_apply_truncate(buf, size, capacity, w->offset);
-    }
-    uint64_t n = keep_bytes < w->size_bytes ? keep_bytes : w->size_bytes;
-    return ff_apply_write(buf, size, capacity, w->offset, w->bytes, n);
-}
-
-/* fsync of a file: the pending changes reach the durable copy, in order. */
-static int
-ff_inode_sync(struct ff_inode *inode)
-{
-    for (size_t i = 0; i < inode->pending_count; i++) {
-        struct ff_write *w = &inode->pending[i];
-        if (ff_apply_pending(&inode->durable, &inode->durable_size_bytes,
-                             &inode->durable_capacity_bytes, w, UINT64_MAX) != 0) {
-            return -ENOMEM;
-        }
-        free(w->bytes);
-    }
-    inode->pending_count = 0;
-    assert(inode->durable_size_bytes == inode->size_bytes);
-    return 0;
-}
-
-static int
-ff_inode_add_pending(struct ff_inode *inode, const struct ff_write *w)
-{
-    uint64_t capacity = inode->pending_capacity;
-    if (ff_reserve((void **)&inode->pending, &capacity, inode->pending_count + 1,
-                   sizeof(*inode->pending)) != 0) {
-        return -ENOMEM;
-    }
-    inode->pending_capacity = (size_t)capacity;
-    inode->pending[inode->pending_count++] = *w;
-    return 0;
-}
-
-/* ---- Namespaces ------------------------------------------------------------------------ */
-
-static struct ff_entry *
-ff_names_find(struct ff_names *names, const char *path)
-{
-    for (size_t i = 0; i < names->count; i++) {
-        if (strcmp(names->entries[i].path, path) == 0) {
-            return &names->entries[i];
-        }
-    }
-    return NULL;
-}
-
-static int
-ff_names_add(struct ff_names *names, const char *path, struct ff_inode *inode)
-{
-    assert(ff_names_find(names, path) == NULL);
-    uint64_t capacity = names->capacity;
-    if (ff_reserve((void **)&names->entries, &capacity, names->count + 1,
-                   sizeof(*names->entries)) != 0) {
-        return -ENOMEM;
-    }
-    names->capacity = (size_t)capacity;
-    struct ff_entry *e = &names->entries[names->count++];
-    snprintf(e->path, sizeof(e->path), "%s", path);
-    e->inode = inode;
-    return 0;
-}
-
-static void
-ff_names_remove(struct ff_names *names, struct ff_entry *e)
-{
-    assert(e >= names->entries && e < names->entries + names->count);
-    *e = names->entries[--names->count];
-}
-
-/* The length of path's parent ("/a/b" -> 2, "/a" -> 1 for "/"). */
-static size_t
-ff_parent_len(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    assert(slash != NULL);
-    return slash == path ? 1 : (size_t)(slash - path);
-}
-
-static bool
-ff_is_child_of(const char *path, const char *dir)
-{
-    size_t n = ff_parent_len(path);
-    return strcmp(path, "/") != 0 && strlen(dir) == n && strncmp(path, dir, n) == 0;
-}
-
-/* fsync of a directory: its entries in the durable namespace become those of the current one. */
-static int
-ff_names_sync_dir(struct kh_faultfs *fs, const char *dir)
-{
-    for (size_t i = 0; i < fs->durable.count;) {
-        if (ff_is_child_of(fs->durable.entries[i].path, dir)) {
-            ff_names_remove(&fs->durable, &fs->durable.entries[i]);
-        } else {
-            i++;
-        }
-    }
-    for (size_t i = 0; i < fs->current.count; i++) {
-        struct ff_entry *e = &fs->current.entries[i];
-        if (ff_is_child_of(e->path, dir) && ff_names_add(&fs->durable, e->path, e->inode) != 0) {
-            return -ENOMEM;
-        }
-    }
-    return 0;
-}
-
-/* 0 when path is absolute, fits, and its parent is a directory now. */
-static int
-ff_check_parent(struct kh_faultfs *fs, const char *path)
-{
-    if (path[0] != '/' || strlen(path) >= KH_FAULTFS_PATH_MAX) {
-        return -ENAMETOOLONG;
-    }
-    char parent[KH_FAULTFS_PATH_MAX];
-    snprintf(parent, sizeof(parent), "%.*s", (int)ff_parent_len(path), path);
-    struct ff_entry *e = ff_names_find(&fs->current, parent);
-    if (e == NULL) {
-        return -ENOENT;
-    }
-    return e->inode->is_dir ? 0 : -ENOTDIR;
-}
-
 /* ---- Lifetime --------------------------------------------------------------------------- */
 
 struct kh_faultfs *
@@ -303,9 +69,9 @@ kh_faultfs_create(void)
     }
     pthread_mutex_init(&fs->mutex, NULL);
     fs->crash_call_index = FF_CALLS_NONE;
-    struct ff_inode *root = ff_inode_new(fs, true);
-    if (root == NULL || ff_names_add(&fs->current, "/", root) != 0 ||
-        ff_names_add(&fs->durable, "/", root) != 0) {
+    struct ff_inode *root = kh_ff_inode_new(&fs->inodes_all, true);
+    if (root == NULL || kh_ff_names_add(&fs->current, "/", root) != 0 ||
+        kh_ff_names_add(&fs->durable, "/", root) != 0) {
         kh_faultfs_destroy(fs);
         return NULL;
     }
@@ -320,13 +86,7 @@ kh_faultfs_destroy(struct kh_faultfs *fs)
     }
     for (struct ff_inode *inode = fs->inodes_all, *next; inode != NULL; inode = next) {
         next = inode->next_all;
-        for (size_t i = 0; i < inode->pending_count; i++) {
-            free(inode->pending[i].bytes);
-        }
-        free(inode->pending);
-        free(inode->data);
-        free(inode->durable);
-        free(inode);
+        kh_ff_inode_free(inode);
     }
     free(fs->current.entries);
     free(fs->durable.entries);
@@ -358,8 +118,8 @@ ff_begin(struct kh_faultfs *fs, kh_faultfs_op op, const char *path, uint64_t off
     assert(op != KH_FAULTFS_OP_ANY);
     assert(fs->trace_capacity <= KH_FAULTFS_TRACE_MAX);
     if (fs->trace_count < KH_FAULTFS_TRACE_MAX) {
-        if (ff_reserve((void **)&fs->trace, &fs->trace_capacity, fs->trace_count + 1,
-                       sizeof(*fs->trace)) != 0) {
+        if (kh_ff_reserve((void **)&fs->trace, &fs->trace_capacity, fs->trace_count + 1,
+                          sizeof(*fs->trace)) != 0) {
             return -ENOMEM;
         }
         struct kh_faultfs_event *ev = &fs->trace[fs->trace_count];
@@ -488,6 +248,22 @@ kh_faultfs_trace_print(struct kh_faultfs *fs, uint64_t first, size_t lines_max, 
 
 /* ---- File calls ------------------------------------------------------------------------- */
 
+/* 0 when path is absolute, fits, and its parent is a directory now. */
+static int
+ff_check_parent(struct kh_faultfs *fs, const char *path)
+{
+    if (path[0] != '/' || strlen(path) >= KH_FAULTFS_PATH_MAX) {
+        return -ENAMETOOLONG;
+    }
+    char parent[KH_FAULTFS_PATH_MAX];
+    snprintf(parent, sizeof(parent), "%.*s", (int)kh_ff_parent_len(path), path);
+    struct ff_entry *e = kh_ff_names_find(&fs->current, parent);
+    if (e == NULL) {
+        return -ENOENT;
+    }
+    return e->inode->is_dir ? 0 : -ENOTDIR;
+}
+
 static struct ff_fd *
 ff_fd_get(struct kh_faultfs *fs, int fd)
 {
@@ -520,8 +296,8 @@ ff_create(struct kh_faultfs *fs, const char *path, struct ff_inode **inode)
     if (fate < 0) {
         return (int)fate;
     }
-    *inode = ff_inode_new(fs, false);
-    int rc = *inode == NULL ? -ENOMEM : ff_names_add(&fs->current, path, *inode);
+    *inode = kh_ff_inode_new(&fs->inodes_all, false);
+    int rc = *inode == NULL ? -ENOMEM : kh_ff_names_add(&fs->current, path, *inode);
     ff_end(fs, index, rc);
     return rc;
 }
@@ -536,10 +312,10 @@ ff_truncate_locked(struct kh_faultfs *fs, struct ff_fd *f, uint64_t size_bytes)
     }
     struct ff_inode *inode = f->inode;
     struct ff_write w = {.offset = size_bytes, .is_truncate = true};
-    int rc = ff_inode_add_pending(inode, &w);
+    int rc = kh_ff_inode_add_pending(inode, &w);
     if (rc == 0) {
-        rc =
-            ff_apply_truncate(&inode->data, &inode->size_bytes, &inode->capacity_bytes, size_bytes);
+        rc = kh_ff_apply_truncate(&inode->data, &inode->size_bytes, &inode->capacity_bytes,
+                                  size_bytes);
     }
     ff_end(fs, index, rc);
     return rc;
@@ -550,11 +326,11 @@ kh_faultfs_open(struct kh_faultfs *fs, const char *path, int flags)
 {
     pthread_mutex_lock(&fs->mutex);
     int rc = fs->has_crashed ? -EIO : ff_check_parent(fs, path);
-    struct ff_entry *e = rc == 0 ? ff_names_find(&fs->current, path) : NULL;
+    struct ff_entry *e = rc == 0 ? kh_ff_names_find(&fs->current, path) : NULL;
     struct ff_inode *inode = e != NULL ? e->inode : NULL;
     if (strcmp(path, "/") == 0) {
         rc = 0;
-        inode = ff_names_find(&fs->current, "/")->inode;
+        inode = kh_ff_names_find(&fs->current, "/")->inode;
     }
     if (rc == 0 && inode == NULL) {
         rc = (flags & O_CREAT) ? ff_create(fs, path, &inode) : -ENOENT;
@@ -630,11 +406,11 @@ kh_faultfs_pwrite(struct kh_faultfs *fs, int fd, const void *buf, size_t size_by
         }
         /* The write is pending (lost in a crash until an fsync) and applied, or neither: on
          * failure its copy is freed and the pending entry taken back. */
-        if (rc >= 0 && ff_inode_add_pending(f->inode, &w) != 0) {
+        if (rc >= 0 && kh_ff_inode_add_pending(f->inode, &w) != 0) {
             free(w.bytes);
             rc = -ENOMEM;
-        } else if (rc >= 0 && ff_apply_write(&f->inode->data, &f->inode->size_bytes,
-                                             &f->inode->capacity_bytes, offset, buf, n) != 0) {
+        } else if (rc >= 0 && kh_ff_apply_write(&f->inode->data, &f->inode->size_bytes,
+                                                &f->inode->capacity_bytes, offset, buf, n) != 0) {
             f->inode->pending_count--;
             free(w.bytes);
             rc = -ENOMEM;
@@ -656,7 +432,8 @@ kh_faultfs_fsync(struct kh_faultfs *fs, int fd)
         kh_faultfs_op op = f->inode->is_dir ? KH_FAULTFS_OP_FSYNC_DIR : KH_FAULTFS_OP_FSYNC;
         rc = (int)ff_begin(fs, op, f->path, 0, 0, &index);
         if (rc == 0) {
-            rc = f->inode->is_dir ? ff_names_sync_dir(fs, f->path) : ff_inode_sync(f->inode);
+            rc = f->inode->is_dir ? kh_ff_names_sync_dir(&fs->durable, &fs->current, f->path)
+                                  : kh_ff_inode_sync(f->inode);
             ff_end(fs, index, rc);
         }
     }
@@ -695,19 +472,19 @@ kh_faultfs_rename(struct kh_faultfs *fs, const char *from, const char *to)
     int rc = (int)ff_begin(fs, KH_FAULTFS_OP_RENAME, from, 0, 0, &index);
     if (rc == 0) {
         rc = ff_check_parent(fs, from) != 0 || ff_check_parent(fs, to) != 0 ? -ENOENT : 0;
-        if (rc == 0 && ff_parent_len(from) != ff_parent_len(to)) {
+        if (rc == 0 && kh_ff_parent_len(from) != kh_ff_parent_len(to)) {
             rc = -EXDEV;
         }
-        struct ff_entry *src = rc == 0 ? ff_names_find(&fs->current, from) : NULL;
+        struct ff_entry *src = rc == 0 ? kh_ff_names_find(&fs->current, from) : NULL;
         rc = rc != 0 ? rc : src == NULL ? -ENOENT : 0;
         if (rc == 0 && strcmp(from, to) != 0) {
             struct ff_inode *inode = src->inode;
-            ff_names_remove(&fs->current, src);
-            struct ff_entry *dst = ff_names_find(&fs->current, to);
+            kh_ff_names_remove(&fs->current, src);
+            struct ff_entry *dst = kh_ff_names_find(&fs->current, to);
             if (dst != NULL) {
-                ff_names_remove(&fs->current, dst);
+                kh_ff_names_remove(&fs->current, dst);
             }
-            rc = ff_names_add(&fs->current, to, inode);
+            rc = kh_ff_names_add(&fs->current, to, inode);
         }
         ff_end(fs, index, rc);
     }
@@ -722,10 +499,10 @@ kh_faultfs_unlink(struct kh_faultfs *fs, const char *path)
     uint64_t index;
     int rc = (int)ff_begin(fs, KH_FAULTFS_OP_UNLINK, path, 0, 0, &index);
     if (rc == 0) {
-        struct ff_entry *e = ff_names_find(&fs->current, path);
+        struct ff_entry *e = kh_ff_names_find(&fs->current, path);
         rc = e == NULL ? -ENOENT : e->inode->is_dir ? -EISDIR : 0;
         if (rc == 0) {
-            ff_names_remove(&fs->current, e);
+            kh_ff_names_remove(&fs->current, e);
         }
         ff_end(fs, index, rc);
     }
@@ -738,13 +515,13 @@ kh_faultfs_mkdir(struct kh_faultfs *fs, const char *path)
 {
     pthread_mutex_lock(&fs->mutex);
     int rc = fs->has_crashed ? -EIO : ff_check_parent(fs, path);
-    if (rc == 0 && ff_names_find(&fs->current, path) != NULL) {
+    if (rc == 0 && kh_ff_names_find(&fs->current, path) != NULL) {
         rc = -EEXIST;
     }
-    struct ff_inode *inode = rc == 0 ? ff_inode_new(fs, true) : NULL;
+    struct ff_inode *inode = rc == 0 ? kh_ff_inode_new(&fs->inodes_all, true) : NULL;
     if (rc == 0) {
-        rc = inode == NULL || ff_names_add(&fs->current, path, inode) != 0 ||
-                     ff_names_add(&fs->durable, path, inode) != 0
+        rc = inode == NULL || kh_ff_names_add(&fs->current, path, inode) != 0 ||
+                     kh_ff_names_add(&fs->durable, path, inode) != 0
                  ? -ENOMEM
                  : 0;
     }
@@ -764,7 +541,7 @@ kh_faultfs_list(struct kh_faultfs *fs, const char *dir,
 {
     pthread_mutex_lock(&fs->mutex);
     int rc = fs->has_crashed ? -EIO : 0;
-    struct ff_entry *d = ff_names_find(&fs->current, dir);
+    struct ff_entry *d = kh_ff_names_find(&fs->current, dir);
     rc = rc != 0 ? rc : d == NULL ? -ENOENT : !d->inode->is_dir ? -ENOTDIR : 0;
     char(*names)[KH_FAULTFS_PATH_MAX] =
         rc == 0 ? calloc(fs->current.count, KH_FAULTFS_PATH_MAX) : NULL;
@@ -774,8 +551,8 @@ kh_faultfs_list(struct kh_faultfs *fs, const char *dir,
     }
     for (size_t i = 0; rc == 0 && i < fs->current.count; i++) {
         const char *path = fs->current.entries[i].path;
-        if (ff_is_child_of(path, dir)) {
-            snprintf(names[count++], KH_FAULTFS_PATH_MAX, "%s", path + ff_parent_len(path) + 1);
+        if (kh_ff_is_child_of(path, dir)) {
+            snprintf(names[count++], KH_FAULTFS_PATH_MAX, "%s", path + kh_ff_parent_len(path) + 1);
         }
     }
     pthread_mutex_unlock(&fs->mutex);
@@ -814,7 +591,7 @@ int64_t
 kh_faultfs_file_size(struct kh_faultfs *fs, const char *path)
 {
     pthread_mutex_lock(&fs->mutex);
-    struct ff_entry *e = ff_names_find(&fs->current, path);
+    struct ff_entry *e = kh_ff_names_find(&fs->current, path);
     int64_t size = e == NULL ? -ENOENT : (int64_t)e->inode->size_bytes;
     pthread_mutex_unlock(&fs->mutex);
     return size;
@@ -827,28 +604,29 @@ static int
 ff_image_file(struct kh_faultfs *image, const char *path, const struct ff_inode *inode,
               uint64_t keep_bytes)
 {
-    struct ff_inode *copy = ff_inode_new(image, inode->is_dir);
-    if (copy == NULL || ff_names_add(&image->current, path, copy) != 0 ||
-        ff_names_add(&image->durable, path, copy) != 0) {
+    struct ff_inode *copy = kh_ff_inode_new(&image->inodes_all, inode->is_dir);
+    if (copy == NULL || kh_ff_names_add(&image->current, path, copy) != 0 ||
+        kh_ff_names_add(&image->durable, path, copy) != 0) {
         return -ENOMEM;
     }
     if (inode->is_dir) {
         return 0;
     }
-    int rc = ff_apply_write(&copy->data, &copy->size_bytes, &copy->capacity_bytes, 0,
-                            inode->durable, inode->durable_size_bytes);
-    rc = rc == 0 ? ff_apply_truncate(&copy->data, &copy->size_bytes, &copy->capacity_bytes,
-                                     inode->durable_size_bytes)
+    int rc = kh_ff_apply_write(&copy->data, &copy->size_bytes, &copy->capacity_bytes, 0,
+                               inode->durable, inode->durable_size_bytes);
+    rc = rc == 0 ? kh_ff_apply_truncate(&copy->data, &copy->size_bytes, &copy->capacity_bytes,
+                                        inode->durable_size_bytes)
                  : rc;
     for (size_t i = 0; rc == 0 && i < inode->pending_count && keep_bytes > 0; i++) {
         const struct ff_write *w = &inode->pending[i];
-        rc = ff_apply_pending(&copy->data, &copy->size_bytes, &copy->capacity_bytes, w, keep_bytes);
+        rc = kh_ff_apply_pending(&copy->data, &copy->size_bytes, &copy->capacity_bytes, w,
+                                 keep_bytes);
         keep_bytes -=
             w->is_truncate ? 0 : (keep_bytes < w->size_bytes ? keep_bytes : w->size_bytes);
     }
     if (rc == 0) {
-        rc = ff_apply_write(&copy->durable, &copy->durable_size_bytes,
-                            &copy->durable_capacity_bytes, 0, copy->data, copy->size_bytes);
+        rc = kh_ff_apply_write(&copy->durable, &copy->durable_size_bytes,
+                               &copy->durable_capacity_bytes, 0, copy->data, copy->size_bytes);
     }
     return rc;
 }
@@ -873,7 +651,7 @@ kh_faultfs_crash_image(struct kh_faultfs *fs, uint64_t keep_bytes)
         kh_faultfs_destroy(image);
         return NULL;
     }
-    assert(ff_names_find(&image->current, "/") != NULL);
+    assert(kh_ff_names_find(&image->current, "/") != NULL);
     return image;
 }
 
