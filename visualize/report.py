@@ -255,7 +255,8 @@ def sweeps_html(sweeps):
                 "makes mutants of the reference and shows which ones the tests let through.</p>")
     rows = []
     for lab, s in sweeps.items():
-        viable = s["tried"] - s["stillborn"]
+        equivalent = s.get("equivalent", 0)
+        viable = s["tried"] - s["stillborn"] - equivalent
         caught = s["killed"] + s["explained"]
         score = f"{100 * caught / viable:.1f}%" if viable else "-"
         klass = "full" if s["unexplained"] == 0 else "part"
@@ -266,13 +267,16 @@ def sweeps_html(sweeps):
             f"<tr><td>{esc(lab)}</td><td>{esc(sample)} (seed {esc(str(s['seed']))})</td>"
             f"<td>{s['killed']}</td><td>{s['explained']}</td>"
             f'<td class="{klass}">{s["unexplained"]}</td><td>{s["stillborn"]}</td>'
+            f"<td>{equivalent}</td>"
             f'<td class="{klass}">{score}</td><td class="meta">{esc(when)}</td></tr>')
     return ("<p class=\"meta\">Mutants the sweep made from each reference and tried against "
             "the lab's tests: killed by a test, survived but explained (equivalent, or no test "
             "should see them: <code>harness/mutants/NN-name/survivors</code>), survived and "
-            "unexplained (a missing test), stillborn (did not compile; not counted).</p>"
+            "unexplained (a missing test); stillborn (did not compile) and equivalent (compiled to "
+            "the reference's own machine code) are not counted.</p>"
             "<table><thead><tr><th>lab</th><th>mutants tried</th><th>killed</th>"
-            "<th>explained</th><th>unexplained</th><th>stillborn</th><th>score</th>"
+            "<th>explained</th><th>unexplained</th><th>stillborn</th><th>equivalent</th>"
+            "<th>score</th>"
             "<th>swept</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>")
 
 
