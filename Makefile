@@ -164,7 +164,7 @@ $(foreach l,$(LABS_SELECTED),$(foreach n,$(call needs_all,$(l)),$(eval $(call NE
 
 # ---- Targets (each `## ` comment is what `make help` prints) ----
 .PHONY: help build tests sandbox builddir labvars grade bench report demo mutate test deps peers handout format \
-        format-check lint bin clean newlab
+        format-check lint bin clean newlab compile_commands.json
 
 help: ## list the targets
 	@echo "Keel: make TARGET [LAB=NN-name|all] [IMPL=labs|reference|DIR] [DEPS=reference] [SANITIZE=address|undefined|thread] [CHAOS=1]"
@@ -224,8 +224,15 @@ lint: ## clang-tidy and cppcheck over reference/ and harness/
 	  reference harness/lib
 	@clang-tidy --quiet $(wildcard $(KEEL_REF_DIR)/*/*.c) $(HARNESS_SRCS) -- -std=c11 -D_GNU_SOURCE \
 	  $(foreach l,$(LABS),-I$(KEEL_LABS_DIR)/$(l)) $(HARNESS_INCLUDES)
+# Phony, so an old or empty database is never "up to date". A recipe line that names $(MAKE) runs
+# even under make -n, so a dry run stops before bear (which would record nothing), and bear
+# writes a temporary file that replaces the database only when the build worked and recorded
+# compiler calls: a failed or interrupted build leaves the old one.
 compile_commands.json: ## compile database for clangd (via bear), from a clean build of IMPL
-	@rm -rf $(BUILD_ROOT) $(HARNESS_BD)
-	bear --output $@ -- $(MAKE) --no-print-directory build LAB=$(LAB) IMPL=$(IMPL)
+	@rm -rf $(BUILD_ROOT) $(HARNESS_BD) $@.tmp
+	@$(if $(findstring n,$(firstword -$(MAKEFLAGS))),echo "$@: not made in a dry run"; exit 0;) \
+	bear --output $@.tmp -- $(MAKE) --no-print-directory build LAB=$(LAB) IMPL=$(IMPL) && \
+	  grep -q '"file"' $@.tmp && mv $@.tmp $@ || \
+	  { rm -f $@.tmp; echo "$@: the build failed or bear recorded nothing; kept the old one" >&2; exit 1; }
 clean: ## remove out/
 	rm -rf $(OUT)

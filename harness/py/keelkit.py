@@ -282,3 +282,82 @@ def readme_grading_table(readme):
             except ValueError:
                 continue
     return table
+
+
+def _expand_braces(text):
+    """`test_a_{tas,mcs}_x` -> [test_a_tas_x, test_a_mcs_x]; each {...} group in turn."""
+    match = re.search(r"\{([^{}]*)\}", text)
+    if match is None:
+        return [text]
+    return [name for choice in match.group(1).split(",")
+            for name in _expand_braces(text[:match.start()] + choice + text[match.end():])]
+
+
+@dataclass
+class ReadmeTestRow:
+    line: int      # 1-based, in README.md
+    names: list    # the tests the row's first cell names, braces expanded
+    points: str    # its points cell as written: "3", "2 each"
+
+
+def readme_test_rows(readme):
+    """The README's per-test grading rows: the rows of every table whose header starts
+    `| test | points |` (lab 01's and 02's; a part-total table has none). A row's first cell
+    names one test or several in backquotes, and `test_a_{tas,ttas}_x` stands for two."""
+    rows, columns = [], None
+    for number, line in enumerate(Path(readme).read_text().splitlines(), 1):
+        if not line.lstrip().startswith("|"):
+            columns = None  # a table ends at its first line that is not a row
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if columns is None:  # the header row
+            columns = [c.lower() for c in cells]
+            continue
+        if len(columns) < 2 or columns[:2] != ["test", "points"] or set(cells[0]) <= {"-", " "}:
+            continue
+        names = [n for quoted in re.findall(r"`([^`]+)`", cells[0]) for n in _expand_braces(quoted)]
+        rows.append(ReadmeTestRow(number, names, cells[1] if len(cells) > 1 else ""))
+    return rows
+
+
+def readme_test_rows_problems(readme, rubric):
+    """What is wrong with the README's per-test grading rows against the rubric: a test missing,
+    one the rubric does not have, one listed twice, points that differ. None of it when the
+    README has no per-test rows (a table of part totals only is complete by itself)."""
+    rows = readme_test_rows(readme)
+    if not rows:
+        return []
+    problems, seen = [], {}
+    for row in rows:
+        where = f"README.md:{row.line}"
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)( each)?", row.points)
+        if not row.names or match is None:
+            problems.append(f"{where}: cannot read this grading row (a test in backquotes, then "
+                            f"its points, '3' or '3 each'): {row.points!r}")
+            continue
+        for name in row.names:
+            if name in seen:
+                problems.append(f"{where}: {name} is listed again (first at line {seen[name]})")
+            seen.setdefault(name, row.line)
+        tests = [rubric.test(name) for name in row.names]
+        for name, test in zip(row.names, tests):
+            if test is None:
+                problems.append(f"{where}: the grading table lists {name}, which is not in the "
+                                "rubric")
+        if None in tests:
+            continue
+        points = float(match.group(1))
+        if match.group(2):
+            wrong = [t.name for t in tests if t.points != points]
+            if wrong:
+                problems.append(f"{where}: the grading table gives {points:g} points each, the "
+                                f"rubric {', '.join(f'{t.name} {t.points:g}' for t in tests)}")
+        elif points != sum(t.points for t in tests):
+            problems.append(f"{where}: the grading table gives {' + '.join(row.names)} "
+                            f"{points:g} points, the rubric "
+                            f"{sum(t.points for t in tests):g}")
+    for t in rubric.tests:
+        if t.name not in seen:
+            problems.append(f"README.md: the per-test grading table misses {t.name} (part "
+                            f"{t.part}, {t.points:g} points in the rubric)")
+    return problems

@@ -82,6 +82,14 @@ class RunnerIsolation(unittest.TestCase):
         self.assertEqual(self.status("test_a_exits_early")[0], "FAIL")
         self.assertIn("exited with status 0", self.rows["test_a_exits_early"][4])
 
+    def test_assertion_off_the_test_thread_is_named_as_a_cause(self):
+        # cmocka exits from that thread without printing its message: the runner says why.
+        self.assertEqual(self.status("test_a_fails_in_a_thread"), ("FAIL", "-"))
+        failure = self.rows["test_a_fails_in_a_thread"][4]
+        self.assertIn("exited with status 255", failure)
+        self.assertIn("a cmocka assertion that failed on a thread other than the test's own",
+                      failure)
+
     def test_forking_tests_neither_confuse_nor_hold_the_runner(self):
         self.assertEqual(self.status("test_a_forks_and_returns")[0], "PASS")
         self.assertEqual(self.status("test_a_forks_a_sleeper")[0], "PASS")
@@ -283,6 +291,35 @@ class Grader(unittest.TestCase):
     def test_rubric_check_agrees_with_binaries_and_readme(self):
         proc = grade("91-adder", "--check-rubric")
         self.assertEqual(proc.returncode, 0, proc.stdout)
+
+    def test_rubric_check_wants_every_test_in_a_per_test_table(self):
+        # 91-adder's README has part totals only; a copy gets a table of tests instead. Its own
+        # labs and out folders, so no build of the copy is left where the other tests build.
+        rows = {"test_a_adds_small": "2", "test_a_adds_large": "3", "test_b_adds_negative": "5"}
+        with tempfile.TemporaryDirectory(prefix="keel-readme-rows-") as tmp:
+            lab = Path(tmp) / "labs" / "91-adder"
+            shutil.copytree(FIX / "labs" / "91-adder", lab)
+            env = dict(ENV, KEEL_LABS_DIR=str(Path(tmp) / "labs"), KEEL_OUT=str(Path(tmp) / "out"))
+            readme = (FIX / "labs" / "91-adder" / "README.md").read_text()
+
+            def check(listed):
+                table = "| test | points | checks |\n| --- | --- | --- |\n" + "".join(
+                    f"| `{name}` | {points} | it adds |\n" for name, points in listed.items())
+                (lab / "README.md").write_text(readme.replace("## API tour", table + "\n## API tour"))
+                return subprocess.run([str(ROOT / "harness" / "grade"), "-q", "91-adder",
+                                       "--check-rubric"], env=env, capture_output=True, text=True,
+                                      timeout=300)
+
+            proc = check(rows)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            proc = check({name: points for name, points in rows.items()
+                          if name != "test_a_adds_large"})
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            self.assertIn("misses test_a_adds_large", proc.stdout)
+            proc = check(dict(rows, test_b_adds_negative="4", test_b_adds_zero="1"))
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            self.assertIn("test_b_adds_zero, which is not in the rubric", proc.stdout)
+            self.assertIn("gives test_b_adds_negative 4 points, the rubric 5", proc.stdout)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,14 @@ const char *resp_strerror(resp_status status);
 
 /* ---- Parser ----------------------------------------------------------------------------- */
 
+/* Each limit is the largest value accepted: one more is refused.
+ *   inline_size_bytes_max   an inline line counts every byte before its '\n', a '\r' before
+ *                           the '\n' included: at 16, "0123456789abcde\r\n" (15 + '\r') is a
+ *                           request and "0123456789abcdef\r\n" is too big. A *N or $N line
+ *                           counts the bytes after its '*' or '$' and before its '\r'.
+ *   request_size_bytes_max  applies to multibulk requests only, checked as each $N line ends,
+ *                           so an argument that would pass it is refused before its data comes;
+ *                           an inline request is bounded by inline_size_bytes_max alone. */
 struct resp_limits {
     size_t bulk_size_bytes_max;    /* one argument's data */
     size_t args_max;               /* N of one *N */

@@ -23,7 +23,11 @@
  * read-modify-write of anchor, an atomic that both sides of the handshake touch this way: in
  * C11 the two RMWs are ordered one way or the other, and the release/acquire between them
  * orders what came before and after, which TSan does understand. (It costs a write to a
- * shared line per call, which is why the normal build uses the fence.) */
+ * shared line per call, which is why the normal build uses the fence.)
+ * The anchor is &domain->epoch on both sides: in ebr_enter (thread->domain->epoch) and in the
+ * reclaim scan that reads the slots' states. With two different atomics the TSan build's
+ * handshake orders nothing, and the plain build, where the macro is a real fence and ignores
+ * anchor, would not show the mistake. */
 #if defined(__SANITIZE_THREAD__)
 #define EBR_FULL_FENCE(anchor) ((void)atomic_fetch_add_explicit((anchor), 0, memory_order_seq_cst))
 #elif defined(__has_feature)

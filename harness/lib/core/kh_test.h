@@ -43,6 +43,23 @@ kh_test_main(int argc, char **argv, const struct CMUnitTest *tests, size_t test_
  * with every failure, so `--run NAME --seed N` replays the failure exactly. */
 uint64_t kh_test_seed(void);
 
+/* ---- Statuses by name ------------------------------------------------------------------- */
+
+/* Fails the running test unless expr, a status of type, is expected, naming the call and both
+ * statuses by their enum names (name_of) and texts (text_of):
+ *   ebr_register(&g_domain, &t) is EBR_UNIMPLEMENTED (not implemented yet), expected EBR_OK
+ * expr is evaluated once; expr_text is expr as written (a lab's own macro passes #expr, so the
+ * text is taken before expansion). Each lab names its statuses with its own X-macro list. */
+#define KH_ASSERT_STATUS_OF(type, name_of, text_of, expr, expected, expr_text)                     \
+    do {                                                                                           \
+        type got_status_ = (expr);                                                                 \
+        type want_status_ = (expected);                                                            \
+        if (got_status_ != want_status_) {                                                         \
+            fail_msg("%s is %s (%s), expected %s", expr_text, name_of(got_status_),                \
+                     text_of(got_status_), name_of(want_status_));                                 \
+        }                                                                                          \
+    } while (0)
+
 /* ---- Byte-exact protocol checks (bytes.c) ------------------------------------------------ */
 
 /* Fails the running test unless got equals expected byte for byte. The message shows what

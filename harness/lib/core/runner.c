@@ -350,11 +350,22 @@ classify(int wstatus, pid_t pid, const struct output *out, const struct output *
     } else if (output_has_sanitizer_report(out)) {
         r->status = STATUS_CRASH; /* a sanitizer found a bug and ended the process */
     } else if (failed_count < 0) {
+        /* cmocka ends the whole process with exit(-1), status 255, when an assertion fails on a
+         * thread other than the test's own, and loses its message (it holds it for the runner
+         * of the test, which never gets control back): the reason has to be said here. */
         r->status = STATUS_FAIL;
+        int exit_status = WEXITSTATUS(wstatus);
+        const char *why = exit_status == 255
+                              ? "exit() called by the code under test, or a cmocka assertion "
+                                "that failed on a thread other than the test's own, which ends "
+                                "the whole process before cmocka prints where"
+                              : "exit() called by the code under test?";
+        char printed[FAILURE_LINE_SIZE_MAX];
+        snprintf(printed, sizeof(printed), "%s", has_failure ? r->failure : "");
+        /* %.250s: a line the test printed gives way, so the sentence saying why always fits. */
         snprintf(r->failure, sizeof(r->failure),
-                 "the test process exited with status %d before the test finished "
-                 "(exit() called by the code under test?)",
-                 WEXITSTATUS(wstatus));
+                 "%.250s%sthe test process exited with status %d before the test finished (%s)",
+                 printed, has_failure ? "; then " : "", exit_status, why);
     } else if (failed_count > 0 || WEXITSTATUS(wstatus) != 0) {
         r->status = STATUS_FAIL;
         if (!has_failure) {

@@ -7,10 +7,12 @@
 #include "kh_test.h"
 #include "kh_net.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #define TEST_UNUSED __attribute__((unused)) /* each test file uses some of these helpers */
 #define SERVER_START_TIMEOUT_MS 5000        /* a loaded CI machine, a sanitizer build */
@@ -37,15 +39,30 @@ server_start(struct test_server *s, const char *model, const char *const extra[]
     }
     argv[argc] = NULL;
     snprintf(s->model, sizeof(s->model), "%s", model);
-    if (kh_proc_spawn(&s->proc, argv) != 0 ||
-        kh_proc_wait_port_line(&s->proc, &s->port, SERVER_START_TIMEOUT_MS) != 0 ||
-        kh_proc_wait_port(&s->proc, s->port, SERVER_START_TIMEOUT_MS) != 0) {
-        char err[2048];
-        kh_proc_stderr(&s->proc, err, sizeof(err));
-        kh_proc_close(&s->proc);
+    if (kh_proc_spawn(&s->proc, argv) != 0) {
+        fail_msg("cannot start %s: %s", path, strerror(errno));
+    }
+    if (kh_proc_wait_port_line(&s->proc, &s->port, SERVER_START_TIMEOUT_MS) == 0 &&
+        kh_proc_wait_port(&s->proc, s->port, SERVER_START_TIMEOUT_MS) == 0) {
+        return;
+    }
+    bool is_alive = kh_proc_is_alive(&s->proc); /* if not, it reaped the child: exit_status */
+    int status = s->proc.exit_status;
+    char err[2048];
+    kh_proc_stderr(&s->proc, err, sizeof(err));
+    kh_proc_close(&s->proc);
+    if (is_alive) {
         fail_msg("keel-server --model %s did not start listening within %d ms; its stderr:\n%s",
                  model, SERVER_START_TIMEOUT_MS, err);
     }
+    char how[48];
+    if (WIFSIGNALED(status)) {
+        snprintf(how, sizeof(how), "killed by SIG%s", sigabbrev_np(WTERMSIG(status)));
+    } else {
+        snprintf(how, sizeof(how), "status %d", WEXITSTATUS(status));
+    }
+    fail_msg("keel-server --model %s exited (%s) before accepting a connection; its stderr:\n%s",
+             model, how, err);
 }
 
 /* Stops the server; fails the test if it died on its own or a sanitizer reported. */

@@ -4,6 +4,7 @@
  * feeds its input through it, in whatever pieces the test chooses. */
 #include "kh_test.h"
 #include "resp.h"
+#include "status_names.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -193,7 +194,7 @@ check_valid(const struct valid_case *c, const struct parsed *got, const char *ho
     if (got->status != RESP_NEED_MORE) {
         fail_msg("stream \"%s\" %s: resp_parse returned %s at offset %zu%s%s%s, expected %zu "
                  "requests",
-                 c->name, how, resp_strerror(got->status), got->error_offset_bytes,
+                 c->name, how, resp_status_name(got->status), got->error_offset_bytes,
                  got->error[0] ? " (" : "", got->error, got->error[0] ? ")" : "",
                  c->want_request_count);
     }
@@ -241,9 +242,11 @@ test_a_parse_single_multibulk_request(void **state)
     struct resp_request *request = NULL;
     resp_status status = resp_parse(&p, stream, sizeof(stream) - 1, &consumed, &request);
     if (status != RESP_OK) {
-        fail_msg("\"*2\\r\\n$3\\r\\nGET\\r\\n$1\\r\\nk\\r\\n\" given whole returned %s (%s), "
+        fail_msg("\"*2\\r\\n$3\\r\\nGET\\r\\n$1\\r\\nk\\r\\n\" given whole returned %s (%s)%s%s%s, "
                  "expected RESP_OK",
-                 resp_strerror(status), resp_parser_error(&p));
+                 resp_status_name(status), resp_strerror(status),
+                 resp_parser_error(&p)[0] ? ": \"" : "", resp_parser_error(&p),
+                 resp_parser_error(&p)[0] ? "\"" : "");
     }
     if (consumed != sizeof(stream) - 1) {
         fail_msg("the request is %zu bytes but resp_parse consumed %zu", sizeof(stream) - 1,
@@ -260,7 +263,7 @@ test_a_parse_single_multibulk_request(void **state)
     if (status != RESP_NEED_MORE || consumed != 0 || request != NULL) {
         fail_msg("after the request, an empty call returned %s, consumed %zu, request %p; "
                  "expected RESP_NEED_MORE, 0, NULL",
-                 resp_strerror(status), consumed, (void *)request);
+                 resp_status_name(status), consumed, (void *)request);
     }
     parsed_free(&got);
     resp_parser_free(&p);
@@ -308,7 +311,8 @@ test_a_pipelined_requests_in_one_buffer(void **state)
         if (status != RESP_OK || consumed != want_consumed[i]) {
             fail_msg("pipelined request %zu (at byte %zu of %zu) returned %s having consumed "
                      "%zu bytes, expected RESP_OK and %zu (one read is not one request)",
-                     i, at, sizeof(stream) - 1, resp_strerror(status), consumed, want_consumed[i]);
+                     i, at, sizeof(stream) - 1, resp_status_name(status), consumed,
+                     want_consumed[i]);
         }
         at += consumed;
     }
@@ -318,13 +322,13 @@ test_a_pipelined_requests_in_one_buffer(void **state)
     if (status != RESP_NEED_MORE || consumed != sizeof(stream) - 1 - at) {
         fail_msg("the partial 4th request (%zu bytes) returned %s, consumed %zu; expected "
                  "RESP_NEED_MORE having consumed all of it",
-                 sizeof(stream) - 1 - at, resp_strerror(status), consumed);
+                 sizeof(stream) - 1 - at, resp_status_name(status), consumed);
     }
     status = resp_parse(&p, tail, sizeof(tail) - 1, &consumed, &request);
     if (status != RESP_OK || consumed != sizeof(tail) - 1) {
         fail_msg("the last 3 bytes of the 4th request returned %s, consumed %zu; expected "
                  "RESP_OK, 3",
-                 resp_strerror(status), consumed);
+                 resp_status_name(status), consumed);
     }
     assert_non_null(request);
     struct parsed got;
@@ -554,7 +558,7 @@ check_error_case(const struct resp_limits *limits, const struct error_case *c)
         if (got.status != RESP_PROTOCOL_ERROR) {
             fail_msg("\"%s\" %s returned %s after %zu requests, expected RESP_PROTOCOL_ERROR "
                      "\"%s\"",
-                     escaped, how, resp_strerror(got.status), got.request_count, c->message);
+                     escaped, how, resp_status_name(got.status), got.request_count, c->message);
         }
         if (strcmp(got.error, c->message) != 0) {
             fail_msg("\"%s\" %s failed with \"%s\", expected \"%s\"", escaped, how, got.error,
@@ -679,9 +683,47 @@ test_a_limits_are_enforced(void **state)
     if (got.status != RESP_NEED_MORE) {
         fail_msg("*1048576 then $536870912 (both at Redis's limits) returned %s (%s), expected "
                  "RESP_NEED_MORE",
-                 resp_strerror(got.status), got.error);
+                 resp_status_name(got.status), got.error);
     }
     parsed_free(&got);
+}
+
+/* An inline line's limit counts every byte before its '\n', a '\r' included (resp.h): at an
+ * inline_size_bytes_max of 16, 15 bytes then "\r\n" are a request and 16 bytes then "\r\n" are
+ * too big, given whole and one byte per call. */
+static void
+test_a_inline_limit_counts_the_cr(void **state)
+{
+    (void)state;
+    static const struct resp_limits small = {.bulk_size_bytes_max = 8,
+                                             .args_max = 3,
+                                             .inline_size_bytes_max = 16,
+                                             .request_size_bytes_max = 1024};
+    static const struct valid_case at_limit[] = {
+        VALID_CASE("15 bytes, then CRLF", "0123456789abcde\r\n", "*1 15:0123456789abcde\n", 1),
+        VALID_CASE("16 bytes with an inner CR, then CRLF", "ECHO\r0123456789\r\n",
+                   "*2 4:ECHO 10:0123456789\n", 1),
+    };
+    for (size_t i = 0; i < KH_ARRAY_LEN(at_limit); i++) {
+        struct parsed got;
+        parsed_init(&got);
+        parse_stream(&small, at_limit[i].stream, at_limit[i].stream_size_bytes, NULL, 0, &got);
+        check_valid(&at_limit[i], &got, "given whole at inline_size_bytes_max 16");
+        parsed_free(&got);
+        parsed_init(&got);
+        parse_bytewise(&small, at_limit[i].stream, at_limit[i].stream_size_bytes, &got);
+        check_valid(&at_limit[i], &got, "fed one byte per call at inline_size_bytes_max 16");
+        parsed_free(&got);
+    }
+    static const char too_big[] = "Protocol error: too big inline request";
+    static const struct error_case over_limit[] = {
+        ERROR_CASE("0123456789abcdef\r\n", too_big),
+        ERROR_CASE("0123456789abcdef\r", too_big), /* refused before the '\n' arrives */
+        ERROR_CASE("ECHO 0123456789\r\r\n", too_big),
+    };
+    for (size_t i = 0; i < KH_ARRAY_LEN(over_limit); i++) {
+        check_error_case(&small, &over_limit[i]);
+    }
 }
 
 /* After a protocol error the parser refuses everything, valid input included: it returns the
@@ -701,8 +743,8 @@ test_a_error_is_sticky(void **state)
     struct resp_request *request = NULL;
     resp_status status = resp_parse(&p, bad, sizeof(bad) - 1, &consumed, &request);
     if (status != RESP_PROTOCOL_ERROR) {
-        fail_msg("\"*1\\r\\n$x\\r\\n\" returned %s, expected RESP_PROTOCOL_ERROR",
-                 resp_strerror(status));
+        fail_msg("\"*1\\r\\n$x\\r\\n\" returned %s (%s), expected RESP_PROTOCOL_ERROR",
+                 resp_status_name(status), resp_strerror(status));
     }
     static const char good[][24] = {"PING\r\n", "*1\r\n$4\r\nPING\r\n", "*1\r\n$x\r\n", "*x\r\n"};
     for (size_t i = 0; i < KH_ARRAY_LEN(good); i++) {
@@ -712,7 +754,7 @@ test_a_error_is_sticky(void **state)
         if (status != RESP_PROTOCOL_ERROR || consumed != 0 || request != NULL) {
             fail_msg("call %zu after the error returned %s, consumed %zu, request %p; expected "
                      "RESP_PROTOCOL_ERROR, 0, NULL",
-                     i + 1, resp_strerror(status), consumed, (void *)request);
+                     i + 1, resp_status_name(status), consumed, (void *)request);
         }
         assert_string_equal(resp_parser_error(&p), "Protocol error: invalid bulk length");
     }
@@ -727,7 +769,8 @@ check_reply(struct resp_buf *b, resp_status status, const char *call, const char
             size_t want_size_bytes)
 {
     if (status != RESP_OK) {
-        fail_msg("%s returned %s, expected RESP_OK", call, resp_strerror(status));
+        fail_msg("%s returned %s (%s), expected RESP_OK", call, resp_status_name(status),
+                 resp_strerror(status));
     }
     kh_assert_bytes_equal(call, strlen(call), want, want_size_bytes, b->data, b->size_bytes);
     resp_buf_reset(b);
@@ -761,9 +804,9 @@ test_a_reply_writer_is_byte_exact(void **state)
     CHECK_REPLY(&b, resp_buf_array(&b, 12), "*12\r\n");
     CHECK_REPLY(&b, resp_buf_null_array(&b), "*-1\r\n");
     /* Appends accumulate: an array header, then its elements. */
-    assert_int_equal(resp_buf_array(&b, 3), RESP_OK);
-    assert_int_equal(resp_buf_bulk(&b, "foo", 3), RESP_OK);
-    assert_int_equal(resp_buf_null_bulk(&b), RESP_OK);
+    assert_resp_status(resp_buf_array(&b, 3), RESP_OK);
+    assert_resp_status(resp_buf_bulk(&b, "foo", 3), RESP_OK);
+    assert_resp_status(resp_buf_null_bulk(&b), RESP_OK);
     CHECK_REPLY(&b, resp_buf_integer(&b, 7), "*3\r\n$3\r\nfoo\r\n$-1\r\n:7\r\n");
     resp_buf_free(&b);
 }
@@ -786,13 +829,14 @@ test_a_reply_buffer_grows_and_resets(void **state)
     for (int64_t i = 0; i < INTEGERS; i++) {
         resp_status status = resp_buf_integer(&b, i * 1000003 - 5000000);
         if (status != RESP_OK) {
-            fail_msg("resp_buf_integer number %" PRId64 " returned %s", i, resp_strerror(status));
+            fail_msg("resp_buf_integer number %" PRId64 " returned %s (%s), expected RESP_OK", i,
+                     resp_status_name(status), resp_strerror(status));
         }
         char text[32];
         int length = snprintf(text, sizeof(text), ":%" PRId64 "\r\n", i * 1000003 - 5000000);
         bytes_put(&want, text, (size_t)length);
     }
-    assert_int_equal(resp_buf_bulk(&b, bulk, BULK_SIZE_BYTES), RESP_OK);
+    assert_resp_status(resp_buf_bulk(&b, bulk, BULK_SIZE_BYTES), RESP_OK);
     bytes_printf_number(&want, "$", BULK_SIZE_BYTES, "\r\n");
     bytes_put(&want, bulk, BULK_SIZE_BYTES);
     bytes_put(&want, "\r\n", 2);
@@ -804,7 +848,7 @@ test_a_reply_buffer_grows_and_resets(void **state)
     size_t capacity_bytes = b.capacity_bytes;
     char *data = b.data;
     resp_buf_reset(&b);
-    assert_int_equal(resp_buf_simple(&b, "OK"), RESP_OK);
+    assert_resp_status(resp_buf_simple(&b, "OK"), RESP_OK);
     if (b.capacity_bytes != capacity_bytes || b.data != data) {
         fail_msg("a small reply after reset reallocated the buffer (capacity %zu -> %zu)",
                  capacity_bytes, b.capacity_bytes);
@@ -829,6 +873,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_malformed_lengths_are_protocol_errors),
         cmocka_unit_test(test_a_bulk_data_must_end_with_crlf),
         cmocka_unit_test(test_a_limits_are_enforced),
+        cmocka_unit_test(test_a_inline_limit_counts_the_cr),
         cmocka_unit_test(test_a_error_is_sticky),
         cmocka_unit_test(test_a_reply_writer_is_byte_exact),
         cmocka_unit_test(test_a_reply_buffer_grows_and_resets),

@@ -3,6 +3,7 @@
  * so a rehash that drops or duplicates an entry shows up as a key the dict lost. */
 #include "dict.h"
 #include "kh_test.h"
+#include "status_names.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,17 @@ model_check(struct dict *d, const struct model *m, size_t op)
     }
 }
 
+/* Fails unless key (what names it in the message) is found holding value. */
+static void
+expect_found(struct dict *d, const char *key, size_t key_size_bytes, void *value, const char *what)
+{
+    struct dict_entry *e = dict_find(d, key, key_size_bytes);
+    if (e == NULL || e->value != value) {
+        fail_msg("dict_find of %s %s, expected its entry with the value inserted (%p)", what,
+                 e == NULL ? "returned NULL" : "found an entry with another value", value);
+    }
+}
+
 /* The claim: empty dicts, duplicate inserts, deletes and keys with '\0' behave as dict.h says. */
 static void
 test_b_dict_insert_find_delete(void **state)
@@ -72,42 +84,51 @@ test_b_dict_insert_find_delete(void **state)
     struct dict d;
     dict_init(&d, kh_test_seed());
     assert_null(dict_find(&d, "a", 1));
-    assert_int_equal(dict_delete(&d, "a", 1, NULL), DICT_NOT_FOUND);
+    assert_dict_status(dict_delete(&d, "a", 1, NULL), DICT_NOT_FOUND);
     assert_int_equal(dict_size(&d), 0);
 
     int values[4];
     struct dict_entry *e = NULL;
-    assert_int_equal(dict_insert(&d, "a", 1, &values[0], &e), DICT_OK);
+    assert_dict_status(dict_insert(&d, "a", 1, &values[0], &e), DICT_OK);
     assert_non_null(e);
     assert_int_equal(e->key_size_bytes, 1);
     assert_memory_equal(e->key, "a\0", 2); /* the copy ends in '\0' */
     struct dict_entry *again = NULL;
-    assert_int_equal(dict_insert(&d, "a", 1, &values[1], &again), DICT_EXISTS);
-    assert_ptr_equal(again, e);
-    assert_ptr_equal(e->value, &values[0]); /* an existing key keeps its value */
+    assert_dict_status(dict_insert(&d, "a", 1, &values[1], &again), DICT_EXISTS);
+    if (again != e || e->value != &values[0]) {
+        fail_msg("inserting \"a\" again must leave its entry as it was and set *entry to it (%p); "
+                 "*entry is %p, and the entry's value %s",
+                 (void *)e, (void *)again,
+                 e->value == &values[0] ? "is kept"
+                                        : "was replaced: an existing key keeps its value");
+    }
 
     /* Keys are byte strings: these are four different keys, "" among them. */
-    assert_int_equal(dict_insert(&d, "a\0b", 3, &values[1], NULL), DICT_OK);
-    assert_int_equal(dict_insert(&d, "a\0c", 3, &values[2], NULL), DICT_OK);
-    assert_int_equal(dict_insert(&d, "", 0, &values[3], NULL), DICT_OK);
+    assert_dict_status(dict_insert(&d, "a\0b", 3, &values[1], NULL), DICT_OK);
+    assert_dict_status(dict_insert(&d, "a\0c", 3, &values[2], NULL), DICT_OK);
+    assert_dict_status(dict_insert(&d, "", 0, &values[3], NULL), DICT_OK);
     assert_int_equal(dict_size(&d), 4);
-    assert_ptr_equal(dict_find(&d, "a\0b", 3)->value, &values[1]);
-    assert_ptr_equal(dict_find(&d, "a\0c", 3)->value, &values[2]);
-    assert_ptr_equal(dict_find(&d, "", 0)->value, &values[3]);
+    expect_found(&d, "a\0b", 3, &values[1], "\"a\\0b\" (3 bytes)");
+    expect_found(&d, "a\0c", 3, &values[2], "\"a\\0c\" (3 bytes)");
+    expect_found(&d, "", 0, &values[3], "the empty key");
     assert_null(dict_find(&d, "a\0", 2));
 
     void *removed = NULL;
-    assert_int_equal(dict_delete(&d, "a\0b", 3, &removed), DICT_OK);
-    assert_ptr_equal(removed, &values[1]);
+    assert_dict_status(dict_delete(&d, "a\0b", 3, &removed), DICT_OK);
+    if (removed != &values[1]) {
+        fail_msg("dict_delete of \"a\\0b\" handed back %p, not the value it was inserted with "
+                 "(%p)",
+                 removed, (void *)&values[1]);
+    }
     assert_null(dict_find(&d, "a\0b", 3));
-    assert_int_equal(dict_delete(&d, "a\0b", 3, &removed), DICT_NOT_FOUND);
-    assert_ptr_equal(dict_find(&d, "a\0c", 3)->value, &values[2]);
+    assert_dict_status(dict_delete(&d, "a\0b", 3, &removed), DICT_NOT_FOUND);
+    expect_found(&d, "a\0c", 3, &values[2], "\"a\\0c\" after deleting \"a\\0b\"");
     assert_int_equal(dict_size(&d), 3);
 
     dict_clear(&d, NULL, NULL);
     assert_int_equal(dict_size(&d), 0);
     assert_null(dict_find(&d, "a", 1));
-    assert_int_equal(dict_insert(&d, "a", 1, &values[0], NULL), DICT_OK); /* usable again */
+    assert_dict_status(dict_insert(&d, "a", 1, &values[0], NULL), DICT_OK); /* usable again */
     dict_clear(&d, NULL, NULL);
 }
 
@@ -144,7 +165,13 @@ test_b_dict_matches_a_model_across_rehashes(void **state)
             uintptr_t value = (uintptr_t)kh_rng_next(&rng) | 1u;
             struct dict_entry *e = NULL;
             dict_status status = dict_insert(&d, key, size, (void *)value, &e);
-            assert_int_equal(status, m->is_present[id] ? DICT_EXISTS : DICT_OK);
+            dict_status expected = m->is_present[id] ? DICT_EXISTS : DICT_OK;
+            if (status != expected) {
+                fail_msg("operation %zu: dict_insert of key %u (%zu bytes) returned %s (%s), "
+                         "expected %s (the model %s the key)",
+                         op, i, size, dict_status_name(status), dict_strerror(status),
+                         dict_status_name(expected), m->is_present[id] ? "holds" : "does not hold");
+            }
             assert_non_null(e);
             if (status == DICT_OK) {
                 m->is_present[id] = true;
@@ -154,7 +181,13 @@ test_b_dict_matches_a_model_across_rehashes(void **state)
         } else if (dice < 95) {
             void *removed = NULL;
             dict_status status = dict_delete(&d, key, size, &removed);
-            assert_int_equal(status, m->is_present[id] ? DICT_OK : DICT_NOT_FOUND);
+            dict_status expected = m->is_present[id] ? DICT_OK : DICT_NOT_FOUND;
+            if (status != expected) {
+                fail_msg("operation %zu: dict_delete of key %u (%zu bytes) returned %s (%s), "
+                         "expected %s (the model %s the key)",
+                         op, i, size, dict_status_name(status), dict_strerror(status),
+                         dict_status_name(expected), m->is_present[id] ? "holds" : "does not hold");
+            }
             if (status == DICT_OK) {
                 assert_true((uintptr_t)removed == m->value[id]);
                 m->is_present[id] = false;
@@ -203,7 +236,7 @@ test_b_dict_rehash_is_incremental(void **state)
                      n);
         }
         key_of(n, key);
-        assert_int_equal(dict_insert(&d, key, 5, (void *)(uintptr_t)(n + 1), NULL), DICT_OK);
+        assert_dict_status(dict_insert(&d, key, 5, (void *)(uintptr_t)(n + 1), NULL), DICT_OK);
         n++;
     }
     size_t buckets_during = dict_bucket_count(&d);
@@ -256,22 +289,26 @@ test_b_dict_random_entry_covers_every_key(void **state)
     char key[KEY_SIZE_BYTES_MAX];
     for (uint32_t i = 0; i < KEYS; i++) {
         key_of(i, key);
-        assert_int_equal(dict_insert(&d, key, 5, (void *)(uintptr_t)(i + 1), NULL), DICT_OK);
+        assert_dict_status(dict_insert(&d, key, 5, (void *)(uintptr_t)(i + 1), NULL), DICT_OK);
     }
     for (int phase = 0; phase < 2; phase++) {
         if (phase == 1) { /* grow until a resize is under way, then draw again */
             for (uint32_t i = KEYS; !dict_is_rehashing(&d); i++) {
                 assert_true(i < 100000);
                 key_of(i, key);
-                assert_int_equal(dict_insert(&d, key, 5, (void *)(uintptr_t)(i + 1), NULL),
-                                 DICT_OK);
+                assert_dict_status(dict_insert(&d, key, 5, (void *)(uintptr_t)(i + 1), NULL),
+                                   DICT_OK);
             }
         }
         size_t seen[KEYS] = {0};
         for (int draw = 0; draw < DRAWS; draw++) {
             struct dict_entry *e = dict_random_entry(&d, &rng_state);
             assert_non_null(e);
-            assert_ptr_equal(dict_find(&d, e->key, e->key_size_bytes), e);
+            if (dict_find(&d, e->key, e->key_size_bytes) != e) {
+                fail_msg("phase %d: dict_random_entry returned an entry (%p) that dict_find of "
+                         "its own key does not return",
+                         phase, (void *)e);
+            }
             uintptr_t v = (uintptr_t)e->value;
             if (v <= KEYS) {
                 seen[v - 1]++;

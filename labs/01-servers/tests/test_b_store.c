@@ -4,6 +4,7 @@
  * every check goes through it, and a failure shows the command, the expected and the actual
  * reply. Time is a parameter: T0 is an arbitrary fixed "now" in Unix milliseconds. */
 #include "kh_test.h"
+#include "status_names.h"
 #include "store.h"
 
 #include <inttypes.h>
@@ -27,8 +28,11 @@ render_sent(size_t argc, const struct resp_arg *argv, char *sent)
         }
         memcpy(sent + at, argv[i].bytes, size);
         at += size;
-        sent[at++] = i + 1 < argc ? ' ' : '\0';
+        if (i + 1 < argc) {
+            sent[at++] = ' ';
+        }
     }
+    sent[at] = '\0'; /* not counted: the failure shows the words, not a NUL after them */
     return at;
 }
 
@@ -52,8 +56,8 @@ expect_args(struct store *s, uint64_t now_ms, const void *expected, size_t expec
     char sent[SENT_SIZE_BYTES_MAX];
     size_t sent_size = render_sent(argc, argv, sent);
     if (status != CMD_OK) {
-        fail_msg("%.*s: cmd_execute returned %s, not CMD_OK", (int)sent_size, sent,
-                 cmd_strerror(status));
+        fail_msg("%.*s: cmd_execute returned %s (%s), expected CMD_OK", (int)sent_size, sent,
+                 cmd_status_name(status), cmd_strerror(status));
     }
     kh_assert_bytes_equal(sent, sent_size, expected, expected_size, out.data ? out.data : "",
                           out.size_bytes);
@@ -500,7 +504,7 @@ test_b_client_handshake_commands(void **state)
     struct resp_buf out;
     resp_buf_init(&out);
     const struct resp_arg count[] = {{"COMMAND", 7}, {"COUNT", 5}};
-    assert_int_equal(run(s, T0, 2, count, &out), CMD_OK);
+    assert_cmd_status(run(s, T0, 2, count, &out), CMD_OK);
     assert_true(out.size_bytes >= 4 && out.data[0] == ':');
     resp_buf_reset(&out);
     static const char *const not_mine[] = {"SUBSCRIBE", "unsubscribe", "PSUBSCRIBE", "PUNSUBSCRIBE",
@@ -508,13 +512,59 @@ test_b_client_handshake_commands(void **state)
     for (size_t i = 0; i < sizeof(not_mine) / sizeof(not_mine[0]); i++) {
         const struct resp_arg argv[] = {{not_mine[i], strlen(not_mine[i])}, {"ch", 2}, {"m", 1}};
         size_t argc = strcmp(not_mine[i], "PUBLISH") == 0 ? 3 : 2;
-        if (run(s, T0, argc, argv, &out) != CMD_NOT_MINE || out.size_bytes != 0) {
-            fail_msg("%s must return CMD_NOT_MINE and append nothing", not_mine[i]);
+        cmd_status status = run(s, T0, argc, argv, &out);
+        if (status != CMD_NOT_MINE || out.size_bytes != 0) {
+            fail_msg("%s returned %s and appended %zu bytes; it must return CMD_NOT_MINE and "
+                     "append nothing",
+                     not_mine[i], cmd_status_name(status), out.size_bytes);
         }
     }
     const struct resp_arg quit[] = {{"QUIT", 4}};
-    assert_int_equal(run(s, T0, 1, quit, &out), CMD_QUIT);
+    assert_cmd_status(run(s, T0, 1, quit, &out), CMD_QUIT);
     kh_assert_bytes_equal("QUIT", 4, "+OK\r\n", 5, out.data ? out.data : "", out.size_bytes);
+    resp_buf_free(&out);
+    store_destroy(s);
+}
+
+/* The claim: HELLO and HELLO 2 get Redis 7's RESP2 map, flattened into an array of 14 (the README
+ * gives it byte for byte), bare COMMAND an empty array, CLIENT GETNAME a null (the store keeps
+ * no names) and CLIENT ID an integer; CLIENT's subcommands check their own arity. */
+static void
+test_b_hello_client_and_command_replies(void **state)
+{
+    (void)state;
+    struct store *s = store_new();
+    static const char hello[] =
+        "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n7.0.0\r\n"
+        "$5\r\nproto\r\n:2\r\n$2\r\nid\r\n:1\r\n$4\r\nmode\r\n"
+        "$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n"
+        "$7\r\nmodules\r\n*0\r\n";
+    EXPECT(s, T0, hello, "HELLO");
+    EXPECT(s, T0, hello, "hello", "2");
+    EXPECT(s, T0, hello, "HELLO", "2", "SETNAME", "bench");
+    EXPECT(s, T0, "-ERR Protocol version is not an integer or out of range\r\n", "HELLO", "two");
+    EXPECT(s, T0, "*0\r\n", "COMMAND");
+    EXPECT(s, T0, "$-1\r\n", "CLIENT", "GETNAME");
+    EXPECT(s, T0, "+OK\r\n", "client", "setinfo", "lib-name", "redis-py");
+    EXPECT(s, T0, "-ERR wrong number of arguments for 'client|getname' command\r\n", "CLIENT",
+           "GETNAME", "x");
+    EXPECT(s, T0, "-ERR unknown subcommand 'foo'. Try CLIENT HELP.\r\n", "CLIENT", "foo");
+
+    struct resp_buf out;
+    resp_buf_init(&out);
+    const struct resp_arg id[] = {{"CLIENT", 6}, {"ID", 2}};
+    assert_cmd_status(run(s, T0, 2, id, &out), CMD_OK);
+    bool is_integer = out.size_bytes >= 4 && out.data[0] == ':' &&
+                      memcmp(out.data + out.size_bytes - 2, "\r\n", 2) == 0;
+    for (size_t i = 1; is_integer && i + 2 < out.size_bytes; i++) {
+        is_integer = (out.data[i] >= '0' && out.data[i] <= '9') || (i == 1 && out.data[i] == '-');
+    }
+    if (!is_integer) {
+        char escaped[128];
+        kh_bytes_escape(out.data ? out.data : "", out.size_bytes, escaped, sizeof(escaped));
+        fail_msg("CLIENT ID replied \"%s\"; expected an integer reply such as \":1\\r\\n\"",
+                 escaped);
+    }
     resp_buf_free(&out);
     store_destroy(s);
 }
@@ -636,6 +686,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_active_expiry_deletes_only_expired_keys),
         cmocka_unit_test(test_b_flushall_and_dbsize),
         cmocka_unit_test(test_b_client_handshake_commands),
+        cmocka_unit_test(test_b_hello_client_and_command_replies),
         cmocka_unit_test(test_b_random_commands_match_a_model),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));

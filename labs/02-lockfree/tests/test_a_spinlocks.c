@@ -144,6 +144,18 @@ test_a_mcs_mutual_exclusion(void **state)
     check_exclusion(LOCK_MCS, "MCS lock");
 }
 
+/* Fails unless a trylock call returned what a lock in that state must: true (taken) on a
+ * free lock, false on a held one. */
+static void
+expect_trylock(bool got, bool expected, const char *call, const char *lock_state)
+{
+    if (got != expected) {
+        fail_msg("%s on a %s lock returned %s; it must return %s (%s)", call, lock_state,
+                 got ? "true" : "false", expected ? "true" : "false",
+                 expected ? "take a free lock" : "refuse a held one, without waiting");
+    }
+}
+
 /* The claim: trylock takes a free lock and refuses a held one, without waiting. */
 static void
 test_a_trylock_takes_only_a_free_lock(void **state)
@@ -153,15 +165,15 @@ test_a_trylock_takes_only_a_free_lock(void **state)
     struct spin_ttas ttas;
     spin_tas_init(&tas);
     spin_ttas_init(&ttas);
-    assert_true(spin_tas_trylock(&tas));
-    assert_false(spin_tas_trylock(&tas));
+    expect_trylock(spin_tas_trylock(&tas), true, "spin_tas_trylock", "fresh, free");
+    expect_trylock(spin_tas_trylock(&tas), false, "spin_tas_trylock", "held");
     spin_tas_unlock(&tas);
-    assert_true(spin_tas_trylock(&tas));
+    expect_trylock(spin_tas_trylock(&tas), true, "spin_tas_trylock", "just unlocked, free");
     spin_tas_unlock(&tas);
-    assert_true(spin_ttas_trylock(&ttas));
-    assert_false(spin_ttas_trylock(&ttas));
+    expect_trylock(spin_ttas_trylock(&ttas), true, "spin_ttas_trylock", "fresh, free");
+    expect_trylock(spin_ttas_trylock(&ttas), false, "spin_ttas_trylock", "held");
     spin_ttas_unlock(&ttas);
-    assert_true(spin_ttas_trylock(&ttas));
+    expect_trylock(spin_ttas_trylock(&ttas), true, "spin_ttas_trylock", "just unlocked, free");
     spin_ttas_unlock(&ttas);
 }
 
@@ -237,7 +249,10 @@ check_fifo(enum lock_kind kind, const char *name)
     for (unsigned i = 0; i < FIFO_WAITERS; i++) {
         pthread_join(ids[i], NULL);
     }
-    assert_int_equal(f.entered, FIFO_WAITERS);
+    if (f.entered != FIFO_WAITERS) {
+        fail_msg("%s: %u of %u waiters entered the critical section", name, f.entered,
+                 FIFO_WAITERS);
+    }
     for (unsigned i = 0; i < FIFO_WAITERS; i++) {
         if (f.order[i] != i) {
             fail_msg("%s: the waiter queued %u-th entered %u-th", name, f.order[i], i);
@@ -292,7 +307,12 @@ test_a_mcs_unlock_waits_for_a_late_link(void **state)
     /* The successor's first step (as in spin_mcs_lock): init its node, swap itself in. */
     atomic_store(&l.late.next, NULL);
     atomic_store(&l.late.is_waiting, true);
-    assert_ptr_equal(atomic_exchange(&l.lock.tail, &l.late), &l.holder);
+    struct spin_mcs_node *before = atomic_exchange(&l.lock.tail, &l.late);
+    if (before != &l.holder) {
+        fail_msg("after spin_mcs_lock(&lock, &holder) on a free lock, lock.tail is %p, not the "
+                 "holder's node %p: taking the lock must swap the caller's node into tail",
+                 (void *)before, (void *)&l.holder);
+    }
     pthread_t unlocker;
     struct test_thread th = {.ctx = &l};
     assert_int_equal(pthread_create(&unlocker, NULL, late_unlock_body, &th), 0);
@@ -313,7 +333,11 @@ test_a_mcs_unlock_waits_for_a_late_link(void **state)
                  is_handed_over ? "handed the lock" : "never handed the lock");
     }
     spin_mcs_unlock(&l.lock, &l.late);
-    assert_null(atomic_load(&l.lock.tail));
+    if (atomic_load(&l.lock.tail) != NULL) {
+        fail_msg("after the last holder's spin_mcs_unlock, lock.tail is %p, not NULL: an unlock "
+                 "with no successor must swing tail back to NULL",
+                 (void *)atomic_load(&l.lock.tail));
+    }
 }
 
 int

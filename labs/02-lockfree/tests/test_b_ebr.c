@@ -2,7 +2,8 @@
  * test_b_stalled_reader_delays_but_never_breaks first: it is the property everything else in
  * this lab stands on. Nodes here carry a magic word that their free callback overwrites
  * before freeing, so a reader that sees a freed node notices even without AddressSanitizer
- * (with it, the read itself is reported as a use after free). */
+ * (with it, the read itself is reported as a use after free). The free callback and the thread
+ * bodies run off the test's thread, so they report with thread_fail (lockfree_test.h). */
 #include "ebr.h"
 #include "lockfree_test.h"
 
@@ -23,11 +24,17 @@ struct node {
 
 static atomic_uint g_freed;
 
+/* The free callback: runs in whichever thread's ebr_reclaim, ebr_retire or ebr_destroy frees. */
 static void
 node_free(struct ebr_node *n)
 {
     struct node *node = (struct node *)n;
-    assert_int_equal(node->magic, NODE_MAGIC); /* freed twice? */
+    if (node->magic != NODE_MAGIC) {
+        thread_fail("free_cb was called on a node whose magic word is %#llx, not %#llx: a node "
+                    "freed twice, or a pointer that was never a retired node",
+                    (unsigned long long)node->magic, (unsigned long long)NODE_MAGIC);
+        return;
+    }
     node->magic = NODE_DEAD;
     atomic_fetch_add(&g_freed, 1);
     free(node);
@@ -37,7 +44,7 @@ static struct node *
 node_new(uint64_t payload)
 {
     struct node *node = calloc(1, sizeof(*node));
-    assert_non_null(node);
+    assert(node != NULL); /* the test's own memory, on any thread: not cmocka's assert */
     node->magic = NODE_MAGIC;
     node->payload = payload;
     return node;
@@ -53,16 +60,22 @@ test_b_register_claims_distinct_slots(void **state)
     ebr_init(&g_domain);
     struct ebr_thread *slots[EBR_THREADS_MAX];
     for (size_t i = 0; i < EBR_THREADS_MAX; i++) {
-        assert_int_equal(ebr_register(&g_domain, &slots[i]), EBR_OK);
+        assert_ebr_status(ebr_register(&g_domain, &slots[i]), EBR_OK);
         for (size_t j = 0; j < i; j++) {
-            assert_ptr_not_equal(slots[i], slots[j]);
+            if (slots[i] == slots[j]) {
+                fail_msg("registrations %zu and %zu both got slot %p: a slot is claimed once", j, i,
+                         (void *)slots[i]);
+            }
         }
     }
     struct ebr_thread *extra = NULL;
-    assert_int_equal(ebr_register(&g_domain, &extra), EBR_FULL);
+    assert_ebr_status(ebr_register(&g_domain, &extra), EBR_FULL);
     ebr_unregister(slots[5]);
-    assert_int_equal(ebr_register(&g_domain, &extra), EBR_OK);
-    assert_ptr_equal(extra, slots[5]);
+    assert_ebr_status(ebr_register(&g_domain, &extra), EBR_OK);
+    if (extra != slots[5]) {
+        fail_msg("with one slot free (%p, given back by ebr_unregister), ebr_register claimed %p",
+                 (void *)slots[5], (void *)extra);
+    }
     ebr_destroy(&g_domain);
 }
 
@@ -86,7 +99,7 @@ test_b_retired_node_is_freed_two_epochs_later(void **state)
     (void)state;
     ebr_init(&g_domain);
     struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
     atomic_store(&g_freed, 0);
     ebr_enter(t);
     uint64_t epoch = ebr_epoch(&g_domain);
@@ -99,9 +112,14 @@ test_b_retired_node_is_freed_two_epochs_later(void **state)
                  "(epoch %llu -> %llu)",
                  calls, (unsigned long long)epoch, (unsigned long long)ebr_epoch(&g_domain));
     }
-    assert_true(ebr_epoch(&g_domain) >= epoch + 2);
+    if (ebr_epoch(&g_domain) < epoch + 2) {
+        fail_msg("a node retired in epoch %llu was freed in epoch %llu: it may be freed only "
+                 "once the epoch is two past the one it was retired in",
+                 (unsigned long long)epoch, (unsigned long long)ebr_epoch(&g_domain));
+    }
     ebr_unregister(t);
     ebr_destroy(&g_domain);
+    thread_failure_report();
 }
 
 struct stall {
@@ -114,8 +132,10 @@ stalled_reader(void *arg)
 {
     struct test_thread *th = arg;
     struct stall *s = th->ctx;
-    struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    struct ebr_thread *t = thread_register(&g_domain);
+    if (t == NULL) {
+        return NULL; /* the test's thread waits for is_inside or a thread failure */
+    }
     ebr_enter(t);
     atomic_store(&s->is_inside, true);
     while (!atomic_load(&s->may_leave)) {
@@ -140,12 +160,16 @@ test_b_stalled_reader_delays_but_never_breaks(void **state)
     pthread_t reader;
     struct test_thread th = {.ctx = &s};
     assert_int_equal(pthread_create(&reader, NULL, stalled_reader, &th), 0);
-    while (!atomic_load(&s.is_inside)) {
+    while (!atomic_load(&s.is_inside) && !thread_has_failed()) {
         sched_yield();
+    }
+    if (thread_has_failed()) {
+        pthread_join(reader, NULL);
+        thread_failure_report();
     }
     uint64_t epoch_stalled = ebr_epoch(&g_domain);
     struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
     for (unsigned i = 0; i < 100; i++) {
         ebr_enter(t);
         ebr_retire(t, &node_new(i)->reclaim, node_free);
@@ -165,12 +189,14 @@ test_b_stalled_reader_delays_but_never_breaks(void **state)
     for (unsigned i = 0; i < RECLAIMS_MAX && atomic_load(&g_freed) < 100; i++) {
         ebr_reclaim(t);
     }
+    thread_failure_report();
     if (atomic_load(&g_freed) != 100) {
         fail_msg("after the reader left, %u of 100 retired nodes were freed",
                  atomic_load(&g_freed));
     }
     ebr_unregister(t);
     ebr_destroy(&g_domain);
+    thread_failure_report();
 }
 
 struct swap {
@@ -184,8 +210,10 @@ swap_body(void *arg)
 {
     struct test_thread *th = arg;
     struct swap *s = th->ctx;
-    struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    struct ebr_thread *t = thread_register(&g_domain);
+    if (t == NULL) {
+        return NULL; /* readers stop too: they watch thread_has_failed */
+    }
     if (th->index < SWAP_WRITERS) {
         for (unsigned i = 0; i < SWAPS_PER_WRITER; i++) {
             struct node *fresh = node_new(i);
@@ -196,7 +224,7 @@ swap_body(void *arg)
         }
         atomic_fetch_add(&s->writers_done, 1);
     } else {
-        while (atomic_load(&s->writers_done) < SWAP_WRITERS) {
+        while (atomic_load(&s->writers_done) < SWAP_WRITERS && !thread_has_failed()) {
             ebr_enter(t);
             struct node *n = atomic_load(&s->current);
             for (unsigned k = 0; k < 8; k++) { /* linger, so writers retire it meanwhile */
@@ -225,8 +253,13 @@ test_b_readers_never_see_freed_nodes(void **state)
     atomic_store(&s.writers_done, 0);
     atomic_store(&s.bad_reads, 0);
     run_threads(SWAP_WRITERS + SWAP_READERS, swap_body, &s, "swap and read");
-    assert_int_equal(atomic_load(&s.bad_reads), 0);
+    if (atomic_load(&s.bad_reads) != 0) {
+        fail_msg("readers inside a critical section found a freed node's magic word %u times: "
+                 "a node was freed while a reader could still hold it",
+                 atomic_load(&s.bad_reads));
+    }
     ebr_destroy(&g_domain);
+    thread_failure_report();
     if (atomic_load(&g_freed) != SWAP_WRITERS * SWAPS_PER_WRITER) {
         fail_msg("%u nodes were freed, %u retired", atomic_load(&g_freed),
                  SWAP_WRITERS * SWAPS_PER_WRITER);

@@ -28,20 +28,20 @@ test_c_stack_is_lifo(void **state)
     (void)state;
     ebr_init(&g_domain);
     struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
     struct stack s;
     stack_init(&s, &g_domain);
     uint64_t v = 0;
-    assert_int_equal(stack_pop(&s, t, &v), STACK_EMPTY);
+    assert_stack_status(stack_pop(&s, t, &v), STACK_EMPTY);
     for (uint64_t i = 0; i < 1000; i++) {
-        assert_int_equal(stack_push(&s, t, i), STACK_OK);
+        assert_stack_status(stack_push(&s, t, i), STACK_OK);
     }
     for (uint64_t i = 1000; i-- > 0;) {
-        assert_int_equal(stack_pop(&s, t, &v), STACK_OK);
+        assert_stack_status(stack_pop(&s, t, &v), STACK_OK);
         assert_int_equal(v, i);
     }
-    assert_int_equal(stack_pop(&s, t, &v), STACK_EMPTY);
-    assert_int_equal(stack_push(&s, t, 7), STACK_OK);
+    assert_stack_status(stack_pop(&s, t, &v), STACK_EMPTY);
+    assert_stack_status(stack_push(&s, t, 7), STACK_OK);
     stack_destroy(&s); /* frees the node left (ASan's leak check sees it otherwise) */
     ebr_unregister(t);
     ebr_destroy(&g_domain);
@@ -59,13 +59,22 @@ mixed_body(void *arg)
 {
     struct test_thread *th = arg;
     struct mixed *m = th->ctx;
-    struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    struct ebr_thread *t = thread_register(&g_domain);
+    if (t == NULL) {
+        return NULL;
+    }
     struct kh_rng rng;
     kh_rng_seed(&rng, kh_test_seed() + th->index);
     for (unsigned i = 0; i < MIXED_OPS; i++) {
         if (kh_rng_below(&rng, 2) == 0) {
-            stack_push(&m->stack, t, value_of(th->index, m->pushed[th->index]++));
+            stack_status status =
+                stack_push(&m->stack, t, value_of(th->index, m->pushed[th->index]));
+            if (status != STACK_OK) {
+                thread_fail("thread %u: stack_push is %s (%s), expected STACK_OK", th->index,
+                            stack_status_name(status), stack_strerror(status));
+                break;
+            }
+            m->pushed[th->index]++;
         } else {
             uint64_t v;
             if (stack_pop(&m->stack, t, &v) == STACK_OK) {
@@ -127,7 +136,7 @@ test_c_stack_every_value_popped_exactly_once(void **state)
     }
     run_threads(MIXED_THREADS, mixed_body, &m, "push and pop");
     struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
     check_exactly_once(&m, t);
     for (unsigned i = 0; i < MIXED_THREADS; i++) {
         free(m.popped[i]);
@@ -137,10 +146,15 @@ test_c_stack_every_value_popped_exactly_once(void **state)
     ebr_destroy(&g_domain);
 }
 
+/* history_rounds' add_cb, on a helper thread. */
 static void
 stack_add(void *target, struct ebr_thread *t, uint64_t value)
 {
-    assert_int_equal(stack_push(target, t, value), STACK_OK);
+    stack_status status = stack_push(target, t, value);
+    if (status != STACK_OK) {
+        thread_fail("stack_push is %s (%s), expected STACK_OK", stack_status_name(status),
+                    stack_strerror(status));
+    }
 }
 
 static bool
@@ -183,12 +197,21 @@ churn_body(void *arg)
 {
     struct test_thread *th = arg;
     struct churn *c = th->ctx;
-    struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    struct ebr_thread *t = thread_register(&g_domain);
+    if (t == NULL) {
+        return NULL;
+    }
     for (unsigned i = 0; i < CHURN_OPS; i++) {
         uint64_t v;
-        if (stack_pop(&c->stack, t, &v) == STACK_OK) {
-            stack_push(&c->stack, t, v); /* the same value goes back in a fresh node */
+        if (stack_pop(&c->stack, t, &v) != STACK_OK) {
+            continue;
+        }
+        stack_status status = stack_push(&c->stack, t, v); /* back, in a fresh node */
+        if (status != STACK_OK) {
+            thread_fail("stack_push of value %llu popped a moment before is %s (%s), expected "
+                        "STACK_OK",
+                        (unsigned long long)v, stack_status_name(status), stack_strerror(status));
+            break;
         }
     }
     ebr_unregister(t);
@@ -206,9 +229,9 @@ test_c_pop_push_churn_keeps_every_value(void **state)
     memset(&c, 0, sizeof(c));
     stack_init(&c.stack, &g_domain);
     struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
     for (uint64_t i = 0; i < CHURN_VALUES; i++) {
-        assert_int_equal(stack_push(&c.stack, t, i), STACK_OK);
+        assert_stack_status(stack_push(&c.stack, t, i), STACK_OK);
     }
     run_threads(CHURN_THREADS, churn_body, &c, "pop and push back");
     unsigned seen[CHURN_VALUES] = {0};
@@ -243,20 +266,20 @@ test_c_popped_node_outlives_a_reader_inside(void **state)
     ebr_init(&g_domain);
     struct ebr_thread *reader = NULL;
     struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &reader), EBR_OK);
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    assert_ebr_status(ebr_register(&g_domain, &reader), EBR_OK);
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
     struct stack s;
     stack_init(&s, &g_domain);
     for (uint64_t i = 0; i < 4; i++) {
-        assert_int_equal(stack_push(&s, t, 100 + i), STACK_OK);
+        assert_stack_status(stack_push(&s, t, 100 + i), STACK_OK);
     }
     ebr_enter(reader);
     struct stack_node *peeked = atomic_load(&s.top);
     assert_non_null(peeked);
     uint64_t v = 0;
     for (unsigned round = 0; round < 64; round++) { /* enough retires to trigger reclaiming */
-        assert_int_equal(stack_pop(&s, t, &v), STACK_OK);
-        assert_int_equal(stack_push(&s, t, 200 + round), STACK_OK);
+        assert_stack_status(stack_pop(&s, t, &v), STACK_OK);
+        assert_stack_status(stack_push(&s, t, 200 + round), STACK_OK);
         ebr_reclaim(t);
         if (peeked->value != 103) {
             fail_msg("round %u: the node popped under a reader now holds %llu, not 103: it was "

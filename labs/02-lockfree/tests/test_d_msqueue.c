@@ -27,22 +27,22 @@ test_d_queue_is_fifo(void **state)
     (void)state;
     ebr_init(&g_domain);
     struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
     struct msqueue q;
-    assert_int_equal(msqueue_init(&q, &g_domain), MSQUEUE_OK);
+    assert_msqueue_status(msqueue_init(&q, &g_domain), MSQUEUE_OK);
     uint64_t v = 0;
-    assert_int_equal(msqueue_dequeue(&q, t, &v), MSQUEUE_EMPTY);
+    assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_EMPTY);
     for (unsigned round = 0; round < 3; round++) {
         for (uint64_t i = 0; i < 1000; i++) {
-            assert_int_equal(msqueue_enqueue(&q, t, i), MSQUEUE_OK);
+            assert_msqueue_status(msqueue_enqueue(&q, t, i), MSQUEUE_OK);
         }
         for (uint64_t i = 0; i < 1000; i++) {
-            assert_int_equal(msqueue_dequeue(&q, t, &v), MSQUEUE_OK);
+            assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_OK);
             assert_int_equal(v, i);
         }
-        assert_int_equal(msqueue_dequeue(&q, t, &v), MSQUEUE_EMPTY);
+        assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_EMPTY);
     }
-    assert_int_equal(msqueue_enqueue(&q, t, 5), MSQUEUE_OK);
+    assert_msqueue_status(msqueue_enqueue(&q, t, 5), MSQUEUE_OK);
     msqueue_destroy(&q);
     ebr_unregister(t);
     ebr_destroy(&g_domain);
@@ -70,11 +70,18 @@ flow_body(void *arg)
 {
     struct test_thread *th = arg;
     struct flow *f = th->ctx;
-    struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    struct ebr_thread *t = thread_register(&g_domain);
+    if (t == NULL) {
+        return NULL; /* consumers stop too: they watch thread_has_failed */
+    }
     if (th->index < FLOW_PRODUCERS) {
         for (uint64_t i = 0; i < FLOW_VALUES; i++) {
-            msqueue_enqueue(&f->queue, t, value_of(th->index, i));
+            msqueue_status status = msqueue_enqueue(&f->queue, t, value_of(th->index, i));
+            if (status != MSQUEUE_OK) {
+                thread_fail("producer %u: msqueue_enqueue is %s (%s), expected MSQUEUE_OK",
+                            th->index, msqueue_status_name(status), msqueue_strerror(status));
+                break;
+            }
         }
         atomic_fetch_add(&f->producers_done, 1);
         ebr_unregister(t);
@@ -83,7 +90,7 @@ flow_body(void *arg)
     int64_t last[FLOW_PRODUCERS];
     memset(last, 0xff, sizeof(last)); /* -1: nothing from that producer yet */
     for (;;) {
-        bool is_done = atomic_load(&f->producers_done) == FLOW_PRODUCERS;
+        bool is_done = atomic_load(&f->producers_done) == FLOW_PRODUCERS || thread_has_failed();
         uint64_t v;
         if (msqueue_dequeue(&f->queue, t, &v) != MSQUEUE_OK) {
             if (is_done) {
@@ -114,7 +121,7 @@ check_flow(unsigned producers, unsigned consumers)
     ebr_init(&g_domain);
     static struct flow f;
     memset(&f, 0, sizeof(f));
-    assert_int_equal(msqueue_init(&f.queue, &g_domain), MSQUEUE_OK);
+    assert_msqueue_status(msqueue_init(&f.queue, &g_domain), MSQUEUE_OK);
     for (unsigned i = 0; i < FLOW_PRODUCERS; i++) {
         f.seen[i] = calloc(FLOW_VALUES, 1);
         assert_non_null(f.seen[i]);
@@ -147,10 +154,15 @@ test_d_every_value_once_in_producer_order(void **state)
     check_flow(FLOW_PRODUCERS, FLOW_CONSUMERS);
 }
 
+/* history_rounds' add_cb, on a helper thread. */
 static void
 queue_add(void *target, struct ebr_thread *t, uint64_t value)
 {
-    assert_int_equal(msqueue_enqueue(target, t, value), MSQUEUE_OK);
+    msqueue_status status = msqueue_enqueue(target, t, value);
+    if (status != MSQUEUE_OK) {
+        thread_fail("msqueue_enqueue is %s (%s), expected MSQUEUE_OK", msqueue_status_name(status),
+                    msqueue_strerror(status));
+    }
 }
 
 static bool
@@ -167,7 +179,7 @@ test_d_queue_histories_are_linearizable(void **state)
     (void)state;
     ebr_init(&g_domain);
     static struct msqueue queue;
-    assert_int_equal(msqueue_init(&queue, &g_domain), MSQUEUE_OK);
+    assert_msqueue_status(msqueue_init(&queue, &g_domain), MSQUEUE_OK);
     static struct history_rounds r;
     r = (struct history_rounds){.target = &queue,
                                 .domain = &g_domain,
@@ -194,16 +206,25 @@ pingpong_body(void *arg)
 {
     struct test_thread *th = arg;
     struct pingpong *p = th->ctx;
-    struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    struct ebr_thread *t = thread_register(&g_domain);
+    if (t == NULL) {
+        return NULL; /* the consumer stops too: it watches thread_has_failed */
+    }
     if (th->index == 0) {
         for (uint64_t i = 0; i < PINGPONG_VALUES; i++) {
-            msqueue_enqueue(&p->queue, t, i);
+            msqueue_status status = msqueue_enqueue(&p->queue, t, i);
+            if (status != MSQUEUE_OK) {
+                thread_fail("msqueue_enqueue of value %llu is %s (%s), expected MSQUEUE_OK",
+                            (unsigned long long)i, msqueue_status_name(status),
+                            msqueue_strerror(status));
+                break;
+            }
         }
     } else {
         uint64_t expected = 0;
         uint64_t spins = 0;
-        while (expected < PINGPONG_VALUES && spins < 100u * PINGPONG_VALUES) {
+        while (expected < PINGPONG_VALUES && spins < 100u * PINGPONG_VALUES &&
+               !thread_has_failed()) {
             uint64_t v;
             if (msqueue_dequeue(&p->queue, t, &v) != MSQUEUE_OK) {
                 spins++;
@@ -231,7 +252,7 @@ test_d_nearly_empty_queue_loses_nothing(void **state)
     ebr_init(&g_domain);
     static struct pingpong p;
     memset(&p, 0, sizeof(p));
-    assert_int_equal(msqueue_init(&p.queue, &g_domain), MSQUEUE_OK);
+    assert_msqueue_status(msqueue_init(&p.queue, &g_domain), MSQUEUE_OK);
     run_threads(2, pingpong_body, &p, "ping-pong");
     if (atomic_load(&p.errors) != 0) {
         fail_msg("%u values out of order or lost; the first at %llu", atomic_load(&p.errors),
@@ -251,17 +272,21 @@ test_d_dequeue_helps_a_lagging_tail(void **state)
     (void)state;
     ebr_init(&g_domain);
     struct ebr_thread *t = NULL;
-    assert_int_equal(ebr_register(&g_domain, &t), EBR_OK);
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
     struct msqueue q;
-    assert_int_equal(msqueue_init(&q, &g_domain), MSQUEUE_OK);
+    assert_msqueue_status(msqueue_init(&q, &g_domain), MSQUEUE_OK);
     struct msqueue_node *dummy = atomic_load(&q.tail);
-    assert_ptr_equal(atomic_load(&q.head), dummy);
+    if (dummy == NULL || atomic_load(&q.head) != dummy) {
+        fail_msg("after msqueue_init, head is %p and tail %p: both must point at the one dummy "
+                 "node",
+                 (void *)atomic_load(&q.head), (void *)dummy);
+    }
     struct msqueue_node *late = calloc(1, sizeof(*late));
     assert_non_null(late);
     late->value = 42;
     atomic_store(&dummy->next, late); /* linked; tail still at the dummy */
     uint64_t v = 0;
-    assert_int_equal(msqueue_dequeue(&q, t, &v), MSQUEUE_OK);
+    assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_OK);
     assert_int_equal(v, 42);
     struct msqueue_node *head = atomic_load(&q.head);
     struct msqueue_node *tail = atomic_load(&q.tail);
@@ -270,8 +295,8 @@ test_d_dequeue_helps_a_lagging_tail(void **state)
                  "that has left the queue",
                  (void *)head, (void *)tail);
     }
-    assert_int_equal(msqueue_enqueue(&q, t, 7), MSQUEUE_OK);
-    assert_int_equal(msqueue_dequeue(&q, t, &v), MSQUEUE_OK);
+    assert_msqueue_status(msqueue_enqueue(&q, t, 7), MSQUEUE_OK);
+    assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_OK);
     assert_int_equal(v, 7);
     msqueue_destroy(&q);
     ebr_unregister(t);

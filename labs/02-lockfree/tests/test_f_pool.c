@@ -178,14 +178,20 @@ push_a_client(struct waiter *w)
     pool_ring_ops.push_cb(w->q, token(1, 7));
 }
 
+/* Fails unless pop returned want, the client pushed at that place in line (what is which). */
+static void
+expect_popped(struct client *got, struct client *want, const char *what)
+{
+    if (got != want) {
+        fail_msg("pop returned %p, not %s (%p): clients come out once each, in the order pushed",
+                 (void *)got, what, (void *)want);
+    }
+}
+
 static void
 pop_a_client(struct waiter *w)
 {
-    struct client *c = pool_ring_ops.pop_cb(w->q);
-    if (c != token(0, 0)) {
-        fail_msg("a full queue's pop returned %p, not the first client pushed (%p)", (void *)c,
-                 (void *)token(0, 0));
-    }
+    expect_popped(pool_ring_ops.pop_cb(w->q), token(0, 0), "the first client pushed");
 }
 
 /* Claim: pop waits while the queue is empty and returns the client pushed meanwhile; push
@@ -196,16 +202,16 @@ test_f_ring_queue_waits_while_empty_and_while_full(void **state)
     (void)state;
     struct waiter w = {.q = create_or_fail(1)};
     expect_waits_until(pop_one, &w, push_a_client, "pop on an empty queue");
-    assert_ptr_equal(w.popped, token(1, 7));
+    expect_popped(w.popped, token(1, 7), "the client pushed while it waited");
     size_t slot_count = pool_ring_slots_for(1);
     for (size_t i = 0; i < slot_count; i++) {
         pool_ring_ops.push_cb(w.q, token(0, i)); /* fills the ring: none of these may wait */
     }
     expect_waits_until(push_one, &w, pop_a_client, "push on a full queue");
     for (size_t i = 1; i < slot_count; i++) {
-        assert_ptr_equal(pool_ring_ops.pop_cb(w.q), token(0, i));
+        expect_popped(pool_ring_ops.pop_cb(w.q), token(0, i), "the next client that filled it");
     }
-    assert_ptr_equal(pool_ring_ops.pop_cb(w.q), token(9, 0));
+    expect_popped(pool_ring_ops.pop_cb(w.q), token(9, 0), "the client whose push had waited");
     pool_ring_ops.destroy_cb(w.q);
 }
 

@@ -39,14 +39,7 @@ status_name(bc_status status)
 /* Fails unless expr's status is expected, naming the call and both statuses:
  *   bc_get(db, "a", 1, buf, sizeof(buf), &n) is BC_NOT_FOUND (not found), expected BC_OK */
 #define assert_status(expr, expected)                                                              \
-    do {                                                                                           \
-        bc_status got_status_ = (expr);                                                            \
-        bc_status want_status_ = (expected);                                                       \
-        if (got_status_ != want_status_) {                                                         \
-            fail_msg("%s is %s (%s), expected %s", #expr, status_name(got_status_),                \
-                     bc_strerror(got_status_), status_name(want_status_));                         \
-        }                                                                                          \
-    } while (0)
+    KH_ASSERT_STATUS_OF(bc_status, status_name, bc_strerror, expr, expected, #expr)
 
 /* ---- A bc_io over faultfs --------------------------------------------------------------- */
 
