@@ -57,7 +57,9 @@ struct server_config {
     size_t queue_size;  /* pool queue capacity */
     /* The pool's queue: NULL for the pool's own (part C); lab 02 part F plugs its ring in here. */
     const struct pool_queue_ops *pool_queue;
-    uint64_t idle_timeout_ms;     /* 0: never; else a client silent this long is closed */
+    /* 0: never; else a client silent this long is closed. The sequential, threads and epoll
+     * models check it; the pool does not (its workers hold no client between events). */
+    uint64_t idle_timeout_ms;
     size_t output_size_bytes_max; /* unsent replies a client may pile up before it is closed */
     /* The storage backend requests go through (store.h), or NULL for memory only: lab 03
      * plugs Bitcask in here, lab 04 Raft. Borrowed: the caller opens and closes it. */

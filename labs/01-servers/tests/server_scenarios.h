@@ -7,10 +7,14 @@
 
 #include "server_test.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #define SCENARIO_CLIENTS_MANY 50
 #define SCENARIO_INCRS_PER_CLIENT 500
 #define SCENARIO_FULL_QUEUE_CLIENTS 64
 #define SCENARIO_FULL_QUEUE_ROUNDS 5
+#define SCENARIO_RETRY_MS 2000 /* how long a scenario waits for the server to notice a close */
 
 typedef void (*scenario_check_cb)(struct test_server *s);
 
@@ -110,6 +114,190 @@ full_queue_does_not_deadlock(const char *model, const char *const extra[],
     for (size_t i = 0; i < SCENARIO_FULL_QUEUE_CLIENTS; i++) {
         kh_rclient_close(&clients[i]);
     }
+    server_stop(&s);
+}
+
+/* ---- Features claimed for several models: each test runs one model -----------------------
+ * These start keel-server --model model with the flags the feature needs. */
+
+/* QUIT is answered +OK, then the connection closes, and a request after it in the same write
+ * never runs; a protocol error is answered once, after the replies to the requests before it,
+ * with Redis's message, and then the connection closes (server.h, client_feed; README part A). */
+static TEST_UNUSED void
+quit_and_protocol_error_close_after_the_reply(const char *model)
+{
+    struct test_server s;
+    server_start(&s, model, NULL);
+    char what[128];
+    struct kh_rclient c;
+    client_connect(&c, &s);
+    static const char quit_then_set[] =
+        "*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$1\r\nv\r\n";
+    assert_int_equal(kh_net_write_all(c.fd, quit_then_set, sizeof(quit_then_set) - 1), 0);
+    snprintf(what, sizeof(what), "QUIT, then SET q v in the same write (%s model)", model);
+    expect_pushed(&c, "+OK\r\n", what);
+    expect_closed(&c, what);
+    kh_rclient_close(&c);
+    client_connect(&c, &s);
+    static const char bad[] = "PING\r\n*1\r\n$x\r\nPING\r\n";
+    assert_int_equal(kh_net_write_all(c.fd, bad, sizeof(bad) - 1), 0);
+    snprintf(what, sizeof(what), "PING, *1 $x, PING in one write (%s model)", model);
+    expect_pushed(&c, "+PONG\r\n", what);
+    expect_pushed(&c, "-ERR Protocol error: invalid bulk length\r\n", what);
+    expect_closed(&c, what);
+    kh_rclient_close(&c);
+    client_connect(&c, &s);
+    EXPECT(&c, "$-1\r\n", "GET", "q"); /* the SET after QUIT never ran */
+    kh_rclient_close(&c);
+    server_stop(&s);
+}
+
+/* Connects c and has it PING, retrying for up to SCENARIO_RETRY_MS while the server refuses
+ * it (--max-clients: a connection it has not yet seen close, such as server_start's probe of
+ * the port, still holds a place). Fails with why when the server never serves it. */
+static TEST_UNUSED void
+connect_once_served(struct test_server *s, struct kh_rclient *c, const char *why)
+{
+    const char *const ping[] = {"PING"};
+    char reply[64] = "";
+    for (uint64_t deadline = kh_clock_now_ms() + SCENARIO_RETRY_MS;;) {
+        client_connect(c, s);
+        if (kh_rclient_send(c, 1, ping) != 0 ||
+            kh_rclient_reply(c, reply, sizeof(reply), REPLY_TIMEOUT_MS) < 0) {
+            reply[0] = '\0';
+        }
+        if (strcmp(reply, "+PONG\r\n") == 0) {
+            return;
+        }
+        kh_rclient_close(c);
+        if (kh_clock_now_ms() >= deadline) {
+            break;
+        }
+        kh_clock_sleep_ms(20);
+    }
+    fail_msg("%s: for %d ms the %s server did not serve a new connection (last reply \"%.40s\")",
+             why, SCENARIO_RETRY_MS, s->model, reply);
+}
+
+/* With --max-clients 2 a third connection gets Redis's error and is closed, and once a client
+ * leaves its place is given back: the model accepts through server_accept and frees every
+ * client it closes with client_free, which keeps the count (server.h). */
+static TEST_UNUSED void
+max_clients_refused_then_freed(const char *model)
+{
+    const char *const extra[] = {"--max-clients", "2", NULL};
+    struct test_server s;
+    server_start(&s, model, extra);
+    struct kh_rclient a, b, refused, next;
+    connect_once_served(&s, &a, "the first of two clients, --max-clients 2");
+    connect_once_served(&s, &b, "the second of two clients, --max-clients 2");
+    char what[128];
+    snprintf(what, sizeof(what), "a third connection to the %s server with --max-clients 2", model);
+    client_connect(&refused, &s);
+    expect_pushed(&refused, "-ERR max number of clients reached\r\n", what);
+    expect_closed(&refused, what);
+    kh_rclient_close(&refused);
+    kh_rclient_close(&a);
+    connect_once_served(&s, &next,
+                        "one of two clients left (--max-clients 2), and every closed client must "
+                        "go through client_free, which gives its place back");
+    EXPECT(&b, "+PONG\r\n", "PING");
+    kh_rclient_close(&next);
+    kh_rclient_close(&b);
+    server_stop(&s);
+}
+
+/* A client that piles up more unread replies than --output-limit-bytes is dropped, and the
+ * server goes on serving everyone else (server.h: output_size_bytes_max). */
+static TEST_UNUSED void
+output_limit_drops_slow_reader(const char *model)
+{
+    const char *const extra[] = {"--output-limit-bytes", "1048576", NULL};
+    struct test_server s;
+    server_start(&s, model, extra);
+    struct kh_rclient hog, other;
+    client_connect(&hog, &s);
+    client_connect(&other, &s);
+    static char value[65536];
+    memset(value, 'v', sizeof(value) - 1);
+    EXPECT(&other, "+OK\r\n", "SET", "v64k", value);
+    const char *const get[] = {"GET", "v64k"};
+    /* 32 MiB of replies against a 1 MiB limit: more than loopback's socket buffers hold
+     * (a few MiB), so the rest must queue in the server, where the limit applies. */
+    for (int i = 0; i < 512; i++) {
+        if (kh_rclient_send(&hog, 2, get) != 0) {
+            break; /* the server may already have closed it */
+        }
+    }
+    kh_clock_sleep_ms(300);
+    /* Dropped means: the server closed the connection before all 32 MiB were sent. A server
+     * without the limit keeps the connection open and sends everything, however slowly. */
+    size_t received_bytes = 0;
+    bool is_closed = false;
+    static char sink[65536];
+    for (uint64_t deadline = kh_clock_now_ms() + 3000;
+         kh_clock_now_ms() < deadline && !is_closed;) {
+        struct pollfd pfd = {.fd = hog.fd, .events = POLLIN};
+        if (poll(&pfd, 1, 100) <= 0) {
+            continue;
+        }
+        ssize_t n = recv(hog.fd, sink, sizeof(sink), 0);
+        is_closed = n == 0 || (n < 0 && errno == ECONNRESET);
+        received_bytes += n > 0 ? (size_t)n : 0;
+    }
+    if (!is_closed || received_bytes >= (size_t)512 * 65536) {
+        fail_msg("a client with 32 MiB of unread replies was not dropped by the %s server (%s "
+                 "after receiving %zu bytes; --output-limit-bytes 1048576)",
+                 model, is_closed ? "closed only" : "still open", received_bytes);
+    }
+    EXPECT(&other, "+PONG\r\n", "PING");
+    kh_rclient_close(&hog);
+    kh_rclient_close(&other);
+    server_stop(&s);
+}
+
+/* With --idle-timeout-ms 300 a silent client is closed and an active one is not. */
+static TEST_UNUSED void
+idle_client_is_closed(const char *model)
+{
+    const char *const extra[] = {"--idle-timeout-ms", "300", NULL};
+    struct test_server s;
+    server_start(&s, model, extra);
+    struct kh_rclient idle, busy;
+    client_connect(&idle, &s);
+    client_connect(&busy, &s);
+    EXPECT(&idle, "+PONG\r\n", "PING");
+    for (int i = 0; i < 10; i++) { /* 1 s of activity every 100 ms */
+        EXPECT(&busy, "+PONG\r\n", "PING");
+        kh_clock_sleep_ms(100);
+    }
+    if (!kh_rclient_is_closed(&idle, 1000)) {
+        fail_msg("a client silent for over 1 s is still open (%s model, idle timeout 300 ms)",
+                 model);
+    }
+    EXPECT(&busy, "+PONG\r\n", "PING");
+    kh_rclient_close(&idle);
+    kh_rclient_close(&busy);
+    server_stop(&s);
+}
+
+/* Keys set with PX expire: the model's cron (server_cron every 100 ms) deletes one nobody
+ * reads, GET never returns one, and a key without a TTL stays. */
+static TEST_UNUSED void
+keys_expire_by_cron(const char *model)
+{
+    struct test_server s;
+    server_start(&s, model, NULL);
+    struct kh_rclient c;
+    client_connect(&c, &s);
+    EXPECT(&c, "+OK\r\n", "SET", "read-later", "v", "PX", "100");
+    EXPECT(&c, "+OK\r\n", "SET", "never-read", "v", "PX", "100");
+    EXPECT(&c, "+OK\r\n", "SET", "forever", "v");
+    EXPECT(&c, ":3\r\n", "DBSIZE");
+    kh_clock_sleep_ms(600);         /* past the TTL, and several 100 ms cron ticks */
+    EXPECT(&c, ":1\r\n", "DBSIZE"); /* a model without the cron still counts 3 */
+    EXPECT(&c, "$-1\r\n", "GET", "read-later");
+    kh_rclient_close(&c);
     server_stop(&s);
 }
 

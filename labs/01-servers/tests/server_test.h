@@ -127,4 +127,17 @@ expect_pushed(struct kh_rclient *c, const char *expected, const char *what)
     kh_assert_bytes_equal(what, strlen(what), expected, strlen(expected), got, (size_t)size);
 }
 
+/* Fails unless the server closes c (EOF) within timeout_ms with no byte left unread: what a
+ * client gets after QUIT, a protocol error or a refused connection. */
+#define CLOSE_TIMEOUT_MS 2000 /* a close is immediate; 2 s covers a sanitizer build */
+static TEST_UNUSED void
+expect_closed(struct kh_rclient *c, const char *what)
+{
+    if (c->size_bytes != 0 || !kh_rclient_is_closed(c, CLOSE_TIMEOUT_MS)) {
+        fail_msg("%s: the server did not close the connection within %d ms, or sent more bytes "
+                 "first (%zu unread)",
+                 what, CLOSE_TIMEOUT_MS, c->size_bytes);
+    }
+}
+
 #endif

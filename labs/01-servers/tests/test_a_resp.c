@@ -269,8 +269,8 @@ test_a_parse_single_multibulk_request(void **state)
     resp_parser_free(&p);
 }
 
-/* Inline requests end at '\n' with or without '\r', split on runs of spaces and tabs, and a
- * blank line is skipped. */
+/* Inline requests end at '\n' with or without '\r', split on runs of spaces, tabs, '\v' and
+ * '\f', quotes are ordinary bytes, and a blank line is skipped. */
 static void
 test_a_parse_inline_requests(void **state)
 {
@@ -282,6 +282,9 @@ test_a_parse_inline_requests(void **state)
         VALID_CASE("blank lines skipped", "\r\n\n  \r\nPING\n", "*1 4:PING\n", 1),
         VALID_CASE("bytes that mean something in multibulk", "ECHO $3 *1\r\n",
                    "*3 4:ECHO 2:$3 2:*1\n", 1),
+        VALID_CASE("vertical tab and form feed separate too", "SET\vk\fv\r\n", "*3 3:SET 1:k 1:v\n",
+                   1),
+        VALID_CASE("quotes are ordinary bytes", "ECHO \"a b\"\n", "*3 4:ECHO 2:\"a 2:b\"\n", 1),
     };
     for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
         check_valid_cut(&cases[i], NULL, 0);
@@ -791,6 +794,15 @@ test_a_reply_writer_is_byte_exact(void **state)
     CHECK_REPLY(&b, resp_buf_error(&b, "ERR bad\r\nthing\n"), "-ERR bad  thing \r\n");
     CHECK_REPLY(&b, resp_buf_errorf(&b, "ERR wrong number of arguments for '%s' command", "get"),
                 "-ERR wrong number of arguments for 'get' command\r\n");
+    /* resp_buf_errorf keeps RESP_ERROR_SIZE_BYTES_MAX - 1 = 127 bytes of its message. */
+    char long_message[201];
+    memset(long_message, 'x', 200);
+    long_message[200] = '\0';
+    char want_cut[132] = "-";
+    memset(want_cut + 1, 'x', 127);
+    memcpy(want_cut + 128, "\r\n", 3);
+    check_reply(&b, resp_buf_errorf(&b, "%s", long_message), "resp_buf_errorf(&b, \"%s\", 200 x's)",
+                want_cut, 130);
     CHECK_REPLY(&b, resp_buf_integer(&b, 0), ":0\r\n");
     CHECK_REPLY(&b, resp_buf_integer(&b, 42), ":42\r\n");
     CHECK_REPLY(&b, resp_buf_integer(&b, -1), ":-1\r\n");

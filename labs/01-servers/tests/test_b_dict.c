@@ -273,6 +273,60 @@ test_b_dict_rehash_is_incremental(void **state)
     dict_clear(&d, NULL, NULL);
 }
 
+/* The claim: an entry never moves (dict.h: "relinked, never copied"): the pointer dict_insert
+ * handed out is the one dict_find returns after every resize the dict went through, and finds
+ * alone, with no insert or delete, carry a resize under way to its end (each does one step). */
+static void
+test_b_dict_entries_never_move_and_finds_finish_a_rehash(void **state)
+{
+    (void)state;
+    enum { KEYS_MAX = 4096 };
+    struct dict_entry **entries = calloc(KEYS_MAX, sizeof(*entries));
+    assert_non_null(entries);
+    struct dict d;
+    dict_init(&d, kh_test_seed());
+    uint32_t n = 0;
+    char key[KEY_SIZE_BYTES_MAX];
+    while (!(n >= 1000 && dict_is_rehashing(&d))) {
+        if (n == KEYS_MAX) {
+            fail_msg("inserted %u keys and no resize was under way after an insert", n);
+        }
+        key_of(n, key);
+        assert_dict_status(dict_insert(&d, key, 5, (void *)(uintptr_t)(n + 1), &entries[n]),
+                           DICT_OK);
+        assert_non_null(entries[n]);
+        n++;
+    }
+    /* Each step moves a bucket or looks at 10 empty ones: the old table's buckets bound it. */
+    size_t finds_max = dict_bucket_count(&d);
+    size_t finds = 0;
+    for (; dict_is_rehashing(&d); finds++) {
+        if (finds > finds_max) {
+            fail_msg("%zu dict_find calls and the resize of a %u-key dict is still under way: "
+                     "each find must do one rehash step (dict.h)",
+                     finds, n);
+        }
+        uint32_t i = (uint32_t)(finds * 7919u % n);
+        key_of(i, key);
+        if (dict_find(&d, key, 5) != entries[i]) {
+            fail_msg("mid-rehash, dict_find of key %u returned %p, not the entry %p dict_insert "
+                     "gave: entries must be relinked, never copied",
+                     i, (void *)dict_find(&d, key, 5), (void *)entries[i]);
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        key_of(i, key);
+        struct dict_entry *e = dict_find(&d, key, 5);
+        if (e != entries[i] || (uintptr_t)e->value != i + 1) {
+            fail_msg("after the resizes, key %u is at %p, not at %p where dict_insert put it (or "
+                     "its value changed): an entry must never move",
+                     i, (void *)e, (void *)entries[i]);
+        }
+    }
+    dict_clear(&d, NULL, NULL);
+    free(entries);
+}
+
 /* The claim: dict_random_entry returns live entries only, reaches every key, including while a
  * rehash is under way, and NULL for an empty dict. */
 static void
@@ -332,6 +386,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_dict_matches_a_model_across_rehashes),
         cmocka_unit_test(test_b_dict_rehash_is_incremental),
         cmocka_unit_test(test_b_dict_random_entry_covers_every_key),
+        cmocka_unit_test(test_b_dict_entries_never_move_and_finds_finish_a_rehash),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

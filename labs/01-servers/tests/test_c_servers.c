@@ -213,18 +213,70 @@ static void
 test_c_threads_keys_expire(void **state)
 {
     (void)state;
-    struct test_server s;
-    server_start(&s, "threads", NULL);
-    struct kh_rclient c;
-    client_connect(&c, &s);
-    EXPECT(&c, "+OK\r\n", "SET", "read-later", "v", "PX", "100");
-    EXPECT(&c, "+OK\r\n", "SET", "never-read", "v", "PX", "100");
-    EXPECT(&c, ":2\r\n", "DBSIZE");
-    kh_clock_sleep_ms(600); /* past the TTL, and several 100 ms cron ticks */
-    EXPECT(&c, ":0\r\n", "DBSIZE");
-    EXPECT(&c, "$-1\r\n", "GET", "read-later");
-    kh_rclient_close(&c);
-    server_stop(&s);
+    keys_expire_by_cron("threads");
+}
+
+/* Claim: the pool's dispatcher runs the cron too: the same expiry through the pool. */
+static void
+test_c_pool_keys_expire(void **state)
+{
+    (void)state;
+    keys_expire_by_cron("pool");
+}
+
+/* Claim: and so does the sequential server, while it serves its one client. */
+static void
+test_c_sequential_keys_expire(void **state)
+{
+    (void)state;
+    keys_expire_by_cron("sequential");
+}
+
+/* Claim: on every blocking model QUIT is answered, then the connection closes and nothing sent
+ * after QUIT runs; a protocol error is answered after the replies before it, then closes. */
+static void
+test_c_quit_and_protocol_error_close_on_every_blocking_model(void **state)
+{
+    (void)state;
+    quit_and_protocol_error_close_after_the_reply("sequential");
+    quit_and_protocol_error_close_after_the_reply("threads");
+    quit_and_protocol_error_close_after_the_reply("pool");
+}
+
+/* Claim: thread-per-connection refuses a connection past --max-clients with Redis's error and
+ * gives a leaving client's place back. */
+static void
+test_c_threads_max_clients_refused_then_freed(void **state)
+{
+    (void)state;
+    max_clients_refused_then_freed("threads");
+}
+
+/* Claim: so does the pool. */
+static void
+test_c_pool_max_clients_refused_then_freed(void **state)
+{
+    (void)state;
+    max_clients_refused_then_freed("pool");
+}
+
+/* Claim: thread-per-connection and the pool drop a client whose unread replies pass
+ * --output-limit-bytes, as the event loop does: the limit is every model's. */
+static void
+test_c_output_limit_drops_slow_reader_on_threads_and_pool(void **state)
+{
+    (void)state;
+    output_limit_drops_slow_reader("threads");
+    output_limit_drops_slow_reader("pool");
+}
+
+/* Claim: with --idle-timeout-ms 300 a thread-per-connection client silent for 1 s is closed,
+ * an active one is not. */
+static void
+test_c_threads_idle_client_is_closed(void **state)
+{
+    (void)state;
+    idle_client_is_closed("threads");
 }
 
 /* Claim: redis-cli, a real client, runs a script against the server and prints what it
@@ -329,6 +381,13 @@ main(int argc, char **argv)
         cmocka_unit_test(test_c_threads_keys_expire),
         cmocka_unit_test(test_c_threads_redis_cli_script),
         cmocka_unit_test(test_c_store_commands_go_through_the_storage_backend),
+        cmocka_unit_test(test_c_pool_keys_expire),
+        cmocka_unit_test(test_c_sequential_keys_expire),
+        cmocka_unit_test(test_c_quit_and_protocol_error_close_on_every_blocking_model),
+        cmocka_unit_test(test_c_threads_max_clients_refused_then_freed),
+        cmocka_unit_test(test_c_pool_max_clients_refused_then_freed),
+        cmocka_unit_test(test_c_output_limit_drops_slow_reader_on_threads_and_pool),
+        cmocka_unit_test(test_c_threads_idle_client_is_closed),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

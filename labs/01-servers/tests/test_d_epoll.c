@@ -1,6 +1,6 @@
 /* test_d_epoll.c -- lab 01 part D: the epoll event loop, over loopback: many clients, stalled
  * clients, pipelining, partial writes to slow readers, output limits, idle timeouts, junk. */
-#include "server_test.h"
+#include "server_scenarios.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -136,48 +136,7 @@ static void
 test_d_epoll_output_limit_drops_slow_reader(void **state)
 {
     (void)state;
-    const char *const extra[] = {"--output-limit-bytes", "1048576", NULL};
-    struct test_server s;
-    server_start(&s, "epoll", extra);
-    struct kh_rclient hog, other;
-    client_connect(&hog, &s);
-    client_connect(&other, &s);
-    static char value[65536];
-    memset(value, 'v', sizeof(value) - 1);
-    EXPECT(&other, "+OK\r\n", "SET", "v64k", value);
-    const char *const get[] = {"GET", "v64k"};
-    /* 32 MiB of replies against a 1 MiB limit: more than loopback's socket buffers hold
-     * (a few MiB), so the rest must queue in the server, where the limit applies. */
-    for (int i = 0; i < 512; i++) {
-        if (kh_rclient_send(&hog, 2, get) != 0) {
-            break; /* the server may already have closed it */
-        }
-    }
-    kh_clock_sleep_ms(300);
-    /* Dropped means: the server closed the connection before all 16 MiB were sent. A server
-     * without the limit keeps the connection open and sends everything, however slowly. */
-    size_t received_bytes = 0;
-    bool is_closed = false;
-    char sink[65536];
-    for (uint64_t deadline = kh_clock_now_ms() + 3000;
-         kh_clock_now_ms() < deadline && !is_closed;) {
-        struct pollfd pfd = {.fd = hog.fd, .events = POLLIN};
-        if (poll(&pfd, 1, 100) <= 0) {
-            continue;
-        }
-        ssize_t n = recv(hog.fd, sink, sizeof(sink), 0);
-        is_closed = n == 0 || (n < 0 && errno == ECONNRESET);
-        received_bytes += n > 0 ? (size_t)n : 0;
-    }
-    if (!is_closed || received_bytes >= (size_t)512 * 65536) {
-        fail_msg("a client with 32 MiB of unread replies was not dropped (%s after receiving %zu "
-                 "bytes; --output-limit-bytes 1048576)",
-                 is_closed ? "closed only" : "still open", received_bytes);
-    }
-    EXPECT(&other, "+PONG\r\n", "PING");
-    kh_rclient_close(&hog);
-    kh_rclient_close(&other);
-    server_stop(&s);
+    output_limit_drops_slow_reader("epoll");
 }
 
 /* Claim: with --idle-timeout-ms 300 a silent client is closed, an active one is not. */
@@ -185,24 +144,26 @@ static void
 test_d_epoll_idle_client_is_closed(void **state)
 {
     (void)state;
-    const char *const extra[] = {"--idle-timeout-ms", "300", NULL};
-    struct test_server s;
-    server_start(&s, "epoll", extra);
-    struct kh_rclient idle, busy;
-    client_connect(&idle, &s);
-    client_connect(&busy, &s);
-    EXPECT(&idle, "+PONG\r\n", "PING");
-    for (int i = 0; i < 10; i++) { /* 1 s of activity every 100 ms */
-        EXPECT(&busy, "+PONG\r\n", "PING");
-        kh_clock_sleep_ms(100);
-    }
-    if (!kh_rclient_is_closed(&idle, 1000)) {
-        fail_msg("a client silent for over 1 s is still open (idle timeout 300 ms)");
-    }
-    EXPECT(&busy, "+PONG\r\n", "PING");
-    kh_rclient_close(&idle);
-    kh_rclient_close(&busy);
-    server_stop(&s);
+    idle_client_is_closed("epoll");
+}
+
+/* Claim: the loop answers QUIT and then closes, runs nothing sent after QUIT, and answers a
+ * protocol error after the replies before it, then closes: a closing client's reply is
+ * flushed before its socket is. */
+static void
+test_d_epoll_quit_and_protocol_error_close_after_the_reply(void **state)
+{
+    (void)state;
+    quit_and_protocol_error_close_after_the_reply("epoll");
+}
+
+/* Claim: the loop refuses a connection past --max-clients with Redis's error and gives a
+ * leaving client's place back. */
+static void
+test_d_epoll_max_clients_refused_then_freed(void **state)
+{
+    (void)state;
+    max_clients_refused_then_freed("epoll");
 }
 
 /* Claim: the event loop holds 1,000 connections at once and answers each. */
@@ -240,18 +201,7 @@ static void
 test_d_epoll_keys_expire(void **state)
 {
     (void)state;
-    struct test_server s;
-    server_start(&s, "epoll", NULL);
-    struct kh_rclient c;
-    client_connect(&c, &s);
-    EXPECT(&c, "+OK\r\n", "SET", "read-later", "v", "PX", "100");
-    EXPECT(&c, "+OK\r\n", "SET", "never-read", "v", "PX", "100");
-    EXPECT(&c, "+OK\r\n", "SET", "forever", "v");
-    kh_clock_sleep_ms(600);
-    EXPECT(&c, ":1\r\n", "DBSIZE");
-    EXPECT(&c, "$-1\r\n", "GET", "read-later");
-    kh_rclient_close(&c);
-    server_stop(&s);
+    keys_expire_by_cron("epoll");
 }
 
 /* Claim: seeded junk (mutated requests, absurd lengths, random bytes) never crashes the loop,
@@ -312,6 +262,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_epoll_1000_connections),
         cmocka_unit_test(test_d_epoll_keys_expire),
         cmocka_unit_test(test_d_epoll_survives_malformed_requests),
+        cmocka_unit_test(test_d_epoll_quit_and_protocol_error_close_after_the_reply),
+        cmocka_unit_test(test_d_epoll_max_clients_refused_then_freed),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

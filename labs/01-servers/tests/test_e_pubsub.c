@@ -1,5 +1,6 @@
 /* test_e_pubsub.c -- lab 01 part E: pub/sub through the epoll server (fan-out, patterns,
- * dropping closed subscribers, subscribed-mode rules) and the glob matcher on its own. */
+ * dropping closed subscribers, subscribed-mode rules), through the threaded models (a published
+ * message wakes a silent subscriber), and the glob matcher on its own. */
 #include "pubsub.h"
 #include "server_test.h"
 
@@ -102,6 +103,77 @@ test_e_subscribed_mode_rules(void **state)
     server_stop(&s);
 }
 
+/* A subscriber on a threaded model that sends nothing after subscribing: its thread (threads)
+ * or its epoll registration (pool) sleeps until something happens on its socket, so each
+ * published message must wake it (pubsub.h's deliver callback, server.h's wake_cb: an eventfd
+ * for a thread, EPOLLOUT for the pool). It gets every message and pmessage in order, keeps
+ * subscribed-mode rules, and once it leaves, PUBLISH counts nobody. */
+static void
+publish_reaches_a_silent_subscriber(const char *model)
+{
+    struct test_server s;
+    server_start(&s, model, NULL);
+    struct kh_rclient sub, publisher;
+    client_connect(&sub, &s);
+    client_connect(&publisher, &s);
+    EXPECT(&sub, "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n", "SUBSCRIBE", "news");
+    EXPECT(&sub, "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:2\r\n", "PSUBSCRIBE", "n*");
+    kh_clock_sleep_ms(50); /* the subscriber's side goes back to sleep */
+    char what[96], message[32], expected[128];
+    for (int round = 0; round < 3; round++) {
+        snprintf(message, sizeof(message), "m%d", round);
+        EXPECT(&publisher, ":2\r\n", "PUBLISH", "news", message);
+        snprintf(what, sizeof(what), "message %d to a silent subscriber (%s model)", round, model);
+        snprintf(expected, sizeof(expected), "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\n%s\r\n",
+                 message);
+        expect_pushed(&sub, expected, what);
+        snprintf(expected, sizeof(expected),
+                 "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\n%s\r\n", message);
+        expect_pushed(&sub, expected, what);
+    }
+    EXPECT(&sub,
+           "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+           "RESET are allowed in this context\r\n",
+           "GET", "k");
+    EXPECT(&sub, "*2\r\n$4\r\npong\r\n$0\r\n\r\n", "PING");
+    kh_rclient_close(&sub);
+    /* The server notices the close on its own time: within 2 s nobody is counted. */
+    const char *const publish[] = {"PUBLISH", "news", "anyone?"};
+    char reply[64] = "";
+    for (uint64_t deadline = kh_clock_now_ms() + 2000;
+         strcmp(reply, ":0\r\n") != 0 && kh_clock_now_ms() < deadline;) {
+        assert_int_equal(kh_rclient_send(&publisher, 3, publish), 0);
+        if (kh_rclient_reply(&publisher, reply, sizeof(reply), REPLY_TIMEOUT_MS) < 0) {
+            fail_msg("no reply to PUBLISH after the subscriber left (%s model)", model);
+        }
+        kh_clock_sleep_ms(20);
+    }
+    if (strcmp(reply, ":0\r\n") != 0) {
+        fail_msg("2 s after its only subscriber left, PUBLISH on the %s server still replies %.20s",
+                 model, reply);
+    }
+    kh_rclient_close(&publisher);
+    server_stop(&s);
+}
+
+/* Claim: on thread-per-connection, a PUBLISH wakes a subscriber whose thread waits on its
+ * socket: the message arrives without the subscriber sending anything. */
+static void
+test_e_threads_publish_wakes_a_silent_subscriber(void **state)
+{
+    (void)state;
+    publish_reaches_a_silent_subscriber("threads");
+}
+
+/* Claim: on the pool, a PUBLISH to a subscriber no worker holds gets it written (re-armed for
+ * output): the message arrives without the subscriber sending anything. */
+static void
+test_e_pool_publish_wakes_a_silent_subscriber(void **state)
+{
+    (void)state;
+    publish_reaches_a_silent_subscriber("pool");
+}
+
 /* Claim: the glob matcher follows Redis's rules for * ? [set] [^set] [a-z] and escapes. */
 static void
 test_e_glob_matching(void **state)
@@ -159,6 +231,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_e_closed_subscriber_is_dropped),
         cmocka_unit_test(test_e_subscribed_mode_rules),
         cmocka_unit_test(test_e_glob_matching),
+        cmocka_unit_test(test_e_threads_publish_wakes_a_silent_subscriber),
+        cmocka_unit_test(test_e_pool_publish_wakes_a_silent_subscriber),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }
