@@ -111,8 +111,9 @@ struct client {
     struct resp_buf out;
     size_t out_sent_bytes;
     pthread_mutex_t out_lock;
-    bool is_closing; /* QUIT, a protocol error or a full output buffer: close once flushed */
-    bool is_busy;    /* pool: a worker owns it now (guarded by out_lock) */
+    bool is_closing;      /* QUIT, a protocol error or a full output buffer: close once flushed */
+    bool is_busy;         /* pool: a worker owns it now (guarded by out_lock) */
+    bool is_wake_pending; /* pool: the dispatcher is asked to re-arm it (guarded by out_lock) */
     uint64_t last_active_ms;
     struct pubsub_client sub; /* channels and patterns; the deliver callback appends to out */
     client_wake_cb wake_cb;   /* set by the model */
