@@ -54,6 +54,12 @@ struct test_fs {
     void (*hook_cb)(kh_faultfs_op op, const char *path, void *arg);
     void *hook_arg;
     unsigned fsync_delay_us; /* slows every fsync, so concurrent writers overlap */
+    /* A read error on one file: while is_pread_failing, every pread of the descriptor the store
+     * opened pread_fail_path with fails with -EIO (pread is not a traced call, so faultfs's
+     * faults cannot fail it). */
+    char pread_fail_path[KH_FAULTFS_PATH_MAX];
+    int pread_fail_fd; /* the store's descriptor of pread_fail_path, or -1 */
+    bool is_pread_failing;
 };
 
 static TEST_UNUSED void
@@ -71,17 +77,29 @@ tfs_open(void *ctx, const char *path, int flags)
     if (flags & O_CREAT) {
         tfs_hook(t, KH_FAULTFS_OP_CREATE, path);
     }
-    return kh_faultfs_open(t->fs, path, flags);
+    int fd = kh_faultfs_open(t->fs, path, flags);
+    if (fd >= 0 && t->pread_fail_path[0] != '\0' && strcmp(path, t->pread_fail_path) == 0) {
+        t->pread_fail_fd = fd;
+    }
+    return fd;
 }
 static TEST_UNUSED int
 tfs_close(void *ctx, int fd)
 {
-    return kh_faultfs_close(((struct test_fs *)ctx)->fs, fd);
+    struct test_fs *t = ctx;
+    if (t->pread_fail_path[0] != '\0' && fd == t->pread_fail_fd) {
+        t->pread_fail_fd = -1;
+    }
+    return kh_faultfs_close(t->fs, fd);
 }
 static TEST_UNUSED ssize_t
 tfs_pread(void *ctx, int fd, void *buf, size_t size, uint64_t offset)
 {
-    return kh_faultfs_pread(((struct test_fs *)ctx)->fs, fd, buf, size, offset);
+    struct test_fs *t = ctx;
+    if (t->is_pread_failing && t->pread_fail_path[0] != '\0' && fd == t->pread_fail_fd) {
+        return -EIO;
+    }
+    return kh_faultfs_pread(t->fs, fd, buf, size, offset);
 }
 static TEST_UNUSED ssize_t
 tfs_pwrite(void *ctx, int fd, const void *buf, size_t size, uint64_t offset)
@@ -172,6 +190,7 @@ static TEST_UNUSED void
 tfs_init(struct test_fs *t)
 {
     memset(t, 0, sizeof(*t));
+    t->pread_fail_fd = -1;
     t->fs = kh_faultfs_create();
     assert_non_null(t->fs);
 }
@@ -348,6 +367,40 @@ fs_flip_bit(struct kh_faultfs *fs, const char *path, uint64_t offset, unsigned b
     unsigned char byte = buf[offset] ^ (unsigned char)(1u << bit);
     fs_write_at(fs, path, &byte, 1, offset);
     free(buf);
+}
+
+/* Descriptors open in fs now (the store's, and any the test left open): the ones faultfs
+ * has left free are opened, counted and closed again. */
+static TEST_UNUSED unsigned
+fs_open_descriptor_count(struct kh_faultfs *fs)
+{
+    int fds[KH_FAULTFS_FDS_MAX];
+    unsigned free_count = 0;
+    for (int fd; free_count < KH_FAULTFS_FDS_MAX &&
+                 (fd = kh_faultfs_open(fs, "/", O_RDONLY | O_DIRECTORY)) >= 0;) {
+        fds[free_count++] = fd;
+    }
+    for (unsigned i = 0; i < free_count; i++) {
+        kh_faultfs_close(fs, fds[i]);
+    }
+    return KH_FAULTFS_FDS_MAX - free_count;
+}
+
+static TEST_UNUSED int
+count_data_file_cb(const char *name, void *arg)
+{
+    size_t n = strlen(name);
+    *(unsigned *)arg += n > 5 && strcmp(name + n - 5, ".data") == 0;
+    return 0;
+}
+
+/* Data files (names ending in .data) in TEST_DIR. */
+static TEST_UNUSED unsigned
+fs_data_file_count(struct kh_faultfs *fs)
+{
+    unsigned count = 0;
+    assert_int_equal(kh_faultfs_list(fs, TEST_DIR, count_data_file_cb, &count), 0);
+    return count;
 }
 
 static TEST_UNUSED void

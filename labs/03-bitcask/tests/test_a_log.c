@@ -85,7 +85,9 @@ test_a_record_checksum_catches_every_bit_flip(void **state)
     assert_status(bc_record_decode_header(buf, &back), BC_CORRUPT);
 }
 
-/* Claim: put, get, overwrite and delete behave as bitcask.h says, for binary keys too. */
+/* Claim: put, get, overwrite and delete behave as bitcask.h says, for binary keys too, and bad
+ * arguments are statuses (README part A): an empty key or a NULL value with a size is
+ * BC_INVALID, a key or value over its limit BC_TOO_BIG, and nothing is written. */
 static void
 test_a_put_get_delete(void **state)
 {
@@ -116,6 +118,16 @@ test_a_put_get_delete(void **state)
     static char big_key[BC_KEY_SIZE_MAX + 1];
     assert_status(bc_put(db, big_key, sizeof(big_key), "x", 1), BC_TOO_BIG);
     assert_status(bc_put(db, "", 0, "x", 1), BC_INVALID);
+    assert_status(bc_put(db, "k", 1, NULL, 1), BC_INVALID);
+    char *big_value = calloc(BC_VALUE_SIZE_MAX + 1u, 1);
+    assert_non_null(big_value);
+    assert_status(bc_put(db, "k", 1, big_value, BC_VALUE_SIZE_MAX + 1u), BC_TOO_BIG);
+    free(big_value);
+    assert_status(bc_delete(db, "", 0), BC_INVALID);
+    assert_status(bc_get(db, "", 0, buf, sizeof(buf), &size), BC_INVALID);
+    assert_status(bc_get(db, "k", 1, buf, sizeof(buf), &size), BC_NOT_FOUND); /* none written */
+    assert_string_equal(bc_strerror(BC_LOCKED), "locked: another handle has this directory open");
+    assert_string_equal(bc_strerror((bc_status)999), "unknown status");
     struct bc_stats stats;
     bc_stats(db, &stats);
     assert_int_equal(stats.key_count, 1);
@@ -164,7 +176,16 @@ count_key_cb(const void *key, size_t key_size_bytes, void *arg)
     return 0;
 }
 
-/* Claim: fold visits every live key exactly once and no deleted one. */
+static int
+stop_at_third_cb(const void *key, size_t key_size_bytes, void *arg)
+{
+    (void)key;
+    (void)key_size_bytes;
+    return ++*(unsigned *)arg == 3;
+}
+
+/* Claim: fold visits every live key exactly once and no deleted one, and stops at key_cb's
+ * first nonzero return. */
 static void
 test_a_fold_visits_each_live_key_once(void **state)
 {
@@ -187,6 +208,9 @@ test_a_fold_visits_each_live_key_once(void **state)
     for (unsigned i = 0; i < 100; i++) {
         assert_int_equal(seen[i], i % 3 == 0 ? 0 : 1);
     }
+    unsigned visits = 0;
+    assert_status(bc_fold(db, stop_at_third_cb, &visits), BC_OK);
+    assert_int_equal(visits, 3); /* stopped at key_cb's first nonzero return */
     assert_status(bc_close(db), BC_OK);
     kh_faultfs_destroy(t.fs);
 }

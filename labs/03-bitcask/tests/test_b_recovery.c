@@ -554,6 +554,122 @@ test_b_many_hint_files_and_a_damaged_one(void **state)
     bc_hint_thread_bytes_min = thread_bytes_min;
 }
 
+/* ---- Hint files that cannot be used ------------------------------------------------------ */
+
+#define BAD_HINT_KEYS 1000u             /* 25 KiB of hints merged: their run loads in two rounds */
+#define BAD_HINT_FILE_BYTES (32u << 10) /* so the merge writes a few outputs */
+#define JUNK_HINT_BYTES (300u << 10)    /* sizes the keydir for 7,000 keys it never gets */
+
+/* Fails unless keys [0, BAD_HINT_KEYS) read back as version 1. */
+static void
+bad_hint_check(struct test_fs *t, const char *when)
+{
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(t, &io, BC_SYNC_NONE, BAD_HINT_FILE_BYTES);
+    for (unsigned i = 0; i < BAD_HINT_KEYS; i++) {
+        char key[16], want[VALUE_SIZE_BYTES_MAX], got[VALUE_SIZE_BYTES_MAX];
+        size_t got_size = 0, want_size = value_of(i, 1, want);
+        bc_status st = bc_get(db, key, key_of(i, key), got, sizeof(got), &got_size);
+        if (st != BC_OK || got_size != want_size || memcmp(got, want, want_size) != 0) {
+            fail_msg("%s: %s does not read back (%s, %zu bytes of %zu)", when, key, bc_strerror(st),
+                     got_size, want_size);
+        }
+    }
+    bc_close(db);
+}
+
+/* Writes size zero bytes to a new durable file at path (an empty data file when size is 0). */
+static void
+fs_write_zeros(struct kh_faultfs *fs, const char *path, size_t size)
+{
+    int fd = kh_faultfs_open(fs, path, O_RDWR | O_CREAT);
+    assert_true(fd >= 0);
+    unsigned char *zeros = calloc(size > 0 ? size : 1, 1);
+    assert_non_null(zeros);
+    assert_int_equal(kh_faultfs_pwrite(fs, fd, zeros, size, 0), (ssize_t)size);
+    assert_int_equal(kh_faultfs_fsync(fs, fd), 0);
+    kh_faultfs_close(fs, fd);
+    free(zeros);
+}
+
+/* Claim: a hint file that cannot be used is passed over for its data file, and the hint files
+ * after it still load: one that cannot be read (EIO) in the middle of a run of hinted files,
+ * and one that is huge and all zeros (so a keydir sized from the hint files' sizes is far
+ * bigger than the next run of hints needs) in a run of its own. */
+static void
+test_b_unusable_hint_files_are_passed_over(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, BAD_HINT_FILE_BYTES);
+    for (unsigned i = 0; i < BAD_HINT_KEYS; i++) {
+        char key[16], value[VALUE_SIZE_BYTES_MAX];
+        assert_status(bc_put(db, key, key_of(i, key), value, value_of(i, 1, value)), BC_OK);
+    }
+    assert_status(bc_merge(db), BC_OK);
+    assert_status(bc_close(db), BC_OK);
+    struct hint_names *h = calloc(1, sizeof(*h));
+    assert_non_null(h);
+    assert_int_equal(kh_faultfs_list(t.fs, TEST_DIR, hint_name_cb, h), 0);
+    if (h->count < 2) {
+        fail_msg("expected the merge of %u keys into %u-byte files to write 2 or more hint files, "
+                 "found %zu",
+                 BAD_HINT_KEYS, BAD_HINT_FILE_BYTES, h->count);
+    }
+    qsort(h->names, h->count, sizeof(h->names[0]), compare_names);
+    bad_hint_check(&t, "opened from hint files");
+
+    snprintf(t.pread_fail_path, sizeof(t.pread_fail_path), "%s", h->names[1]);
+    t.is_pread_failing = true; /* every read of the second hint file is EIO */
+    bad_hint_check(&t, "opened with the second hint file unreadable (EIO)");
+    t.is_pread_failing = false;
+    t.pread_fail_path[0] = '\0';
+
+    /* Files (0, 1) and (0, 2) sort before the merge's outputs: an empty data file with a hint
+     * file of 300 KiB of zeros, and an empty data file without one, which ends that run. */
+    fs_write_zeros(t.fs, TEST_DIR "/0000000000-00001.data", 0);
+    fs_write_zeros(t.fs, TEST_DIR "/0000000000-00001.hint", JUNK_HINT_BYTES);
+    fs_write_zeros(t.fs, TEST_DIR "/0000000000-00002.data", 0);
+    bad_hint_check(&t, "opened with a 300 KiB hint file of zeros before the merge's hint files");
+    free(h);
+    kh_faultfs_destroy(t.fs);
+}
+
+/* Claim: files being written end in .tmp and are deleted on open (bc_internal.h): a crash in a
+ * merge leaves its outputs as .tmp files, and the next open removes them and reads the rest. */
+static void
+test_b_open_deletes_leftover_tmp_files(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    struct model m;
+    model_init(&m, 10);
+    for (unsigned i = 0; i < 10; i++) {
+        assert_status(model_put(db, &m, i, i), BC_OK);
+    }
+    assert_status(bc_close(db), BC_OK);
+    const char *leftovers[] = {TEST_DIR "/0000000001-00001.data.tmp",
+                               TEST_DIR "/0000000001-00001.hint.tmp"};
+    for (size_t i = 0; i < KH_ARRAY_LEN(leftovers); i++) {
+        fs_write_zeros(t.fs, leftovers[i], 100);
+    }
+    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 0);
+    model_check(db, &m, "after opening a store with a merge's .tmp files in it");
+    for (size_t i = 0; i < KH_ARRAY_LEN(leftovers); i++) {
+        if (kh_faultfs_file_size(t.fs, leftovers[i]) != -ENOENT) {
+            fail_msg("%s is still there after bc_open: files ending in .tmp are deleted on open",
+                     leftovers[i]);
+        }
+    }
+    assert_status(bc_close(db), BC_OK);
+    kh_faultfs_destroy(t.fs);
+}
+
 /* Claim: with sync none and explicit bc_sync calls, a crash at every call of the trace, losing
  * the unsynced bytes or keeping a torn prefix of them, keeps everything synced and never
  * returns a value that was not written. */
@@ -575,6 +691,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_model_with_reopens),
         cmocka_unit_test(test_b_hint_files_rebuild_the_same_keydir),
         cmocka_unit_test(test_b_many_hint_files_and_a_damaged_one),
+        cmocka_unit_test(test_b_unusable_hint_files_are_passed_over),
+        cmocka_unit_test(test_b_open_deletes_leftover_tmp_files),
         cmocka_unit_test(test_b_crash_with_torn_unsynced_writes),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));

@@ -178,6 +178,7 @@ put_during_merge_cb(kh_faultfs_op op, const char *path, void *arg)
     struct during_merge *d = arg;
     if (op == KH_FAULTFS_OP_RENAME && strstr(path, ".data.tmp") != NULL && !d->has_run) {
         d->has_run = true;
+        assert_status(bc_merge(d->db), BC_BUSY); /* one merge at a time */
         for (unsigned i = 0; i < 20; i++) {
             if (i % 2 == 0) {
                 assert_status(model_put(d->db, d->m, i, 1000 + i), BC_OK);
@@ -189,7 +190,8 @@ put_during_merge_cb(kh_faultfs_op op, const char *path, void *arg)
 }
 
 /* Claim: puts and deletes that land while a merge is copying win over the merge's copies: the
- * merge must not point the keydir back at the older values it copied. */
+ * merge must not point the keydir back at the older values it copied. A second bc_merge while
+ * one runs is BC_BUSY. */
 static void
 test_c_put_during_merge_wins(void **state)
 {
@@ -301,6 +303,202 @@ test_c_gets_and_puts_during_merge(void **state)
         }
     }
     model_check(db, &m, "after concurrent merges");
+    bc_close(db);
+    kh_faultfs_destroy(t.fs);
+}
+
+/* Fails unless db holds no more descriptors than one a data file, the directory's and LOCK's. */
+static void
+check_descriptors(struct test_fs *t, const char *when)
+{
+    unsigned open_count = fs_open_descriptor_count(t->fs);
+    unsigned data_count = fs_data_file_count(t->fs);
+    if (open_count > data_count + 2) {
+        fail_msg("%s: the store holds %u descriptors, and the directory holds %u data files: at "
+                 "most one a data file, plus the directory's and LOCK's (a file merged away, or a "
+                 "hint file read at open, is closed)",
+                 when, open_count, data_count);
+    }
+}
+
+/* Claim: the store keeps no descriptor of a file it is done with: after each merge, and after
+ * an open that read hint files, it holds at most one a data file, plus the directory's and
+ * LOCK's; after bc_close, none. */
+static void
+test_c_merge_and_close_release_every_descriptor(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 1024);
+    struct model m;
+    model_init(&m, 60);
+    for (uint32_t round = 0; round < 4; round++) {
+        for (unsigned i = 0; i < 60; i++) {
+            assert_status(model_put(db, &m, i, round * 100 + i), BC_OK);
+        }
+        assert_status(bc_merge(db), BC_OK);
+        check_descriptors(&t, "after a merge");
+    }
+    assert_status(bc_close(db), BC_OK);
+    unsigned open_count = fs_open_descriptor_count(t.fs);
+    if (open_count != 0) {
+        fail_msg("after bc_close, %u descriptors are still open", open_count);
+    }
+    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 1024);
+    check_descriptors(&t, "after an open from hint files");
+    model_check(db, &m, "after an open from hint files");
+    assert_status(bc_close(db), BC_OK);
+    open_count = fs_open_descriptor_count(t.fs);
+    if (open_count != 0) {
+        fail_msg("after an open from hint files and bc_close, %u descriptors are still open",
+                 open_count);
+    }
+    kh_faultfs_destroy(t.fs);
+}
+
+#define BIG_VALUE_BYTES (3u << 19) /* 1.5 MiB: more than a merge may buffer whole */
+
+/* Fails unless key "big" holds big and the model's keys their versions. */
+static void
+failed_merge_check(struct bc_db *db, const struct model *m, const char *big, const char *when)
+{
+    static char got[BIG_VALUE_BYTES];
+    size_t got_size = 0;
+    bc_status st = bc_get(db, "big", 3, got, sizeof(got), &got_size);
+    if (st != BC_OK || got_size != BIG_VALUE_BYTES || memcmp(got, big, BIG_VALUE_BYTES) != 0) {
+        fail_msg("%s: the 1.5 MiB value of \"big\" does not read back (%s, %zu bytes)", when,
+                 bc_strerror(st), got_size);
+    }
+    model_check(db, m, when);
+}
+
+/* Claim: a merge that fails, on a write error in its output or a read error in an input,
+ * returns the error, says so in bc_last_error, and keeps the old files: every value reads back,
+ * then and after a reopen, and the next merge succeeds. The oldest file holds one value of
+ * 1.5 MiB, which a merge may write straight through instead of buffering it. */
+static void
+test_c_failed_merge_keeps_every_value(void **state)
+{
+    (void)state;
+    static char big[BIG_VALUE_BYTES];
+    for (size_t i = 0; i < sizeof(big); i++) {
+        big[i] = (char)('A' + (i * 7 + i / 4096) % 26);
+    }
+    struct test_fs t;
+    tfs_init(&t);
+    /* noted before the open, so the store's descriptor of the oldest file is the one to fail */
+    snprintf(t.pread_fail_path, sizeof(t.pread_fail_path), "%s", TEST_DIR "/0000000001-00000.data");
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
+    assert_status(bc_put(db, "big", 3, big, sizeof(big)), BC_OK);
+    struct model m;
+    model_init(&m, 30);
+    for (unsigned i = 0; i < 30; i++) {
+        assert_status(model_put(db, &m, i, i), BC_OK);
+    }
+    assert_status(bc_sync(db), BC_OK); /* nothing buffered: the merge's own write comes first */
+
+    struct kh_faultfs_fault f = {.op = KH_FAULTFS_OP_PWRITE, .count = 1, .error = EIO};
+    assert_int_equal(kh_faultfs_inject(t.fs, &f), 0);
+    bc_status st = bc_merge(db);
+    kh_faultfs_clear_faults(t.fs);
+    if (st != BC_IO) {
+        fail_msg("bc_merge with its first write failing (EIO) returned %s, expected BC_IO",
+                 status_name(st));
+    }
+    char error[BC_ERROR_MAX] = "";
+    bc_last_error(db, error);
+    if (error[0] == '\0') {
+        fail_msg("bc_merge failed with BC_IO and bc_last_error says nothing");
+    }
+    failed_merge_check(db, &m, big, "after a merge whose write failed");
+
+    t.is_pread_failing = true; /* every read of the oldest file, the merge's first input */
+    st = bc_merge(db);
+    t.is_pread_failing = false;
+    if (st != BC_IO) {
+        fail_msg("bc_merge with every read of an input failing (EIO) returned %s, expected BC_IO",
+                 status_name(st));
+    }
+    failed_merge_check(db, &m, big, "after a merge whose reads failed");
+    assert_status(bc_close(db), BC_OK);
+    db = tfs_open_db(&t, &io, BC_SYNC_NONE, 4096);
+    failed_merge_check(db, &m, big, "after two failed merges and a reopen");
+    assert_status(bc_merge(db), BC_OK);
+    failed_merge_check(db, &m, big, "after a merge that succeeded");
+    bc_close(db);
+    kh_faultfs_destroy(t.fs);
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Claim: a merge commits in README part C's order: each output's data is fsynced before it is
+ * renamed into place, the directory is fsynced after the last rename, and only then is an old
+ * file deleted. The trace shows it; a crash image cannot, since faultfs makes a directory's
+ * renames and unlinks durable together at its fsync, where a real file system may make an
+ * unlink durable before a rename that came first. */
+static void
+test_c_merge_syncs_the_directory_before_deleting_inputs(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_NONE, 1024);
+    struct model m;
+    model_init(&m, 40);
+    for (unsigned i = 0; i < 80; i++) {
+        assert_status(model_put(db, &m, i % 40, i), BC_OK);
+    }
+    uint64_t first = kh_faultfs_trace_count(t.fs);
+    assert_status(bc_merge(db), BC_OK);
+    uint64_t end = kh_faultfs_trace_count(t.fs);
+    static char synced[64][KH_FAULTFS_PATH_MAX];
+    size_t synced_count = 0;
+    uint64_t last_rename = UINT64_MAX, dir_sync = UINT64_MAX;
+    for (uint64_t i = first; i < end; i++) {
+        struct kh_faultfs_event ev;
+        assert_int_equal(kh_faultfs_trace_get(t.fs, i, &ev), 0);
+        if (ev.op == KH_FAULTFS_OP_FSYNC && synced_count < 64) {
+            snprintf(synced[synced_count++], KH_FAULTFS_PATH_MAX, "%s", ev.path);
+        } else if (ev.op == KH_FAULTFS_OP_RENAME) {
+            bool is_synced = !ends_with(ev.path, ".data.tmp");
+            for (size_t k = 0; k < synced_count && !is_synced; k++) {
+                is_synced = strcmp(synced[k], ev.path) == 0;
+            }
+            if (!is_synced) {
+                fail_msg("call %llu renames %s, which was never fsynced: an output's data must be "
+                         "durable before its name",
+                         (unsigned long long)i, ev.path);
+            }
+            last_rename = i;
+            dir_sync = UINT64_MAX;
+        } else if (ev.op == KH_FAULTFS_OP_FSYNC_DIR && last_rename != UINT64_MAX) {
+            dir_sync = i;
+        } else if (ev.op == KH_FAULTFS_OP_UNLINK && !ends_with(ev.path, ".tmp")) {
+            if (last_rename == UINT64_MAX || dir_sync == UINT64_MAX) {
+                char trace[2048];
+                kh_faultfs_trace_print(t.fs, i > 6 ? i - 6 : 0, 8, trace, sizeof(trace));
+                fail_msg("call %llu deletes %s before %s: rename the outputs, fsync the "
+                         "directory, and only then delete the old files; the calls:\n%s",
+                         (unsigned long long)i, ev.path,
+                         last_rename == UINT64_MAX ? "any output was renamed into place"
+                                                   : "the directory was fsynced after the renames",
+                         trace);
+            }
+        }
+    }
+    if (last_rename == UINT64_MAX) {
+        fail_msg("the merge renamed no output into place");
+    }
+    model_check(db, &m, "after the merge");
     bc_close(db);
     kh_faultfs_destroy(t.fs);
 }
@@ -420,6 +618,9 @@ main(int argc, char **argv)
         cmocka_unit_test(test_c_gets_and_puts_during_merge),
         cmocka_unit_test(test_c_crash_during_merge_loses_nothing),
         cmocka_unit_test(test_c_real_files_read_back_through_merges),
+        cmocka_unit_test(test_c_merge_and_close_release_every_descriptor),
+        cmocka_unit_test(test_c_failed_merge_keeps_every_value),
+        cmocka_unit_test(test_c_merge_syncs_the_directory_before_deleting_inputs),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* Claim: the policy texts parse, and bad ones are BC_INVALID. */
+/* Claim: the policy texts parse, and bad ones are BC_INVALID; so is bc_open with interval 0 or
+ * a directory name too long for its files' paths. */
 static void
 test_d_sync_policy_parse(void **state)
 {
@@ -27,6 +28,22 @@ test_d_sync_policy_parse(void **state)
     for (size_t i = 0; i < KH_ARRAY_LEN(bad); i++) {
         assert_status(bc_sync_parse(bad[i], &o), BC_INVALID);
     }
+    struct test_fs t; /* bc_open's bad options: BC_INVALID, and no handle */
+    tfs_init(&t);
+    struct bc_io io;
+    tfs_io(&t, &io);
+    o.io = &io;
+    o.sync = BC_SYNC_INTERVAL;
+    o.sync_interval_ms = 0;
+    struct bc_db *db = NULL;
+    assert_status(bc_open(TEST_DIR, &o, &db, NULL), BC_INVALID);
+    o.sync = BC_SYNC_NONE;
+    char long_dir[BC_PATH_MAX];
+    memset(long_dir, 'd', sizeof(long_dir) - 1);
+    long_dir[0] = '/';
+    long_dir[sizeof(long_dir) - 1] = '\0';
+    assert_status(bc_open(long_dir, &o, &db, NULL), BC_INVALID);
+    kh_faultfs_destroy(t.fs);
 }
 
 /* Claim: under BC_SYNC_ALWAYS, a crash at any call (and with any torn prefix of unsynced
@@ -188,6 +205,114 @@ test_d_group_commit_shares_fsyncs(void **state)
     kh_faultfs_destroy(t.fs);
 }
 
+/* Fsyncs (of files and of directories) in the trace of t's fs so far. */
+static uint64_t
+traced_fsyncs(struct test_fs *t)
+{
+    uint64_t count = 0;
+    for (uint64_t i = 0; i < kh_faultfs_trace_count(t->fs); i++) {
+        struct kh_faultfs_event ev;
+        assert_int_equal(kh_faultfs_trace_get(t->fs, i, &ev), 0);
+        count += ev.op == KH_FAULTFS_OP_FSYNC || ev.op == KH_FAULTFS_OP_FSYNC_DIR;
+    }
+    return count;
+}
+
+struct data_files {
+    char names[64][KH_FAULTFS_PATH_MAX];
+    size_t count;
+};
+
+static int
+data_file_cb(const char *name, void *arg)
+{
+    struct data_files *d = arg;
+    size_t n = strlen(name);
+    if (n > 5 && strcmp(name + n - 5, ".data") == 0 && d->count < 64) {
+        snprintf(d->names[d->count++], KH_FAULTFS_PATH_MAX, "%s/%s", TEST_DIR, name);
+    }
+    return 0;
+}
+
+/* Fails unless stats counts m's live keys, the data files in TEST_DIR and their bytes, and the
+ * bytes of the live keys' records. */
+static void
+stats_check(struct test_fs *t, struct bc_db *db, const struct model *m, const char *when)
+{
+    struct bc_stats s;
+    bc_stats(db, &s);
+    uint64_t key_count = 0, live_bytes = 0, disk_bytes = 0;
+    for (unsigned i = 0; i < m->key_count; i++) {
+        char key[16], value[VALUE_SIZE_BYTES_MAX];
+        if (m->ver[i] >= 0) {
+            key_count++;
+            live_bytes += bc_record_size(key_of(i, key), value_of(i, (uint32_t)m->ver[i], value));
+        }
+    }
+    struct data_files *d = calloc(1, sizeof(*d));
+    assert_non_null(d);
+    assert_int_equal(kh_faultfs_list(t->fs, TEST_DIR, data_file_cb, d), 0);
+    for (size_t i = 0; i < d->count; i++) {
+        disk_bytes += (uint64_t)kh_faultfs_file_size(t->fs, d->names[i]);
+    }
+    if (s.key_count != key_count || s.file_count != d->count || s.disk_bytes != disk_bytes ||
+        s.live_bytes != live_bytes) {
+        fail_msg("%s: bc_stats says %llu keys, %llu files, %llu disk bytes, %llu live bytes; the "
+                 "store holds %llu keys, %zu data files of %llu bytes, and its live records take "
+                 "%llu bytes",
+                 when, (unsigned long long)s.key_count, (unsigned long long)s.file_count,
+                 (unsigned long long)s.disk_bytes, (unsigned long long)s.live_bytes,
+                 (unsigned long long)key_count, d->count, (unsigned long long)disk_bytes,
+                 (unsigned long long)live_bytes);
+    }
+    free(d);
+}
+
+/* Claim: bc_stats counts what is there: the live keys, the data files and their bytes, the
+ * bytes of the live records, the merges that succeeded, and fsyncs: under sync always, at least
+ * one an acknowledged put or delete (each one was made durable on its own here: one writer),
+ * and no more than the store made. With rotations at 1 KiB and a merge. */
+static void
+test_d_stats_count_keys_files_bytes_and_fsyncs(void **state)
+{
+    (void)state;
+    struct test_fs t;
+    tfs_init(&t);
+    struct bc_io io;
+    struct bc_db *db = tfs_open_db(&t, &io, BC_SYNC_ALWAYS, 1024);
+    struct bc_stats before, after;
+    bc_stats(db, &before);
+    uint64_t fsyncs_before = traced_fsyncs(&t);
+    struct model m;
+    model_init(&m, 30);
+    stats_check(&t, db, &m, "a new store");
+    uint64_t acked = 0;
+    for (unsigned op = 0; op < 120; op++) {
+        unsigned k = (op * 7) % 30;
+        bc_status st =
+            op % 5 == 4 && m.ver[k] >= 0 ? model_delete(db, &m, k) : model_put(db, &m, k, op);
+        assert_status(st, BC_OK);
+        acked++;
+    }
+    stats_check(&t, db, &m, "after 120 puts and deletes");
+    bc_stats(db, &after);
+    uint64_t counted = after.fsync_count - before.fsync_count;
+    uint64_t made = traced_fsyncs(&t) - fsyncs_before;
+    if (after.fsync_count < before.fsync_count || counted < acked || counted > made) {
+        fail_msg("bc_stats counts %llu fsyncs (%llu before): %llu puts and deletes were "
+                 "acknowledged under sync always, one at a time, and the store made %llu fsyncs",
+                 (unsigned long long)after.fsync_count, (unsigned long long)before.fsync_count,
+                 (unsigned long long)acked, (unsigned long long)made);
+    }
+    assert_int_equal(after.merge_count, 0);
+    assert_status(bc_merge(db), BC_OK);
+    stats_check(&t, db, &m, "after a merge");
+    bc_stats(db, &after);
+    assert_int_equal(after.merge_count, 1);
+    assert_status(bc_close(db), BC_OK);
+    kh_faultfs_destroy(t.fs);
+}
+
 /* Claim: under interval:MS a background thread syncs within about MS, with no call from us. */
 static void
 test_d_interval_policy_syncs_in_background(void **state)
@@ -251,7 +376,8 @@ store_with_fault(struct test_fs *t, struct bc_io *io, struct model *m,
 }
 
 /* Claim: a failed append is BC_IO or BC_NO_SPACE with a message; the keydir keeps the old
- * value; later writes are BC_FAILED; reads go on; a reopen has everything acknowledged. */
+ * value; later writes, bc_sync and bc_merge are BC_FAILED; reads go on; a reopen has everything
+ * acknowledged. */
 static void
 test_d_write_errors_fail_the_handle_not_the_reads(void **state)
 {
@@ -272,6 +398,8 @@ test_d_write_errors_fail_the_handle_not_the_reads(void **state)
         model_check(db, &m, "after a failed put (the old value must stay)");
         assert_status(model_put(db, &attempted, 4, 778), BC_FAILED);
         assert_status(model_delete(db, &attempted, 5), BC_FAILED);
+        assert_status(bc_sync(db), BC_FAILED);
+        assert_status(bc_merge(db), BC_FAILED);
         model_check(db, &m, "after writes on a failed handle");
         bc_close(db);
         db = tfs_open_db(&t, &io, BC_SYNC_ALWAYS, 0);
@@ -282,7 +410,8 @@ test_d_write_errors_fail_the_handle_not_the_reads(void **state)
     }
 }
 
-/* Claim: an fsync that fails under BC_SYNC_ALWAYS fails the put (BC_IO) and the handle. */
+/* Claim: an fsync that fails under BC_SYNC_ALWAYS fails the put (BC_IO) and the handle, and
+ * reads go on with that put in them, since only its fsync failed. */
 static void
 test_d_fsync_error_fails_the_put(void **state)
 {
@@ -295,9 +424,8 @@ test_d_fsync_error_fails_the_put(void **state)
     struct model attempted = m;
     assert_status(model_put(db, &attempted, 3, 777), BC_IO);
     assert_status(model_put(db, &attempted, 4, 778), BC_FAILED);
-    char buf[VALUE_SIZE_BYTES_MAX];
-    size_t size;
-    assert_status(bc_get(db, "key0000", 7, buf, sizeof(buf), &size), BC_OK);
+    m.ver[3] = 777; /* only its fsync failed: reads see it (bitcask.h, bc_put) */
+    model_check(db, &m, "after a put whose fsync failed");
     bc_close(db);
     kh_faultfs_destroy(t.fs);
 }
@@ -325,11 +453,33 @@ void *__libc_calloc(size_t count, size_t size_bytes);
 void *__libc_realloc(void *p, size_t size_bytes);
 
 static _Thread_local bool oom_is_armed; /* this thread's allocations fail */
+/* Or one of them fails: the countdown-th from when it is set (0: the next one), after which it
+ * is OOM_COUNTDOWN_FIRED; OOM_COUNTDOWN_OFF when no allocation is to fail. */
+#define OOM_COUNTDOWN_OFF (-1)
+#define OOM_COUNTDOWN_FIRED (-2)
+static _Thread_local int64_t oom_countdown = OOM_COUNTDOWN_OFF;
+
+/* Whether this allocation fails. */
+static bool
+oom_fails_now(void)
+{
+    if (oom_is_armed) {
+        return true;
+    }
+    if (oom_countdown == 0) {
+        oom_countdown = OOM_COUNTDOWN_FIRED;
+        return true;
+    }
+    if (oom_countdown > 0) {
+        oom_countdown--;
+    }
+    return false;
+}
 
 void *
 malloc(size_t size_bytes)
 {
-    if (oom_is_armed) {
+    if (oom_fails_now()) {
         errno = ENOMEM;
         return NULL;
     }
@@ -339,7 +489,7 @@ malloc(size_t size_bytes)
 void *
 calloc(size_t count, size_t size_bytes)
 {
-    if (oom_is_armed) {
+    if (oom_fails_now()) {
         errno = ENOMEM;
         return NULL;
     }
@@ -349,7 +499,7 @@ calloc(size_t count, size_t size_bytes)
 void *
 realloc(void *p, size_t size_bytes)
 {
-    if (oom_is_armed) {
+    if (oom_fails_now()) {
         errno = ENOMEM;
         return NULL;
     }
@@ -459,6 +609,143 @@ test_d_out_of_memory_fails_the_handle_not_the_reads(void **state)
 #endif
 }
 
+#if OOM_IS_INJECTABLE
+#define OOM_STEPS_MAX 400u /* allocations of one call failed in turn, at most */
+
+/* Whether the allocation oom_countdown named failed; turns the countdown off. Call it before
+ * the test allocates again. */
+static bool
+oom_countdown_fired(void)
+{
+    bool has_fired = oom_countdown == OOM_COUNTDOWN_FIRED;
+    oom_countdown = OOM_COUNTDOWN_OFF;
+    return has_fired;
+}
+
+static int
+remove_entry_cb(const char *name, void *arg)
+{
+    char path[BC_PATH_MAX * 2];
+    snprintf(path, sizeof(path), "%s/%s", (const char *)arg, name);
+    return unlink(path) == 0 ? 0 : -errno;
+}
+
+/* Opens dir with allocation n of bc_open failing: BC_OK (*db open) or BC_NOMEM, else it fails
+ * the test. *has_fired: whether bc_open got as far as allocation n. */
+static bc_status
+oom_open_nth(const char *dir, const struct bc_options *o, unsigned n, struct bc_db **db,
+             bool *has_fired)
+{
+    oom_countdown = n;
+    bc_status st = bc_open(dir, o, db, NULL);
+    *has_fired = oom_countdown_fired();
+    if (st != BC_OK && st != BC_NOMEM) {
+        fail_msg("bc_open with its allocation %u failing returned %s: expected BC_OK or BC_NOMEM",
+                 n, status_name(st));
+    }
+    return st;
+}
+
+/* Puts key k's version ver with allocation n of bc_put failing, and checks the outcome: BC_OK;
+ * or BC_NOMEM with nothing written (the handle takes the next put, and k keeps its value); or
+ * BC_NOMEM after the append (the next put is BC_FAILED: reopened, and k written again). Keeps m
+ * up to date; returns whether bc_put got as far as allocation n. */
+static bool
+oom_put_nth(const char *dir, const struct bc_options *o, struct bc_db **db, struct model *m,
+            unsigned k, uint32_t ver, unsigned n)
+{
+    char key[16], value[VALUE_SIZE_BYTES_MAX];
+    size_t key_size = key_of(k, key), value_size = value_of(k, ver, value);
+    oom_countdown = n;
+    bc_status st = bc_put(*db, key, key_size, value, value_size);
+    bool has_fired = oom_countdown_fired();
+    if (st == BC_OK) {
+        m->ver[k] = ver;
+    } else if (st != BC_NOMEM) {
+        fail_msg("bc_put with its allocation %u failing returned %s: expected BC_OK or BC_NOMEM", n,
+                 status_name(st));
+    } else if (model_put(*db, m, (k + 1) % m->key_count, ver) == BC_FAILED) {
+        assert_status(bc_close(*db), BC_OK); /* failed after its append: the record may be there */
+        assert_status(bc_open(dir, o, db, NULL), BC_OK);
+        assert_status(model_put(*db, m, k, ver), BC_OK);
+    }
+    return has_fired;
+}
+
+#endif
+
+/* Claim: whichever allocation of bc_open fails (one at a time, as a malloc that fails once),
+ * it opens the store or returns BC_NOMEM, and a store it opened works: a new, empty one and one
+ * with hint files. Whichever allocation of a put fails, the put is BC_OK or BC_NOMEM, as
+ * bitcask.h says: BC_NOMEM with nothing written leaves the handle writable, BC_NOMEM after the
+ * append fails it; a reopen has every acknowledged put (sync always, so that no buffer of
+ * appends hides the record). On the real file system (its calls allocate nothing), with files
+ * rotated at 4 KiB. */
+static void
+test_d_out_of_memory_at_each_allocation_of_open_and_put(void **state)
+{
+    (void)state;
+#if !OOM_IS_INJECTABLE
+    printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
+#else
+    char dir[] = "/tmp/keel-bitcask-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct bc_options o;
+    bc_options_default(&o);
+    o.file_size_bytes_max = 4096;
+    struct bc_db *db = NULL;
+    bool has_fired = true;
+    for (unsigned n = 0; has_fired && n < OOM_STEPS_MAX; n++) {
+        /* a new store each time: one that opened (its failed allocation did no harm) has made
+         * its first data file, and a later open would not come to the code that makes it */
+        assert_int_equal(bc_io_posix.list(NULL, dir, remove_entry_cb, dir), 0);
+        if (oom_open_nth(dir, &o, n, &db, &has_fired) == BC_OK) {
+            char buf[16];
+            size_t size = 0;
+            bc_status st = bc_get(db, "k", 1, buf, sizeof(buf), &size);
+            if (st != BC_NOT_FOUND) {
+                fail_msg("a new store opened with its allocation %u failing: bc_get of a key "
+                         "never put is %s, expected BC_NOT_FOUND",
+                         n, status_name(st));
+            }
+            assert_status(bc_close(db), BC_OK);
+        }
+    }
+    struct model m;
+    model_init(&m, 100);
+    assert_status(bc_open(dir, &o, &db, NULL), BC_OK);
+    for (unsigned i = 0; i < 100; i++) {
+        assert_status(model_put(db, &m, i, i), BC_OK);
+    }
+    assert_status(bc_merge(db), BC_OK);
+    for (unsigned i = 0; i < 100; i += 5) {
+        assert_status(model_put(db, &m, i, 1000 + i), BC_OK);
+    }
+    assert_status(bc_close(db), BC_OK);
+    has_fired = true;
+    for (unsigned n = 0; has_fired && n < OOM_STEPS_MAX; n++) {
+        if (oom_open_nth(dir, &o, n, &db, &has_fired) == BC_OK) {
+            model_check(db, &m, "opened from hint files with one allocation failing");
+            assert_status(bc_close(db), BC_OK);
+        }
+    }
+    o.sync = BC_SYNC_ALWAYS; /* a record is encoded in the store's own buffer, not appended */
+    assert_status(bc_open(dir, &o, &db, NULL), BC_OK); /* nothing read or written yet */
+    has_fired = true;
+    for (unsigned n = 0; has_fired && n < OOM_STEPS_MAX; n++) {
+        has_fired = oom_put_nth(dir, &o, &db, &m, n % 100, 2000 + n, n);
+        model_check(db, &m, "after a put with one allocation failing");
+    }
+    assert_status(bc_close(db), BC_OK);
+    assert_status(bc_open(dir, &o, &db, NULL), BC_OK);
+    model_check(db, &m, "reopened after puts with one allocation failing");
+    bc_close(db);
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+#endif
+}
+
 /* Claim: a short write (the kernel wrote part of the buffer) is finished, not mistaken for an
  * error and not left half-written. */
 static void
@@ -489,11 +776,13 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_crash_at_every_point_keeps_acknowledged_writes),
         cmocka_unit_test(test_d_sync_none_loses_at_most_the_append_buffer),
         cmocka_unit_test(test_d_group_commit_shares_fsyncs),
+        cmocka_unit_test(test_d_stats_count_keys_files_bytes_and_fsyncs),
         cmocka_unit_test(test_d_interval_policy_syncs_in_background),
         cmocka_unit_test(test_d_lock_file_refuses_second_open),
         cmocka_unit_test(test_d_write_errors_fail_the_handle_not_the_reads),
         cmocka_unit_test(test_d_fsync_error_fails_the_put),
         cmocka_unit_test(test_d_out_of_memory_fails_the_handle_not_the_reads),
+        cmocka_unit_test(test_d_out_of_memory_at_each_allocation_of_open_and_put),
         cmocka_unit_test(test_d_short_write_is_completed),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
