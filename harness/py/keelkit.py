@@ -33,6 +33,18 @@ def mutants_dir():
     return Path(os.environ.get("KEEL_MUTANTS_DIR", ROOT / "harness" / "mutants"))
 
 
+def test_env():
+    """The environment every run of a test binary gets (the grader's, the sweep's): the
+    sanitizers' options, which only a sanitized build reads, and a TMPDIR. Leaks: the runner
+    checks each passing test's process itself (runner.c), so none is checked at exit."""
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = "detect_leaks=1:leak_check_at_exit=0:abort_on_error=0:print_summary=1"
+    env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    env["TSAN_OPTIONS"] = "halt_on_error=1:second_deadlock_stack=1"
+    env.setdefault("TMPDIR", "/tmp")
+    return env
+
+
 def out_dir():
     """Where every tool writes (builds, grades, results, plots, the report): $KEEL_OUT, else
     ROOT/out. The Makefile passes its OUT= on as KEEL_OUT, so `make demo OUT=x` writes only

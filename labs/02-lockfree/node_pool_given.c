@@ -80,6 +80,29 @@ depot_take(void)
     return list;
 }
 
+static void cache_drain_cb(void *arg);
+
+static void
+cache_exit_key_create(void)
+{
+    has_cache_exit_key = pthread_key_create(&cache_exit_key, cache_drain_cb) == 0;
+}
+
+/* True once this thread's exit will hand its cache back (registering it the first time), false
+ * when it cannot be registered: then the thread must keep no node in its cache. */
+static bool
+cache_has_exit_hook(struct node_cache *c)
+{
+    if (!c->has_exit_hook) {
+        pthread_once(&cache_exit_once, cache_exit_key_create);
+        if (!has_cache_exit_key || pthread_setspecific(cache_exit_key, c) != 0) {
+            return false;
+        }
+        c->has_exit_hook = true;
+    }
+    return true;
+}
+
 /* A block from this thread's cache or the depot, or NULL when both are empty. */
 static void *
 cache_take(void)
@@ -90,6 +113,12 @@ cache_take(void)
             c->loaded = c->spare;
             c->spare = (struct node_list){NULL, 0};
         } else {
+            /* A list from the depot is kept in this cache, so the thread's exit must hand back
+             * what is left of it, even in a thread that never recycles a node (a producer that
+             * only enqueues): without the hook, its exit lost up to NODE_BATCH - 1 nodes. */
+            if (!cache_has_exit_hook(c)) {
+                return NULL;
+            }
             struct ebr_node *list = depot_take();
             if (list == NULL) {
                 return NULL;
@@ -119,12 +148,6 @@ cache_drain_cb(void *arg)
     *c = (struct node_cache){.has_exit_hook = false};
 }
 
-static void
-cache_exit_key_create(void)
-{
-    has_cache_exit_key = pthread_key_create(&cache_exit_key, cache_drain_cb) == 0;
-}
-
 /* EBR's free callback. The first node a thread keeps registers its cache with the exit key,
  * so that the thread's exit hands back what it holds (the main thread's cache goes with the
  * process); without a key the node is freed. */
@@ -132,13 +155,9 @@ void
 node_pool_recycle(struct ebr_node *node)
 {
     struct node_cache *c = &thread_cache;
-    if (!c->has_exit_hook) {
-        pthread_once(&cache_exit_once, cache_exit_key_create);
-        if (!has_cache_exit_key || pthread_setspecific(cache_exit_key, c) != 0) {
-            free(node);
-            return;
-        }
-        c->has_exit_hook = true;
+    if (!cache_has_exit_hook(c)) {
+        free(node);
+        return;
     }
     if (c->loaded.count == NODE_BATCH) {
         if (c->spare.count == NODE_BATCH) {

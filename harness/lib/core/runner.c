@@ -16,6 +16,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* GCC says __SANITIZE_ADDRESS__ under -fsanitize=address, clang __has_feature. */
+#if defined(__SANITIZE_ADDRESS__)
+#define KH_HAS_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KH_HAS_LSAN 1
+#endif
+#endif
+#ifndef KH_HAS_LSAN
+#define KH_HAS_LSAN 0
+#endif
+#if KH_HAS_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #define RUN_NAMES_MAX 64u
 #define OUTPUT_SIZE_BYTES_MAX (1u << 20) /* a test printing more is cut, not stored */
 #define TIMEOUT_S_DEFAULT 10.0           /* when neither --timeout-s nor the rubric says */
@@ -183,6 +198,15 @@ child_run(const struct CMUnitTest *test, int result_fd, uint64_t seed)
     g_test_func = test->test_func;
     wrapped.test_func = trampoline;
     int failed_count = _cmocka_run_group_tests(test->name, &wrapped, 1, NULL, NULL);
+#if KH_HAS_LSAN
+    /* Under ASan, a test that passed and left memory no pointer reaches (a free forgotten on
+     * some path) fails: LeakSanitizer prints where each block was allocated, and the parent
+     * reads its report as any sanitizer's. Only here: the child ends with _exit, which runs no
+     * check at exit, and the grader turns that check off (leak_check_at_exit=0). */
+    if (failed_count == 0 && __lsan_do_recoverable_leak_check() != 0) {
+        failed_count = 1;
+    }
+#endif
     fflush(stdout);
     fflush(stderr);
     char line[64];

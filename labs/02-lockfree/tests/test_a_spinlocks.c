@@ -27,7 +27,37 @@ struct exclusion {
     atomic_uint overlaps; /* times a thread found someone else inside */
     uint64_t counter;     /* plain: only the lock protects it */
     atomic_uint ready;    /* threads at the start line: none starts before all are there */
+    atomic_uint waiting;  /* threads between "about to lock" and holding the lock */
+    atomic_uint done;     /* threads that finished their rounds */
 };
+
+/* How long a holder keeps the lock once it sees another thread trying to take it, and the
+ * most it waits for one to try. */
+#define HOLD_AFTER_WAITER_NS 200000u
+#define HOLD_FOR_WAITER_NS 2000000u
+
+/* Every 64th round the holder keeps the lock until another thread is about to take it, and
+ * then a little longer: a lock that excludes nothing lets that thread in (inside reaches 2),
+ * however the machine schedules the threads; a real one keeps it waiting. Bounded, so the
+ * last thread running never waits for a taker that will not come. */
+static void
+hold_for_a_waiter(struct exclusion *x)
+{
+    uint64_t start = kh_clock_now_ns();
+    uint64_t seen_at = 0;
+    for (;;) {
+        uint64_t now = kh_clock_now_ns();
+        if (atomic_load(&x->inside) > 1 || now - start > HOLD_FOR_WAITER_NS ||
+            (seen_at != 0 && now - seen_at > HOLD_AFTER_WAITER_NS) ||
+            atomic_load(&x->done) == EXCLUSION_THREADS - 1) {
+            return;
+        }
+        if (seen_at == 0 && atomic_load(&x->waiting) > 0) {
+            seen_at = now;
+        }
+        sched_yield();
+    }
+}
 
 static void
 lock_take(struct exclusion *x, struct spin_mcs_node *node)
@@ -80,17 +110,20 @@ exclusion_body(void *arg)
         sched_yield();
     }
     for (unsigned i = 0; i < EXCLUSION_ROUNDS; i++) {
+        atomic_fetch_add(&x->waiting, 1);
         lock_take(x, &node);
+        atomic_fetch_sub(&x->waiting, 1);
         if (atomic_fetch_add(&x->inside, 1) != 0) {
             atomic_fetch_add(&x->overlaps, 1);
         }
         x->counter++;
         if (i % 64 == 0) {
-            sched_yield(); /* get preempted while holding the lock now and then */
+            hold_for_a_waiter(x);
         }
         atomic_fetch_sub(&x->inside, 1);
         lock_give(x, &node);
     }
+    atomic_fetch_add(&x->done, 1);
     return NULL;
 }
 

@@ -15,6 +15,12 @@
 #define SWAP_READERS 2u
 #define SWAPS_PER_WRITER 20000u /* about 30 ms on the reference, 0.5 s under ASan */
 #define RECLAIMS_MAX 8u         /* an idle domain frees a retired node within this many calls */
+/* Retires by one thread that never calls ebr_reclaim itself: 16 of ebr_retire's reclaim
+ * batches. A retire in epoch e is freed once the epoch reaches e + 2, so about two batches
+ * (those of the last two epochs) wait at the end; four allows a slower but live design. */
+#define RETIRE_ONLY_NODES (16u * EBR_RECLAIM_EVERY)
+#define RETIRE_ONLY_WAITING_MAX (4u * EBR_RECLAIM_EVERY)
+#define HANDOVER_NODES 10u /* retired by a slot's first owner, freed through its next one */
 
 struct node {
     struct ebr_node reclaim; /* first, so the ebr_node's address is the node's */
@@ -79,13 +85,17 @@ test_b_register_claims_distinct_slots(void **state)
     ebr_destroy(&g_domain);
 }
 
-/* Calls ebr_reclaim until it frees something or RECLAIMS_MAX calls. Returns the calls made. */
+/* Calls ebr_reclaim until it frees something or RECLAIMS_MAX calls. Returns the calls made;
+ * adds what the calls said they freed to *reported when reported is not NULL. */
 static unsigned
-reclaim_until_freed(struct ebr_thread *t, unsigned freed_before)
+reclaim_until_freed(struct ebr_thread *t, unsigned freed_before, size_t *reported)
 {
     unsigned calls = 0;
     while (atomic_load(&g_freed) == freed_before && calls < RECLAIMS_MAX) {
-        ebr_reclaim(t);
+        size_t freed = ebr_reclaim(t);
+        if (reported != NULL) {
+            *reported += freed;
+        }
         calls++;
     }
     return calls;
@@ -106,11 +116,17 @@ test_b_retired_node_is_freed_two_epochs_later(void **state)
     ebr_retire(t, &node_new(1)->reclaim, node_free);
     ebr_leave(t);
     assert_int_equal(atomic_load(&g_freed), 0);
-    unsigned calls = reclaim_until_freed(t, 0);
+    size_t reported = 0;
+    unsigned calls = reclaim_until_freed(t, 0, &reported);
     if (atomic_load(&g_freed) != 1) {
         fail_msg("a node retired with no one inside was not freed after %u ebr_reclaim calls "
                  "(epoch %llu -> %llu)",
                  calls, (unsigned long long)epoch, (unsigned long long)ebr_epoch(&g_domain));
+    }
+    if (reported != 1) {
+        fail_msg("the ebr_reclaim calls that freed the one retired node returned %zu in all: "
+                 "ebr_reclaim returns how many nodes it freed",
+                 reported);
     }
     if (ebr_epoch(&g_domain) < epoch + 2) {
         fail_msg("a node retired in epoch %llu was freed in epoch %llu: it may be freed only "
@@ -185,7 +201,7 @@ test_b_stalled_reader_delays_but_never_breaks(void **state)
                  "of 100 retired nodes were freed (expected at most one step and none)",
                  (unsigned long long)epoch_stalled, (unsigned long long)epoch_now, freed);
     }
-    reclaim_until_freed(t, 0);
+    reclaim_until_freed(t, 0, NULL);
     for (unsigned i = 0; i < RECLAIMS_MAX && atomic_load(&g_freed) < 100; i++) {
         ebr_reclaim(t);
     }
@@ -197,6 +213,93 @@ test_b_stalled_reader_delays_but_never_breaks(void **state)
     ebr_unregister(t);
     ebr_destroy(&g_domain);
     thread_failure_report();
+}
+
+/* The claim: ebr_retire reclaims by itself (every EBR_RECLAIM_EVERY retires), so a thread
+ * that retires in one short critical section after another and never calls ebr_reclaim, with
+ * no one else inside, keeps only the last few batches waiting: nodes are eventually freed
+ * without anyone asking (EBR's liveness), not piled up until ebr_destroy. */
+static void
+test_b_retire_alone_frees_old_nodes(void **state)
+{
+    (void)state;
+    ebr_init(&g_domain);
+    atomic_store(&g_freed, 0);
+    struct ebr_thread *t = NULL;
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
+    for (unsigned i = 0; i < RETIRE_ONLY_NODES; i++) {
+        ebr_enter(t);
+        ebr_retire(t, &node_new(i)->reclaim, node_free);
+        ebr_leave(t);
+    }
+    unsigned freed = atomic_load(&g_freed);
+    ebr_unregister(t);
+    ebr_destroy(&g_domain);
+    thread_failure_report();
+    if (RETIRE_ONLY_NODES - freed > RETIRE_ONLY_WAITING_MAX) {
+        fail_msg("after %u retires with no one else inside and no ebr_reclaim call, %u nodes were "
+                 "freed and %u still wait (at most %u may): ebr_retire must try to reclaim every "
+                 "EBR_RECLAIM_EVERY (%u) retires, or memory grows until ebr_destroy",
+                 RETIRE_ONLY_NODES, freed, RETIRE_ONLY_NODES - freed, RETIRE_ONLY_WAITING_MAX,
+                 EBR_RECLAIM_EVERY);
+    }
+    if (atomic_load(&g_freed) != RETIRE_ONLY_NODES) {
+        fail_msg("after ebr_destroy, %u of %u retired nodes were freed", atomic_load(&g_freed),
+                 RETIRE_ONLY_NODES);
+    }
+}
+
+/* The claim: nodes a thread retired and still held when it unregistered stay in its slot's
+ * limbo (not freed while another thread is inside), and the thread that takes the slot next
+ * frees them with its own ebr_reclaim calls, before any ebr_destroy. The other 63 slots are
+ * taken, so the next registration must get that slot. */
+static void
+test_b_unregistered_slots_nodes_are_freed_by_its_next_owner(void **state)
+{
+    (void)state;
+    ebr_init(&g_domain);
+    atomic_store(&g_freed, 0);
+    struct ebr_thread *slots[EBR_THREADS_MAX];
+    for (size_t i = 0; i < EBR_THREADS_MAX; i++) {
+        assert_ebr_status(ebr_register(&g_domain, &slots[i]), EBR_OK);
+    }
+    struct ebr_thread *reader = slots[0];
+    struct ebr_thread *first = slots[1];
+    ebr_enter(reader); /* holds every node retired from now on */
+    for (unsigned i = 0; i < HANDOVER_NODES; i++) {
+        ebr_enter(first);
+        ebr_retire(first, &node_new(i)->reclaim, node_free);
+        ebr_leave(first);
+    }
+    ebr_unregister(first);
+    unsigned freed_under_reader = atomic_load(&g_freed);
+    ebr_leave(reader);
+    struct ebr_thread *next = NULL;
+    assert_ebr_status(ebr_register(&g_domain, &next), EBR_OK);
+    if (next != first) {
+        fail_msg("with one slot free (%p, given back by ebr_unregister), ebr_register claimed %p",
+                 (void *)first, (void *)next);
+    }
+    for (unsigned i = 0; i < RECLAIMS_MAX && atomic_load(&g_freed) < HANDOVER_NODES; i++) {
+        ebr_reclaim(next);
+    }
+    unsigned freed_by_next = atomic_load(&g_freed);
+    for (size_t i = 0; i < EBR_THREADS_MAX; i++) {
+        ebr_unregister(slots[i]);
+    }
+    ebr_destroy(&g_domain);
+    thread_failure_report();
+    if (freed_under_reader != 0) {
+        fail_msg("ebr_unregister of a slot holding %u retired nodes freed %u of them while "
+                 "another thread was inside: they must stay in the slot's limbo",
+                 HANDOVER_NODES, freed_under_reader);
+    }
+    if (freed_by_next != HANDOVER_NODES) {
+        fail_msg("the thread that took an unregistered slot freed %u of the %u nodes its previous "
+                 "owner left in limbo within %u ebr_reclaim calls: they must be freed by whichever "
+                 "thread takes the slot next (ebr.h), not dropped or kept until ebr_destroy",
+                 freed_by_next, HANDOVER_NODES, RECLAIMS_MAX);
+    }
 }
 
 struct swap {
@@ -275,6 +378,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_retired_node_is_freed_two_epochs_later),
         cmocka_unit_test(test_b_stalled_reader_delays_but_never_breaks),
         cmocka_unit_test(test_b_readers_never_see_freed_nodes),
+        cmocka_unit_test(test_b_retire_alone_frees_old_nodes),
+        cmocka_unit_test(test_b_unregistered_slots_nodes_are_freed_by_its_next_owner),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

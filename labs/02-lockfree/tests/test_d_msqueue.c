@@ -11,6 +11,8 @@
 #define HISTORY_THREADS 3u
 #define HISTORY_ROUNDS 300u
 #define PINGPONG_VALUES 200000u
+#define HELPER_WAIT_MS 2000u /* an enqueue that helps returns in microseconds, even under TSan */
+#define OUTLIVE_ROUNDS 64u   /* dequeue-enqueue rounds: enough retires to trigger reclaiming */
 
 static struct ebr g_domain;
 
@@ -303,6 +305,126 @@ test_d_dequeue_helps_a_lagging_tail(void **state)
     ebr_destroy(&g_domain);
 }
 
+struct lagging {
+    struct msqueue *q;
+    atomic_bool has_returned;
+    msqueue_status status;
+};
+
+static void *
+lagging_enqueue_body(void *arg)
+{
+    struct lagging *l = arg;
+    struct ebr_thread *t = thread_register(&g_domain);
+    if (t != NULL) {
+        l->status = msqueue_enqueue(l->q, t, 7);
+        ebr_unregister(t);
+    }
+    atomic_store(&l->has_returned, true);
+    return NULL;
+}
+
+/* The claim: when an enqueuer has linked its node but not yet swung tail (and may never run
+ * again), another enqueue swings tail forward itself and links after that node, rather than
+ * waiting for the stalled enqueuer (lock freedom: a stopped thread delays no one). The test
+ * plays the stalled enqueuer's first step by hand; the second enqueue runs on a helper thread,
+ * so one that waits is reported after HELPER_WAIT_MS instead of hanging the test. */
+static void
+test_d_enqueue_helps_a_lagging_tail(void **state)
+{
+    (void)state;
+    ebr_init(&g_domain);
+    struct ebr_thread *t = NULL;
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
+    static struct msqueue q;
+    assert_msqueue_status(msqueue_init(&q, &g_domain), MSQUEUE_OK);
+    struct msqueue_node *dummy = atomic_load(&q.tail);
+    if (dummy == NULL || atomic_load(&q.head) != dummy) {
+        fail_msg("after msqueue_init, head is %p and tail %p: both must point at the one dummy "
+                 "node",
+                 (void *)atomic_load(&q.head), (void *)dummy);
+    }
+    struct msqueue_node *late = calloc(1, sizeof(*late));
+    assert_non_null(late);
+    late->value = 42;
+    atomic_store(&dummy->next, late); /* linked; tail still at the dummy, and stays there */
+    static struct lagging l;
+    l = (struct lagging){.q = &q, .status = MSQUEUE_UNIMPLEMENTED};
+    pthread_t helper;
+    assert_int_equal(pthread_create(&helper, NULL, lagging_enqueue_body, &l), 0);
+    uint64_t deadline_ms = kh_clock_now_ms() + HELPER_WAIT_MS;
+    while (!atomic_load(&l.has_returned) && kh_clock_now_ms() < deadline_ms) {
+        kh_clock_sleep_ms(1);
+    }
+    if (!atomic_load(&l.has_returned)) {
+        fail_msg("msqueue_enqueue did not return within %u ms while tail lagged behind a node an "
+                 "enqueuer linked and never swung tail to: an enqueue that finds tail->next set "
+                 "must swing tail forward itself, not wait for the other enqueuer",
+                 HELPER_WAIT_MS); /* the helper is left spinning: the test process ends */
+    }
+    pthread_join(helper, NULL);
+    thread_failure_report();
+    assert_msqueue_status(l.status, MSQUEUE_OK);
+    struct msqueue_node *added = atomic_load(&late->next);
+    if (added == NULL || added->value != 7 || atomic_load(&q.tail) != added) {
+        fail_msg("after an enqueue of 7 past a lagging tail, the lagging node's next is %p and "
+                 "tail is %p: 7's node must be linked after the lagging node, and tail on it",
+                 (void *)added, (void *)atomic_load(&q.tail));
+    }
+    uint64_t v = 0;
+    assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_OK);
+    assert_int_equal(v, 42);
+    assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_OK);
+    assert_int_equal(v, 7);
+    assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_EMPTY);
+    msqueue_destroy(&q);
+    ebr_unregister(t);
+    ebr_destroy(&g_domain);
+}
+
+/* The claim: the dummy a dequeue moves head past is retired through EBR, so while another
+ * thread is inside a critical section (and may have read head, as a dequeuer does before its
+ * CAS) that node stays allocated and unchanged: its next still points where it did. The test
+ * plays that thread from a second slot. A dequeue that frees or recycles the dummy at once
+ * lets the next enqueue's node take the same memory, and the node changes under the reader. */
+static void
+test_d_dequeued_dummy_outlives_a_reader_inside(void **state)
+{
+    (void)state;
+    ebr_init(&g_domain);
+    struct ebr_thread *reader = NULL;
+    struct ebr_thread *t = NULL;
+    assert_ebr_status(ebr_register(&g_domain, &reader), EBR_OK);
+    assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
+    struct msqueue q;
+    assert_msqueue_status(msqueue_init(&q, &g_domain), MSQUEUE_OK);
+    for (uint64_t i = 0; i < 4; i++) {
+        assert_msqueue_status(msqueue_enqueue(&q, t, 100 + i), MSQUEUE_OK);
+    }
+    ebr_enter(reader);
+    struct msqueue_node *peeked = atomic_load(&q.head);
+    assert_non_null(peeked);
+    struct msqueue_node *peeked_next = atomic_load(&peeked->next);
+    assert_non_null(peeked_next);
+    uint64_t v = 0;
+    for (unsigned round = 0; round < OUTLIVE_ROUNDS; round++) {
+        assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_OK);
+        assert_msqueue_status(msqueue_enqueue(&q, t, 200 + round), MSQUEUE_OK);
+        ebr_reclaim(t);
+        struct msqueue_node *now = atomic_load(&peeked->next);
+        if (now != peeked_next) {
+            fail_msg("round %u: the dummy dequeued under a reader now has next %p, not %p: it "
+                     "was freed and reused while the reader could still read it",
+                     round, (void *)now, (void *)peeked_next);
+        }
+    }
+    ebr_leave(reader);
+    msqueue_destroy(&q);
+    ebr_unregister(reader);
+    ebr_unregister(t);
+    ebr_destroy(&g_domain);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -312,6 +434,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_queue_histories_are_linearizable),
         cmocka_unit_test(test_d_nearly_empty_queue_loses_nothing),
         cmocka_unit_test(test_d_dequeue_helps_a_lagging_tail),
+        cmocka_unit_test(test_d_enqueue_helps_a_lagging_tail),
+        cmocka_unit_test(test_d_dequeued_dummy_outlives_a_reader_inside),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -5,6 +5,7 @@
  * so every handoff has a thread asleep or about to sleep: a lost wakeup stops it dead. */
 #include "lockfree_test.h"
 #include "ring.h"
+#include "spinlock.h"
 
 #define SMALL_CAPACITY 4u
 #define WRAP_ROUNDS 1000u
@@ -19,6 +20,22 @@
 #define STREAM_VALUES 2000u         /* pushed into a 2-slot ring by a producer that outruns */
 #define STREAM_SLOW_EVERY 100u      /* the consumer, which sleeps 1 ms this often: ~20 ms a run */
 #define PINGPONG_ROUND_TRIPS 10000u /* each may sleep on a futex twice: about 0.7 s */
+/* The late-push test: rounds per ring, each a pop on an empty ring met by one push after a
+ * delay in pauses. The consumer spins RING_SPINS_BEFORE_SLEEP tries before it sleeps, and the
+ * dangerous moment is just before it counts itself a sleeper (ring_waiters.sleeper_count): the
+ * delay aims there, one pause later after a push that found no sleeper counted and one earlier
+ * after one that found one, plus a seeded jitter of up to WINDOW_JITTER_PAUSES either way, so
+ * the pushes keep landing around that moment even as the machine's speed changes. 4,000
+ * rounds per ring take about 0.2 s on an idle machine and 4.5 s on 2 cores at load 6. */
+#define WINDOW_ROUNDS 4000u
+#define WINDOW_DELAY_PAUSES_MAX (4u * RING_SPINS_BEFORE_SLEEP)
+#define WINDOW_JITTER_PAUSES 2u
+/* On a busy machine the consumer is often not running when its round starts, and a push that
+ * lands before its pop begins aims at nothing: such a round is not counted, and up to this many
+ * times WINDOW_ROUNDS rounds are added for them. */
+#define WINDOW_TRIES_PER_ROUND 3u
+#define WINDOW_START_SPINS_MAX 4096u /* pauses (about 0.1 ms) a consumer waits before yielding */
+#define WINDOW_WAIT_MS 2000u /* a pop still waiting this long after the push was not woken */
 
 static uint64_t
 value_of(unsigned thread, uint64_t sequence)
@@ -414,6 +431,133 @@ test_e_blocking_calls_never_lose_a_wakeup(void **state)
     }
 }
 
+struct window {
+    struct ring_mpmc mpmc;
+    struct ring_mpmc_slot mpmc_slots[2];
+    struct ring_spsc spsc;
+    uint64_t spsc_slots[2];
+    bool is_spsc;
+    uint64_t rounds;
+    atomic_uint_fast64_t round_started; /* the consumer pops once for each round started */
+    atomic_uint_fast64_t round_done;    /* the last round whose value the consumer popped */
+    atomic_uint_fast64_t pop_began;     /* the last round whose pop the consumer has called */
+    atomic_bool is_over;                /* set by the producer after its last round */
+    atomic_uint errors;
+};
+
+static void
+window_push(struct window *w, uint64_t v)
+{
+    if (w->is_spsc) {
+        ring_spsc_push(&w->spsc, v);
+    } else {
+        ring_mpmc_push(&w->mpmc, v);
+    }
+}
+
+/* Thread 0 pushes each round's value after a seeded delay and waits for the pop to return;
+ * thread 1 pops on the empty ring as soon as the round starts. */
+static void *
+window_body(void *arg)
+{
+    struct test_thread *th = arg;
+    struct window *w = th->ctx;
+    if (th->index == 1) {
+        for (uint64_t round = 1; !atomic_load(&w->is_over); round++) {
+            /* Spin, so the pop starts as the round does; yield after a while, so a consumer
+             * that shares its CPU with the producer does not spin away a time slice a round. */
+            for (uint32_t i = 0; atomic_load(&w->round_started) < round &&
+                                 !atomic_load(&w->is_over) && !thread_has_failed();
+                 i++) {
+                if (i < WINDOW_START_SPINS_MAX) {
+                    spin_pause();
+                } else {
+                    sched_yield();
+                }
+            }
+            if (atomic_load(&w->round_started) < round || thread_has_failed()) {
+                break; /* the producer is done, or gave up */
+            }
+            atomic_store(&w->pop_began, round);
+            uint64_t v = w->is_spsc ? ring_spsc_pop(&w->spsc) : ring_mpmc_pop(&w->mpmc);
+            if (v != round) {
+                atomic_fetch_add(&w->errors, 1);
+            }
+            atomic_store(&w->round_done, round);
+        }
+        return NULL;
+    }
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed() * 7 + w->is_spsc);
+    const atomic_uint *sleepers =
+        w->is_spsc ? &w->spsc.not_empty.sleeper_count : &w->mpmc.not_empty.sleeper_count;
+    uint64_t aim_pauses = RING_SPINS_BEFORE_SLEEP;
+    uint64_t aimed_rounds_missing = 0; /* rounds whose push came before the pop began */
+    for (uint64_t round = 1; round <= w->rounds + aimed_rounds_missing; round++) {
+        kh_chaos_seed(kh_test_seed() + round); /* the chaos build: another interleaving */
+        uint64_t jitter = kh_rng_below(&rng, 2 * WINDOW_JITTER_PAUSES + 1);
+        uint64_t delay_pauses = aim_pauses + jitter > WINDOW_JITTER_PAUSES
+                                    ? aim_pauses + jitter - WINDOW_JITTER_PAUSES
+                                    : 0;
+        atomic_store(&w->round_started, round);
+        for (uint64_t i = 0; i < delay_pauses; i++) {
+            spin_pause();
+        }
+        bool has_sleeper = atomic_load(sleepers) != 0;
+        /* A push before the pop began (the consumer was not running) aimed at nothing: such a
+         * round neither moves the aim nor counts (up to WINDOW_TRIES_PER_ROUND rounds more). */
+        bool has_aimed = atomic_load(&w->pop_began) == round;
+        window_push(w, round);
+        if (!has_aimed) {
+            aimed_rounds_missing += aimed_rounds_missing < WINDOW_TRIES_PER_ROUND * w->rounds;
+        } else if (has_sleeper && aim_pauses > 0) {
+            aim_pauses--;
+        } else if (!has_sleeper && aim_pauses < WINDOW_DELAY_PAUSES_MAX) {
+            aim_pauses++;
+        }
+        uint64_t deadline_ms = kh_clock_now_ms() + WINDOW_WAIT_MS;
+        while (atomic_load(&w->round_done) < round && kh_clock_now_ms() < deadline_ms) {
+            sched_yield();
+        }
+        if (atomic_load(&w->round_done) < round) {
+            thread_fail("%s ring, round %llu: a blocking pop on an empty ring was still waiting "
+                        "%u ms after a push %llu pauses after it began (a lost wakeup: the push "
+                        "landed after the pop's last try, before it announced itself as a "
+                        "sleeper, and the sleeper did not check the ring again)",
+                        w->is_spsc ? "SPSC" : "MPMC", (unsigned long long)round, WINDOW_WAIT_MS,
+                        (unsigned long long)delay_pauses);
+            window_push(w, round); /* wakes the stuck pop, which then sees the failure */
+            break;
+        }
+    }
+    atomic_store(&w->is_over, true);
+    return NULL;
+}
+
+/* The claim: a blocking pop on an empty ring returns the value of a push that comes at any
+ * moment while it spins, announces itself or sleeps: in particular a push that lands after its
+ * last try and before it counts itself as a sleeper, which sees no sleeper and wakes no one.
+ * Delays aimed at that moment, with seeded jitter, force it over 4,000 rounds per ring (and in
+ * the chaos build every round reseeds the delays inside the ring as well). */
+static void
+test_e_blocking_pop_sees_a_push_at_any_moment(void **state)
+{
+    (void)state;
+    static struct window w;
+    for (int is_spsc = 0; is_spsc < 2; is_spsc++) {
+        memset(&w, 0, sizeof(w));
+        w.is_spsc = is_spsc;
+        w.rounds = test_iterations(WINDOW_ROUNDS);
+        assert_ring_status(ring_mpmc_init(&w.mpmc, w.mpmc_slots, 2), RING_OK);
+        assert_ring_status(ring_spsc_init(&w.spsc, w.spsc_slots, 2), RING_OK);
+        run_threads(2, window_body, &w, is_spsc ? "SPSC late push" : "MPMC late push");
+        if (atomic_load(&w.errors) != 0) {
+            fail_msg("%s ring: %u pops returned another round's value", is_spsc ? "SPSC" : "MPMC",
+                     atomic_load(&w.errors));
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -425,6 +569,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_e_spsc_passes_a_million_values_in_order),
         cmocka_unit_test(test_e_mpmc_histories_are_linearizable),
         cmocka_unit_test(test_e_blocking_calls_never_lose_a_wakeup),
+        cmocka_unit_test(test_e_blocking_pop_sees_a_push_at_any_moment),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }
