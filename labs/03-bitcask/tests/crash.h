@@ -174,6 +174,41 @@ crash_check_image(struct kh_faultfs *image, const struct crash_allowed *a, uint6
     bc_close(db);
 }
 
+/* The keep_bytes of the crash images worth checking on fs, which has crashed (or would now):
+ * 0 (every unsynced byte lost), UINT64_MAX (all kept), and, in the file with the most unsynced
+ * writes, the end of up to CRASH_TORN_PER_POINT_MAX of them, newest first, with cuts inside
+ * each (torn writes), which it adds to *torn. Returns how many it wrote to keeps. */
+#define CRASH_KEEPS_MAX (2 + (1 + CRASH_CUTS_PER_WRITE) * CRASH_TORN_PER_POINT_MAX)
+
+static TEST_UNUSED size_t
+crash_keeps(struct kh_faultfs *fs, uint64_t keeps[CRASH_KEEPS_MAX], uint64_t *torn)
+{
+    uint64_t ends[64];
+    size_t end_count = kh_faultfs_pending_ends(fs, ends, 64);
+    size_t keep_count = 0;
+    keeps[keep_count++] = 0;
+    keeps[keep_count++] = UINT64_MAX;
+    size_t step = end_count / CRASH_TORN_PER_POINT_MAX + 1;
+    for (size_t i = end_count;
+         i-- > 0 && keep_count + 1 + CRASH_CUTS_PER_WRITE <= CRASH_KEEPS_MAX;) {
+        if ((end_count - 1 - i) % step == 0) {
+            keeps[keep_count++] = ends[i];
+            uint64_t start = i == 0 ? 0 : ends[i - 1], size = ends[i] - start;
+            for (uint64_t cut = 1; cut <= CRASH_CUTS_PER_WRITE; cut++) {
+                uint64_t at = size * cut / (CRASH_CUTS_PER_WRITE + 1); /* inside write i */
+                bool is_new =
+                    at > 0 && (cut == 1 || at > size * (cut - 1) / (CRASH_CUTS_PER_WRITE + 1));
+                if (is_new) {
+                    keeps[keep_count++] = start + at;
+                    (*torn)++;
+                }
+            }
+        }
+    }
+    assert_true(keep_count <= CRASH_KEEPS_MAX);
+    return keep_count;
+}
+
 /* Crashes the workload at every traced call, checks each image; returns what it exercised. */
 static TEST_UNUSED struct crash_counts
 crash_explore(const struct crash_config *c, uint64_t seed, const char *name)
@@ -192,29 +227,8 @@ crash_explore(const struct crash_config *c, uint64_t seed, const char *name)
         assert_int_equal(kh_faultfs_mkdir(t.fs, TEST_DIR), 0);
         kh_faultfs_crash_at(t.fs, point);
         crash_workload(&t, c, seed, a);
-        uint64_t ends[64];
-        size_t end_count = kh_faultfs_pending_ends(t.fs, ends, 64);
-        uint64_t keeps[2 + (1 + CRASH_CUTS_PER_WRITE) * CRASH_TORN_PER_POINT_MAX];
-        size_t keep_count = 0;
-        keeps[keep_count++] = 0;
-        keeps[keep_count++] = UINT64_MAX;
-        size_t step = end_count / CRASH_TORN_PER_POINT_MAX + 1;
-        for (size_t i = end_count;
-             i-- > 0 && keep_count + 1 + CRASH_CUTS_PER_WRITE <= KH_ARRAY_LEN(keeps);) {
-            if ((end_count - 1 - i) % step == 0) {
-                keeps[keep_count++] = ends[i];
-                uint64_t start = i == 0 ? 0 : ends[i - 1], size = ends[i] - start;
-                for (uint64_t cut = 1; cut <= CRASH_CUTS_PER_WRITE; cut++) {
-                    uint64_t at = size * cut / (CRASH_CUTS_PER_WRITE + 1); /* inside write i */
-                    bool is_new =
-                        at > 0 && (cut == 1 || at > size * (cut - 1) / (CRASH_CUTS_PER_WRITE + 1));
-                    if (is_new) {
-                        keeps[keep_count++] = start + at;
-                        torn++;
-                    }
-                }
-            }
-        }
+        uint64_t keeps[CRASH_KEEPS_MAX];
+        size_t keep_count = crash_keeps(t.fs, keeps, &torn);
         for (size_t i = 0; i < keep_count; i++) {
             struct kh_faultfs *image = kh_faultfs_crash_image(t.fs, keeps[i]);
             assert_non_null(image);

@@ -1,7 +1,8 @@
 /* test_d_durability.c -- part D: sync policies, group commit, the lock file, and I/O errors
  * (EIO, ENOSPC, short writes) and running out of memory, which leave the store readable. Read
  * test_d_crash_at_every_point_keeps_acknowledged_writes first: it is the promise of
- * BC_SYNC_ALWAYS, checked at every call of a recorded trace. */
+ * BC_SYNC_ALWAYS, checked at every call of a recorded trace (and, with several writers in
+ * flight, by test_d_crash_with_writers_in_flight_keeps_acknowledged_puts). */
 #include "bc_internal.h"
 #include "crash.h"
 
@@ -203,6 +204,344 @@ test_d_group_commit_shares_fsyncs(void **state)
     assert_int_equal(stats.key_count, WRITERS * PUTS_PER_WRITER);
     bc_close(db);
     kh_faultfs_destroy(t.fs);
+}
+
+/* ---- Crash images with writers in flight ------------------------------------------------- */
+
+#define INFLIGHT_WRITERS 6u
+#define INFLIGHT_KEYS_PER_WRITER 4u
+#define INFLIGHT_KEYS (INFLIGHT_WRITERS * INFLIGHT_KEYS_PER_WRITER)
+#define INFLIGHT_PUTS_PER_WRITER 24u
+#define INFLIGHT_VERSIONS (INFLIGHT_PUTS_PER_WRITER / INFLIGHT_KEYS_PER_WRITER + 1u) /* and 0 */
+#define INFLIGHT_FILE_BYTES 2048u      /* rotations while the writers run */
+#define INFLIGHT_THINK_US_MAX 1500u    /* a writer's pause before each put: they come and go */
+#define INFLIGHT_FSYNC_AFTER_US 1000u  /* an fsync returns this long after it took effect */
+#define INFLIGHT_POINTS_MIN 100u       /* fewer crash points: inconclusive */
+#define INFLIGHT_SHARED_POINTS_MIN 30u /* points with two writers' records unsynced, at least */
+#define INFLIGHT_NEVER UINT64_MAX
+
+/* The store's io for the writers: faultfs, with a crash image taken before every call that
+ * changes the disk (a crash point), and checked at once against what the writers had been told
+ * by then. A put is judged by crash point index: started[k][v] is the number of points taken
+ * when key k's version v was handed to bc_put, acked[k][v] when its BC_OK was seen. So an image
+ * of point p must hold, for each key, a version at least the newest acked at or before p (one
+ * acknowledged later may have been durable already: lenient, never wrong), and at most the
+ * newest started at or before p; whatever order the threads ran in. */
+struct inflight {
+    struct test_fs t; /* first: the io's other calls take ctx for a struct test_fs */
+    struct bc_io io;  /* the store's: t's, with a crash point before each call that writes */
+    /* Orders the calls that change the disk, the images taken before them and the writers'
+     * records of their puts. Not held across an fsync's delay, so writers append meanwhile. */
+    pthread_mutex_t mutex;
+    bool is_recording;
+    uint64_t points;        /* crash points taken (calls that changed the disk, while recording) */
+    uint64_t shared_points; /* points with two or more records unsynced */
+    uint64_t torn;          /* images with a write torn */
+    uint64_t images;        /* images opened and checked */
+    uint64_t started[INFLIGHT_KEYS][INFLIGHT_VERSIONS];
+    uint64_t acked[INFLIGHT_KEYS][INFLIGHT_VERSIONS];
+    bool has_failed;
+    char failure[4096]; /* the first image that failed, reported by the main thread */
+};
+
+/* The newest version whose crash point index in when is at most point (version 0's always is). */
+static uint32_t
+inflight_newest(const uint64_t when[INFLIGHT_VERSIONS], uint64_t point)
+{
+    uint32_t newest = 0;
+    for (uint32_t v = 0; v < INFLIGHT_VERSIONS; v++) {
+        newest = when[v] <= point ? v : newest;
+    }
+    return newest;
+}
+
+/* Opens image, a crash at point f->points keeping keep of ends unsynced bytes, and checks every
+ * key against the writers' records; on a mismatch notes the first failure in f (this runs on a
+ * writer's thread: no cmocka call). f->mutex held. */
+static void
+inflight_check_image(struct inflight *f, struct kh_faultfs *image, uint64_t keep, uint64_t ends)
+{
+    struct test_fs t = {.fs = image, .pread_fail_fd = -1};
+    struct bc_io io;
+    tfs_io(&t, &io);
+    struct bc_options o;
+    bc_options_default(&o);
+    o.io = &io;
+    struct bc_db *db = NULL;
+    char error[BC_ERROR_MAX] = "", what[512] = "";
+    bc_status st = bc_open(TEST_DIR, &o, &db, error);
+    if (st != BC_OK) {
+        snprintf(what, sizeof(what), "bc_open says %s (%s)", status_name(st), error);
+    }
+    for (unsigned k = 0; st == BC_OK && k < INFLIGHT_KEYS && what[0] == '\0'; k++) {
+        uint32_t lo = inflight_newest(f->acked[k], f->points);
+        uint32_t hi = inflight_newest(f->started[k], f->points);
+        char key[16], got[VALUE_SIZE_BYTES_MAX], want[VALUE_SIZE_BYTES_MAX];
+        size_t got_size = 0;
+        bc_status got_st = bc_get(db, key, key_of(k, key), got, sizeof(got), &got_size);
+        bool is_ok = false;
+        for (uint32_t v = lo; v <= hi && got_st == BC_OK && !is_ok; v++) {
+            size_t want_size = value_of(k, v, want);
+            is_ok = want_size == got_size && memcmp(want, got, want_size) == 0;
+        }
+        if (!is_ok) {
+            snprintf(what, sizeof(what),
+                     "%s reads %s (%zu bytes), which is none of versions %u (acknowledged before "
+                     "this point) to %u (the newest handed to bc_put)",
+                     key, status_name(got_st), got_st == BC_OK ? got_size : 0, lo, hi);
+        }
+    }
+    if (db != NULL && st == BC_OK) {
+        bc_close(db);
+    }
+    if (what[0] != '\0' && !f->has_failed) {
+        uint64_t call = kh_faultfs_trace_count(f->t.fs);
+        char trace[2048];
+        kh_faultfs_trace_print(f->t.fs, call > 7 ? call - 7 : 0, 8, trace, sizeof(trace));
+        snprintf(f->failure, sizeof(f->failure),
+                 "%u writers under sync always, a crash before call %llu (crash point %llu) "
+                 "keeping %llu of %llu unsynced bytes: %s; the calls before the crash:\n%s",
+                 INFLIGHT_WRITERS, (unsigned long long)call, (unsigned long long)f->points,
+                 (unsigned long long)(keep < ends ? keep : ends), (unsigned long long)ends, what,
+                 trace);
+        f->has_failed = true;
+    }
+}
+
+/* Before a call that changes the disk: the images a crash now leaves (unsynced bytes all lost,
+ * all kept, the older half of the unsynced writes kept, the newest write torn in half), each
+ * checked. f->mutex held. */
+static void
+inflight_point(struct inflight *f)
+{
+    if (!f->is_recording || f->has_failed) {
+        return;
+    }
+    uint64_t ends[64];
+    size_t end_count = kh_faultfs_pending_ends(f->t.fs, ends, 64);
+    uint64_t all = end_count > 0 ? ends[end_count - 1] : 0;
+    uint64_t keeps[4] = {0, UINT64_MAX};
+    size_t keep_count = 2;
+    if (end_count >= 2) {
+        keeps[keep_count++] = ends[end_count / 2 - 1];
+    }
+    if (end_count >= 1) {
+        uint64_t start = end_count >= 2 ? ends[end_count - 2] : 0;
+        if (all - start >= 2) {
+            keeps[keep_count++] = start + (all - start) / 2;
+            f->torn++;
+        }
+    }
+    for (size_t i = 0; i < keep_count; i++) {
+        struct kh_faultfs *image = kh_faultfs_crash_image(f->t.fs, keeps[i]);
+        if (image == NULL) {
+            snprintf(f->failure, sizeof(f->failure), "kh_faultfs_crash_image: out of memory");
+            f->has_failed = true;
+            return;
+        }
+        inflight_check_image(f, image, keeps[i], all);
+        kh_faultfs_destroy(image);
+        f->images++;
+    }
+    f->shared_points += end_count >= 2;
+    f->points++;
+}
+
+static int
+inflight_open(void *ctx, const char *path, int flags)
+{
+    struct inflight *f = ctx;
+    pthread_mutex_lock(&f->mutex);
+    if (flags & O_CREAT) {
+        inflight_point(f);
+    }
+    int rc = tfs_open(&f->t, path, flags);
+    pthread_mutex_unlock(&f->mutex);
+    return rc;
+}
+
+static ssize_t
+inflight_pwrite(void *ctx, int fd, const void *buf, size_t size, uint64_t offset)
+{
+    struct inflight *f = ctx;
+    pthread_mutex_lock(&f->mutex);
+    inflight_point(f);
+    ssize_t rc = tfs_pwrite(&f->t, fd, buf, size, offset);
+    pthread_mutex_unlock(&f->mutex);
+    return rc;
+}
+
+/* The fsync takes effect at once and returns INFLIGHT_FSYNC_AFTER_US later: a record appended
+ * meanwhile is not covered by it, and a store that takes it to be has acknowledged too early. */
+static int
+inflight_fsync(void *ctx, int fd)
+{
+    struct inflight *f = ctx;
+    pthread_mutex_lock(&f->mutex);
+    inflight_point(f);
+    int rc = tfs_fsync(&f->t, fd);
+    pthread_mutex_unlock(&f->mutex);
+    usleep(INFLIGHT_FSYNC_AFTER_US);
+    return rc;
+}
+
+static int
+inflight_ftruncate(void *ctx, int fd, uint64_t size)
+{
+    struct inflight *f = ctx;
+    pthread_mutex_lock(&f->mutex);
+    inflight_point(f);
+    int rc = tfs_ftruncate(&f->t, fd, size);
+    pthread_mutex_unlock(&f->mutex);
+    return rc;
+}
+
+static int
+inflight_rename(void *ctx, const char *from, const char *to)
+{
+    struct inflight *f = ctx;
+    pthread_mutex_lock(&f->mutex);
+    inflight_point(f);
+    int rc = tfs_rename(&f->t, from, to);
+    pthread_mutex_unlock(&f->mutex);
+    return rc;
+}
+
+static int
+inflight_unlink(void *ctx, const char *path)
+{
+    struct inflight *f = ctx;
+    pthread_mutex_lock(&f->mutex);
+    inflight_point(f);
+    int rc = tfs_unlink(&f->t, path);
+    pthread_mutex_unlock(&f->mutex);
+    return rc;
+}
+
+struct inflight_writer {
+    struct inflight *f;
+    struct bc_db *db;
+    unsigned id;
+    uint64_t seed;
+    bc_status status;
+};
+
+/* Puts versions 1, 2, ... of the writer's own keys in turn, pausing a seeded while before each,
+ * and records when each put started and when it was acknowledged, in crash points. */
+static void *
+inflight_writer_main(void *arg)
+{
+    struct inflight_writer *w = arg;
+    struct kh_rng rng;
+    kh_rng_seed(&rng, w->seed);
+    for (unsigned n = 0; n < INFLIGHT_PUTS_PER_WRITER && w->status == BC_OK; n++) {
+        unsigned k = w->id * INFLIGHT_KEYS_PER_WRITER + n % INFLIGHT_KEYS_PER_WRITER;
+        uint32_t v = n / INFLIGHT_KEYS_PER_WRITER + 1;
+        usleep((useconds_t)kh_rng_below(&rng, INFLIGHT_THINK_US_MAX));
+        char key[16], value[VALUE_SIZE_BYTES_MAX];
+        size_t key_size = key_of(k, key), value_size = value_of(k, v, value);
+        pthread_mutex_lock(&w->f->mutex);
+        w->f->started[k][v] = w->f->points;
+        pthread_mutex_unlock(&w->f->mutex);
+        w->status = bc_put(w->db, key, key_size, value, value_size);
+        if (w->status == BC_OK) {
+            pthread_mutex_lock(&w->f->mutex);
+            w->f->acked[k][v] = w->f->points;
+            pthread_mutex_unlock(&w->f->mutex);
+        }
+    }
+    return NULL;
+}
+
+/* Opens a new store on f's io under sync always, with version 0 of every key acknowledged
+ * before the crash points start. */
+static struct bc_db *
+inflight_open_store(struct inflight *f)
+{
+    tfs_init(&f->t);
+    pthread_mutex_init(&f->mutex, NULL);
+    for (unsigned k = 0; k < INFLIGHT_KEYS; k++) {
+        for (uint32_t v = 0; v < INFLIGHT_VERSIONS; v++) {
+            f->started[k][v] = f->acked[k][v] = v == 0 ? 0 : INFLIGHT_NEVER;
+        }
+    }
+    tfs_io(&f->t, &f->io);
+    f->io.open = inflight_open;
+    f->io.pwrite = inflight_pwrite;
+    f->io.fsync = inflight_fsync;
+    f->io.ftruncate = inflight_ftruncate;
+    f->io.rename = inflight_rename;
+    f->io.unlink = inflight_unlink;
+    f->io.ctx = f;
+    struct bc_options o;
+    bc_options_default(&o);
+    o.io = &f->io;
+    o.sync = BC_SYNC_ALWAYS;
+    o.file_size_bytes_max = INFLIGHT_FILE_BYTES;
+    struct bc_db *db = NULL;
+    assert_status(bc_open(TEST_DIR, &o, &db, NULL), BC_OK);
+    for (unsigned k = 0; k < INFLIGHT_KEYS; k++) {
+        char key[16], value[VALUE_SIZE_BYTES_MAX];
+        assert_status(bc_put(db, key, key_of(k, key), value, value_of(k, 0, value)), BC_OK);
+    }
+    return db;
+}
+
+/* Claim: under BC_SYNC_ALWAYS with several writers in flight (group commit), a crash at any
+ * call while other writers' records are unsynced (losing those bytes, keeping them, or tearing
+ * one) keeps every put that had returned BC_OK, and each key reads its old or its new value,
+ * never a torn or mixed one. Six writers with seeded pauses, each fsync returning 1 ms after it
+ * took effect; an image is taken before every call that changes the disk and checked against
+ * the puts acknowledged before that call, whatever order the threads ran in. */
+static void
+test_d_crash_with_writers_in_flight_keeps_acknowledged_puts(void **state)
+{
+    (void)state;
+    uint64_t seed = kh_test_seed();
+    struct inflight *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    struct bc_db *db = inflight_open_store(f);
+    pthread_mutex_lock(&f->mutex);
+    f->is_recording = true;
+    pthread_mutex_unlock(&f->mutex);
+    struct inflight_writer writers[INFLIGHT_WRITERS];
+    pthread_t threads[INFLIGHT_WRITERS];
+    for (unsigned w = 0; w < INFLIGHT_WRITERS; w++) {
+        writers[w] = (struct inflight_writer){
+            .f = f, .db = db, .id = w, .seed = seed * INFLIGHT_WRITERS + w, .status = BC_OK};
+        assert_int_equal(pthread_create(&threads[w], NULL, inflight_writer_main, &writers[w]), 0);
+    }
+    for (unsigned w = 0; w < INFLIGHT_WRITERS; w++) {
+        pthread_join(threads[w], NULL);
+    }
+    pthread_mutex_lock(&f->mutex);
+    f->is_recording = false;
+    pthread_mutex_unlock(&f->mutex);
+    assert_status(bc_close(db), BC_OK);
+    printf("test_d_crash_with_writers_in_flight_keeps_acknowledged_puts: %u writers x %u puts, "
+           "%llu crash points (%llu with two or more records unsynced), %llu torn writes, %llu "
+           "images checked (seed %llu)\n",
+           INFLIGHT_WRITERS, INFLIGHT_PUTS_PER_WRITER, (unsigned long long)f->points,
+           (unsigned long long)f->shared_points, (unsigned long long)f->torn,
+           (unsigned long long)f->images, (unsigned long long)seed);
+    if (f->has_failed) {
+        fail_msg("%s", f->failure);
+    }
+    for (unsigned w = 0; w < INFLIGHT_WRITERS; w++) {
+        if (writers[w].status != BC_OK) {
+            fail_msg("writer %u: bc_put returned %s on a healthy disk", w,
+                     status_name(writers[w].status));
+        }
+    }
+    if (f->points < INFLIGHT_POINTS_MIN || f->shared_points < INFLIGHT_SHARED_POINTS_MIN) {
+        fail_msg("inconclusive: %llu crash points, %llu of them with two or more records "
+                 "unsynced; the test needs %u and %u (do the puts reach the io?)",
+                 (unsigned long long)f->points, (unsigned long long)f->shared_points,
+                 INFLIGHT_POINTS_MIN, INFLIGHT_SHARED_POINTS_MIN);
+    }
+    pthread_mutex_destroy(&f->mutex);
+    kh_faultfs_destroy(f->t.fs);
+    free(f);
 }
 
 /* Fsyncs (of files and of directories) in the trace of t's fs so far. */
@@ -776,6 +1115,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_crash_at_every_point_keeps_acknowledged_writes),
         cmocka_unit_test(test_d_sync_none_loses_at_most_the_append_buffer),
         cmocka_unit_test(test_d_group_commit_shares_fsyncs),
+        cmocka_unit_test(test_d_crash_with_writers_in_flight_keeps_acknowledged_puts),
         cmocka_unit_test(test_d_stats_count_keys_files_bytes_and_fsyncs),
         cmocka_unit_test(test_d_interval_policy_syncs_in_background),
         cmocka_unit_test(test_d_lock_file_refuses_second_open),
