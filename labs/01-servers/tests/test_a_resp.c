@@ -823,8 +823,63 @@ test_a_reply_writer_is_byte_exact(void **state)
     resp_buf_free(&b);
 }
 
-/* The reply buffer grows past any initial size without losing bytes, and reset keeps the
- * capacity so a reused buffer stops allocating. */
+/* Appends reply kind to b: the kinds reply_fits_after_any_fill tries. Returns its status. */
+static resp_status
+append_reply_kind(struct resp_buf *b, int kind)
+{
+    switch (kind) {
+    case 0:
+        return resp_buf_simple(b, "OK");
+    case 1:
+        return resp_buf_error(b, "ERR x");
+    case 2:
+        return resp_buf_errorf(b, "ERR %d", 7);
+    case 3:
+        return resp_buf_integer(b, -42);
+    case 4:
+        return resp_buf_bulk(b, "abc", 3);
+    case 5:
+        return resp_buf_null_bulk(b);
+    case 6:
+        return resp_buf_array(b, 3);
+    default:
+        return resp_buf_null_array(b);
+    }
+}
+
+/* Every kind of reply, appended after 0 to 600 bytes already in a fresh buffer, so that it ends
+ * exactly at, one byte short of and one byte past the capacity of each of its first sizes:
+ * the reply reads back whole and size_bytes never passes capacity_bytes (one byte too few
+ * reserved writes past the end of the buffer only at such an edge). */
+static void
+reply_fits_after_any_fill(void)
+{
+    static const char *const kinds[] = {"+OK\r\n",       "-ERR x\r\n", "-ERR 7\r\n", ":-42\r\n",
+                                        "$3\r\nabc\r\n", "$-1\r\n",    "*3\r\n",     "*-1\r\n"};
+    static char fill[600];
+    memset(fill, 'f', sizeof(fill));
+    for (size_t fill_size = 0; fill_size <= sizeof(fill); fill_size++) {
+        for (int kind = 0; kind < (int)KH_ARRAY_LEN(kinds); kind++) {
+            struct resp_buf b;
+            resp_buf_init(&b);
+            assert_resp_status(resp_buf_append(&b, fill, fill_size), RESP_OK);
+            assert_resp_status(append_reply_kind(&b, kind), RESP_OK);
+            size_t want_size = strlen(kinds[kind]);
+            if (b.size_bytes != fill_size + want_size || b.size_bytes > b.capacity_bytes ||
+                memcmp(b.data + fill_size, kinds[kind], want_size) != 0) {
+                fail_msg("reply %s after %zu bytes: size_bytes %zu (want %zu), capacity_bytes "
+                         "%zu, or its bytes differ",
+                         kinds[kind], fill_size, b.size_bytes, fill_size + want_size,
+                         b.capacity_bytes);
+            }
+            resp_buf_free(&b);
+        }
+    }
+}
+
+/* The reply buffer grows past any initial size without losing bytes, a reply that ends at the
+ * edge of the capacity is whole, and reset keeps the capacity so a reused buffer stops
+ * allocating. */
 static void
 test_a_reply_buffer_grows_and_resets(void **state)
 {
@@ -870,6 +925,7 @@ test_a_reply_buffer_grows_and_resets(void **state)
     resp_buf_free(&b);
     free(bulk);
     free(want.data);
+    reply_fits_after_any_fill();
 }
 
 int

@@ -327,6 +327,52 @@ test_b_dict_entries_never_move_and_finds_finish_a_rehash(void **state)
     free(entries);
 }
 
+/* The claim: dict_delete does one rehash step too (dict.h), so a resize under way finishes
+ * while a dict only loses keys: within as many deletes as the old table has buckets (each step
+ * moves a bucket or looks at 10 empty ones), a grow started by the inserts is over. */
+static void
+test_b_dict_deletes_finish_a_rehash(void **state)
+{
+    (void)state;
+    enum { KEYS_MAX = 4096 };
+    struct dict d;
+    dict_init(&d, kh_test_seed());
+    uint32_t n = 0;
+    char key[KEY_SIZE_BYTES_MAX];
+    while (!(n >= 1000 && dict_is_rehashing(&d))) {
+        if (n == KEYS_MAX) {
+            fail_msg("inserted %u keys and no resize was under way after an insert", n);
+        }
+        key_of(n, key);
+        assert_dict_status(dict_insert(&d, key, 5, (void *)(uintptr_t)(n + 1), NULL), DICT_OK);
+        n++;
+    }
+    /* The old table has about n buckets, so its steps are over long before n deletes are. */
+    uint32_t deleted = 0;
+    while (dict_is_rehashing(&d)) {
+        if (deleted == n) {
+            fail_msg("deleted all %u keys and the resize their inserts started is still under "
+                     "way: each dict_delete must do one rehash step (dict.h)",
+                     n);
+        }
+        key_of(deleted, key);
+        void *value = NULL;
+        assert_dict_status(dict_delete(&d, key, 5, &value), DICT_OK);
+        assert_true((uintptr_t)value == deleted + 1);
+        deleted++;
+    }
+    for (uint32_t i = deleted; i < n; i++) {
+        key_of(i, key);
+        struct dict_entry *e = dict_find(&d, key, 5);
+        if (e == NULL || (uintptr_t)e->value != i + 1) {
+            fail_msg("after %u deletes finished a resize, key %u is missing or has a wrong value",
+                     deleted, i);
+        }
+    }
+    assert_int_equal(dict_size(&d), n - deleted);
+    dict_clear(&d, NULL, NULL);
+}
+
 /* The claim: dict_random_entry returns live entries only, reaches every key, including while a
  * rehash is under way, and NULL for an empty dict. */
 static void
@@ -387,6 +433,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_dict_rehash_is_incremental),
         cmocka_unit_test(test_b_dict_random_entry_covers_every_key),
         cmocka_unit_test(test_b_dict_entries_never_move_and_finds_finish_a_rehash),
+        cmocka_unit_test(test_b_dict_deletes_finish_a_rehash),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

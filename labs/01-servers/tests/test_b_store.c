@@ -4,6 +4,7 @@
  * every check goes through it, and a failure shows the command, the expected and the actual
  * reply. Time is a parameter: T0 is an arbitrary fixed "now" in Unix milliseconds. */
 #include "kh_test.h"
+#include "oom.h"
 #include "status_names.h"
 #include "store.h"
 
@@ -485,6 +486,8 @@ test_b_client_handshake_commands(void **state)
     EXPECT(s, T0, "*0\r\n", "CONFIG", "GET", "no-such-parameter");
     EXPECT(s, T0, "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n", "CONFIG", "GET", "A*O?LY");
     EXPECT(s, T0, "*2\r\n$9\r\ndatabases\r\n$1\r\n1\r\n", "CONFIG", "GET", "*a*a*a*");
+    /* A '*' at the end also matches nothing: "save*" is "save". */
+    EXPECT(s, T0, "*2\r\n$4\r\nsave\r\n$0\r\n\r\n", "CONFIG", "GET", "save*");
     /* Sixty stars: a matcher that tries every split of the name at every star makes about
      * 4 * 10^11 calls for this one against "appendonly", and the server stops answering. */
     EXPECT(s, T0, "*0\r\n", "CONFIG", "GET",
@@ -497,6 +500,10 @@ test_b_client_handshake_commands(void **state)
     /* As Redis 7: the version's range first, then the options. */
     EXPECT(s, T0, "-NOPROTO unsupported protocol version\r\n", "HELLO", "5", "foo");
     EXPECT(s, T0, "-ERR Syntax error in HELLO option 'foo'\r\n", "HELLO", "3", "foo");
+    EXPECT(s, T0, "-NOPROTO unsupported protocol version\r\n", "HELLO", "4", "foo");
+    /* An option other than SETNAME, or SETNAME without its name, is a syntax error. */
+    EXPECT(s, T0, "-ERR Syntax error in HELLO option 'foo'\r\n", "HELLO", "2", "foo", "bar");
+    EXPECT(s, T0, "-ERR Syntax error in HELLO option 'SETNAME'\r\n", "HELLO", "2", "SETNAME");
     EXPECT(s, T0, "+OK\r\n", "CLIENT", "SETNAME", "bench");
     EXPECT(s, T0, "+OK\r\n", "SELECT", "0");
     EXPECT(s, T0, "-ERR DB index is out of range\r\n", "SELECT", "1");
@@ -567,6 +574,114 @@ test_b_hello_client_and_command_replies(void **state)
     }
     resp_buf_free(&out);
     store_destroy(s);
+}
+
+/* The claim: a value store_set copies in has a '\0' after its bytes (store.h: bytes[size_bytes]
+ * is '\0'), whatever the memory it lands in held before: a new key, a value grown past its
+ * capacity and one overwritten in place. Each store_set follows the free of blocks filled with
+ * junk, of the size struct store_value says a value takes and up to 64 bytes more, so the
+ * allocator hands that junk to a value left unterminated (a sanitizer fills new blocks too). */
+static void
+test_b_store_values_end_in_a_nul(void **state)
+{
+    (void)state;
+    enum { KEYS = 200, VALUE_SIZE_BYTES_MAX = 600, JUNK_BLOCKS = 9 };
+    struct store *s = store_new();
+    static char value[VALUE_SIZE_BYTES_MAX];
+    memset(value, 'v', sizeof(value));
+    static const char *const how[] = {"a new key", "a value grown past its capacity",
+                                      "a value overwritten in place"};
+    for (unsigned k = 0; k < KEYS; k++) {
+        char key[16];
+        size_t key_size = (size_t)snprintf(key, sizeof(key), "nul%u", k);
+        size_t sizes[] = {k * 37 % 300, 300 + k % 300, k % 7}; /* new, grown, overwritten */
+        for (size_t step = 0; step < 3; step++) {
+            size_t size = sizes[step];
+            char *junk[JUNK_BLOCKS];
+            for (size_t j = 0; j < JUNK_BLOCKS; j++) { /* a value may be given spare capacity */
+                size_t junk_size = sizeof(struct store_value) + size + 1 + 8 * j;
+                junk[j] = malloc(junk_size);
+                assert_non_null(junk[j]);
+                memset(junk[j], 'J', junk_size);
+            }
+            for (size_t j = 0; j < JUNK_BLOCKS; j++) {
+                free(junk[j]);
+            }
+            assert_cmd_status(store_set(s, key, key_size, value, size, false), CMD_OK);
+            const struct store_value *v = store_lookup(s, key, key_size, T0);
+            if (v == NULL || v->size_bytes != size || memcmp(v->bytes, value, size) != 0) {
+                fail_msg("store_lookup of %s after store_set of %s (%zu bytes) did not return "
+                         "those bytes",
+                         key, how[step], size);
+            }
+            if (v->bytes[size] != '\0') {
+                fail_msg("after store_set of %s (%zu bytes), bytes[%zu] is 0x%02x, not '\\0' "
+                         "(store.h: bytes[size_bytes] is '\\0')",
+                         how[step], size, size, (unsigned)(unsigned char)v->bytes[size]);
+            }
+        }
+    }
+    store_destroy(s);
+}
+
+/* The claim: store_set and store_set_expire, when an allocation fails, return CMD_NOMEM with the
+ * store unchanged (store.h), and a command that runs out of memory returns CMD_NOMEM; either
+ * way nothing is leaked: once the store is destroyed, every block it took is back. Each
+ * allocation of each call in turn fails on a fresh store, until the call needs no more. In
+ * plain builds only. */
+static void
+test_b_store_out_of_memory_changes_nothing(void **state)
+{
+    (void)state;
+#if !OOM_IS_INJECTABLE
+    printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
+#else
+    enum { ALLOCATIONS_MAX = 64 };
+    static char big[1000];
+    memset(big, 'b', sizeof(big));
+    static const char *const names[] = {"store_set of a new key", "store_set of a bigger value",
+                                        "store_set_expire", "SET new value PX 5000"};
+    const struct resp_arg set_px[] = {{"SET", 3}, {"new", 3}, {"value", 5}, {"PX", 2}, {"5000", 4}};
+    for (int call = 0; call < 4; call++) {
+        bool has_fired = true;
+        for (int64_t fail_at = 0; has_fired; fail_at++) {
+            if (fail_at == ALLOCATIONS_MAX) {
+                fail_msg("%s still allocates after %d allocations", names[call], ALLOCATIONS_MAX);
+            }
+            int64_t live_before = oom_live_blocks;
+            struct store *s = store_new();
+            EXPECT(s, T0, "+OK\r\n", "SET", "old", "small");
+            struct resp_buf out;
+            resp_buf_init(&out);
+            assert_resp_status(resp_buf_reserve(&out, 4096), RESP_OK); /* no reply allocates */
+            oom_arm(fail_at);
+            cmd_status status = call == 0   ? store_set(s, "new", 3, "value", 5, false)
+                                : call == 1 ? store_set(s, "old", 3, big, sizeof(big), false)
+                                : call == 2 ? store_set_expire(s, "old", 3, (int64_t)T0 + 5000)
+                                            : run(s, T0, KH_ARRAY_LEN(set_px), set_px, &out);
+            has_fired = oom_disarm();
+            if (status != CMD_OK && !(has_fired && status == CMD_NOMEM)) {
+                fail_msg("%s, allocation %" PRId64 " failing: returned %s; expected CMD_OK or "
+                         "CMD_NOMEM",
+                         names[call], fail_at, cmd_status_name(status));
+            }
+            if (status == CMD_NOMEM && call < 3) { /* store.h: s unchanged */
+                EXPECT(s, T0, "$5\r\nsmall\r\n", "GET", "old");
+                EXPECT(s, T0, ":-1\r\n", "PTTL", "old");
+                EXPECT(s, T0, "$-1\r\n", "GET", "new");
+                EXPECT(s, T0, ":1\r\n", "DBSIZE");
+            }
+            resp_buf_free(&out);
+            store_destroy(s);
+            if (oom_live_blocks != live_before) {
+                fail_msg("%s returned %s when allocation %" PRId64 " failed, and once the store "
+                         "was destroyed %" PRId64 " blocks it took were not freed",
+                         names[call], cmd_status_name(status), fail_at,
+                         oom_live_blocks - live_before);
+            }
+        }
+    }
+#endif
 }
 
 /* ---- The randomized model test (hidden) ------------------------------------------------- */
@@ -687,6 +802,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_flushall_and_dbsize),
         cmocka_unit_test(test_b_client_handshake_commands),
         cmocka_unit_test(test_b_hello_client_and_command_replies),
+        cmocka_unit_test(test_b_store_values_end_in_a_nul),
+        cmocka_unit_test(test_b_store_out_of_memory_changes_nothing),
         cmocka_unit_test(test_b_random_commands_match_a_model),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));

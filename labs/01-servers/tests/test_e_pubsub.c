@@ -1,8 +1,12 @@
 /* test_e_pubsub.c -- lab 01 part E: pub/sub through the epoll server (fan-out, patterns,
  * dropping closed subscribers, subscribed-mode rules), through the threaded models (a published
- * message wakes a silent subscriber), and the glob matcher on its own. */
+ * message wakes silent subscribers), and the glob matcher and the registry on their own (with
+ * out of memory injected by oom.h in plain builds). */
+#include "oom.h"
 #include "pubsub.h"
 #include "server_test.h"
+
+#include <inttypes.h>
 
 #define SUBSCRIBERS 100
 
@@ -32,8 +36,9 @@ test_e_fanout_to_100_subscribers(void **state)
     server_stop(&s);
 }
 
-/* Claim: PSUBSCRIBE news.* gets a pmessage for news.tech, nothing for sports.tech, and a
- * client with both a channel and a matching pattern gets the message twice. */
+/* Claim: PSUBSCRIBE news.* gets a pmessage for news.tech, nothing for sports.tech, a client
+ * with both a channel and a matching pattern gets the message twice, and PUNSUBSCRIBE of one
+ * pattern of several, or of another client's, leaves exactly that pattern. */
 static void
 test_e_pattern_subscriptions(void **state)
 {
@@ -53,6 +58,20 @@ test_e_pattern_subscriptions(void **state)
     expect_pushed(&sub, "*3\r\n$7\r\nmessage\r\n$9\r\nnews.tech\r\n$1\r\nz\r\n", "the message");
     expect_pushed(&sub, "*4\r\n$8\r\npmessage\r\n$6\r\nnews.*\r\n$9\r\nnews.tech\r\n$1\r\nz\r\n",
                   "the pmessage");
+    /* A second pattern of the same client, and a second client with patterns that then drops
+     * them: each registry has to find an entry that is not its first. */
+    EXPECT(&sub, "*3\r\n$10\r\npsubscribe\r\n$5\r\n*tech\r\n:3\r\n", "PSUBSCRIBE", "*tech");
+    struct kh_rclient other;
+    client_connect(&other, &s);
+    EXPECT(&other, "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:1\r\n", "PSUBSCRIBE", "n*");
+    EXPECT(&other, "*3\r\n$12\r\npunsubscribe\r\n$2\r\nn*\r\n:0\r\n", "PUNSUBSCRIBE", "n*");
+    EXPECT(&sub, "*3\r\n$12\r\npunsubscribe\r\n$6\r\nnews.*\r\n:2\r\n", "PUNSUBSCRIBE", "news.*");
+    EXPECT(&publisher, ":2\r\n", "PUBLISH", "news.tech", "w");
+    expect_pushed(&sub, "*3\r\n$7\r\nmessage\r\n$9\r\nnews.tech\r\n$1\r\nw\r\n",
+                  "the message after PUNSUBSCRIBE news.*");
+    expect_pushed(&sub, "*4\r\n$8\r\npmessage\r\n$5\r\n*tech\r\n$9\r\nnews.tech\r\n$1\r\nw\r\n",
+                  "the pmessage of the pattern left");
+    kh_rclient_close(&other);
     kh_rclient_close(&sub);
     kh_rclient_close(&publisher);
     server_stop(&s);
@@ -80,7 +99,8 @@ test_e_closed_subscriber_is_dropped(void **state)
     server_stop(&s);
 }
 
-/* Claim: a subscribed client may only (un)subscribe, PING and QUIT, with Redis's replies. */
+/* Claim: a client with one subscription or more may only (un)subscribe, PING and QUIT, with
+ * Redis's replies. */
 static void
 test_e_subscribed_mode_rules(void **state)
 {
@@ -95,19 +115,30 @@ test_e_subscribed_mode_rules(void **state)
            "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
            "RESET are allowed in this context\r\n",
            "GET", "k");
+    /* ECHO is four letters, as PING is: the command's name decides, not its length. */
+    EXPECT(&c,
+           "-ERR Can't execute 'echo': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+           "RESET are allowed in this context\r\n",
+           "ECHO", "hi");
     EXPECT(&c, "*2\r\n$4\r\npong\r\n$0\r\n\r\n", "PING");
     EXPECT(&c, "*3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:1\r\n", "UNSUBSCRIBE", "x");
+    EXPECT(&c, /* one subscription left is still subscribed mode */
+           "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+           "RESET are allowed in this context\r\n",
+           "GET", "k");
     EXPECT(&c, "*3\r\n$11\r\nunsubscribe\r\n$1\r\ny\r\n:0\r\n", "UNSUBSCRIBE");
     EXPECT(&c, "$-1\r\n", "GET", "k"); /* no subscriptions left: ordinary commands again */
     kh_rclient_close(&c);
     server_stop(&s);
 }
 
-/* A subscriber on a threaded model that sends nothing after subscribing: its thread (threads)
- * or its epoll registration (pool) sleeps until something happens on its socket, so each
+/* Subscribers on a threaded model that send nothing after subscribing: each one's thread
+ * (threads) or epoll registration (pool) sleeps until something happens on its socket, so each
  * published message must wake it (pubsub.h's deliver callback, server.h's wake_cb: an eventfd
- * for a thread, EPOLLOUT for the pool). It gets every message and pmessage in order, keeps
- * subscribed-mode rules, and once it leaves, PUBLISH counts nobody. */
+ * for a thread, EPOLLOUT for the pool), and one PUBLISH wakes all of them at once. Each gets
+ * every message and pmessage in order, keeps subscribed-mode rules, and once they leave,
+ * PUBLISH counts nobody. */
+#define SILENT_SUBSCRIBERS 8
 static void
 publish_reaches_a_silent_subscriber(const char *model)
 {
@@ -118,14 +149,23 @@ publish_reaches_a_silent_subscriber(const char *model)
     client_connect(&publisher, &s);
     EXPECT(&sub, "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n", "SUBSCRIBE", "news");
     EXPECT(&sub, "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:2\r\n", "PSUBSCRIBE", "n*");
-    kh_clock_sleep_ms(50); /* the subscriber's side goes back to sleep */
-    char what[96], message[32], expected[128];
+    static struct kh_rclient silent[SILENT_SUBSCRIBERS]; /* one PUBLISH wakes them all at once */
+    for (size_t i = 0; i < SILENT_SUBSCRIBERS; i++) {
+        client_connect(&silent[i], &s);
+        EXPECT(&silent[i], "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n", "SUBSCRIBE", "news");
+    }
+    kh_clock_sleep_ms(50); /* the subscribers' side goes back to sleep */
+    char what[96], message[32], expected[128], count[16];
+    snprintf(count, sizeof(count), ":%d\r\n", 2 + SILENT_SUBSCRIBERS);
     for (int round = 0; round < 3; round++) {
         snprintf(message, sizeof(message), "m%d", round);
-        EXPECT(&publisher, ":2\r\n", "PUBLISH", "news", message);
+        EXPECT(&publisher, count, "PUBLISH", "news", message);
         snprintf(what, sizeof(what), "message %d to a silent subscriber (%s model)", round, model);
         snprintf(expected, sizeof(expected), "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\n%s\r\n",
                  message);
+        for (size_t i = 0; i < SILENT_SUBSCRIBERS; i++) {
+            expect_pushed(&silent[i], expected, what);
+        }
         expect_pushed(&sub, expected, what);
         snprintf(expected, sizeof(expected),
                  "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\n%s\r\n", message);
@@ -136,8 +176,11 @@ publish_reaches_a_silent_subscriber(const char *model)
            "RESET are allowed in this context\r\n",
            "GET", "k");
     EXPECT(&sub, "*2\r\n$4\r\npong\r\n$0\r\n\r\n", "PING");
+    for (size_t i = 0; i < SILENT_SUBSCRIBERS; i++) {
+        kh_rclient_close(&silent[i]);
+    }
     kh_rclient_close(&sub);
-    /* The server notices the close on its own time: within 2 s nobody is counted. */
+    /* The server notices the closes on its own time: within 2 s nobody is counted. */
     const char *const publish[] = {"PUBLISH", "news", "anyone?"};
     char reply[64] = "";
     for (uint64_t deadline = kh_clock_now_ms() + 2000;
@@ -149,7 +192,7 @@ publish_reaches_a_silent_subscriber(const char *model)
         kh_clock_sleep_ms(20);
     }
     if (strcmp(reply, ":0\r\n") != 0) {
-        fail_msg("2 s after its only subscriber left, PUBLISH on the %s server still replies %.20s",
+        fail_msg("2 s after its subscribers left, PUBLISH on the %s server still replies %.20s",
                  model, reply);
     }
     kh_rclient_close(&publisher);
@@ -174,7 +217,40 @@ test_e_pool_publish_wakes_a_silent_subscriber(void **state)
     publish_reaches_a_silent_subscriber("pool");
 }
 
-/* Claim: the glob matcher follows Redis's rules for * ? [set] [^set] [a-z] and escapes. */
+/* Matches pattern against text from copies of exactly their sizes (a sanitizer sees a read
+ * past either end), and again with a '\0' after the pattern, as the server stores patterns: a
+ * read past the end would then see a byte that can match. Fails unless both give is_match. */
+static void
+expect_glob(const char *pattern, size_t pattern_size, const char *text, size_t text_size,
+            bool is_match)
+{
+    char *exact_pattern = malloc(pattern_size > 0 ? pattern_size : 1);
+    char *exact_text = malloc(text_size > 0 ? text_size : 1);
+    char *terminated = malloc(pattern_size + 1);
+    assert_non_null(exact_pattern);
+    assert_non_null(exact_text);
+    assert_non_null(terminated);
+    memcpy(exact_pattern, pattern, pattern_size);
+    memcpy(exact_text, text, text_size);
+    memcpy(terminated, pattern, pattern_size);
+    terminated[pattern_size] = '\0';
+    bool got = pubsub_glob_match(exact_pattern, pattern_size, exact_text, text_size);
+    bool got_terminated = pubsub_glob_match(terminated, pattern_size, exact_text, text_size);
+    free(exact_pattern);
+    free(exact_text);
+    free(terminated);
+    char shown[64];
+    kh_bytes_escape(text, text_size, shown, sizeof(shown));
+    if (got != is_match || got_terminated != is_match) {
+        fail_msg("pattern '%s' against \"%s\": expected %s, got %s (%s with a '\\0' after the "
+                 "pattern)",
+                 pattern, shown, is_match ? "a match" : "no match", got ? "a match" : "no match",
+                 got_terminated ? "a match" : "no match");
+    }
+}
+
+/* Claim: the glob matcher follows Redis's rules for * ? [set] [^set] [a-z] and escapes, and
+ * reads nothing past the end of the pattern or the text. */
 static void
 test_e_glob_matching(void **state)
 {
@@ -210,16 +286,155 @@ test_e_glob_matching(void **state)
         {"[a-]", "]", true},
         {"[a-]", "-", false},
         {"x[ab", "xa", true},
+        /* An unclosed class whose last two bytes are "a-" holds 'a' and '-': no range. */
+        {"x[a-", "x-", true},
+        {"x[a-", "xB", false},
     };
     for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
-        bool got = pubsub_glob_match(cases[i].pattern, strlen(cases[i].pattern), cases[i].text,
-                                     strlen(cases[i].text));
-        if (got != cases[i].is_match) {
-            fail_msg("pattern '%s' against '%s': expected %s, got %s", cases[i].pattern,
-                     cases[i].text, cases[i].is_match ? "a match" : "no match",
-                     got ? "a match" : "no match");
+        expect_glob(cases[i].pattern, strlen(cases[i].pattern), cases[i].text,
+                    strlen(cases[i].text), cases[i].is_match);
+    }
+    /* Channels are binary: a '\0' in the text matches only what names it. */
+    expect_glob("x[ab", 4, "x\0", 2, false);
+    expect_glob("x?", 2, "x\0", 2, true);
+}
+
+/* Counts what a registry test's subscriber was handed. */
+struct counted_client {
+    struct pubsub_client sub; /* first: the callback gets its address */
+    size_t delivered_count;
+};
+
+static void
+count_delivery(struct pubsub_client *sub, const char *bytes, size_t size_bytes)
+{
+    assert_non_null(bytes);
+    assert_true(size_bytes > 0);
+    ((struct counted_client *)sub)->delivered_count++;
+}
+
+/* Fails unless call returned want. */
+#define EXPECT_RETURN(call, want)                                                                  \
+    do {                                                                                           \
+        long long got_ = (long long)(call);                                                        \
+        if (got_ != (long long)(want)) {                                                           \
+            fail_msg("%s returned %lld, expected %lld (pubsub.h)", #call, got_,                    \
+                     (long long)(want));                                                           \
+        }                                                                                          \
+    } while (0)
+
+/* Claim: the registry's calls return what pubsub.h says: 1 when a subscription was made or
+ * removed, 0 when there was nothing to do, the subscription count, and PUBLISH's count of
+ * deliveries; leaving works for any subscriber and any pattern, not only the first. */
+static void
+test_e_registry_returns_what_changed(void **state)
+{
+    (void)state;
+    struct pubsub ps;
+    pubsub_init(&ps);
+    struct counted_client a = {0}, b = {0};
+    pubsub_client_init(&a.sub, count_delivery);
+    pubsub_client_init(&b.sub, count_delivery);
+    EXPECT_RETURN(pubsub_subscribe(&ps, &a.sub, "ch", 2), 1);
+    EXPECT_RETURN(pubsub_subscribe(&ps, &a.sub, "ch", 2), 0);
+    EXPECT_RETURN(pubsub_psubscribe(&ps, &a.sub, "c*", 2), 1);
+    EXPECT_RETURN(pubsub_psubscribe(&ps, &a.sub, "c*", 2), 0);
+    EXPECT_RETURN(pubsub_psubscribe(&ps, &b.sub, "x*", 2), 1);
+    EXPECT_RETURN(pubsub_psubscribe(&ps, &b.sub, "c?", 2), 1);
+    EXPECT_RETURN(pubsub_psubscribe(&ps, &b.sub, "c?", 2), 0);
+    EXPECT_RETURN(pubsub_client_count(&a.sub), 2);
+    EXPECT_RETURN(pubsub_client_count(&b.sub), 2);
+    EXPECT_RETURN(pubsub_publish(&ps, "ch", 2, "m", 1), 3);
+    EXPECT_RETURN(a.delivered_count, 2);
+    EXPECT_RETURN(b.delivered_count, 1);
+    EXPECT_RETURN(pubsub_unsubscribe(&ps, &a.sub, "nope", 4), 0);
+    EXPECT_RETURN(pubsub_punsubscribe(&ps, &a.sub, "nope", 4), 0);
+    EXPECT_RETURN(pubsub_punsubscribe(&ps, &b.sub, "c*", 2), 0); /* a's, not b's */
+    EXPECT_RETURN(pubsub_punsubscribe(&ps, &b.sub, "c?", 2), 1);
+    EXPECT_RETURN(pubsub_punsubscribe(&ps, &b.sub, "c?", 2), 0);
+    EXPECT_RETURN(pubsub_punsubscribe(&ps, &b.sub, "x*", 2), 1); /* b is no pattern client now */
+    EXPECT_RETURN(pubsub_client_count(&b.sub), 0);
+    EXPECT_RETURN(pubsub_publish(&ps, "ch", 2, "m", 1), 2);
+    EXPECT_RETURN(pubsub_publish(&ps, "xy", 2, "m", 1), 0);
+    EXPECT_RETURN(pubsub_unsubscribe(&ps, &a.sub, "ch", 2), 1);
+    EXPECT_RETURN(pubsub_publish(&ps, "ch", 2, "m", 1), 1);
+    pubsub_leave_all(&ps, &a.sub);
+    pubsub_leave_all(&ps, &b.sub);
+    EXPECT_RETURN(pubsub_client_count(&a.sub), 0);
+    EXPECT_RETURN(pubsub_publish(&ps, "ch", 2, "m", 1), 0);
+    EXPECT_RETURN(a.delivered_count, 5);
+    EXPECT_RETURN(b.delivered_count, 1);
+    pubsub_free(&ps);
+}
+
+/* The claim: a (P)SUBSCRIBE that runs out of memory returns -1 with nothing changed, and a
+ * PUBLISH that cannot build its message returns (size_t)-1 having delivered nothing (pubsub.h),
+ * whichever allocation fails; either way nothing is leaked: once every client has left and the
+ * registry is freed, every block it took is back. Each allocation in turn fails on a fresh
+ * registry, until the call needs no more. In plain builds only. */
+static void
+test_e_out_of_memory_changes_nothing(void **state)
+{
+    (void)state;
+#if !OOM_IS_INJECTABLE
+    printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
+#else
+    enum { ALLOCATIONS_MAX = 64 };
+    for (int call = 0; call < 4; call++) { /* SUBSCRIBE, PSUBSCRIBE, PUBLISH to each kind */
+        static const char *const names[] = {"pubsub_subscribe", "pubsub_psubscribe",
+                                            "pubsub_publish to a channel's subscriber",
+                                            "pubsub_publish to a pattern's subscriber"};
+        bool has_fired = true;
+        for (int64_t fail_at = 0; has_fired; fail_at++) {
+            if (fail_at == ALLOCATIONS_MAX) {
+                fail_msg("%s still allocates after %d allocations", names[call], ALLOCATIONS_MAX);
+            }
+            int64_t live_before = oom_live_blocks;
+            struct pubsub ps;
+            pubsub_init(&ps);
+            struct counted_client a = {0}, b = {0};
+            pubsub_client_init(&a.sub, count_delivery);
+            pubsub_client_init(&b.sub, count_delivery);
+            EXPECT_RETURN(pubsub_subscribe(&ps, &a.sub, "old", 3), 1);
+            EXPECT_RETURN(pubsub_psubscribe(&ps, &a.sub, "o*", 2), 1);
+            struct counted_client *target = call == 2 ? &b : &a; /* the other subscribes first */
+            if (call == 2) {
+                EXPECT_RETURN(pubsub_subscribe(&ps, &b.sub, "ch", 2), 1);
+            }
+            oom_arm(fail_at);
+            long long rc = call == 0   ? pubsub_subscribe(&ps, &b.sub, "ch", 2)
+                           : call == 1 ? pubsub_psubscribe(&ps, &b.sub, "c*", 2)
+                           : call == 2 ? (long long)pubsub_publish(&ps, "ch", 2, "m", 1)
+                                       : (long long)pubsub_publish(&ps, "oz", 2, "m", 1);
+            has_fired = oom_disarm();
+            long long done = 1; /* "oz" has no channel subscriber: only a's pattern o* */
+            if (!has_fired || rc != -1) {
+                if (rc != done) {
+                    fail_msg("%s, allocation %" PRId64 " failing: returned %lld; expected %lld, or "
+                             "-1 for out of memory (pubsub.h)",
+                             names[call], fail_at, rc, done);
+                }
+            } else {
+                if (target->delivered_count != 0 || pubsub_client_count(&b.sub) != (call == 2)) {
+                    fail_msg("%s returned -1 when allocation %" PRId64 " failed, yet it delivered "
+                             "%zu messages or changed the subscriptions (pubsub.h: nothing "
+                             "changed, nothing delivered)",
+                             names[call], fail_at, target->delivered_count);
+                }
+                EXPECT_RETURN(pubsub_publish(&ps, "ch", 2, "m", 1), call == 2);
+            }
+            pubsub_leave_all(&ps, &a.sub);
+            pubsub_leave_all(&ps, &b.sub);
+            pubsub_free(&ps);
+            if (oom_live_blocks != live_before) {
+                fail_msg("%s returned %lld when allocation %" PRId64 " failed, and once every "
+                         "client left and the registry was freed %" PRId64 " blocks it took "
+                         "were not freed",
+                         names[call], rc, fail_at, oom_live_blocks - live_before);
+            }
         }
     }
+#endif
 }
 
 int
@@ -233,6 +448,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_e_glob_matching),
         cmocka_unit_test(test_e_threads_publish_wakes_a_silent_subscriber),
         cmocka_unit_test(test_e_pool_publish_wakes_a_silent_subscriber),
+        cmocka_unit_test(test_e_registry_returns_what_changed),
+        cmocka_unit_test(test_e_out_of_memory_changes_nothing),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }
