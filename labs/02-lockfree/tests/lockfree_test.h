@@ -20,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #define TEST_THREADS_MAX 16u
 #define TEST_DEADLINE_MS                                                                           \
@@ -197,6 +200,55 @@ run_threads(unsigned count, void *(*body)(void *), void *ctx, const char *what)
         }
     }
     thread_failure_report();
+}
+
+/* ---- Threads asleep ------------------------------------------------------------------------
+ * A blocked call that sleeps in the kernel (a futex wait) shows state S in /proc, one that spins
+ * shows R. A test that waits for S before it unblocks the call makes "the wake reaches a thread
+ * that is already asleep" happen on every run, not only when the machine happens to allow it. */
+#define SLEEP_WAIT_MS 2000u /* a blocked call not asleep by then never will be (it spins) */
+
+/* The calling thread's kernel id, for thread_is_asleep. */
+static inline pid_t
+test_thread_id(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+/* True if thread tid of this process is asleep now (state S in /proc/self/task/TID/stat). */
+static inline bool
+thread_is_asleep(pid_t tid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return false; /* the thread has ended */
+    }
+    char line[512];
+    size_t n = fread(line, 1, sizeof(line) - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *paren = strrchr(line, ')'); /* "TID (NAME) S ...": NAME may hold anything */
+    return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
+}
+
+/* Waits until the thread whose id *tid holds (0: not started yet) is asleep and, when is_ready_cb
+ * is not NULL, is_ready_cb(ctx) holds too, for at most SLEEP_WAIT_MS. Returns whether it did. */
+static inline bool
+wait_until_asleep(const atomic_int *tid, bool (*is_ready_cb)(void *ctx), void *ctx)
+{
+    uint64_t deadline_ms = kh_clock_now_ms() + SLEEP_WAIT_MS;
+    for (;;) {
+        pid_t id = (pid_t)atomic_load(tid);
+        if (id != 0 && thread_is_asleep(id) && (is_ready_cb == NULL || is_ready_cb(ctx))) {
+            return true;
+        }
+        if (kh_clock_now_ms() >= deadline_ms) {
+            return false;
+        }
+        kh_clock_sleep_ms(1);
+    }
 }
 
 /* One round's history: each thread appends its own operations to its own row, then the rows

@@ -23,6 +23,11 @@ struct exclusion {
     struct spin_ttas ttas;
     struct spin_ticket ticket;
     struct spin_mcs mcs;
+    /* inside, overlaps and waiting are changed by relaxed read-modify-writes only. A seq_cst
+     * one is a release and an acquire: the next holder's increment of inside would read the
+     * last holder's decrement and order the two holders' increments of counter by itself, so
+     * ThreadSanitizer would see no race on counter under a lock whose exchange takes it without
+     * acquire (or whose store frees it without release). Relaxed, the lock alone orders them. */
     atomic_uint inside;   /* threads in the critical section: must never exceed 1 */
     atomic_uint overlaps; /* times a thread found someone else inside */
     uint64_t counter;     /* plain: only the lock protects it */
@@ -110,17 +115,17 @@ exclusion_body(void *arg)
         sched_yield();
     }
     for (unsigned i = 0; i < EXCLUSION_ROUNDS; i++) {
-        atomic_fetch_add(&x->waiting, 1);
+        atomic_fetch_add_explicit(&x->waiting, 1, memory_order_relaxed);
         lock_take(x, &node);
-        atomic_fetch_sub(&x->waiting, 1);
-        if (atomic_fetch_add(&x->inside, 1) != 0) {
-            atomic_fetch_add(&x->overlaps, 1);
+        atomic_fetch_sub_explicit(&x->waiting, 1, memory_order_relaxed);
+        if (atomic_fetch_add_explicit(&x->inside, 1, memory_order_relaxed) != 0) {
+            atomic_fetch_add_explicit(&x->overlaps, 1, memory_order_relaxed);
         }
         x->counter++;
         if (i % 64 == 0) {
             hold_for_a_waiter(x);
         }
-        atomic_fetch_sub(&x->inside, 1);
+        atomic_fetch_sub_explicit(&x->inside, 1, memory_order_relaxed);
         lock_give(x, &node);
     }
     atomic_fetch_add(&x->done, 1);

@@ -218,7 +218,9 @@ test_b_stalled_reader_delays_but_never_breaks(void **state)
 /* The claim: ebr_retire reclaims by itself (every EBR_RECLAIM_EVERY retires), so a thread
  * that retires in one short critical section after another and never calls ebr_reclaim, with
  * no one else inside, keeps only the last few batches waiting: nodes are eventually freed
- * without anyone asking (EBR's liveness), not piled up until ebr_destroy. */
+ * without anyone asking (EBR's liveness), not piled up until ebr_destroy. The first try comes
+ * by the EBR_RECLAIM_EVERY-th retire, not one later: a reclaim advances the epoch when every
+ * thread inside has seen it, and the retiring thread is the only one. */
 static void
 test_b_retire_alone_frees_old_nodes(void **state)
 {
@@ -227,15 +229,26 @@ test_b_retire_alone_frees_old_nodes(void **state)
     atomic_store(&g_freed, 0);
     struct ebr_thread *t = NULL;
     assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
+    uint64_t epoch_start = ebr_epoch(&g_domain);
+    uint64_t epoch_after_batch = 0; /* after the first EBR_RECLAIM_EVERY retires */
     for (unsigned i = 0; i < RETIRE_ONLY_NODES; i++) {
         ebr_enter(t);
         ebr_retire(t, &node_new(i)->reclaim, node_free);
         ebr_leave(t);
+        if (i + 1 == EBR_RECLAIM_EVERY) {
+            epoch_after_batch = ebr_epoch(&g_domain);
+        }
     }
     unsigned freed = atomic_load(&g_freed);
     ebr_unregister(t);
     ebr_destroy(&g_domain);
     thread_failure_report();
+    if (epoch_after_batch == epoch_start) {
+        fail_msg("after the first %u retires (EBR_RECLAIM_EVERY) with no one else inside and no "
+                 "ebr_reclaim call, the epoch is still %llu: by its EBR_RECLAIM_EVERY-th call, "
+                 "ebr_retire must have tried to reclaim, which advances the epoch (ebr.h)",
+                 EBR_RECLAIM_EVERY, (unsigned long long)epoch_start);
+    }
     if (RETIRE_ONLY_NODES - freed > RETIRE_ONLY_WAITING_MAX) {
         fail_msg("after %u retires with no one else inside and no ebr_reclaim call, %u nodes were "
                  "freed and %u still wait (at most %u may): ebr_retire must try to reclaim every "

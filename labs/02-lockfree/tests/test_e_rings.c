@@ -558,6 +558,163 @@ test_e_blocking_pop_sees_a_push_at_any_moment(void **state)
     }
 }
 
+/* The four blocking calls, each made on a ring where it must wait: a pop on an empty ring or
+ * a push on a full one, MPMC or SPSC. */
+enum blocked_call { BLOCKED_MPMC_POP, BLOCKED_MPMC_PUSH, BLOCKED_SPSC_POP, BLOCKED_SPSC_PUSH };
+#define BLOCKED_CALLS 4
+#define BLOCKED_VALUE 77u /* what the unblocking push (or the blocked push) carries */
+
+struct blocked {
+    struct ring_mpmc mpmc;
+    struct ring_mpmc_slot mpmc_slots[2];
+    struct ring_spsc spsc;
+    uint64_t spsc_slots[2];
+    enum blocked_call call;
+    atomic_int tid; /* the blocked thread's kernel id, once it runs */
+    uint64_t popped;
+};
+
+static const char *
+blocked_call_name(enum blocked_call call)
+{
+    static const char *const names[BLOCKED_CALLS] = {
+        "ring_mpmc_pop on an empty ring", "ring_mpmc_push on a full ring",
+        "ring_spsc_pop on an empty ring", "ring_spsc_push on a full ring"};
+    return names[call];
+}
+
+/* The waiters the blocked call sleeps on: not_empty for a pop, not_full for a push. */
+static const atomic_uint *
+blocked_sleepers(struct blocked *b)
+{
+    switch (b->call) {
+    case BLOCKED_MPMC_POP:
+        return &b->mpmc.not_empty.sleeper_count;
+    case BLOCKED_MPMC_PUSH:
+        return &b->mpmc.not_full.sleeper_count;
+    case BLOCKED_SPSC_POP:
+        return &b->spsc.not_empty.sleeper_count;
+    case BLOCKED_SPSC_PUSH:
+        return &b->spsc.not_full.sleeper_count;
+    }
+    return NULL;
+}
+
+static bool
+blocked_has_one_sleeper(void *ctx)
+{
+    return atomic_load(blocked_sleepers(ctx)) == 1;
+}
+
+static void *
+blocked_body(void *arg)
+{
+    struct blocked *b = arg;
+    atomic_store(&b->tid, test_thread_id());
+    switch (b->call) {
+    case BLOCKED_MPMC_POP:
+        b->popped = ring_mpmc_pop(&b->mpmc);
+        break;
+    case BLOCKED_MPMC_PUSH:
+        ring_mpmc_push(&b->mpmc, BLOCKED_VALUE);
+        break;
+    case BLOCKED_SPSC_POP:
+        b->popped = ring_spsc_pop(&b->spsc);
+        break;
+    case BLOCKED_SPSC_PUSH:
+        ring_spsc_push(&b->spsc, BLOCKED_VALUE);
+        break;
+    }
+    return NULL;
+}
+
+/* Makes the blocked call able to go on, with the blocking call on the other side (the one that
+ * wakes): a push for a pop, a pop for a push. */
+static void
+blocked_unblock(struct blocked *b)
+{
+    switch (b->call) {
+    case BLOCKED_MPMC_POP:
+        ring_mpmc_push(&b->mpmc, BLOCKED_VALUE);
+        break;
+    case BLOCKED_MPMC_PUSH:
+        b->popped = ring_mpmc_pop(&b->mpmc);
+        break;
+    case BLOCKED_SPSC_POP:
+        ring_spsc_push(&b->spsc, BLOCKED_VALUE);
+        break;
+    case BLOCKED_SPSC_PUSH:
+        b->popped = ring_spsc_pop(&b->spsc);
+        break;
+    }
+}
+
+/* Runs one blocked call: returns NULL, or what went wrong (a static message). */
+static const char *
+blocked_call_run(struct blocked *b)
+{
+    assert_ring_status(ring_mpmc_init(&b->mpmc, b->mpmc_slots, 2), RING_OK);
+    assert_ring_status(ring_spsc_init(&b->spsc, b->spsc_slots, 2), RING_OK);
+    for (uint64_t v = 1; v <= 2; v++) { /* fill the ring a push must wait on */
+        if (b->call == BLOCKED_MPMC_PUSH) {
+            assert_ring_status(ring_mpmc_try_push(&b->mpmc, v), RING_OK);
+        } else if (b->call == BLOCKED_SPSC_PUSH) {
+            assert_ring_status(ring_spsc_try_push(&b->spsc, v), RING_OK);
+        }
+    }
+    kh_chaos_seed(kh_test_seed() + b->call);
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, blocked_body, b), 0);
+    bool is_asleep = wait_until_asleep(&b->tid, blocked_has_one_sleeper, b);
+    unsigned sleepers_asleep = atomic_load(blocked_sleepers(b));
+    blocked_unblock(b); /* in every case, so the thread can be joined */
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += TEST_DEADLINE_MS / 1000;
+    if (pthread_timedjoin_np(thread, NULL, &deadline) != 0) {
+        return "it was still waiting 8 s after the other side made it able to go on (a lost "
+               "wakeup)";
+    }
+    if (!is_asleep && sleepers_asleep == 0) {
+        return "it never slept within 2 s on a ring where it had to wait: a blocking call spins "
+               "a while, then sleeps on a futex (ring.h), counted in sleeper_count";
+    }
+    if (!is_asleep) {
+        return "it never slept with sleeper_count at 1 within 2 s (sleeper_count counts the "
+               "threads asleep or about to sleep, ring.h)";
+    }
+    if (b->popped !=
+        (b->call == BLOCKED_MPMC_PUSH || b->call == BLOCKED_SPSC_PUSH ? 1 : BLOCKED_VALUE)) {
+        return "the value popped is not the one pushed first";
+    }
+    if (atomic_load(blocked_sleepers(b)) != 0) {
+        return "once it returned, sleeper_count is not back to 0: a sleeper that wakes must "
+               "uncount itself, or every later wake makes a futex call for no one (ring.h: "
+               "the threads asleep or about to sleep)";
+    }
+    return NULL;
+}
+
+/* The claim: each blocking call that must wait (a pop on an empty ring, a push on a full one,
+ * MPMC and SPSC) sleeps on a futex instead of spinning on, counted in its waiters'
+ * sleeper_count while it sleeps, and, once the other side wakes it, returns with the count back
+ * to 0. The test waits until the thread is asleep in the kernel before it unblocks it, so the
+ * wake always finds a sleeper. */
+static void
+test_e_blocked_calls_sleep_and_uncount_themselves(void **state)
+{
+    (void)state;
+    static struct blocked b;
+    for (int call = 0; call < BLOCKED_CALLS; call++) {
+        memset(&b, 0, sizeof(b));
+        b.call = (enum blocked_call)call;
+        const char *failure = blocked_call_run(&b);
+        if (failure != NULL) {
+            fail_msg("%s: %s", blocked_call_name(b.call), failure);
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -570,6 +727,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_e_mpmc_histories_are_linearizable),
         cmocka_unit_test(test_e_blocking_calls_never_lose_a_wakeup),
         cmocka_unit_test(test_e_blocking_pop_sees_a_push_at_any_moment),
+        cmocka_unit_test(test_e_blocked_calls_sleep_and_uncount_themselves),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -6,6 +6,7 @@
 #include "pool_ring.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <sched.h>
 #include <stdarg.h>
 
@@ -18,6 +19,7 @@
 #define SLEEPERS 4u        /* the pool's default worker count */
 #define SLEEPER_ROUNDS 10u /* a queue that strands clients may still get lucky in a round */
 #define SLEEPERS_SETTLE_MS 20u
+#define DRIFT_CLIENTS 65535u /* 2^16 - 1: see test_f_ring_queue_still_wakes_after_65535_clients */
 
 /* A client pointer that is never dereferenced: the queue only carries it. It encodes the
  * producer and its sequence number, so the consumer can tell which push it came from. */
@@ -129,12 +131,14 @@ struct waiter {
     struct pool_queue *q;
     struct client *popped;
     atomic_bool is_done;
+    atomic_int tid; /* the waiting thread's kernel id, once it runs */
 };
 
 static void *
 pop_one(void *arg)
 {
     struct waiter *w = arg;
+    atomic_store(&w->tid, test_thread_id());
     w->popped = pool_ring_ops.pop_cb(w->q);
     atomic_store(&w->is_done, true);
     return NULL;
@@ -144,24 +148,29 @@ static void *
 push_one(void *arg)
 {
     struct waiter *w = arg;
+    atomic_store(&w->tid, test_thread_id());
     pool_ring_ops.push_cb(w->q, token(9, 0));
     atomic_store(&w->is_done, true);
     return NULL;
 }
 
-/* Starts body on w, checks it is still waiting BLOCKED_FOR_MS later, runs unblock, and checks
- * that body then finishes. */
+/* Starts body on w, checks it is still waiting BLOCKED_FOR_MS later, waits until it is asleep
+ * in the kernel (for at most SLEEP_WAIT_MS: a queue whose calls spin instead is not failed for
+ * it, only unblocked later), runs unblock, and checks that body then finishes. So the wake comes
+ * to a thread that is already asleep, on every run. */
 static void
 expect_waits_until(void *(*body)(void *), struct waiter *w, void (*unblock)(struct waiter *),
                    const char *what)
 {
     pthread_t thread;
     atomic_store(&w->is_done, false);
+    atomic_store(&w->tid, 0);
     assert_int_equal(pthread_create(&thread, NULL, body, w), 0);
     kh_clock_sleep_ms(BLOCKED_FOR_MS);
     if (atomic_load(&w->is_done)) {
         fail_msg("%s returned at once; it must wait", what);
     }
+    (void)wait_until_asleep(&w->tid, NULL, NULL);
     unblock(w);
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
@@ -213,6 +222,66 @@ test_f_ring_queue_waits_while_empty_and_while_full(void **state)
     }
     expect_popped(pool_ring_ops.pop_cb(w.q), token(9, 0), "the client whose push had waited");
     pool_ring_ops.destroy_cb(w.q);
+}
+
+/* A worker waits on the empty queue until a push, then the dispatcher waits on the full queue
+ * until a pop: each wake comes to a thread already asleep (expect_waits_until). */
+static void
+expect_both_sides_wake(struct pool_queue *q, const char *when)
+{
+    struct waiter w = {.q = q};
+    char what[160];
+    snprintf(what, sizeof(what), "%s, pop on an empty queue", when);
+    expect_waits_until(pop_one, &w, push_a_client, what);
+    expect_popped(w.popped, token(1, 7), "the client pushed while it waited");
+    size_t slot_count = pool_ring_slots_for(1);
+    for (size_t i = 0; i < slot_count; i++) {
+        pool_ring_ops.push_cb(q, token(0, i)); /* fills the ring: none of these may wait */
+    }
+    snprintf(what, sizeof(what), "%s, push on a full queue", when);
+    expect_waits_until(push_one, &w, pop_a_client, what);
+    for (size_t i = 1; i < slot_count; i++) {
+        expect_popped(pool_ring_ops.pop_cb(q), token(0, i), "the next client that filled it");
+    }
+    expect_popped(pool_ring_ops.pop_cb(q), token(9, 0), "the client whose push had waited");
+}
+
+/* Claim: create_cb sets every field the queue relies on, so the queue works in memory that held
+ * other bytes before. With M_PERTURB set to a nonzero value, glibc fills each block malloc (and
+ * aligned_alloc) returns with the complement of the value's low byte (mallopt(3)): 0x100 gives
+ * 0xff bytes, all ones, where a count left uninitialized is at its limit. AddressSanitizer
+ * ignores mallopt and fills new blocks with 0xbe itself: the plain build is the one that shows
+ * it. Then a worker and the dispatcher each sleep on the queue and are woken. */
+static void
+test_f_ring_queue_starts_clean_in_dirty_memory(void **state)
+{
+    (void)state;
+    mallopt(M_PERTURB, 0x100);
+    struct pool_queue *q = pool_ring_ops.create_cb(1);
+    mallopt(M_PERTURB, 0); /* before fail_msg or anything else allocates */
+    if (q == NULL) {
+        fail_msg("pool_ring_ops.create_cb(1) returned NULL");
+    }
+    expect_both_sides_wake(q, "a queue made in memory of 0xff bytes");
+    pool_ring_ops.destroy_cb(q);
+}
+
+/* Claim: the queue's count of who sleeps and who was woken does not drift with use: after
+ * 65,535 clients went through it one at a time (each push and pop finding no one asleep), a
+ * worker and then the dispatcher that sleep on it are still woken. 65,535 = 2^16 - 1: a count
+ * that gains one per client without cause, kept in half a 32-bit word as the reference keeps
+ * its sleepers and wakes, is at its limit there. */
+static void
+test_f_ring_queue_still_wakes_after_65535_clients(void **state)
+{
+    (void)state;
+    struct pool_queue *q = create_or_fail(1);
+    for (uint64_t seq = 0; seq < DRIFT_CLIENTS; seq++) {
+        pool_ring_ops.push_cb(q, token(2, seq));
+        expect_popped(pool_ring_ops.pop_cb(q), token(2, seq), "the client just pushed");
+    }
+    expect_both_sides_wake(q, "after 65,535 clients");
+    pool_ring_ops.destroy_cb(q);
 }
 
 /* Runs thread on cpu alone, when cpu is not -1. */
@@ -346,6 +415,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_f_ring_queue_hands_over_every_client),
         cmocka_unit_test(test_f_ring_queue_waits_while_empty_and_while_full),
         cmocka_unit_test(test_f_ring_queue_wakes_a_worker_for_each_waiting_client),
+        cmocka_unit_test(test_f_ring_queue_starts_clean_in_dirty_memory),
+        cmocka_unit_test(test_f_ring_queue_still_wakes_after_65535_clients),
         cmocka_unit_test(test_f_pool_on_ring_serves_many_clients),
         cmocka_unit_test(test_f_pool_on_ring_full_queue_does_not_deadlock),
         cmocka_unit_test(test_f_pool_on_ring_stalled_client_does_not_block_others),
