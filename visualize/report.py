@@ -245,8 +245,20 @@ def load_sweeps(mutate_dir, labs):
                     raise KitError(f"no {key!r}")
         except (ValueError, KitError) as e:
             raise KitError(f"{path}: not a sweep summary ({e})") from None
-        sweeps[lab] = s
+        sweeps[lab] = recount_explained(s, keelkit.mutants_dir() / lab / "survivors")
     return sweeps
+
+
+def recount_explained(summary, survivors_file):
+    """summary with its survivors counted explained or not by the survivors file as it is now
+    (a reason written after the sweep counts), when the sweep listed each mutant's outcome."""
+    outcomes = summary.get("outcomes")
+    if not outcomes or not Path(survivors_file).is_file():
+        return summary
+    reasons = {words[0] for _, words, _ in keelkit.data_lines(survivors_file)}
+    survived = [o["id"] for o in outcomes if o.get("status") == "survived"]
+    explained = sum(ident in reasons for ident in survived)
+    return dict(summary, explained=explained, unexplained=len(survived) - explained)
 
 
 def sweeps_html(sweeps):
@@ -270,8 +282,9 @@ def sweeps_html(sweeps):
             f"<td>{equivalent}</td>"
             f'<td class="{klass}">{score}</td><td class="meta">{esc(when)}</td></tr>')
     return ("<p class=\"meta\">Mutants the sweep made from each reference and tried against "
-            "the lab's tests: killed by a test, survived but explained (equivalent, or no test "
-            "should see them: <code>harness/mutants/NN-name/survivors</code>), survived and "
+            "the lab's tests, in its last sweep: killed by a test, survived but explained "
+            "(equivalent, or no test should see them: "
+            "<code>harness/mutants/NN-name/survivors</code> as it reads now), survived and "
             "unexplained (a missing test); stillborn (did not compile) and equivalent (compiled to "
             "the reference's own machine code) are not counted.</p>"
             "<table><thead><tr><th>lab</th><th>mutants tried</th><th>killed</th>"

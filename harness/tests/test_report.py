@@ -484,3 +484,16 @@ class SweepsTest(unittest.TestCase):
             with self.assertRaisesRegex(keelkit.KitError, "not a sweep summary"):
                 report.load_sweeps(tmp, ["02-lockfree"])
         self.assertIn("make mutate", report.sweeps_html({}))
+
+    def test_survivors_explained_after_the_sweep_count(self):
+        report = load_report()
+        summary = {"survived": 2, "explained": 0, "unexplained": 2,
+                   "outcomes": [{"id": "a.c:f:ror:1", "status": "survived"},
+                                {"id": "a.c:f:sdl:2", "status": "survived"},
+                                {"id": "a.c:f:neg:3", "status": "killed"}]}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "survivors"
+            path.write_text("# reasons\na.c:f:ror:1 equivalent: the same values\n")
+            now = report.recount_explained(summary, path)
+            self.assertEqual((now["explained"], now["unexplained"]), (1, 1))
+            self.assertEqual(report.recount_explained(summary, Path(tmp) / "none"), summary)
