@@ -71,6 +71,8 @@ struct ebr {
     struct ebr_thread threads[EBR_THREADS_MAX];
 };
 
+/* Readies *domain, whatever bytes it held before (it need not be zeroed): the epoch at 2,
+ * every slot free. Given. */
 void ebr_init(struct ebr *domain);
 /* Frees every retired node of every slot. No thread may use the domain during or after. */
 void ebr_destroy(struct ebr *domain);

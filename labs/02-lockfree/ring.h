@@ -54,8 +54,8 @@ struct ring_mpmc {
     struct ring_waiters not_full;                                 /* producers asleep wait here */
 };
 
-/* slots: capacity entries, caller-provided, must outlive the ring. Returns RING_OK or
- * RING_BAD_CAPACITY. */
+/* slots: capacity entries, caller-provided, must outlive the ring. *r may hold any bytes
+ * before (it need not be zeroed). Returns RING_OK or RING_BAD_CAPACITY. */
 ring_status ring_mpmc_init(struct ring_mpmc *r, struct ring_mpmc_slot *slots, size_t capacity);
 ring_status ring_mpmc_try_push(struct ring_mpmc *r, uint64_t value); /* RING_OK or RING_FULL */
 ring_status ring_mpmc_try_pop(struct ring_mpmc *r, uint64_t *value); /* RING_OK or RING_EMPTY */
@@ -76,6 +76,7 @@ struct ring_spsc {
     struct ring_waiters not_full;
 };
 
+/* As ring_mpmc_init: *r may hold any bytes before. */
 ring_status ring_spsc_init(struct ring_spsc *r, uint64_t *slots, size_t capacity);
 ring_status ring_spsc_try_push(struct ring_spsc *r, uint64_t value); /* producer thread only */
 ring_status ring_spsc_try_pop(struct ring_spsc *r, uint64_t *value); /* consumer thread only */

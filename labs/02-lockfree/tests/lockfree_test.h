@@ -45,6 +45,15 @@ test_iterations(uint64_t count)
     return kh_chaos_is_enabled() || TEST_IS_SLOW_BUILD ? count / 10 + 1 : count;
 }
 
+/* Fills memory an init function is given with every bit set, as a recycled malloc block or a
+ * stack frame may hold: an init that leaves a field to chance then finds a count at -1 or a
+ * flag already set, and the test that follows fails instead of passing on zeroed memory. */
+static inline void
+test_garble(void *memory, size_t size)
+{
+    memset(memory, 0xff, size);
+}
+
 /* ---- Statuses by name ---------------------------------------------------------------------
  * "EBR_UNIMPLEMENTED" for EBR_UNIMPLEMENTED: each enum's own names, from its header's X-macro
  * list, so a failure says which status came back instead of a number. */

@@ -63,7 +63,12 @@ static void
 test_b_register_claims_distinct_slots(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
+    if (ebr_epoch(&g_domain) != 2) {
+        fail_msg("the epoch is %llu after ebr_init; ebr.h says it starts at 2",
+                 (unsigned long long)ebr_epoch(&g_domain));
+    }
     struct ebr_thread *slots[EBR_THREADS_MAX];
     for (size_t i = 0; i < EBR_THREADS_MAX; i++) {
         assert_ebr_status(ebr_register(&g_domain, &slots[i]), EBR_OK);
@@ -107,6 +112,7 @@ static void
 test_b_retired_node_is_freed_two_epochs_later(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     struct ebr_thread *t = NULL;
     assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
@@ -168,6 +174,7 @@ static void
 test_b_stalled_reader_delays_but_never_breaks(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     atomic_store(&g_freed, 0);
     static struct stall s;
@@ -225,6 +232,7 @@ static void
 test_b_retire_alone_frees_old_nodes(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     atomic_store(&g_freed, 0);
     struct ebr_thread *t = NULL;
@@ -270,6 +278,7 @@ static void
 test_b_unregistered_slots_nodes_are_freed_by_its_next_owner(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     atomic_store(&g_freed, 0);
     struct ebr_thread *slots[EBR_THREADS_MAX];
@@ -362,6 +371,7 @@ static void
 test_b_readers_never_see_freed_nodes(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     atomic_store(&g_freed, 0);
     static struct swap s;

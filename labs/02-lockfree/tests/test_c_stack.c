@@ -26,6 +26,7 @@ static void
 test_c_stack_is_lifo(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     struct ebr_thread *t = NULL;
     assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
@@ -126,6 +127,7 @@ static void
 test_c_stack_every_value_popped_exactly_once(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     static struct mixed m;
     memset(&m, 0, sizeof(m));
@@ -169,6 +171,7 @@ static void
 test_c_stack_histories_are_linearizable(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     static struct stack stack;
     stack_init(&stack, &g_domain);
@@ -224,6 +227,7 @@ static void
 test_c_pop_push_churn_keeps_every_value(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     static struct churn c;
     memset(&c, 0, sizeof(c));
@@ -263,6 +267,7 @@ static void
 test_c_popped_node_outlives_a_reader_inside(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     struct ebr_thread *reader = NULL;
     struct ebr_thread *t = NULL;

@@ -27,6 +27,7 @@ static void
 test_d_queue_is_fifo(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     struct ebr_thread *t = NULL;
     assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
@@ -120,6 +121,7 @@ static void
 check_flow(unsigned producers, unsigned consumers)
 {
     assert_int_equal(producers, FLOW_PRODUCERS);
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     static struct flow f;
     memset(&f, 0, sizeof(f));
@@ -179,6 +181,7 @@ static void
 test_d_queue_histories_are_linearizable(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     static struct msqueue queue;
     assert_msqueue_status(msqueue_init(&queue, &g_domain), MSQUEUE_OK);
@@ -251,6 +254,7 @@ static void
 test_d_nearly_empty_queue_loses_nothing(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     static struct pingpong p;
     memset(&p, 0, sizeof(p));
@@ -272,6 +276,7 @@ static void
 test_d_dequeue_helps_a_lagging_tail(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     struct ebr_thread *t = NULL;
     assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
@@ -333,6 +338,7 @@ static void
 test_d_enqueue_helps_a_lagging_tail(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     struct ebr_thread *t = NULL;
     assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
@@ -391,6 +397,7 @@ static void
 test_d_dequeued_dummy_outlives_a_reader_inside(void **state)
 {
     (void)state;
+    test_garble(&g_domain, sizeof(g_domain));
     ebr_init(&g_domain);
     struct ebr_thread *reader = NULL;
     struct ebr_thread *t = NULL;

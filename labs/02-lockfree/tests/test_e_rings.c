@@ -407,7 +407,8 @@ stream_body(void *arg)
 /* The claim: two threads bouncing 10,000 values through 2-slot rings with the blocking push
  * and pop, each side falling asleep on every turn, never both wait forever: no wakeup is
  * lost (first the MPMC ring, then the SPSC ring). Then a producer that keeps filling a 2-slot
- * ring, so it sleeps waiting for room, is woken by every pop that makes some. */
+ * ring, so it sleeps waiting for room, is woken by every pop that makes some. Each ring is
+ * garbled before its init (test_garble), so a sleeper count the init leaves to chance shows. */
 static void
 test_e_blocking_calls_never_lose_a_wakeup(void **state)
 {
@@ -418,6 +419,10 @@ test_e_blocking_calls_never_lose_a_wakeup(void **state)
         bool is_stream = phase >= 2;
         memset(&p, 0, sizeof(p));
         p.is_spsc = is_spsc;
+        test_garble(&p.mpmc_there, sizeof(p.mpmc_there));
+        test_garble(&p.mpmc_back, sizeof(p.mpmc_back));
+        test_garble(&p.spsc_there, sizeof(p.spsc_there));
+        test_garble(&p.spsc_back, sizeof(p.spsc_back));
         assert_ring_status(ring_mpmc_init(&p.mpmc_there, p.slots_there, 2), RING_OK);
         assert_ring_status(ring_mpmc_init(&p.mpmc_back, p.slots_back, 2), RING_OK);
         assert_ring_status(ring_spsc_init(&p.spsc_there, p.values_there, 2), RING_OK);
@@ -548,6 +553,8 @@ test_e_blocking_pop_sees_a_push_at_any_moment(void **state)
         memset(&w, 0, sizeof(w));
         w.is_spsc = is_spsc;
         w.rounds = test_iterations(WINDOW_ROUNDS);
+        test_garble(&w.mpmc, sizeof(w.mpmc));
+        test_garble(&w.spsc, sizeof(w.spsc));
         assert_ring_status(ring_mpmc_init(&w.mpmc, w.mpmc_slots, 2), RING_OK);
         assert_ring_status(ring_spsc_init(&w.spsc, w.spsc_slots, 2), RING_OK);
         run_threads(2, window_body, &w, is_spsc ? "SPSC late push" : "MPMC late push");
