@@ -4,7 +4,7 @@
  * every check goes through it, and a failure shows the command, the expected and the actual
  * reply. Time is a parameter: T0 is an arbitrary fixed "now" in Unix milliseconds. */
 #include "kh_test.h"
-#include "oom.h"
+#include "kh_oom.h"
 #include "status_names.h"
 #include "store.h"
 
@@ -633,7 +633,7 @@ static void
 test_b_store_out_of_memory_changes_nothing(void **state)
 {
     (void)state;
-#if !OOM_IS_INJECTABLE
+#if !KH_OOM_IS_INJECTABLE
     printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
 #else
     enum { ALLOCATIONS_MAX = 64 };
@@ -648,18 +648,18 @@ test_b_store_out_of_memory_changes_nothing(void **state)
             if (fail_at == ALLOCATIONS_MAX) {
                 fail_msg("%s still allocates after %d allocations", names[call], ALLOCATIONS_MAX);
             }
-            int64_t live_before = oom_live_blocks;
+            int64_t live_before = kh_oom_live_blocks();
             struct store *s = store_new();
             EXPECT(s, T0, "+OK\r\n", "SET", "old", "small");
             struct resp_buf out;
             resp_buf_init(&out);
             assert_resp_status(resp_buf_reserve(&out, 4096), RESP_OK); /* no reply allocates */
-            oom_arm(fail_at);
+            kh_oom_arm(fail_at);
             cmd_status status = call == 0   ? store_set(s, "new", 3, "value", 5, false)
                                 : call == 1 ? store_set(s, "old", 3, big, sizeof(big), false)
                                 : call == 2 ? store_set_expire(s, "old", 3, (int64_t)T0 + 5000)
                                             : run(s, T0, KH_ARRAY_LEN(set_px), set_px, &out);
-            has_fired = oom_disarm();
+            has_fired = kh_oom_disarm();
             if (status != CMD_OK && !(has_fired && status == CMD_NOMEM)) {
                 fail_msg("%s, allocation %" PRId64 " failing: returned %s; expected CMD_OK or "
                          "CMD_NOMEM",
@@ -673,11 +673,11 @@ test_b_store_out_of_memory_changes_nothing(void **state)
             }
             resp_buf_free(&out);
             store_destroy(s);
-            if (oom_live_blocks != live_before) {
+            if (kh_oom_live_blocks() != live_before) {
                 fail_msg("%s returned %s when allocation %" PRId64 " failed, and once the store "
                          "was destroyed %" PRId64 " blocks it took were not freed",
                          names[call], cmd_status_name(status), fail_at,
-                         oom_live_blocks - live_before);
+                         kh_oom_live_blocks() - live_before);
             }
         }
     }

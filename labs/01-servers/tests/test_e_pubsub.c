@@ -1,8 +1,8 @@
 /* test_e_pubsub.c -- lab 01 part E: pub/sub through the epoll server (fan-out, patterns,
  * dropping closed subscribers, subscribed-mode rules), through the threaded models (a published
  * message wakes silent subscribers), and the glob matcher and the registry on their own (with
- * out of memory injected by oom.h in plain builds). */
-#include "oom.h"
+ * out of memory injected by kh_oom.h in plain builds). */
+#include "kh_oom.h"
 #include "pubsub.h"
 #include "server_test.h"
 
@@ -376,7 +376,7 @@ static void
 test_e_out_of_memory_changes_nothing(void **state)
 {
     (void)state;
-#if !OOM_IS_INJECTABLE
+#if !KH_OOM_IS_INJECTABLE
     printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
 #else
     enum { ALLOCATIONS_MAX = 64 };
@@ -389,7 +389,7 @@ test_e_out_of_memory_changes_nothing(void **state)
             if (fail_at == ALLOCATIONS_MAX) {
                 fail_msg("%s still allocates after %d allocations", names[call], ALLOCATIONS_MAX);
             }
-            int64_t live_before = oom_live_blocks;
+            int64_t live_before = kh_oom_live_blocks();
             struct pubsub ps;
             pubsub_init(&ps);
             struct counted_client a = {0}, b = {0};
@@ -401,12 +401,12 @@ test_e_out_of_memory_changes_nothing(void **state)
             if (call == 2) {
                 EXPECT_RETURN(pubsub_subscribe(&ps, &b.sub, "ch", 2), 1);
             }
-            oom_arm(fail_at);
+            kh_oom_arm(fail_at);
             long long rc = call == 0   ? pubsub_subscribe(&ps, &b.sub, "ch", 2)
                            : call == 1 ? pubsub_psubscribe(&ps, &b.sub, "c*", 2)
                            : call == 2 ? (long long)pubsub_publish(&ps, "ch", 2, "m", 1)
                                        : (long long)pubsub_publish(&ps, "oz", 2, "m", 1);
-            has_fired = oom_disarm();
+            has_fired = kh_oom_disarm();
             long long done = 1; /* "oz" has no channel subscriber: only a's pattern o* */
             if (!has_fired || rc != -1) {
                 if (rc != done) {
@@ -426,11 +426,11 @@ test_e_out_of_memory_changes_nothing(void **state)
             pubsub_leave_all(&ps, &a.sub);
             pubsub_leave_all(&ps, &b.sub);
             pubsub_free(&ps);
-            if (oom_live_blocks != live_before) {
+            if (kh_oom_live_blocks() != live_before) {
                 fail_msg("%s returned %lld when allocation %" PRId64 " failed, and once every "
                          "client left and the registry was freed %" PRId64 " blocks it took "
                          "were not freed",
-                         names[call], rc, fail_at, oom_live_blocks - live_before);
+                         names[call], rc, fail_at, kh_oom_live_blocks() - live_before);
             }
         }
     }

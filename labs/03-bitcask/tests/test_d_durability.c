@@ -5,6 +5,7 @@
  * flight, by test_d_crash_with_writers_in_flight_keeps_acknowledged_puts). */
 #include "bc_internal.h"
 #include "crash.h"
+#include "kh_oom.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -770,87 +771,15 @@ test_d_fsync_error_fails_the_put(void **state)
 }
 
 /* ---- Out of memory, injected ------------------------------------------------------------
- * This binary's own malloc, calloc and realloc come first (an executable's definitions win
- * over the C library's), and fail while a test has armed them on its thread, as SQLite's tests
- * fail its allocator; free stays the C library's, which owns every block. A sanitizer replaces
- * the allocator itself, so its builds leave these out and inject nothing. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define OOM_IS_INJECTABLE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                         \
-    __has_feature(memory_sanitizer)
-#define OOM_IS_INJECTABLE 0
-#endif
-#endif
-#ifndef OOM_IS_INJECTABLE
-#define OOM_IS_INJECTABLE 1
-#endif
-
-#if OOM_IS_INJECTABLE
-void *__libc_malloc(size_t size_bytes);
-void *__libc_calloc(size_t count, size_t size_bytes);
-void *__libc_realloc(void *p, size_t size_bytes);
-
-static _Thread_local bool oom_is_armed; /* this thread's allocations fail */
-/* Or one of them fails: the countdown-th from when it is set (0: the next one), after which it
- * is OOM_COUNTDOWN_FIRED; OOM_COUNTDOWN_OFF when no allocation is to fail. */
-#define OOM_COUNTDOWN_OFF (-1)
-#define OOM_COUNTDOWN_FIRED (-2)
-static _Thread_local int64_t oom_countdown = OOM_COUNTDOWN_OFF;
-
-/* Whether this allocation fails. */
-static bool
-oom_fails_now(void)
-{
-    if (oom_is_armed) {
-        return true;
-    }
-    if (oom_countdown == 0) {
-        oom_countdown = OOM_COUNTDOWN_FIRED;
-        return true;
-    }
-    if (oom_countdown > 0) {
-        oom_countdown--;
-    }
-    return false;
-}
-
-void *
-malloc(size_t size_bytes)
-{
-    if (oom_fails_now()) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return __libc_malloc(size_bytes);
-}
-
-void *
-calloc(size_t count, size_t size_bytes)
-{
-    if (oom_fails_now()) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return __libc_calloc(count, size_bytes);
-}
-
-void *
-realloc(void *p, size_t size_bytes)
-{
-    if (oom_fails_now()) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return __libc_realloc(p, size_bytes);
-}
-
+ * kh_oom.h (included above) gives this binary its own allocator, which fails on demand on the
+ * arming thread only; a sanitizer build injects nothing (KH_OOM_IS_INJECTABLE 0). */
 #define OOM_KEYS_BEFORE 20u /* acknowledged before memory runs out */
 /* New keys put with every allocation failing before the test gives up: the reference's keydir
  * grows at its 49th key, and a keydir that never allocates for a new key cannot fail. */
 #define OOM_KEYS_MAX 2000u
 #define OOM_VALUE_BYTES 100u /* every value the same size, so the put's buffers never grow */
 
+#if KH_OOM_IS_INJECTABLE
 /* Key i and its value (OOM_VALUE_BYTES), neither allocating. */
 static size_t
 oom_key_value(unsigned i, char key[16], char value[OOM_VALUE_BYTES])
@@ -884,7 +813,7 @@ static void
 test_d_out_of_memory_fails_the_handle_not_the_reads(void **state)
 {
     (void)state;
-#if !OOM_IS_INJECTABLE
+#if !KH_OOM_IS_INJECTABLE
     printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
 #else
     char dir[] = "/tmp/keel-bitcask-XXXXXX";
@@ -904,12 +833,12 @@ test_d_out_of_memory_fails_the_handle_not_the_reads(void **state)
         size_t key_size = oom_key_value(i, key, value);
         assert_status(bc_put(db, key, key_size, value, sizeof(value)), BC_OK);
     }
-    oom_is_armed = true; /* no cmocka call until disarmed: it allocates */
+    kh_oom_arm_all(true); /* no cmocka call until disarmed: it allocates */
     for (; st == BC_OK && i < OOM_KEYS_MAX; i += st == BC_OK) {
         size_t key_size = oom_key_value(i, key, value);
         st = bc_put(db, key, key_size, value, sizeof(value));
     }
-    oom_is_armed = false;
+    kh_oom_arm_all(false);
     if (st == BC_OK) {
         printf("%u new keys took no memory: nothing to check\n", OOM_KEYS_MAX);
     } else {
@@ -948,18 +877,8 @@ test_d_out_of_memory_fails_the_handle_not_the_reads(void **state)
 #endif
 }
 
-#if OOM_IS_INJECTABLE
+#if KH_OOM_IS_INJECTABLE
 #define OOM_STEPS_MAX 400u /* allocations of one call failed in turn, at most */
-
-/* Whether the allocation oom_countdown named failed; turns the countdown off. Call it before
- * the test allocates again. */
-static bool
-oom_countdown_fired(void)
-{
-    bool has_fired = oom_countdown == OOM_COUNTDOWN_FIRED;
-    oom_countdown = OOM_COUNTDOWN_OFF;
-    return has_fired;
-}
 
 static int
 remove_entry_cb(const char *name, void *arg)
@@ -975,9 +894,9 @@ static bc_status
 oom_open_nth(const char *dir, const struct bc_options *o, unsigned n, struct bc_db **db,
              bool *has_fired)
 {
-    oom_countdown = n;
+    kh_oom_arm(n);
     bc_status st = bc_open(dir, o, db, NULL);
-    *has_fired = oom_countdown_fired();
+    *has_fired = kh_oom_disarm();
     if (st != BC_OK && st != BC_NOMEM) {
         fail_msg("bc_open with its allocation %u failing returned %s: expected BC_OK or BC_NOMEM",
                  n, status_name(st));
@@ -995,9 +914,9 @@ oom_put_nth(const char *dir, const struct bc_options *o, struct bc_db **db, stru
 {
     char key[16], value[VALUE_SIZE_BYTES_MAX];
     size_t key_size = key_of(k, key), value_size = value_of(k, ver, value);
-    oom_countdown = n;
+    kh_oom_arm(n);
     bc_status st = bc_put(*db, key, key_size, value, value_size);
-    bool has_fired = oom_countdown_fired();
+    bool has_fired = kh_oom_disarm();
     if (st == BC_OK) {
         m->ver[k] = ver;
     } else if (st != BC_NOMEM) {
@@ -1024,7 +943,7 @@ static void
 test_d_out_of_memory_at_each_allocation_of_open_and_put(void **state)
 {
     (void)state;
-#if !OOM_IS_INJECTABLE
+#if !KH_OOM_IS_INJECTABLE
     printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
 #else
     char dir[] = "/tmp/keel-bitcask-XXXXXX";
