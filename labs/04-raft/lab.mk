@@ -1,0 +1,25 @@
+# lab.mk -- lab 04-raft: the variables the kit's Makefile needs (variables only; the rules live
+# in the top-level Makefile). Every name carries the lab's prefix, so labs never clash;
+# harness/LABS.md says what each one means. `make labvars LAB=04-raft` prints them.
+LABS += 04-raft
+04-raft_TITLE := Raft, replicated KV
+04-raft_SUMMARY := Raft as a pure state machine: elections and log replication, checked by a deterministic simulator
+# Earlier labs this one builds on, direct ones only: the replicated KV (part E, to come) will
+# need lab 01's server and lab 03's store.
+04-raft_NEEDS :=
+# What a student writes: a skeleton here, complete in reference/04-raft/.
+04-raft_STUDENT_SRCS := raft_election.c raft_replication.c
+# The kit's code beside the skeleton: a node's life, its log in memory, the wire format.
+04-raft_GIVEN_SRCS := raft_given.c raft_msg_given.c
+04-raft_REFERENCE_SRCS :=
+# tests/NAME.c, one binary per part; tests/rubric gives each test its points.
+04-raft_TESTS := test_a_election test_b_replication
+# bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
+04-raft_BENCHES := bench_sim
+04-raft_PEER_BENCHES :=
+04-raft_BINS :=
+04-raft_LIBS :=
+# The node is single-threaded and pure; the tests are too. ASan and UBSan find its memory bugs.
+04-raft_SANITIZERS := address
+04-raft_BENCH_LTO :=
+04-raft_DATA :=

@@ -1,0 +1,184 @@
+/* raft.h -- lab 04: Raft (Ongaro & Ousterhout, "In Search of an Understandable Consensus
+ * Algorithm", USENIX ATC 2014) as a pure state machine. A struct raft is one node: its state and
+ * its log, in memory. It reads no clock, no randomness but its seed, no disk and no socket:
+ * time comes in as raft_tick, messages as raft_step, commands as raft_propose, and what the
+ * node needs done comes out as a struct raft_ready. Read raft_ready's comment first: the order
+ * it gives (persist, then send, then apply) is what makes a crash safe. The same code runs under
+ * the tests' simulator and in a real server. */
+#ifndef KEEL_RAFT_H
+#define KEEL_RAFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RAFT_NODES_MAX 7u                /* a cluster of 1 to 7 nodes, numbered 1..node_count */
+#define RAFT_ENTRY_BYTES_MAX (64u << 10) /* a command's data */
+#define RAFT_APPEND_ENTRIES_MAX 64u      /* entries one AppendEntries carries */
+#define RAFT_INFLIGHT_ENTRIES_MAX 256u   /* sent to a follower beyond what it acknowledged */
+#define RAFT_OUTBOX_MAX                                                                            \
+    (8u * RAFT_NODES_MAX) /* messages waiting for raft_ready; more are dropped,                    \
+                             as a network may drop them */
+
+#define RAFT_STATUS(X)                                                                             \
+    X(RAFT_OK, "ok")                                                                               \
+    X(RAFT_NOT_LEADER, "this node is not the leader")                                              \
+    X(RAFT_TOO_BIG, "command larger than RAFT_ENTRY_BYTES_MAX")                                    \
+    X(RAFT_NOMEM, "out of memory")                                                                 \
+    X(RAFT_BAD_CONFIG, "bad configuration")                                                        \
+    X(RAFT_BAD_STATE, "persisted state that cannot be restored")                                   \
+    X(RAFT_BAD_MESSAGE, "malformed message")                                                       \
+    X(RAFT_UNIMPLEMENTED, "not implemented yet")
+
+#define RAFT_STATUS_ENUM(name, text) name,
+typedef enum { RAFT_STATUS(RAFT_STATUS_ENUM) } raft_status;
+#undef RAFT_STATUS_ENUM
+
+const char *raft_strerror(raft_status status);
+
+enum raft_role {
+    RAFT_FOLLOWER,
+    RAFT_CANDIDATE,
+    RAFT_LEADER,
+};
+
+struct raft_config {
+    uint32_t id;              /* this node, in 1..node_count */
+    uint32_t node_count;      /* 1..RAFT_NODES_MAX */
+    uint32_t election_ticks;  /* a follower or candidate waits a timeout drawn uniformly from
+                                 [election_ticks, 2 * election_ticks) (Raft §5.2); >= 2 */
+    uint32_t heartbeat_ticks; /* a leader sends AppendEntries this often; < election_ticks */
+    uint64_t random_seed;     /* the node's only randomness: its election timeouts */
+};
+
+/* What Raft keeps on stable storage besides the log (Figure 2, "Persistent state"). */
+struct raft_hard_state {
+    uint64_t term; /* currentTerm */
+    uint32_t vote; /* votedFor in term: a node id, or 0 for none */
+};
+
+enum raft_entry_type {
+    RAFT_ENTRY_COMMAND, /* a client's command: apply it */
+    RAFT_ENTRY_NOOP,    /* a new leader's first entry (§8): commits earlier terms' entries */
+};
+
+struct raft_entry {
+    uint64_t term;
+    uint64_t index;      /* the log starts at index 1 */
+    uint8_t type;        /* enum raft_entry_type */
+    uint32_t size_bytes; /* of data; 0 for RAFT_ENTRY_NOOP */
+    const uint8_t *data; /* borrowed: see the function that gave the entry */
+};
+
+enum raft_msg_type {
+    RAFT_MSG_VOTE, /* RequestVote (§5.2, §5.4.1) */
+    RAFT_MSG_VOTE_REPLY,
+    RAFT_MSG_APPEND, /* AppendEntries, also the heartbeat (§5.3) */
+    RAFT_MSG_APPEND_REPLY,
+};
+
+/* One message; the fields each type uses are grouped below, the others are 0. */
+struct raft_msg {
+    uint8_t type; /* enum raft_msg_type */
+    uint32_t from, to;
+    uint64_t term;
+    /* RAFT_MSG_VOTE: the candidate's last entry, for the up-to-date check (§5.4.1). */
+    uint64_t last_log_index, last_log_term;
+    /* RAFT_MSG_VOTE_REPLY */
+    bool is_granted;
+    /* RAFT_MSG_APPEND: entries[0].index == prev_index + 1; commit is the leader's. */
+    uint64_t prev_index, prev_term, commit;
+    const struct raft_entry *entries; /* borrowed: see the function that gave the message */
+    uint32_t entry_count;             /* <= RAFT_APPEND_ENTRIES_MAX */
+    /* RAFT_MSG_APPEND_REPLY: prev_index is that of the append it answers. On success, the
+     * follower's log matches the leader's through match_index (prev_index + entry_count of
+     * that append). On a rejection, a hint
+     * for the leader's next try (the fast backup of §5.3's last paragraphs): conflict_term is
+     * the term of the follower's entry at prev_index and conflict_index the first index of
+     * that term in its log; or, when its log is shorter than prev_index, conflict_term 0 and
+     * conflict_index its last index + 1. */
+    bool is_success;
+    uint64_t match_index;
+    uint64_t conflict_index, conflict_term;
+};
+
+/* What the node needs done, in this order (Figure 2's "respond to RPCs" only after "update
+ * stable storage"; §5.2: a vote counts once it is on disk):
+ *   1. persist: if has_hard_state, write hard_state; then, if has_log_change, delete every
+ *      stored entry at log_from_index or later and append entries (entries[0].index ==
+ *      log_from_index when entry_count > 0), and sync;
+ *   2. send every message in msgs;
+ *   3. apply committed in order (each is committed and persisted).
+ * Then call raft_advance. Everything here is borrowed until raft_advance; between the two
+ * calls, call nothing else on the node. */
+struct raft_ready {
+    bool has_hard_state;
+    struct raft_hard_state hard_state;
+    bool has_log_change;
+    uint64_t log_from_index;
+    const struct raft_entry *entries;
+    size_t entry_count;
+    const struct raft_msg *msgs;
+    size_t msg_count;
+    const struct raft_entry *committed;
+    size_t committed_count;
+};
+
+struct raft;
+
+/* Creates a node from what it persisted: hard_state (NULL for a new node: term 0, no vote) and
+ * its log, entry_count entries with indexes 1..entry_count (copied; the caller keeps its own).
+ * A node always starts as a follower and knows nothing of what was committed (§5: commitIndex
+ * is volatile). *out is owned: free it with raft_destroy. Returns RAFT_OK, RAFT_BAD_CONFIG (a
+ * field out of its range), RAFT_BAD_STATE (indexes not 1, 2, ...; terms decreasing or above
+ * hard_state->term; a vote for no node) or RAFT_NOMEM. */
+raft_status raft_create(const struct raft_config *config, const struct raft_hard_state *hard_state,
+                        const struct raft_entry *entries, size_t entry_count, struct raft **out);
+void raft_destroy(struct raft *r);
+
+/* One unit of time passed: a follower or candidate whose election timeout ran out starts an
+ * election (§5.2); a leader sends heartbeats every heartbeat_ticks. */
+void raft_tick(struct raft *r);
+
+/* A message arrived (m->to is this node). Returns RAFT_OK, or RAFT_BAD_MESSAGE when it cannot
+ * be from a node of this cluster (type, from or to out of range, an append whose entries do not
+ * follow prev_index, more than RAFT_APPEND_ENTRIES_MAX of them, an entry too big), and then the
+ * node is unchanged; or RAFT_NOMEM (the node is unchanged, as if the message were lost).
+ * m's entries are copied into the log; m is not kept. */
+raft_status raft_step(struct raft *r, const struct raft_msg *m);
+
+/* On a leader, appends a command to the log: its index and term in *index and *term. It is
+ * committed when raft_ready returns it in committed. Returns RAFT_OK, RAFT_NOT_LEADER (see
+ * raft_leader for a hint), RAFT_TOO_BIG or RAFT_NOMEM; the data is copied. */
+raft_status raft_propose(struct raft *r, const void *data, size_t size_bytes, uint64_t *index,
+                         uint64_t *term);
+
+/* Whether raft_ready has anything to do. */
+bool raft_has_ready(const struct raft *r);
+/* Fills *rd with what to do (the struct's comment), possibly nothing. */
+void raft_ready(struct raft *r, struct raft_ready *rd);
+/* The caller did what rd said: the node may count its persisted entries toward a commit,
+ * forget the messages and move on past the applied entries. */
+void raft_advance(struct raft *r, const struct raft_ready *rd);
+
+/* What a node knows, for tests, tools and the server. */
+enum raft_role raft_role(const struct raft *r);
+uint64_t raft_term(const struct raft *r);
+uint32_t raft_leader(const struct raft *r); /* the leader of the current term, 0 if unknown */
+uint64_t raft_commit_index(const struct raft *r);
+uint64_t raft_last_index(const struct raft *r);
+/* The entry at index (1..raft_last_index): its data is borrowed until the next call that
+ * changes the node. Returns false when there is none. */
+bool raft_entry_at(const struct raft *r, uint64_t index, struct raft_entry *e);
+
+/* The wire format of a message (little-endian, given): raft_msg_encode writes
+ * raft_msg_encoded_size(m) bytes into buf. raft_msg_decode reads size_bytes of buf into *m,
+ * with m->entries pointing at entries (entries_max of them, caller-provided) and their data into
+ * buf: borrowed while buf and entries live. Returns RAFT_OK or RAFT_BAD_MESSAGE (truncated,
+ * trailing bytes, an unknown type, a count or size over its limit). */
+size_t raft_msg_encoded_size(const struct raft_msg *m);
+void raft_msg_encode(const struct raft_msg *m, uint8_t *buf);
+raft_status raft_msg_decode(const uint8_t *buf, size_t size_bytes, struct raft_msg *m,
+                            struct raft_entry *entries, size_t entries_max);
+
+#endif

@@ -1,0 +1,124 @@
+/* raft_internal.h -- lab 04: the fields of struct raft (Figure 2 of the paper, as C) and what
+ * the given code (raft_given.c: the log in memory, the outbox, raft_ready) offers the parts you
+ * write: raft_election.c (part A) and raft_replication.c (part B). Read struct raft first. */
+#ifndef KEEL_RAFT_INTERNAL_H
+#define KEEL_RAFT_INTERNAL_H
+
+#include "raft.h"
+
+#include <assert.h>
+
+/* A leader's view of one follower (Figure 2, "Volatile state on leaders"). */
+struct raft_progress {
+    uint64_t next_index;  /* the next entry to send it */
+    uint64_t match_index; /* the highest entry known to be in its log */
+    /* While probing, a leader sends one append per heartbeat and waits for its answer, since
+     * next_index is a guess; once one succeeds it pipelines: it sends every new entry at once,
+     * moving next_index past it without waiting (up to RAFT_INFLIGHT_ENTRIES_MAX beyond
+     * match_index), and goes back to probing when a reply rejects. */
+    bool is_probing;
+    bool is_active; /* it answered since the last heartbeat: a pipeline that is silent for a
+                       whole heartbeat lost a message, and probing from match_index resends */
+};
+
+/* The log in memory: entries[i] has index i + 1 and owns its data (freed when the entry is
+ * deleted). The given functions below keep the bookkeeping of what is persisted. */
+struct raft_log {
+    struct raft_entry *entries;
+    uint64_t count; /* the last index */
+    uint64_t capacity;
+    uint64_t stable_index; /* entries 1..stable_index are on stable storage */
+    uint64_t changed_from; /* the first index appended or deleted since the last
+                              raft_advance, RAFT_UNCHANGED if none: persisted from there */
+};
+#define RAFT_UNCHANGED UINT64_MAX
+
+/* A message waiting for raft_ready. An append's entries are named by range and looked up in
+ * the log when raft_ready hands the message out, so the log can grow meanwhile. */
+struct raft_outbox {
+    struct raft_msg msgs[RAFT_OUTBOX_MAX];
+    uint32_t count;
+    uint64_t dropped; /* sends that found the outbox full */
+};
+
+struct raft {
+    struct raft_config config;
+    /* Persistent state on all servers (Figure 2): written through raft_ready before any
+     * message that depends on it is sent. */
+    uint64_t term; /* currentTerm */
+    uint32_t vote; /* votedFor in term, 0 for none */
+    struct raft_log log;
+    /* Volatile state on all servers. */
+    enum raft_role role;
+    uint32_t leader;                 /* the leader of term, 0 while unknown */
+    uint64_t commit_index;           /* highest entry known committed */
+    uint64_t applied_index;          /* highest entry handed out by raft_ready to apply */
+    uint32_t election_elapsed_ticks; /* since the timer was last reset */
+    uint32_t election_timeout_ticks; /* drawn at each reset (raft_reset_election_timer) */
+    uint32_t heartbeat_elapsed_ticks;
+    /* A candidate's votes, by node id (index 0 unused). */
+    bool votes_granted[RAFT_NODES_MAX + 1];
+    /* A leader's followers, by node id (index 0 unused; its own entry's match_index is its
+     * stable_index, the part of its log it has persisted). */
+    struct raft_progress progress[RAFT_NODES_MAX + 1];
+    bool has_unsent_entries; /* a leader appended entries raft_ready has not sent yet */
+    /* Given: randomness, the outbox, and what raft_ready last handed out. */
+    uint64_t random_state;
+    struct raft_outbox outbox;
+    struct raft_hard_state persisted; /* as of the last raft_advance */
+    bool is_ready_out;                /* between raft_ready and raft_advance */
+    struct raft_msg ready_msgs[RAFT_OUTBOX_MAX];
+};
+
+/* ---- Given (raft_given.c) ------------------------------------------------------------------ */
+
+/* Entries. raft_log_term(r, 0) is 0; index must be <= the last index. */
+uint64_t raft_log_last_index(const struct raft *r);
+uint64_t raft_log_last_term(const struct raft *r);
+uint64_t raft_log_term(const struct raft *r, uint64_t index);
+/* Appends a copy of e (e->index must be the last index + 1). RAFT_OK or RAFT_NOMEM (nothing
+ * appended). */
+raft_status raft_log_append(struct raft *r, const struct raft_entry *e);
+/* Deletes the entries at from_index and after (from_index >= 1). Never below commit_index. */
+void raft_log_truncate(struct raft *r, uint64_t from_index);
+
+/* Queues m to send. For an append, m->entries is ignored: the entry_count entries after
+ * prev_index are taken from the log when raft_ready hands the message out. An append of a
+ * term that is over by then is dropped, as a network may drop it. */
+void raft_send(struct raft *r, const struct raft_msg *m);
+
+/* Restarts the election timer with a fresh random timeout (Raft §5.2). */
+void raft_reset_election_timer(struct raft *r);
+/* A majority of the cluster. */
+uint32_t raft_quorum(const struct raft *r);
+
+/* ---- Part A (raft_election.c) -------------------------------------------------------------- */
+
+/* Called by raft_tick: a follower or candidate counts toward its election timeout; a leader
+ * toward its next heartbeat. */
+void raft_tick_election(struct raft *r);
+void raft_tick_heartbeat(struct raft *r);
+/* Called by raft_step for every message before its handler: the rules for all servers on
+ * terms (Figure 2). Returns false when the message is stale and done with (any answer sent),
+ * true when its handler should see it. */
+bool raft_step_term(struct raft *r, const struct raft_msg *m);
+void raft_handle_vote(struct raft *r, const struct raft_msg *m);
+void raft_handle_vote_reply(struct raft *r, const struct raft_msg *m);
+void raft_become_follower(struct raft *r, uint64_t term, uint32_t leader);
+void raft_become_candidate(struct raft *r);
+void raft_become_leader(struct raft *r);
+
+/* ---- Part B (raft_replication.c) ----------------------------------------------------------- */
+
+/* Sends node `to` an append: entries from its next_index, or none (a heartbeat). */
+void raft_send_append(struct raft *r, uint32_t to);
+/* Sends every follower what it should get now: called by raft_ready when has_unsent_entries
+ * (so many proposals share one append), and by a leader's heartbeat with is_heartbeat. */
+void raft_broadcast_append(struct raft *r, bool is_heartbeat);
+void raft_handle_append(struct raft *r, const struct raft_msg *m);
+void raft_handle_append_reply(struct raft *r, const struct raft_msg *m);
+/* A leader commits the highest index a majority has in its log, if that entry is of its own
+ * term (Raft §5.4.2). Called when a match_index moves, and by raft_advance. */
+void raft_maybe_commit(struct raft *r);
+
+#endif

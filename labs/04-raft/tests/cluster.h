@@ -1,0 +1,520 @@
+/* cluster.h -- lab 04's tests: a cluster of raft nodes on the kit's simulated network
+ * (harness/lib/sim/kh_sim.h), in virtual time, replayed exactly by the test's seed. Read
+ * cluster_step first: it delivers what is due, ticks every node and carries out each node's
+ * raft_ready as raft.h orders it (persist to the node's simulated disk, send, apply), and checks
+ * Raft's safety properties (Figure 3) as it goes: a broken one fails the test at the tick it
+ * broke, with the seed that replays it. */
+#ifndef KEEL_RAFT_CLUSTER_H
+#define KEEL_RAFT_CLUSTER_H
+
+#include "kh_sim.h"
+#include "raft_internal.h"
+
+/* A test fails the running test; a benchmark defines CLUSTER_FAIL before it includes this
+ * header (to print and exit), since it has no cmocka. */
+#ifndef CLUSTER_FAIL
+#include "kh_test.h"
+#define CLUSTER_FAIL(...) fail_msg(__VA_ARGS__)
+#define assert_raft_status(expr, expected)                                                         \
+    KH_ASSERT_STATUS_OF(raft_status, raft_status_name, raft_strerror, (expr), (expected), #expr)
+#endif
+#define CLUSTER_REQUIRE(condition)                                                                 \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            CLUSTER_FAIL("%s:%d: %s does not hold", __FILE__, __LINE__, #condition);               \
+        }                                                                                          \
+    } while (0)
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLUSTER_ELECTION_TICKS 10u /* a timeout is 10-19 ticks; a message takes 1 tick or more */
+#define CLUSTER_HEARTBEAT_TICKS 2u
+#define CLUSTER_TERMS_MAX 100000u     /* terms the election-safety check keeps track of */
+#define CLUSTER_APPLIED_MAX 200000u   /* committed entries the safety check keeps */
+#define CLUSTER_COMMAND_BYTES_MAX 64u /* the tests' commands: short strings */
+#define CLUSTER_MESSAGE_BYTES_MAX (88u + RAFT_APPEND_ENTRIES_MAX * (24u + RAFT_ENTRY_BYTES_MAX))
+
+#define RAFT_STATUS_NAME_CASE(name, text)                                                          \
+    case name:                                                                                     \
+        return #name;
+static inline const char *
+raft_status_name(raft_status status)
+{
+    switch (status) {
+        RAFT_STATUS(RAFT_STATUS_NAME_CASE)
+    }
+    return "(not a raft_status)";
+}
+#undef RAFT_STATUS_NAME_CASE
+
+/* What a node has on stable storage: what its raft_ready said to persist, all of it (this
+ * simulated disk never loses a write; part C's tests crash a real one). */
+struct cluster_disk {
+    struct raft_hard_state hard_state;
+    struct raft_entry *entries; /* entries[i] has index i + 1, data owned */
+    uint64_t count;
+};
+
+struct cluster_node {
+    struct raft *raft; /* NULL while crashed */
+    struct cluster_disk disk;
+    uint64_t applied_index; /* the last entry its state machine applied */
+    bool is_connected;
+};
+
+/* A committed entry as first applied by any node: every node must apply the same. */
+struct cluster_applied {
+    uint64_t term;
+    uint8_t type;
+    uint8_t size_bytes;
+    char data[CLUSTER_COMMAND_BYTES_MAX];
+};
+
+struct cluster {
+    uint32_t node_count;
+    uint64_t seed;
+    struct kh_sim *sim;
+    struct cluster_node nodes[RAFT_NODES_MAX + 1];
+    uint8_t *wire;            /* one encoded message */
+    uint32_t *leader_of_term; /* [term]: the node that led it, 0 if none seen */
+    struct cluster_applied *applied;
+    uint64_t applied_count; /* entries 1..applied_count are known committed */
+    uint64_t messages_sent;
+    uint64_t appends_refused; /* append replies that said no */
+    bool has_failed;
+    char failure[512];
+};
+
+static inline void cluster_failf(struct cluster *c, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Records the first broken property (later ones follow from it); cluster_check reports it. */
+static inline void
+cluster_failf(struct cluster *c, const char *format, ...)
+{
+    if (c->has_failed) {
+        return;
+    }
+    c->has_failed = true;
+    int used = snprintf(c->failure, sizeof(c->failure), "tick %" PRIu64 ": ", kh_sim_now(c->sim));
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(c->failure + used, sizeof(c->failure) - (size_t)used, format, ap);
+    va_end(ap);
+}
+
+/* Fails the test if a safety property broke. */
+static inline void
+cluster_check(struct cluster *c)
+{
+    if (c->has_failed) {
+        CLUSTER_FAIL("%s", c->failure);
+    }
+}
+
+static inline struct raft_config
+cluster_config(const struct cluster *c, uint32_t id)
+{
+    struct raft_config config = {
+        .id = id,
+        .node_count = c->node_count,
+        .election_ticks = CLUSTER_ELECTION_TICKS,
+        .heartbeat_ticks = CLUSTER_HEARTBEAT_TICKS,
+        .random_seed = c->seed * 1000003u + id,
+    };
+    return config;
+}
+
+/* Starts node id from its disk (a new node's disk is empty). */
+static inline void
+cluster_boot(struct cluster *c, uint32_t id)
+{
+    struct cluster_node *node = &c->nodes[id];
+    CLUSTER_REQUIRE(node->raft == NULL);
+    struct raft_config config = cluster_config(c, id);
+    raft_status st = raft_create(&config, &node->disk.hard_state, node->disk.entries,
+                                 node->disk.count, &node->raft);
+    if (st != RAFT_OK) {
+        CLUSTER_FAIL("raft_create of node %u from its disk (term %" PRIu64 ", %" PRIu64
+                     " entries) returned %s",
+                     id, node->disk.hard_state.term, node->disk.count, raft_status_name(st));
+    }
+    node->applied_index = 0; /* its state machine starts over and replays the log */
+}
+
+static inline void
+cluster_start(struct cluster *c, uint32_t node_count, uint64_t seed)
+{
+    memset(c, 0, sizeof(*c));
+    c->node_count = node_count;
+    c->seed = seed;
+    CLUSTER_REQUIRE(kh_sim_create(node_count, c->seed, &c->sim) == KH_SIM_OK);
+    c->wire = malloc(CLUSTER_MESSAGE_BYTES_MAX);
+    c->leader_of_term = calloc(CLUSTER_TERMS_MAX, sizeof(*c->leader_of_term));
+    c->applied = calloc(CLUSTER_APPLIED_MAX, sizeof(*c->applied));
+    CLUSTER_REQUIRE(c->wire != NULL);
+    CLUSTER_REQUIRE(c->leader_of_term != NULL);
+    CLUSTER_REQUIRE(c->applied != NULL);
+    for (uint32_t id = 1; id <= node_count; id++) {
+        c->nodes[id].is_connected = true;
+        cluster_boot(c, id);
+    }
+}
+
+static inline void
+disk_free(struct cluster_disk *disk)
+{
+    for (uint64_t i = 0; i < disk->count; i++) {
+        free((void *)disk->entries[i].data);
+    }
+    free(disk->entries);
+    memset(disk, 0, sizeof(*disk));
+}
+
+static inline void
+cluster_stop(struct cluster *c)
+{
+    for (uint32_t id = 1; id <= c->node_count; id++) {
+        raft_destroy(c->nodes[id].raft);
+        disk_free(&c->nodes[id].disk);
+    }
+    kh_sim_destroy(c->sim);
+    free(c->wire);
+    free(c->leader_of_term);
+    free(c->applied);
+}
+
+/* ---- Carrying out a ready --------------------------------------------------------------- */
+
+static inline void
+disk_write(struct cluster *c, uint32_t id, const struct raft_ready *rd)
+{
+    struct cluster_disk *disk = &c->nodes[id].disk;
+    if (rd->has_hard_state) {
+        if (rd->hard_state.term < disk->hard_state.term) {
+            cluster_failf(c,
+                          "node %u persisted term %" PRIu64 " after term %" PRIu64
+                          ": a term never goes back",
+                          id, rd->hard_state.term, disk->hard_state.term);
+        }
+        disk->hard_state = rd->hard_state;
+    }
+    if (!rd->has_log_change) {
+        return;
+    }
+    CLUSTER_REQUIRE(rd->log_from_index >= 1 && rd->log_from_index <= disk->count + 1);
+    for (uint64_t i = rd->log_from_index; i <= disk->count; i++) {
+        free((void *)disk->entries[i - 1].data);
+    }
+    disk->count = rd->log_from_index - 1;
+    uint64_t count = disk->count + rd->entry_count;
+    disk->entries = realloc(disk->entries, (count + 1) * sizeof(*disk->entries));
+    CLUSTER_REQUIRE(disk->entries != NULL);
+    for (size_t i = 0; i < rd->entry_count; i++) {
+        struct raft_entry e = rd->entries[i];
+        CLUSTER_REQUIRE(e.index == disk->count + 1);
+        void *data = NULL;
+        if (e.size_bytes > 0) {
+            data = malloc(e.size_bytes);
+            CLUSTER_REQUIRE(data != NULL);
+            memcpy(data, e.data, e.size_bytes);
+        }
+        e.data = data;
+        disk->entries[disk->count++] = e;
+    }
+}
+
+/* A vote granted must be on disk first (§5.2); a term leads at most once (election safety). */
+static inline void
+check_sent(struct cluster *c, uint32_t id, const struct raft_msg *m)
+{
+    const struct cluster_disk *disk = &c->nodes[id].disk;
+    if (m->type == RAFT_MSG_VOTE_REPLY && m->is_granted &&
+        (disk->hard_state.term != m->term || disk->hard_state.vote != m->to)) {
+        cluster_failf(c,
+                      "node %u granted node %u its vote in term %" PRIu64 ", but its disk says "
+                      "term %" PRIu64 ", vote %u: a vote must be persisted before it is granted",
+                      id, m->to, m->term, disk->hard_state.term, disk->hard_state.vote);
+    }
+    if (m->term > disk->hard_state.term) {
+        cluster_failf(c,
+                      "node %u sent a message of term %" PRIu64 " with term %" PRIu64
+                      " on its disk: a term must be persisted before it is used",
+                      id, m->term, disk->hard_state.term);
+    }
+}
+
+static inline void
+send_all(struct cluster *c, uint32_t id, const struct raft_ready *rd)
+{
+    for (size_t i = 0; i < rd->msg_count; i++) {
+        const struct raft_msg *m = &rd->msgs[i];
+        check_sent(c, id, m);
+        size_t size = raft_msg_encoded_size(m);
+        CLUSTER_REQUIRE(size <= CLUSTER_MESSAGE_BYTES_MAX);
+        raft_msg_encode(m, c->wire);
+        CLUSTER_REQUIRE(kh_sim_send(c->sim, id, m->to, c->wire, size) == KH_SIM_OK);
+        c->messages_sent++;
+        c->appends_refused += m->type == RAFT_MSG_APPEND_REPLY && !m->is_success;
+    }
+}
+
+/* State machine safety (§5.4.3): every node applies the same entry at each index. */
+static inline void
+apply_all(struct cluster *c, uint32_t id, const struct raft_ready *rd)
+{
+    struct cluster_node *node = &c->nodes[id];
+    for (size_t i = 0; i < rd->committed_count; i++) {
+        const struct raft_entry *e = &rd->committed[i];
+        if (e->index != node->applied_index + 1) {
+            cluster_failf(c,
+                          "node %u applied index %" PRIu64 " after %" PRIu64
+                          ": entries are applied once each, in order",
+                          id, e->index, node->applied_index);
+            return;
+        }
+        node->applied_index = e->index;
+        CLUSTER_REQUIRE(e->index < CLUSTER_APPLIED_MAX);
+        CLUSTER_REQUIRE(e->size_bytes <= CLUSTER_COMMAND_BYTES_MAX);
+        struct cluster_applied *known = &c->applied[e->index];
+        if (e->index > c->applied_count) {
+            CLUSTER_REQUIRE(e->index == c->applied_count + 1);
+            known->term = e->term;
+            known->type = e->type;
+            known->size_bytes = (uint8_t)e->size_bytes;
+            if (e->size_bytes > 0) {
+                memcpy(known->data, e->data, e->size_bytes);
+            }
+            c->applied_count = e->index;
+        } else if (known->term != e->term || known->type != e->type ||
+                   known->size_bytes != e->size_bytes ||
+                   (e->size_bytes > 0 && memcmp(known->data, e->data, e->size_bytes) != 0)) {
+            cluster_failf(c,
+                          "node %u applied \"%.*s\" (term %" PRIu64 ") at index %" PRIu64
+                          ", where another node applied \"%.*s\" (term %" PRIu64 ")",
+                          id, (int)e->size_bytes, e->size_bytes > 0 ? (const char *)e->data : "",
+                          e->term, e->index, (int)known->size_bytes, known->data, known->term);
+        }
+    }
+}
+
+/* Election safety and leader completeness (§5.4): one leader a term, holding every entry
+ * known committed. */
+static inline void
+check_leader(struct cluster *c, uint32_t id)
+{
+    const struct raft *r = c->nodes[id].raft;
+    if (raft_role(r) != RAFT_LEADER) {
+        return;
+    }
+    uint64_t term = raft_term(r);
+    CLUSTER_REQUIRE(term < CLUSTER_TERMS_MAX);
+    if (c->leader_of_term[term] == id) {
+        return;
+    }
+    if (c->leader_of_term[term] != 0) {
+        cluster_failf(c, "nodes %u and %u both led term %" PRIu64 " (election safety, §5.2)",
+                      c->leader_of_term[term], id, term);
+        return;
+    }
+    c->leader_of_term[term] = id;
+    for (uint64_t i = 1; i <= c->applied_count; i++) {
+        struct raft_entry e;
+        if (!raft_entry_at(r, i, &e) || e.term != c->applied[i].term) {
+            cluster_failf(c,
+                          "node %u leads term %" PRIu64 " without committed entry %" PRIu64
+                          " (term %" PRIu64 ") in its log (leader completeness, §5.4)",
+                          id, term, i, c->applied[i].term);
+            return;
+        }
+    }
+}
+
+/* Carries out node id's readies until it has none. */
+static inline void
+cluster_process(struct cluster *c, uint32_t id)
+{
+    struct raft *r = c->nodes[id].raft;
+    for (int round = 0; r != NULL && raft_has_ready(r); round++) {
+        CLUSTER_REQUIRE(round < 100); /* a ready that never empties */
+        struct raft_ready rd;
+        raft_ready(r, &rd);
+        disk_write(c, id, &rd);
+        send_all(c, id, &rd);
+        apply_all(c, id, &rd);
+        raft_advance(r, &rd);
+        check_leader(c, id);
+    }
+}
+
+/* ---- Time, the network and failures ----------------------------------------------------- */
+
+/* One tick: every message due is delivered (to a running node), then every node ticks. */
+static inline void
+cluster_step(struct cluster *c)
+{
+    kh_sim_tick(c->sim);
+    struct kh_sim_message msg;
+    struct raft_entry entries[RAFT_APPEND_ENTRIES_MAX];
+    while (kh_sim_receive(c->sim, &msg)) {
+        struct raft *r = c->nodes[msg.to].raft;
+        if (r == NULL) {
+            continue; /* sent to a node that has crashed since */
+        }
+        struct raft_msg m;
+        raft_status decoded =
+            raft_msg_decode(msg.bytes, msg.size_bytes, &m, entries, RAFT_APPEND_ENTRIES_MAX);
+        if (decoded != RAFT_OK) {
+            CLUSTER_FAIL("a message node %u sent does not decode: %s", msg.from,
+                         raft_status_name(decoded));
+        }
+        raft_status st = raft_step(r, &m);
+        if (st != RAFT_OK) {
+            CLUSTER_FAIL("node %u: raft_step of a message from node %u returned %s", msg.to,
+                         msg.from, raft_status_name(st));
+        }
+        cluster_process(c, msg.to);
+    }
+    for (uint32_t id = 1; id <= c->node_count; id++) {
+        if (c->nodes[id].raft != NULL) {
+            raft_tick(c->nodes[id].raft);
+            cluster_process(c, id);
+        }
+    }
+}
+
+static inline void
+cluster_run(struct cluster *c, uint64_t ticks)
+{
+    for (uint64_t i = 0; i < ticks && !c->has_failed; i++) {
+        cluster_step(c);
+    }
+    cluster_check(c);
+}
+
+/* Cuts node id off from every other node, both ways (it keeps running). */
+static inline void
+cluster_disconnect(struct cluster *c, uint32_t id)
+{
+    c->nodes[id].is_connected = false;
+    kh_sim_isolate(c->sim, id);
+}
+
+/* Joins node id back to every connected node. */
+static inline void
+cluster_connect(struct cluster *c, uint32_t id)
+{
+    c->nodes[id].is_connected = true;
+    for (uint32_t other = 1; other <= c->node_count; other++) {
+        if (other != id && c->nodes[other].is_connected) {
+            kh_sim_connect(c->sim, id, other);
+            kh_sim_connect(c->sim, other, id);
+        }
+    }
+}
+
+/* Stops node id as a crash would: its memory is gone, its disk stays, and so do the messages
+ * in flight to it. */
+static inline void
+cluster_crash(struct cluster *c, uint32_t id)
+{
+    raft_destroy(c->nodes[id].raft);
+    c->nodes[id].raft = NULL;
+    kh_sim_drop_to(c->sim, id);
+}
+
+static inline void
+cluster_restart(struct cluster *c, uint32_t id)
+{
+    cluster_boot(c, id);
+    cluster_process(c, id);
+}
+
+/* ---- What the cluster knows ------------------------------------------------------------- */
+
+/* The leader of the highest term among running, connected nodes, or 0. */
+static inline uint32_t
+cluster_leader(const struct cluster *c)
+{
+    uint32_t leader = 0;
+    uint64_t term = 0;
+    for (uint32_t id = 1; id <= c->node_count; id++) {
+        const struct cluster_node *node = &c->nodes[id];
+        if (node->raft != NULL && node->is_connected && raft_role(node->raft) == RAFT_LEADER &&
+            raft_term(node->raft) >= term) {
+            leader = id;
+            term = raft_term(node->raft);
+        }
+    }
+    return leader;
+}
+
+/* Runs until a connected node leads, for at most ticks_max; returns it or fails the test. */
+static inline uint32_t
+cluster_await_leader(struct cluster *c, uint64_t ticks_max)
+{
+    for (uint64_t t = 0; t < ticks_max; t++) {
+        uint32_t leader = cluster_leader(c);
+        if (leader != 0) {
+            return leader;
+        }
+        cluster_step(c);
+        cluster_check(c);
+    }
+    CLUSTER_FAIL("no leader after %" PRIu64 " ticks (election timeouts are %u-%u ticks)", ticks_max,
+                 CLUSTER_ELECTION_TICKS, 2 * CLUSTER_ELECTION_TICKS - 1);
+    return 0;
+}
+
+/* How many running nodes applied index, and (if any did) the command in *known. */
+static inline uint32_t
+cluster_applied_by(const struct cluster *c, uint64_t index)
+{
+    uint32_t count = 0;
+    for (uint32_t id = 1; id <= c->node_count; id++) {
+        count += c->nodes[id].raft != NULL && c->nodes[id].applied_index >= index;
+    }
+    return count;
+}
+
+/* Proposes command on the leader (retrying through leader changes) until at least `nodes`
+ * nodes applied it, for at most ticks_max; returns its index or fails the test. */
+static inline uint64_t
+cluster_one(struct cluster *c, const char *command, uint32_t nodes, uint64_t ticks_max)
+{
+    size_t size = strlen(command);
+    CLUSTER_REQUIRE(size <= CLUSTER_COMMAND_BYTES_MAX);
+    uint64_t index = 0;
+    for (uint64_t t = 0; t < ticks_max; t++) {
+        uint32_t leader = cluster_leader(c);
+        if (index == 0 && leader != 0) {
+            uint64_t term;
+            raft_status st = raft_propose(c->nodes[leader].raft, command, size, &index, &term);
+            if (st != RAFT_OK) {
+                CLUSTER_FAIL("raft_propose on leader %u returned %s", leader, raft_status_name(st));
+            }
+            cluster_process(c, leader);
+        }
+        if (index != 0 && index <= c->applied_count && cluster_applied_by(c, index) >= nodes) {
+            const struct cluster_applied *a = &c->applied[index];
+            if (a->size_bytes == size && memcmp(a->data, command, size) == 0) {
+                return index;
+            }
+            index = 0; /* another command took that index: its leader lost; propose again */
+        }
+        if (index != 0 && t % (4 * CLUSTER_ELECTION_TICKS) == 4 * CLUSTER_ELECTION_TICKS - 1) {
+            index = 0; /* not committed in a while: the leader may have lost; propose again */
+        }
+        cluster_step(c);
+        cluster_check(c);
+    }
+    CLUSTER_FAIL("\"%s\" was not applied by %u nodes within %" PRIu64 " ticks", command, nodes,
+                 ticks_max);
+    return 0;
+}
+
+#endif

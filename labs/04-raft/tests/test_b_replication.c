@@ -1,0 +1,637 @@
+/* test_b_replication.c -- part B: log replication (Raft §5.3) and commitment (§5.4.2). The
+ * first tests drive one follower or one leader message by message: the consistency check, what
+ * a follower deletes (only a conflict and what follows it), the fast backup hint, and Figure 8's
+ * rule. The rest run clusters on the simulated network (cluster.h), where every node must apply
+ * the same command at each index; the last ones crash nodes and lose, duplicate and reorder
+ * messages, as the paper's Figure 8 scenarios do. */
+#include "cluster.h"
+
+#define ET CLUSTER_ELECTION_TICKS
+#define AGREE_TICKS_MAX (20u * ET) /* a command commits within 20 timeouts, or the test fails */
+
+/* ---- One node, message by message ----------------------------------------------------- */
+
+static struct raft *
+node_new(uint32_t id, uint32_t node_count, uint64_t term, const uint64_t *terms, size_t count)
+{
+    struct raft_config config = {
+        .id = id,
+        .node_count = node_count,
+        .election_ticks = ET,
+        .heartbeat_ticks = CLUSTER_HEARTBEAT_TICKS,
+        .random_seed = kh_test_seed(),
+    };
+    struct raft_hard_state hs = {term, 0};
+    struct raft_entry entries[16];
+    assert_true(count <= KH_ARRAY_LEN(entries));
+    for (size_t i = 0; i < count; i++) {
+        entries[i] = (struct raft_entry){.term = terms[i], .index = i + 1, .type = RAFT_ENTRY_NOOP};
+    }
+    struct raft *r = NULL;
+    assert_raft_status(raft_create(&config, &hs, entries, count, &r), RAFT_OK);
+    return r;
+}
+
+/* Takes the node's readies; keeps the last reply it sent in *reply (if reply is not NULL) and
+ * returns how many messages it sent. */
+static size_t
+node_drain(struct raft *r, struct raft_msg *last)
+{
+    size_t count = 0;
+    while (raft_has_ready(r)) {
+        struct raft_ready rd;
+        raft_ready(r, &rd);
+        for (size_t i = 0; i < rd.msg_count; i++) {
+            if (last != NULL) {
+                *last = rd.msgs[i];
+                last->entries = NULL; /* borrowed until raft_advance */
+            }
+            count++;
+        }
+        raft_advance(r, &rd);
+    }
+    return count;
+}
+
+/* The terms of r's log, as a string like "1 1 2" (for messages). */
+static const char *
+log_terms(const struct raft *r, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (uint64_t i = 1; i <= raft_last_index(r) && used + 24 < size; i++) {
+        struct raft_entry e;
+        assert_true(raft_entry_at(r, i, &e));
+        used += (size_t)snprintf(buf + used, size - used, "%s%" PRIu64, i > 1 ? " " : "", e.term);
+    }
+    return buf;
+}
+
+static void
+assert_log_terms(const struct raft *r, const uint64_t *want, size_t count, const char *after)
+{
+    char got[256];
+    bool is_same = raft_last_index(r) == count;
+    for (size_t i = 0; is_same && i < count; i++) {
+        struct raft_entry e;
+        is_same = raft_entry_at(r, i + 1, &e) && e.term == want[i];
+    }
+    if (!is_same) {
+        char expected[256];
+        size_t used = 0;
+        expected[0] = '\0';
+        for (size_t i = 0; i < count; i++) {
+            used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s%" PRIu64,
+                                     i > 0 ? " " : "", want[i]);
+        }
+        fail_msg("after %s the log's terms are [%s]; expected [%s]", after,
+                 log_terms(r, got, sizeof(got)), expected);
+    }
+}
+
+/* Delivers an append from leader 1 to r and returns r's reply. */
+static struct raft_msg
+append_to(struct raft *r, uint64_t term, uint64_t prev_index, uint64_t prev_term, uint64_t commit,
+          const uint64_t *entry_terms, uint32_t count)
+{
+    struct raft_entry entries[16];
+    assert_true(count <= KH_ARRAY_LEN(entries));
+    for (uint32_t i = 0; i < count; i++) {
+        entries[i] = (struct raft_entry){
+            .term = entry_terms[i], .index = prev_index + 1 + i, .type = RAFT_ENTRY_NOOP};
+    }
+    struct raft_msg m = {.type = RAFT_MSG_APPEND,
+                         .from = 1,
+                         .to = 2,
+                         .term = term,
+                         .prev_index = prev_index,
+                         .prev_term = prev_term,
+                         .commit = commit,
+                         .entries = count > 0 ? entries : NULL,
+                         .entry_count = count};
+    assert_raft_status(raft_step(r, &m), RAFT_OK);
+    struct raft_msg reply = {0};
+    size_t sent = node_drain(r, &reply);
+    if (sent != 1 || reply.type != RAFT_MSG_APPEND_REPLY || reply.to != 1) {
+        fail_msg("an append (prev %" PRIu64 "/%" PRIu64 ", %u entries) got %zu messages back; "
+                 "expected one RAFT_MSG_APPEND_REPLY to the leader",
+                 prev_index, prev_term, count, sent);
+    }
+    return reply;
+}
+
+/* The claim: a follower refuses an append whose prev_index it lacks or holds with another term,
+ * with the hint raft.h defines; it accepts one that matches, answering how far its log now
+ * matches the leader's. */
+static void
+test_b_append_consistency_check_and_hint(void **state)
+{
+    (void)state;
+    const uint64_t terms[] = {1, 1, 1, 2, 2, 2, 2}; /* indexes 1-7 */
+    struct raft *r = node_new(2, 3, 3, terms, KH_ARRAY_LEN(terms));
+    struct raft_msg reply = append_to(r, 3, 9, 3, 0, NULL, 0);
+    if (reply.is_success || reply.conflict_term != 0 || reply.conflict_index != 8) {
+        fail_msg("an append after index 9 to a log of 7: success %d, conflict term %" PRIu64
+                 ", index %" PRIu64 "; expected a refusal with term 0, index 8 (its last + 1)",
+                 reply.is_success, reply.conflict_term, reply.conflict_index);
+    }
+    reply = append_to(r, 3, 6, 3, 0, NULL, 0);
+    if (reply.is_success || reply.conflict_term != 2 || reply.conflict_index != 4) {
+        fail_msg("an append after index 6 of term 3 to a log whose index 6 is of term 2 (term 2 "
+                 "runs from index 4): success %d, conflict term %" PRIu64 ", index %" PRIu64
+                 "; expected a refusal with term 2, index 4",
+                 reply.is_success, reply.conflict_term, reply.conflict_index);
+    }
+    assert_log_terms(r, terms, KH_ARRAY_LEN(terms), "two refused appends");
+    const uint64_t two[] = {3, 3};
+    reply = append_to(r, 3, 3, 1, 0, two, 2);
+    const uint64_t want[] = {1, 1, 1, 3, 3};
+    assert_log_terms(r, want, KH_ARRAY_LEN(want),
+                     "an append of two term-3 entries after index 3 (term 1)");
+    if (!reply.is_success || reply.match_index != 5) {
+        fail_msg("the accepted append: success %d, match_index %" PRIu64 "; expected success, 5",
+                 reply.is_success, reply.match_index);
+    }
+    raft_destroy(r);
+}
+
+/* The claim: a follower deletes entries only from the first conflict on (Figure 2,
+ * AppendEntries 3): an append whose entries it already has, an old append delayed in the
+ * network, or a heartbeat leaves every entry after it in place. */
+static void
+test_b_matching_append_truncates_nothing(void **state)
+{
+    (void)state;
+    const uint64_t terms[] = {1, 2, 2, 3, 3};
+    struct raft *r = node_new(2, 3, 3, terms, KH_ARRAY_LEN(terms));
+    append_to(r, 3, 5, 3, 0, NULL, 0);
+    assert_log_terms(r, terms, KH_ARRAY_LEN(terms), "a heartbeat after index 5");
+    append_to(r, 3, 2, 2, 0, NULL, 0);
+    assert_log_terms(r, terms, KH_ARRAY_LEN(terms), "a heartbeat after index 2");
+    const uint64_t old[] = {2, 3};
+    struct raft_msg reply = append_to(r, 3, 2, 2, 0, old, 2);
+    assert_log_terms(r, terms, KH_ARRAY_LEN(terms),
+                     "a delayed append of entries 3-4 that the log already holds");
+    if (!reply.is_success || reply.match_index != 4) {
+        fail_msg("the delayed append: success %d, match_index %" PRIu64 "; expected success, 4 "
+                 "(as far as that append vouches)",
+                 reply.is_success, reply.match_index);
+    }
+    raft_destroy(r);
+}
+
+/* The claim: a follower's commit index moves to the leader's, but no further than the last
+ * entry of the append that vouches for it, and never back; matching entries is not committing
+ * them. */
+static void
+test_b_commit_index_follows_the_append(void **state)
+{
+    (void)state;
+    const uint64_t terms[] = {1, 1, 1, 1, 1, 1}; /* entries 4-6 may differ from the leader's */
+    struct raft *r = node_new(2, 3, 2, terms, KH_ARRAY_LEN(terms));
+    append_to(r, 2, 2, 1, 1, NULL, 0);
+    if (raft_commit_index(r) != 1) {
+        fail_msg("a heartbeat matching through index 2 with leader commit 1: commit index %" PRIu64
+                 "; expected 1 (what the leader committed, not what matches)",
+                 raft_commit_index(r));
+    }
+    append_to(r, 2, 3, 1, 6, NULL, 0);
+    if (raft_commit_index(r) != 3) {
+        fail_msg("a heartbeat matching through index 3 with leader commit 6: commit index %" PRIu64
+                 "; expected 3 (entries 4-6 are not known to match the leader's)",
+                 raft_commit_index(r));
+    }
+    append_to(r, 2, 1, 1, 2, NULL, 0);
+    if (raft_commit_index(r) != 3) {
+        fail_msg("an older heartbeat (leader commit 2) moved the commit index from 3 to %" PRIu64,
+                 raft_commit_index(r));
+    }
+    raft_destroy(r);
+}
+
+/* A leader of term `term` in a 3-node cluster (node 1) with the given log, its readies taken. */
+static struct raft *
+leader_new(uint64_t term, const uint64_t *terms, size_t count)
+{
+    struct raft *r = node_new(1, 3, term - 1, terms, count);
+    for (uint32_t t = 0; t < 2 * ET && raft_role(r) != RAFT_CANDIDATE; t++) {
+        raft_tick(r);
+    }
+    assert_int_equal(raft_role(r), RAFT_CANDIDATE);
+    assert_int_equal(raft_term(r), term);
+    node_drain(r, NULL);
+    struct raft_msg grant = {
+        .type = RAFT_MSG_VOTE_REPLY, .from = 2, .to = 1, .term = term, .is_granted = true};
+    assert_raft_status(raft_step(r, &grant), RAFT_OK);
+    assert_int_equal(raft_role(r), RAFT_LEADER);
+    node_drain(r, NULL);
+    return r;
+}
+
+static void
+reply_to(struct raft *r, uint32_t from, bool is_success, uint64_t prev_index, uint64_t match_index,
+         uint64_t conflict_index, uint64_t conflict_term)
+{
+    struct raft_msg m = {.type = RAFT_MSG_APPEND_REPLY,
+                         .from = from,
+                         .to = 1,
+                         .term = raft_term(r),
+                         .is_success = is_success,
+                         .prev_index = prev_index,
+                         .match_index = match_index,
+                         .conflict_index = conflict_index,
+                         .conflict_term = conflict_term};
+    assert_raft_status(raft_step(r, &m), RAFT_OK);
+}
+
+/* The claim (Figure 8, §5.4.2): a leader does not commit an entry of an earlier term because a
+ * majority holds it; it commits once an entry of its own term is on a majority, and everything
+ * before it with that entry. */
+static void
+test_b_commit_only_by_an_entry_of_the_leaders_term(void **state)
+{
+    (void)state;
+    const uint64_t terms[] = {1, 2}; /* index 2 from term 2; the leader is elected in term 4 */
+    struct raft *r = leader_new(4, terms, KH_ARRAY_LEN(terms));
+    /* Its no-op is index 3, term 4, and on its own disk now. */
+    reply_to(r, 2, true, 2, 2, 0, 0);
+    node_drain(r, NULL);
+    if (raft_commit_index(r) != 0) {
+        fail_msg("leader of term 4: index 2 (term 2) is on 2 of 3 nodes, index 3 (term 4) on 1; "
+                 "commit index %" PRIu64 ", expected 0: an earlier term's entry is not committed "
+                 "by counting replicas (Figure 8)",
+                 raft_commit_index(r));
+    }
+    reply_to(r, 2, true, 2, 3, 0, 0);
+    node_drain(r, NULL);
+    if (raft_commit_index(r) != 3) {
+        fail_msg("leader of term 4 with index 3 (term 4) on 2 of 3 nodes: commit index %" PRIu64
+                 ", expected 3",
+                 raft_commit_index(r));
+    }
+    raft_destroy(r);
+}
+
+/* The claim: after a refusal the leader's next try starts where the hint says (raft.h): past
+ * its own last entry of the follower's conflicting term if it has that term, else at the
+ * follower's first entry of that term, or at the follower's end when it is too short. */
+static void
+test_b_leader_backs_up_by_the_hint(void **state)
+{
+    (void)state;
+    const uint64_t terms[] = {1, 1, 1, 4, 4, 5, 5, 6, 6, 6};
+    const struct {
+        uint64_t conflict_index, conflict_term, next_index;
+        const char *why;
+    } cases[] = {
+        {5, 4, 6, "the follower's term 4 starts at 5; the leader's last term-4 entry is 5"},
+        {3, 2, 3, "the follower's term 2 (from index 3) is not in the leader's log"},
+        {4, 0, 4, "the follower's log ends at index 3"},
+    };
+    for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
+        struct raft *r = leader_new(7, terms, KH_ARRAY_LEN(terms)); /* no-op at 11 */
+        reply_to(r, 2, false, 10, 0, cases[i].conflict_index, cases[i].conflict_term);
+        struct raft_msg sent = {0};
+        size_t count = node_drain(r, &sent);
+        if (count != 1 || sent.type != RAFT_MSG_APPEND || sent.to != 2 ||
+            sent.prev_index + 1 != cases[i].next_index) {
+            fail_msg("refusal with conflict index %" PRIu64 ", term %" PRIu64 " (%s): the leader "
+                     "sent %zu messages, the last an append to %u after index %" PRIu64
+                     "; expected one append starting at index %" PRIu64,
+                     cases[i].conflict_index, cases[i].conflict_term, cases[i].why, count, sent.to,
+                     sent.prev_index, cases[i].next_index);
+        }
+        raft_destroy(r);
+    }
+}
+
+/* The claim: a pipelining leader that hears nothing back for a whole heartbeat sends the
+ * unacknowledged entries again (from the follower's match_index): a lost append is not waited
+ * for forever. */
+static void
+test_b_lost_append_is_resent(void **state)
+{
+    (void)state;
+    const uint64_t terms[] = {1};
+    struct raft *r = leader_new(2, terms, KH_ARRAY_LEN(terms)); /* its no-op is index 2 */
+    reply_to(r, 2, true, 1, 2, 0, 0);                           /* node 2 pipelines now */
+    node_drain(r, NULL);
+    uint64_t index, term;
+    assert_raft_status(raft_propose(r, "x", 1, &index, &term), RAFT_OK);
+    node_drain(r, NULL); /* the append of index 3 to node 2: lost */
+    bool is_resent = false;
+    for (uint32_t t = 0; t < 3 * CLUSTER_HEARTBEAT_TICKS && !is_resent; t++) {
+        raft_tick(r);
+        while (raft_has_ready(r)) {
+            struct raft_ready rd;
+            raft_ready(r, &rd);
+            for (size_t i = 0; i < rd.msg_count; i++) {
+                const struct raft_msg *m = &rd.msgs[i];
+                is_resent |= m->type == RAFT_MSG_APPEND && m->to == 2 && m->prev_index == 2 &&
+                             m->entry_count >= 1;
+            }
+            raft_advance(r, &rd);
+        }
+    }
+    if (!is_resent) {
+        fail_msg("node 2 acknowledged index 2, index 3 went unanswered for %u heartbeats, and the "
+                 "leader did not send it again",
+                 3u);
+    }
+    raft_destroy(r);
+}
+
+/* ---- Clusters ------------------------------------------------------------------------- */
+
+static void
+command_of(char *buf, size_t size, const char *what, unsigned i)
+{
+    snprintf(buf, size, "%s-%u", what, i);
+}
+
+/* The claim: three nodes agree on a sequence of commands: each proposed on the leader is applied
+ * by all three at consecutive indexes; a non-leader refuses proposals with RAFT_NOT_LEADER, and
+ * a leader refuses one over RAFT_ENTRY_BYTES_MAX with RAFT_TOO_BIG. */
+static void
+test_b_basic_agreement(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cluster_start(&c, 3, kh_test_seed());
+    uint32_t leader = cluster_await_leader(&c, AGREE_TICKS_MAX);
+    uint64_t index = 0, term = 0;
+    assert_raft_status(raft_propose(c.nodes[leader % 3 + 1].raft, "x", 1, &index, &term),
+                       RAFT_NOT_LEADER);
+    static const char big[RAFT_ENTRY_BYTES_MAX + 1];
+    assert_raft_status(raft_propose(c.nodes[leader].raft, big, sizeof(big), &index, &term),
+                       RAFT_TOO_BIG);
+    uint64_t previous = 0;
+    for (unsigned i = 0; i < 5; i++) {
+        char command[32];
+        command_of(command, sizeof(command), "basic", i);
+        uint64_t at = cluster_one(&c, command, 3, AGREE_TICKS_MAX);
+        if (previous != 0 && at != previous + 1) {
+            fail_msg("command %u was applied at index %" PRIu64 ", after index %" PRIu64, i, at,
+                     previous);
+        }
+        previous = at;
+    }
+    cluster_stop(&c);
+}
+
+/* The claim: a cut-off follower does not stop the other two from agreeing; back, it catches up
+ * with every command it missed. */
+static void
+test_b_follower_catches_up(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cluster_start(&c, 3, kh_test_seed());
+    uint32_t leader = cluster_await_leader(&c, AGREE_TICKS_MAX);
+    cluster_one(&c, "before", 3, AGREE_TICKS_MAX);
+    uint32_t follower = leader % 3 + 1;
+    cluster_disconnect(&c, follower);
+    char command[32];
+    for (unsigned i = 0; i < 40; i++) {
+        command_of(command, sizeof(command), "missed", i);
+        cluster_one(&c, command, 2, AGREE_TICKS_MAX);
+    }
+    cluster_connect(&c, follower);
+    uint64_t last = cluster_one(&c, "after", 3, AGREE_TICKS_MAX);
+    if (c.nodes[follower].applied_index < last) {
+        fail_msg("node %u, back after 40 commands, applied only through index %" PRIu64
+                 " of %" PRIu64,
+                 follower, c.nodes[follower].applied_index, last);
+    }
+    cluster_stop(&c);
+}
+
+/* The claim: with three of five nodes cut off, a command proposed on the leader is not
+ * committed; once they are back, the cluster agrees again. */
+static void
+test_b_no_agreement_without_a_majority(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cluster_start(&c, 5, kh_test_seed());
+    uint32_t leader = cluster_await_leader(&c, AGREE_TICKS_MAX);
+    cluster_one(&c, "all", 5, AGREE_TICKS_MAX);
+    for (uint32_t k = 1; k <= 3; k++) {
+        cluster_disconnect(&c, (leader + k - 1) % 5 + 1);
+    }
+    uint64_t index = 0, term = 0;
+    assert_raft_status(raft_propose(c.nodes[leader].raft, "lonely", 6, &index, &term), RAFT_OK);
+    cluster_process(&c, leader);
+    cluster_run(&c, 4 * ET);
+    if (raft_commit_index(c.nodes[leader].raft) >= index) {
+        fail_msg("leader %u committed index %" PRIu64 " with 2 of 5 nodes reachable", leader,
+                 index);
+    }
+    for (uint32_t k = 1; k <= 3; k++) {
+        cluster_connect(&c, (leader + k - 1) % 5 + 1);
+    }
+    cluster_one(&c, "healed", 5, AGREE_TICKS_MAX);
+    cluster_stop(&c);
+}
+
+/* The claim: a leader cut off with commands nobody else got, then back after others led and
+ * committed, gives those commands up: its log is made the new leader's (§5.3). */
+static void
+test_b_rejoining_leader_gives_up_its_entries(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cluster_start(&c, 3, kh_test_seed());
+    uint32_t first = cluster_await_leader(&c, AGREE_TICKS_MAX);
+    cluster_one(&c, "common", 3, AGREE_TICKS_MAX);
+    cluster_disconnect(&c, first);
+    uint64_t index, term;
+    for (int i = 0; i < 3; i++) {
+        assert_raft_status(raft_propose(c.nodes[first].raft, "orphan", 6, &index, &term), RAFT_OK);
+    }
+    cluster_process(&c, first);
+    cluster_one(&c, "second", 2, AGREE_TICKS_MAX);
+    uint32_t second = cluster_leader(&c);
+    cluster_disconnect(&c, second);
+    cluster_connect(&c, first);
+    cluster_one(&c, "third", 2, AGREE_TICKS_MAX);
+    cluster_connect(&c, second);
+    cluster_one(&c, "everyone", 3, AGREE_TICKS_MAX);
+    cluster_stop(&c);
+}
+
+/* The claim: a follower far behind with many conflicting entries is brought back in a few
+ * round trips: the leader skips a whole term per refusal (the fast backup), so the refusals
+ * number a few per election, not one per conflicting entry. */
+static void
+test_b_backup_is_fast(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cluster_start(&c, 5, kh_test_seed());
+    uint32_t leader = cluster_await_leader(&c, AGREE_TICKS_MAX);
+    cluster_one(&c, "start", 5, AGREE_TICKS_MAX);
+    /* The leader and one follower take 150 commands that never commit. */
+    uint32_t partner = leader % 5 + 1;
+    for (uint32_t id = 1; id <= 5; id++) {
+        if (id != leader && id != partner) {
+            cluster_disconnect(&c, id);
+        }
+    }
+    uint64_t index, term;
+    for (int i = 0; i < 150; i++) {
+        assert_raft_status(raft_propose(c.nodes[leader].raft, "lost", 4, &index, &term), RAFT_OK);
+        cluster_process(&c, leader);
+    }
+    cluster_run(&c, 2);
+    /* The other three elect a leader and commit 150 commands of their own. */
+    cluster_disconnect(&c, leader);
+    cluster_disconnect(&c, partner);
+    for (uint32_t id = 1; id <= 5; id++) {
+        if (id != leader && id != partner) {
+            cluster_connect(&c, id);
+        }
+    }
+    for (int i = 0; i < 150; i++) {
+        char command[32];
+        command_of(command, sizeof(command), "kept", (unsigned)i);
+        uint32_t l = cluster_await_leader(&c, AGREE_TICKS_MAX);
+        assert_raft_status(raft_propose(c.nodes[l].raft, command, strlen(command), &index, &term),
+                           RAFT_OK);
+        cluster_process(&c, l);
+    }
+    cluster_one(&c, "kept-last", 3, AGREE_TICKS_MAX);
+    /* That leader goes and the two with 150 conflicting entries come back: a new leader, whose
+     * log ends past theirs, must bring them back in a few round trips. */
+    cluster_disconnect(&c, cluster_leader(&c));
+    cluster_connect(&c, leader);
+    cluster_connect(&c, partner);
+    uint64_t refused_before = c.appends_refused;
+    cluster_one(&c, "together", 4, AGREE_TICKS_MAX);
+    uint64_t refused = c.appends_refused - refused_before;
+    if (refused > 40) {
+        fail_msg("bringing back two nodes with 150 conflicting entries took %" PRIu64 " refused "
+                 "appends: back up a term at a time, not an entry",
+                 refused);
+    }
+    cluster_stop(&c);
+}
+
+/* The claim: many proposals in one tick are batched: 200 commands reach 3 nodes in far fewer
+ * messages than one append per command per follower. */
+static void
+test_b_proposals_are_batched(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cluster_start(&c, 3, kh_test_seed());
+    uint32_t leader = cluster_await_leader(&c, AGREE_TICKS_MAX);
+    cluster_one(&c, "warm", 3, AGREE_TICKS_MAX);
+    uint64_t sent_before = c.messages_sent, index = 0, term;
+    for (int i = 0; i < 200; i++) {
+        assert_raft_status(raft_propose(c.nodes[leader].raft, "batch", 5, &index, &term), RAFT_OK);
+    }
+    cluster_process(&c, leader);
+    while (cluster_applied_by(&c, index) < 3 && kh_sim_now(c.sim) < 1000000) {
+        cluster_step(&c);
+    }
+    cluster_check(&c);
+    uint64_t sent = c.messages_sent - sent_before;
+    if (sent > 60) {
+        fail_msg("200 proposals made in one tick took %" PRIu64 " messages to commit on 3 nodes;"
+                 " RAFT_APPEND_ENTRIES_MAX entries fit in one append",
+                 sent);
+    }
+    cluster_stop(&c);
+}
+
+/* The claim: on a network that drops 10%, duplicates 5% and delays 1-5 ticks (so reorders),
+ * five nodes agree on 60 commands. */
+static void
+test_b_unreliable_agreement(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cluster_start(&c, 5, kh_test_seed());
+    struct kh_sim_faults faults = {.delay_ticks_min = 1,
+                                   .delay_ticks_max = 5,
+                                   .drop_per_million = 100000,
+                                   .duplicate_per_million = 50000};
+    kh_sim_set_faults(c.sim, &faults);
+    for (unsigned i = 0; i < 60; i++) {
+        char command[32];
+        command_of(command, sizeof(command), "unreliable", i);
+        cluster_one(&c, command, 3, 4 * AGREE_TICKS_MAX);
+    }
+    cluster_stop(&c);
+}
+
+/* The claim (the paper's Figure 8, played at random): five nodes on an unreliable network,
+ * leaders crashing and restarting from their disks, nodes cut off and back, commands proposed
+ * all along: no two nodes ever apply different commands at one index, and once the faults stop,
+ * all five agree on a last command. */
+static void
+test_b_figure_8_unreliable(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cluster_start(&c, 5, kh_test_seed());
+    struct kh_sim_faults faults = {.delay_ticks_min = 1,
+                                   .delay_ticks_max = 8,
+                                   .drop_per_million = 50000,
+                                   .duplicate_per_million = 20000};
+    kh_sim_set_faults(c.sim, &faults);
+    struct kh_rng *rng = kh_sim_rng(c.sim);
+    uint32_t up = 5;
+    for (int round = 0; round < 200; round++) {
+        uint32_t leader = cluster_leader(&c);
+        if (leader != 0) {
+            uint64_t index, term;
+            (void)raft_propose(c.nodes[leader].raft, "fig8", 4, &index, &term);
+            cluster_process(&c, leader);
+        }
+        cluster_run(&c,
+                    kh_rng_below(rng, 2) == 0 ? kh_rng_below(rng, 3) : kh_rng_below(rng, 2 * ET));
+        if (leader != 0 && c.nodes[leader].raft != NULL && kh_rng_below(rng, 2) == 0) {
+            cluster_crash(&c, leader);
+            up--;
+        }
+        if (up < 3) {
+            uint32_t id = 1 + (uint32_t)kh_rng_below(rng, 5);
+            if (c.nodes[id].raft == NULL) {
+                cluster_restart(&c, id);
+                up++;
+            }
+        }
+    }
+    for (uint32_t id = 1; id <= 5; id++) {
+        if (c.nodes[id].raft == NULL) {
+            cluster_restart(&c, id);
+        }
+    }
+    kh_sim_set_faults(c.sim, &(struct kh_sim_faults){.delay_ticks_min = 1, .delay_ticks_max = 1});
+    cluster_one(&c, "fig8-last", 5, 4 * AGREE_TICKS_MAX);
+    cluster_stop(&c);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_b_append_consistency_check_and_hint),
+        cmocka_unit_test(test_b_matching_append_truncates_nothing),
+        cmocka_unit_test(test_b_commit_index_follows_the_append),
+        cmocka_unit_test(test_b_commit_only_by_an_entry_of_the_leaders_term),
+        cmocka_unit_test(test_b_leader_backs_up_by_the_hint),
+        cmocka_unit_test(test_b_lost_append_is_resent),
+        cmocka_unit_test(test_b_basic_agreement),
+        cmocka_unit_test(test_b_follower_catches_up),
+        cmocka_unit_test(test_b_no_agreement_without_a_majority),
+        cmocka_unit_test(test_b_rejoining_leader_gives_up_its_entries),
+        cmocka_unit_test(test_b_backup_is_fast),
+        cmocka_unit_test(test_b_proposals_are_batched),
+        cmocka_unit_test(test_b_unreliable_agreement),
+        cmocka_unit_test(test_b_figure_8_unreliable),
+    };
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
+}
