@@ -1,7 +1,9 @@
 /* test_a_resp.c -- part A: the RESP2 request parser and the reply writer (resp.h).
  * Requests are compared in a rendered form, "*argc len:bytes len:bytes\n" per request, so a
  * failure shows every argument with its length. Read parse_stream first: every parser test
- * feeds its input through it, in whatever pieces the test chooses. */
+ * feeds its input through it, in whatever pieces the test chooses. This binary's allocations are
+ * counted and fail on demand (kh_oom.h, plain builds), for what resp.h says about memory. */
+#include "kh_oom.h"
 #include "kh_test.h"
 #include "resp.h"
 #include "status_names.h"
@@ -361,6 +363,113 @@ test_a_binary_and_empty_arguments(void **state)
     for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
         check_valid_cut(&cases[i], NULL, 0);
     }
+}
+
+/* Feeds stream to p in pieces of at most piece_size_bytes, one resp_parse call per request or
+ * piece, and renders each request into out. Returns the allocations those calls made. */
+static uint64_t
+parse_counting_allocations(struct resp_parser *p, const char *stream, size_t size_bytes,
+                           size_t piece_size_bytes, struct parsed *out)
+{
+    uint64_t allocations = 0;
+    size_t at = 0;
+    while (at < size_bytes) {
+        size_t left = size_bytes - at < piece_size_bytes ? size_bytes - at : piece_size_bytes;
+        size_t consumed = 0;
+        struct resp_request *request = NULL;
+        uint64_t before = kh_oom_allocations();
+        resp_status status = resp_parse(p, stream + at, left, &consumed, &request);
+        allocations += kh_oom_allocations() - before;
+        if (status == RESP_OK && consumed > 0 && request != NULL) {
+            render_request(out, request);
+        } else if (status != RESP_NEED_MORE || consumed != left) {
+            fail_msg("resp_parse of bytes %zu to %zu of a valid stream returned %s, consumed %zu "
+                     "(%s)",
+                     at, at + left, resp_status_name(status), consumed, resp_parser_error(p));
+        }
+        at += consumed;
+    }
+    return allocations;
+}
+
+/* Fails unless out holds exactly want, then empties it. */
+static void
+check_rendered(struct parsed *out, const char *when, const char *want, size_t want_size_bytes)
+{
+    kh_assert_bytes_equal(when, strlen(when), want, want_size_bytes, out->text,
+                          out->text_size_bytes);
+    out->text_size_bytes = 0;
+    out->request_count = 0;
+}
+
+/* The claim: resp_parser_init allocates nothing, and the parser keeps its storage for the next
+ * request (resp.h): once it has parsed a request, the same request again (whole, then one byte
+ * per call) and a smaller one parse without an allocation, as a connection in steady state
+ * does. resp_parser_free frees all it took, and the parser may be initialized again, after
+ * requests and after an error, and then parses as a new one. Allocations are counted in plain
+ * builds only (kh_oom.h); the rest is checked in every build. */
+static void
+test_a_parser_reuses_its_storage_and_inits_again(void **state)
+{
+    (void)state;
+    static const char request[] = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$20\r\n01234567890123456789\r\n";
+    static const char want[] = "*3 3:SET 3:key 20:01234567890123456789\n";
+    static const char smaller[] = "GET key\r\n";
+    static const char want_again[] = "*3 3:SET 3:key 20:01234567890123456789\n"
+                                     "*3 3:SET 3:key 20:01234567890123456789\n"
+                                     "*2 3:GET 3:key\n";
+    struct parsed got;
+    parsed_init(&got);
+    int64_t blocks_before = kh_oom_live_blocks();
+    struct resp_parser p;
+    for (int round = 0; round < 2; round++) { /* the second initializes p again after a free */
+        uint64_t before = kh_oom_allocations();
+        resp_parser_init(&p, NULL);
+        if (kh_oom_allocations() != before) {
+            fail_msg("resp_parser_init%s allocated memory (%" PRIu64 " calls to malloc, calloc "
+                     "or realloc): resp.h says it allocates nothing",
+                     round == 0 ? "" : " after resp_parser_free", kh_oom_allocations() - before);
+        }
+        parse_counting_allocations(&p, request, sizeof(request) - 1, sizeof(request), &got);
+        check_rendered(&got, request, want, sizeof(want) - 1);
+        uint64_t again =
+            parse_counting_allocations(&p, request, sizeof(request) - 1, sizeof(request), &got) +
+            parse_counting_allocations(&p, request, sizeof(request) - 1, 1, &got) +
+            parse_counting_allocations(&p, smaller, sizeof(smaller) - 1, sizeof(smaller), &got);
+        if (again != 0) {
+            fail_msg("after its first request, the parser allocated memory %" PRIu64 " times to "
+                     "parse the same request again (whole, then one byte per call) and a smaller "
+                     "one: resp.h says its storage is kept for the next request",
+                     again);
+        }
+        check_rendered(&got, "the same request twice, then GET key", want_again,
+                       sizeof(want_again) - 1);
+        resp_parser_free(&p);
+        if (kh_oom_live_blocks() != blocks_before) {
+            fail_msg("after resp_parser_free, %" PRId64 " blocks the parser took are still "
+                     "allocated: it frees what p owns",
+                     kh_oom_live_blocks() - blocks_before);
+        }
+    }
+    /* Failed, freed and initialized again: a new parser, with no error. */
+    resp_parser_init(&p, NULL);
+    static const char bad[] = "*x\r\n";
+    size_t consumed = 0;
+    struct resp_request *request_out = NULL;
+    assert_resp_status(resp_parse(&p, bad, sizeof(bad) - 1, &consumed, &request_out),
+                       RESP_PROTOCOL_ERROR);
+    resp_parser_free(&p);
+    resp_parser_init(&p, NULL);
+    if (resp_parser_error(&p)[0] != '\0') {
+        fail_msg("a parser that failed, was freed and initialized again still reports \"%s\": "
+                 "resp_parser_init makes an empty parser",
+                 resp_parser_error(&p));
+    }
+    parse_counting_allocations(&p, request, sizeof(request) - 1, sizeof(request), &got);
+    check_rendered(&got, "a request after a failed parser was freed and initialized again", want,
+                   sizeof(want) - 1);
+    resp_parser_free(&p);
+    parsed_free(&got);
 }
 
 /* ---- Any split point -------------------------------------------------------------------- */
@@ -842,20 +951,68 @@ append_reply_kind(struct resp_buf *b, int kind)
         return resp_buf_null_bulk(b);
     case 6:
         return resp_buf_array(b, 3);
-    default:
+    case 7:
         return resp_buf_null_array(b);
+    default: /* 40 bytes: more than its header line, so room made for the header alone is short */
+        return resp_buf_bulk(b, "0123456789abcdefghijklmnopqrstuvwxyzABCD", 40);
     }
 }
+
+#if KH_OOM_IS_INJECTABLE
+/* The calls append_reply_kind makes, by kind, for failure messages. */
+static const char *const reply_kind_calls[] = {"resp_buf_simple(b, \"OK\")",
+                                               "resp_buf_error(b, \"ERR x\")",
+                                               "resp_buf_errorf(b, \"ERR %d\", 7)",
+                                               "resp_buf_integer(b, -42)",
+                                               "resp_buf_bulk(b, \"abc\", 3)",
+                                               "resp_buf_null_bulk(b)",
+                                               "resp_buf_array(b, 3)",
+                                               "resp_buf_null_array(b)",
+                                               "resp_buf_bulk(b, 40 bytes, 40)"};
+
+/* Appends reply kind to b, which holds fill_size_bytes of fill, with every allocation failing
+ * (kh_oom.h): RESP_OK if it fit without growing b, or RESP_NOMEM with b as it was, the same
+ * data, size and capacity (resp.h: all or nothing). Returns the status. */
+static resp_status
+append_with_no_memory(struct resp_buf *b, int kind, const char *fill, size_t fill_size_bytes)
+{
+    const char *call = reply_kind_calls[kind];
+    struct resp_buf before = *b;
+    kh_oom_arm_all(true); /* no cmocka call until disarmed: cmocka allocates */
+    resp_status status = append_reply_kind(b, kind);
+    kh_oom_disarm();
+    if (status != RESP_OK && status != RESP_NOMEM) {
+        fail_msg("%s after %zu bytes, with every allocation failing, returned %s: expected "
+                 "RESP_OK or RESP_NOMEM",
+                 call, fill_size_bytes, resp_status_name(status));
+    }
+    if (status == RESP_NOMEM &&
+        (b->data != before.data || b->size_bytes != before.size_bytes ||
+         b->capacity_bytes != before.capacity_bytes ||
+         (fill_size_bytes > 0 && memcmp(b->data, fill, fill_size_bytes) != 0))) {
+        fail_msg("%s after %zu bytes returned RESP_NOMEM, yet the buffer changed "
+                 "(size_bytes %zu -> %zu, capacity_bytes %zu -> %zu, or its bytes): an append "
+                 "writes the whole reply or, on RESP_NOMEM, nothing (resp.h)",
+                 call, fill_size_bytes, before.size_bytes, b->size_bytes, before.capacity_bytes,
+                 b->capacity_bytes);
+    }
+    return status;
+}
+#endif
 
 /* Every kind of reply, appended after 0 to 600 bytes already in a fresh buffer, so that it ends
  * exactly at, one byte short of and one byte past the capacity of each of its first sizes:
  * the reply reads back whole and size_bytes never passes capacity_bytes (one byte too few
- * reserved writes past the end of the buffer only at such an edge). */
+ * reserved writes past the end of the buffer only at such an edge). In plain builds each append
+ * is tried first with every allocation failing: where the reply does not fit, RESP_NOMEM must
+ * leave the buffer as it was. */
 static void
 reply_fits_after_any_fill(void)
 {
-    static const char *const kinds[] = {"+OK\r\n",       "-ERR x\r\n", "-ERR 7\r\n", ":-42\r\n",
-                                        "$3\r\nabc\r\n", "$-1\r\n",    "*3\r\n",     "*-1\r\n"};
+    static const char *const kinds[] = {
+        "+OK\r\n",  "-ERR x\r\n",    "-ERR 7\r\n",
+        ":-42\r\n", "$3\r\nabc\r\n", "$-1\r\n",
+        "*3\r\n",   "*-1\r\n",       "$40\r\n0123456789abcdefghijklmnopqrstuvwxyzABCD\r\n"};
     static char fill[600];
     memset(fill, 'f', sizeof(fill));
     for (size_t fill_size = 0; fill_size <= sizeof(fill); fill_size++) {
@@ -863,7 +1020,13 @@ reply_fits_after_any_fill(void)
             struct resp_buf b;
             resp_buf_init(&b);
             assert_resp_status(resp_buf_append(&b, fill, fill_size), RESP_OK);
+#if KH_OOM_IS_INJECTABLE
+            if (append_with_no_memory(&b, kind, fill, fill_size) == RESP_NOMEM) {
+                assert_resp_status(append_reply_kind(&b, kind), RESP_OK);
+            }
+#else
             assert_resp_status(append_reply_kind(&b, kind), RESP_OK);
+#endif
             size_t want_size = strlen(kinds[kind]);
             if (b.size_bytes != fill_size + want_size || b.size_bytes > b.capacity_bytes ||
                 memcmp(b.data + fill_size, kinds[kind], want_size) != 0) {
@@ -879,14 +1042,21 @@ reply_fits_after_any_fill(void)
 
 /* The reply buffer grows past any initial size without losing bytes, a reply that ends at the
  * edge of the capacity is whole, and reset keeps the capacity so a reused buffer stops
- * allocating. */
+ * allocating. In plain builds (kh_oom.h) also: resp_buf_init allocates nothing, and an append
+ * that cannot grow the buffer returns RESP_NOMEM and leaves it as it was. */
 static void
 test_a_reply_buffer_grows_and_resets(void **state)
 {
     (void)state;
     enum { INTEGERS = 10000, BULK_SIZE_BYTES = 1 << 20 };
     struct resp_buf b;
+    uint64_t allocations_before = kh_oom_allocations();
     resp_buf_init(&b);
+    if (kh_oom_allocations() != allocations_before) {
+        fail_msg("resp_buf_init allocated memory (%" PRIu64 " calls to malloc, calloc or "
+                 "realloc): resp.h says it allocates nothing",
+                 kh_oom_allocations() - allocations_before);
+    }
     struct bytes want = {0};
     char *bulk = malloc(BULK_SIZE_BYTES);
     assert_non_null(bulk);
@@ -936,6 +1106,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_parse_inline_requests),
         cmocka_unit_test(test_a_pipelined_requests_in_one_buffer),
         cmocka_unit_test(test_a_binary_and_empty_arguments),
+        cmocka_unit_test(test_a_parser_reuses_its_storage_and_inits_again),
         cmocka_unit_test(test_a_every_split_point_parses_the_same),
         cmocka_unit_test(test_a_random_fragmentation_parses_the_same),
         cmocka_unit_test(test_a_malformed_lengths_are_protocol_errors),

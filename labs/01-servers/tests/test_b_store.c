@@ -580,7 +580,10 @@ test_b_hello_client_and_command_replies(void **state)
  * is '\0'), whatever the memory it lands in held before: a new key, a value grown past its
  * capacity and one overwritten in place. Each store_set follows the free of blocks filled with
  * junk, of the size struct store_value says a value takes and up to 64 bytes more, so the
- * allocator hands that junk to a value left unterminated (a sanitizer fills new blocks too). */
+ * allocator hands that junk to a value left unterminated (a sanitizer fills new blocks too).
+ * And the overwrite in place, a smaller value over one of 300 bytes or more, allocates nothing
+ * (store.h: store_set reuses the old value's memory when it is large enough; counted in plain
+ * builds, kh_oom.h). */
 static void
 test_b_store_values_end_in_a_nul(void **state)
 {
@@ -607,7 +610,18 @@ test_b_store_values_end_in_a_nul(void **state)
             for (size_t j = 0; j < JUNK_BLOCKS; j++) {
                 free(junk[j]);
             }
+#if KH_OOM_IS_INJECTABLE
+            uint64_t allocations_before = kh_oom_allocations();
+#endif
             assert_cmd_status(store_set(s, key, key_size, value, size, false), CMD_OK);
+#if KH_OOM_IS_INJECTABLE
+            if (step == 2 && kh_oom_allocations() != allocations_before) {
+                fail_msg("store_set of %zu bytes over %s's value of %zu allocated memory (%" PRIu64
+                         " calls to malloc, calloc or realloc): store.h says overwriting a value "
+                         "whose memory is large enough allocates nothing",
+                         size, key, sizes[1], kh_oom_allocations() - allocations_before);
+            }
+#endif
             const struct store_value *v = store_lookup(s, key, key_size, T0);
             if (v == NULL || v->size_bytes != size || memcmp(v->bytes, value, size) != 0) {
                 fail_msg("store_lookup of %s after store_set of %s (%zu bytes) did not return "

@@ -2,10 +2,13 @@
  * threads take the lock, check that nobody else is inside, and bump a plain counter, so a
  * broken lock shows up as two threads inside at once or as lost increments (and, under
  * ThreadSanitizer, as a data race on the counter). The FIFO tests queue threads one at a time
- * behind a held lock and check that they enter in that order. */
+ * behind a held lock and check that they enter in that order. This binary counts each thread's
+ * allocations (kh_oom.h, plain builds), for the locks that must make none. */
+#include "kh_oom.h"
 #include "lockfree_test.h"
 #include "spinlock.h"
 
+#include <inttypes.h>
 #include <sched.h>
 
 #define EXCLUSION_THREADS 3u /* more than the 2 cores: handoffs to a preempted thread */
@@ -14,6 +17,9 @@
            */
 #define FIFO_WAITERS 6u
 #define QUEUE_WAIT_MS 2000u /* a waiter that has not queued by then never will */
+/* How long a holder keeps the lock once another thread waits for it, unless that thread gets
+ * in first (which a working lock never lets it): 20 ms is thousands of spins and yields. */
+#define HOLD_FOR_ENTRY_MS 20u
 
 enum lock_kind { LOCK_TAS, LOCK_TTAS, LOCK_TICKET, LOCK_MCS };
 
@@ -215,6 +221,99 @@ test_a_trylock_takes_only_a_free_lock(void **state)
     spin_ttas_unlock(&ttas);
 }
 
+static const char *const lock_kind_names[] = {"TAS", "TTAS", "ticket", "MCS"};
+
+/* Two threads on one lock: thread 0 takes it and holds it until thread 1 waits for it, and then
+ * until thread 1 gets in or HOLD_FOR_ENTRY_MS pass, so thread 1's lock spins (or queues) before
+ * it is handed the lock; thread 1 must not get in before (a lock that does not lock allocates
+ * nothing either). Each thread counts its own allocations. */
+static void *
+allocation_count_body(void *arg)
+{
+    struct test_thread *t = arg;
+    struct exclusion *x = t->ctx;
+    struct spin_mcs_node node;
+    uint64_t before = kh_oom_allocations();
+    if (t->index == 0) {
+        lock_take(x, &node);
+        atomic_store(&x->inside, 1);
+        atomic_store(&x->ready, 1);
+        while (atomic_load(&x->waiting) == 0) {
+            sched_yield();
+        }
+        uint64_t start_ms = kh_clock_now_ms();
+        while (atomic_load(&x->done) == 0 && kh_clock_now_ms() - start_ms < HOLD_FOR_ENTRY_MS) {
+            sched_yield();
+        }
+        atomic_store(&x->inside, 0);
+        lock_give(x, &node);
+    } else {
+        while (atomic_load(&x->ready) == 0) {
+            sched_yield();
+        }
+        atomic_fetch_add(&x->waiting, 1);
+        lock_take(x, &node);
+        bool is_held_by_other = atomic_load(&x->inside) != 0;
+        atomic_store(&x->done, 1); /* got in: the holder need not wait longer */
+        lock_give(x, &node);
+        if (is_held_by_other) {
+            thread_fail("the %s lock let a second thread in while the first held it",
+                        lock_kind_names[x->kind]);
+            return NULL;
+        }
+    }
+    uint64_t made = kh_oom_allocations() - before;
+    if (made != 0) {
+        thread_fail("the %s lock: the thread that %s allocated memory (%" PRIu64 " calls to "
+                    "malloc, calloc or realloc; spinlock.h: no lock allocates)",
+                    lock_kind_names[x->kind],
+                    t->index == 0 ? "held it while another waited" : "waited for it", made);
+    }
+    return NULL;
+}
+
+/* The claim: every lock is caller-provided memory and none allocates (spinlock.h): init, lock,
+ * unlock and (TAS, TTAS) trylock of each kind make no allocation, on one thread and with a
+ * second thread waiting for the lock, which must not get in while the first holds it.
+ * Allocations are counted in plain builds only (kh_oom.h). */
+static void
+test_a_locks_allocate_nothing(void **state)
+{
+    (void)state;
+    if (!KH_OOM_IS_INJECTABLE) {
+        printf("a sanitizer owns the allocator in this build: allocations are not counted\n");
+    }
+    static struct exclusion x; /* static: the locks are cache-line aligned and large */
+    for (int kind = LOCK_TAS; kind <= LOCK_MCS; kind++) {
+        memset(&x, 0, sizeof(x));
+        x.kind = (enum lock_kind)kind;
+        struct spin_mcs_node node;
+        uint64_t before = kh_oom_allocations();
+        spin_tas_init(&x.tas);
+        spin_ttas_init(&x.ttas);
+        spin_ticket_init(&x.ticket);
+        spin_mcs_init(&x.mcs);
+        lock_take(&x, &node);
+        lock_give(&x, &node);
+        /* A trylock on the free lock, then one on the held lock (what they return is
+         * test_a_trylock_takes_only_a_free_lock's business). */
+        if (x.kind == LOCK_TAS && spin_tas_trylock(&x.tas)) {
+            (void)spin_tas_trylock(&x.tas);
+            spin_tas_unlock(&x.tas);
+        } else if (x.kind == LOCK_TTAS && spin_ttas_trylock(&x.ttas)) {
+            (void)spin_ttas_trylock(&x.ttas);
+            spin_ttas_unlock(&x.ttas);
+        }
+        uint64_t made = kh_oom_allocations() - before;
+        if (made != 0) {
+            fail_msg("the %s lock's init, lock, unlock and trylock allocated memory (%" PRIu64
+                     " calls to malloc, calloc or realloc; spinlock.h: no lock allocates)",
+                     lock_kind_names[kind], made);
+        }
+        run_threads(2, allocation_count_body, &x, lock_kind_names[kind]);
+    }
+}
+
 /* FIFO: waiters queue one at a time behind the main thread, which holds the lock. */
 struct fifo {
     enum lock_kind kind;
@@ -387,6 +486,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_ticket_mutual_exclusion),
         cmocka_unit_test(test_a_mcs_mutual_exclusion),
         cmocka_unit_test(test_a_trylock_takes_only_a_free_lock),
+        cmocka_unit_test(test_a_locks_allocate_nothing),
         cmocka_unit_test(test_a_ticket_is_fifo),
         cmocka_unit_test(test_a_mcs_is_fifo),
         cmocka_unit_test(test_a_mcs_unlock_waits_for_a_late_link),

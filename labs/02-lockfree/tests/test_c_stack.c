@@ -1,17 +1,22 @@
 /* test_c_stack.c -- part C: the Treiber stack (stack.h). Read mixed_body first: every thread
  * pushes values that name it and their sequence number, pops at random, and records what it
  * popped, so the checks afterwards can tell a lost value from a duplicated one. The
- * linearizability test records short rounds with timestamps and hands them to lincheck. */
+ * linearizability test records short rounds with timestamps and hands them to lincheck. This
+ * binary's allocations fail on demand (kh_oom.h, plain builds) for the push out of memory. */
+#include "kh_oom.h"
 #include "lockfree_test.h"
 #include "stack.h"
+
+#include <inttypes.h>
 
 #define MIXED_THREADS 4u
 #define MIXED_OPS 20000u /* per thread; about 20 ms on the reference */
 #define HISTORY_THREADS 3u
 #define HISTORY_ROUNDS 300u
 #define CHURN_THREADS 4u
-#define CHURN_VALUES 8u  /* a small stack: every pop races for the same few nodes */
-#define CHURN_OPS 40000u /* per thread */
+#define CHURN_VALUES 8u        /* a small stack: every pop races for the same few nodes */
+#define CHURN_OPS 40000u       /* per thread */
+#define OOM_ALLOCATIONS_MAX 16 /* a push that still allocates after this many failed is looping */
 
 static struct ebr g_domain;
 
@@ -21,7 +26,60 @@ value_of(unsigned thread, uint64_t sequence)
     return (uint64_t)thread << 32 | sequence;
 }
 
-/* The claim: one thread sees last-in first-out order and STACK_EMPTY on an empty stack. */
+/* Pushes value, value + 1, ... onto s, each push with one more of its allocations failing
+ * (kh_oom.h): the first with its first, the next with its second, until a push meets no failure,
+ * as SQLite's tests fail malloc. A push that met a failed allocation returns STACK_NO_MEMORY
+ * with top as it was and nothing left allocated, or STACK_OK if it got its node anyway, and then
+ * the next value is pushed. Returns how many were pushed; the caller's pops check them and that
+ * the failed pushes changed nothing below. Nothing here may reuse a node (the caller has popped
+ * none), so a push must allocate. A sanitizer build pushes value once. */
+static uint64_t
+push_with_each_allocation_failing(struct stack *s, struct ebr_thread *t, uint64_t value)
+{
+    uint64_t pushed = 0;
+#if KH_OOM_IS_INJECTABLE
+    bool has_fired = true;
+    for (int64_t fail_at = 0; has_fired; fail_at++) {
+        if (fail_at == OOM_ALLOCATIONS_MAX) {
+            fail_msg("stack_push still allocates after %d allocations failed", OOM_ALLOCATIONS_MAX);
+        }
+        struct stack_node *top = atomic_load(&s->top);
+        int64_t live_before = kh_oom_live_blocks();
+        kh_oom_arm(fail_at); /* no cmocka call until disarmed: cmocka allocates */
+        stack_status status = stack_push(s, t, value + pushed);
+        has_fired = kh_oom_disarm();
+        if (status == STACK_OK) {
+            pushed++;
+            continue;
+        }
+        if (status != STACK_NO_MEMORY || !has_fired) {
+            fail_msg("stack_push with allocation %" PRId64 " failing is %s (%s), though %s",
+                     fail_at, stack_status_name(status), stack_strerror(status),
+                     has_fired ? "stack.h allows only STACK_OK or STACK_NO_MEMORY"
+                               : "no allocation failed: expected STACK_OK");
+        }
+        if (atomic_load(&s->top) != top) {
+            fail_msg("stack_push returned STACK_NO_MEMORY (allocation %" PRId64 " failed), yet top "
+                     "moved from %p to %p: a push that fails must leave the stack as it was",
+                     fail_at, (void *)top, (void *)atomic_load(&s->top));
+        }
+        if (kh_oom_live_blocks() != live_before) {
+            fail_msg("stack_push returned STACK_NO_MEMORY (allocation %" PRId64 " failed) and "
+                     "left %" PRId64 " blocks allocated: a push that fails must leak nothing",
+                     fail_at, kh_oom_live_blocks() - live_before);
+        }
+    }
+#else
+    assert_stack_status(stack_push(s, t, value), STACK_OK);
+    pushed = 1;
+#endif
+    return pushed;
+}
+
+/* The claim: one thread sees last-in first-out order and STACK_EMPTY on an empty stack, and a
+ * push whose node cannot be allocated returns STACK_NO_MEMORY, leaves the stack as it was and
+ * leaks nothing (the pushes after the first 1,000 fail each allocation in turn: plain builds
+ * only). */
 static void
 test_c_stack_is_lifo(void **state)
 {
@@ -37,9 +95,16 @@ test_c_stack_is_lifo(void **state)
     for (uint64_t i = 0; i < 1000; i++) {
         assert_stack_status(stack_push(&s, t, i), STACK_OK);
     }
-    for (uint64_t i = 1000; i-- > 0;) {
+    uint64_t count = 1000 + push_with_each_allocation_failing(&s, t, 1000);
+    for (uint64_t i = count; i-- > 0;) {
         assert_stack_status(stack_pop(&s, t, &v), STACK_OK);
-        assert_int_equal(v, i);
+        if (v != i) {
+            fail_msg("pop %llu of %llu returned %llu, expected %llu (last in, first out; a push "
+                     "that returned STACK_NO_MEMORY must have changed nothing, and one that "
+                     "returned STACK_OK pushed its value)",
+                     (unsigned long long)(count - i), (unsigned long long)count,
+                     (unsigned long long)v, (unsigned long long)i);
+        }
     }
     assert_stack_status(stack_pop(&s, t, &v), STACK_EMPTY);
     assert_stack_status(stack_push(&s, t, 7), STACK_OK);

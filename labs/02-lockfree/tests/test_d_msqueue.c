@@ -1,9 +1,13 @@
 /* test_d_msqueue.c -- part D: the Michael-Scott queue (msqueue.h). Read flow_body first:
  * producers enqueue values that name them and count up, consumers check that each producer's
  * values arrive in increasing order and mark each seen once. The ping-pong test keeps the
- * queue nearly empty, where head and tail meet and a lagging tail must be helped. */
+ * queue nearly empty, where head and tail meet and a lagging tail must be helped. This binary's
+ * allocations fail on demand (kh_oom.h, plain builds) for the init and enqueue out of memory. */
+#include "kh_oom.h"
 #include "lockfree_test.h"
 #include "msqueue.h"
+
+#include <inttypes.h>
 
 #define FLOW_PRODUCERS 2u
 #define FLOW_CONSUMERS 2u
@@ -11,8 +15,9 @@
 #define HISTORY_THREADS 3u
 #define HISTORY_ROUNDS 300u
 #define PINGPONG_VALUES 200000u
-#define HELPER_WAIT_MS 2000u /* an enqueue that helps returns in microseconds, even under TSan */
-#define OUTLIVE_ROUNDS 64u   /* dequeue-enqueue rounds: enough retires to trigger reclaiming */
+#define HELPER_WAIT_MS 2000u   /* an enqueue that helps returns in microseconds, even under TSan */
+#define OUTLIVE_ROUNDS 64u     /* dequeue-enqueue rounds: enough retires to trigger reclaiming */
+#define OOM_ALLOCATIONS_MAX 16 /* a call that still allocates after this many failed is looping */
 
 static struct ebr g_domain;
 
@@ -22,7 +27,112 @@ value_of(unsigned thread, uint64_t sequence)
     return (uint64_t)thread << 32 | sequence;
 }
 
-/* The claim: one thread sees first-in first-out order and MSQUEUE_EMPTY when empty. */
+#if KH_OOM_IS_INJECTABLE
+/* Fails the test unless status is what a call that met a failed allocation (has_fired) or none
+ * may return: MSQUEUE_OK, or MSQUEUE_NO_MEMORY only when one failed. */
+static void
+expect_ok_or_no_memory(msqueue_status status, bool has_fired, const char *call, int64_t fail_at)
+{
+    if (status != MSQUEUE_OK && (status != MSQUEUE_NO_MEMORY || !has_fired)) {
+        fail_msg("%s with allocation %" PRId64 " failing is %s (%s), though %s", call, fail_at,
+                 msqueue_status_name(status), msqueue_strerror(status),
+                 has_fired ? "msqueue.h allows only MSQUEUE_OK or MSQUEUE_NO_MEMORY"
+                           : "no allocation failed: expected MSQUEUE_OK");
+    }
+}
+
+/* Fails the test unless this thread holds as many blocks as it did before call. */
+static void
+expect_no_leak(int64_t live_before, const char *call, const char *outcome, int64_t fail_at)
+{
+    if (kh_oom_live_blocks() != live_before) {
+        fail_msg("%s %s (allocation %" PRId64 " failed) and left %" PRId64 " blocks allocated: "
+                 "memory that ran out must not leak as well",
+                 call, outcome, fail_at, kh_oom_live_blocks() - live_before);
+    }
+}
+#endif
+
+/* Inits q, each init with one more of its allocations failing (kh_oom.h): the first with its
+ * first, the next with its second, until an init meets no failure, as SQLite's tests fail
+ * malloc. MSQUEUE_NO_MEMORY must leave nothing allocated; a queue made past a failed allocation
+ * is destroyed, which must free all it took. A sanitizer build inits once. */
+static void
+init_with_each_allocation_failing(struct msqueue *q, struct ebr *domain)
+{
+#if KH_OOM_IS_INJECTABLE
+    bool has_fired = true;
+    for (int64_t fail_at = 0; has_fired; fail_at++) {
+        if (fail_at == OOM_ALLOCATIONS_MAX) {
+            fail_msg("msqueue_init still allocates after %d allocations failed",
+                     OOM_ALLOCATIONS_MAX);
+        }
+        int64_t live_before = kh_oom_live_blocks();
+        kh_oom_arm(fail_at); /* no cmocka call until disarmed: cmocka allocates */
+        msqueue_status status = msqueue_init(q, domain);
+        has_fired = kh_oom_disarm();
+        expect_ok_or_no_memory(status, has_fired, "msqueue_init", fail_at);
+        if (status == MSQUEUE_NO_MEMORY) {
+            expect_no_leak(live_before, "msqueue_init", "returned MSQUEUE_NO_MEMORY", fail_at);
+        } else if (has_fired) {
+            msqueue_destroy(q);
+            expect_no_leak(live_before, "msqueue_init then msqueue_destroy",
+                           "made a queue past a failed allocation", fail_at);
+        }
+    }
+#else
+    assert_msqueue_status(msqueue_init(q, domain), MSQUEUE_OK);
+#endif
+}
+
+/* Enqueues value, value + 1, ... as init_with_each_allocation_failing inits: an enqueue that
+ * returns MSQUEUE_NO_MEMORY must leave head, tail and tail's next as they were and nothing
+ * allocated; one that returns MSQUEUE_OK enqueued the next value. Returns how many were
+ * enqueued; the caller's dequeues check them. Nothing here may reuse a node (the caller has
+ * dequeued none), so an enqueue must allocate. A sanitizer build enqueues value once. */
+static uint64_t
+enqueue_with_each_allocation_failing(struct msqueue *q, struct ebr_thread *t, uint64_t value)
+{
+    uint64_t enqueued = 0;
+#if KH_OOM_IS_INJECTABLE
+    bool has_fired = true;
+    for (int64_t fail_at = 0; has_fired; fail_at++) {
+        if (fail_at == OOM_ALLOCATIONS_MAX) {
+            fail_msg("msqueue_enqueue still allocates after %d allocations failed",
+                     OOM_ALLOCATIONS_MAX);
+        }
+        struct msqueue_node *head = atomic_load(&q->head);
+        struct msqueue_node *tail = atomic_load(&q->tail);
+        struct msqueue_node *tail_next = atomic_load(&tail->next);
+        int64_t live_before = kh_oom_live_blocks();
+        kh_oom_arm(fail_at);
+        msqueue_status status = msqueue_enqueue(q, t, value + enqueued);
+        has_fired = kh_oom_disarm();
+        expect_ok_or_no_memory(status, has_fired, "msqueue_enqueue", fail_at);
+        if (status == MSQUEUE_OK) {
+            enqueued++;
+            continue;
+        }
+        if (atomic_load(&q->head) != head || atomic_load(&q->tail) != tail ||
+            atomic_load(&tail->next) != tail_next) {
+            fail_msg("msqueue_enqueue returned MSQUEUE_NO_MEMORY (allocation %" PRId64 " failed), "
+                     "yet head, tail or tail's next changed: an enqueue that fails must leave "
+                     "the queue as it was",
+                     fail_at);
+        }
+        expect_no_leak(live_before, "msqueue_enqueue", "returned MSQUEUE_NO_MEMORY", fail_at);
+    }
+#else
+    assert_msqueue_status(msqueue_enqueue(q, t, value), MSQUEUE_OK);
+    enqueued = 1;
+#endif
+    return enqueued;
+}
+
+/* The claim: one thread sees first-in first-out order and MSQUEUE_EMPTY when empty; an init or
+ * an enqueue whose node cannot be allocated returns MSQUEUE_NO_MEMORY and leaks nothing, and the
+ * enqueue leaves the queue as it was (the inits, and the enqueues after the first 1,000, fail
+ * each allocation in turn: plain builds only). */
 static void
 test_d_queue_is_fifo(void **state)
 {
@@ -32,16 +142,26 @@ test_d_queue_is_fifo(void **state)
     struct ebr_thread *t = NULL;
     assert_ebr_status(ebr_register(&g_domain, &t), EBR_OK);
     struct msqueue q;
-    assert_msqueue_status(msqueue_init(&q, &g_domain), MSQUEUE_OK);
+    init_with_each_allocation_failing(&q, &g_domain);
     uint64_t v = 0;
     assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_EMPTY);
     for (unsigned round = 0; round < 3; round++) {
         for (uint64_t i = 0; i < 1000; i++) {
             assert_msqueue_status(msqueue_enqueue(&q, t, i), MSQUEUE_OK);
         }
-        for (uint64_t i = 0; i < 1000; i++) {
+        uint64_t count = 1000;
+        if (round == 0) { /* no node dequeued yet: none to reuse */
+            count += enqueue_with_each_allocation_failing(&q, t, 1000);
+        }
+        for (uint64_t i = 0; i < count; i++) {
             assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_OK);
-            assert_int_equal(v, i);
+            if (v != i) {
+                fail_msg("round %u: dequeue %llu returned %llu, expected %llu (first in, first "
+                         "out; an enqueue that returned MSQUEUE_NO_MEMORY must have changed "
+                         "nothing, and one that returned MSQUEUE_OK enqueued its value)",
+                         round, (unsigned long long)i, (unsigned long long)v,
+                         (unsigned long long)i);
+            }
         }
         assert_msqueue_status(msqueue_dequeue(&q, t, &v), MSQUEUE_EMPTY);
     }

@@ -1,7 +1,9 @@
 /* test_f_pool.c -- lab 02 part F: lab 01's thread pool on the MPMC ring. First the queue alone
  * (pool_ring_ops, called as lab 01's pool calls it), then keel-server --model pool
- * --pool-queue ring over loopback: the pool scenarios of lab 01's part C, through the ring. */
+ * --pool-queue ring over loopback: the pool scenarios of lab 01's part C, through the ring. This
+ * binary's allocations fail on demand (kh_oom.h, plain builds) for the create out of memory. */
 #include "../../01-servers/tests/server_scenarios.h"
+#include "kh_oom.h"
 #include "lockfree_test.h"
 #include "pool_ring.h"
 
@@ -20,6 +22,8 @@
 #define SLEEPER_ROUNDS 10u /* a queue that strands clients may still get lucky in a round */
 #define SLEEPERS_SETTLE_MS 20u
 #define DRIFT_CLIENTS 65535u /* 2^16 - 1: see test_f_ring_queue_still_wakes_after_65535_clients */
+/* Allocations a create may make before the test calls it a loop. */
+#define OOM_ALLOCATIONS_MAX 16
 
 /* A client pointer that is never dereferenced: the queue only carries it. It encodes the
  * producer and its sequence number, so the consumer can tell which push it came from. */
@@ -284,6 +288,54 @@ test_f_ring_queue_still_wakes_after_65535_clients(void **state)
     pool_ring_ops.destroy_cb(q);
 }
 
+/* The claim: create_cb returns NULL when out of memory (server.h, struct pool_queue_ops) and
+ * leaves nothing allocated. Each allocation of a create fails in turn, as a malloc that fails
+ * once, until a create meets none; a queue it returns (also past a failed allocation) works,
+ * and destroy_cb frees all it took. For capacities 1, 8 and 1,000. Plain builds only. */
+static void
+test_f_ring_queue_create_out_of_memory_returns_null(void **state)
+{
+    (void)state;
+#if !KH_OOM_IS_INJECTABLE
+    printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
+#else
+    static const size_t capacities[] = {1, HANDOVER_CAPACITY, 1000};
+    for (size_t c = 0; c < KH_ARRAY_LEN(capacities); c++) {
+        bool has_fired = true;
+        for (int64_t fail_at = 0; has_fired; fail_at++) {
+            if (fail_at == OOM_ALLOCATIONS_MAX) {
+                fail_msg("create_cb(%zu) still allocates after %d allocations failed",
+                         capacities[c], OOM_ALLOCATIONS_MAX);
+            }
+            int64_t live_before = kh_oom_live_blocks();
+            kh_oom_arm(fail_at); /* no cmocka call until disarmed: cmocka allocates */
+            struct pool_queue *q = pool_ring_ops.create_cb(capacities[c]);
+            has_fired = kh_oom_disarm();
+            if (q != NULL) {
+                pool_ring_ops.push_cb(q, token(0, (uint64_t)fail_at));
+                expect_popped(pool_ring_ops.pop_cb(q), token(0, (uint64_t)fail_at),
+                              "the one client pushed on a new queue");
+                pool_ring_ops.destroy_cb(q);
+                if (kh_oom_live_blocks() != live_before) {
+                    fail_msg("create_cb(%zu) with allocation %" PRId64 " failing, then "
+                             "destroy_cb, left %" PRId64 " blocks allocated",
+                             capacities[c], fail_at, kh_oom_live_blocks() - live_before);
+                }
+                continue;
+            }
+            if (!has_fired) {
+                fail_msg("create_cb(%zu) returned NULL though no allocation failed", capacities[c]);
+            }
+            if (kh_oom_live_blocks() != live_before) {
+                fail_msg("create_cb(%zu) returned NULL (allocation %" PRId64 " failed) and left "
+                         "%" PRId64 " blocks allocated: a create that fails must leak nothing",
+                         capacities[c], fail_at, kh_oom_live_blocks() - live_before);
+            }
+        }
+    }
+#endif
+}
+
 /* Runs thread on cpu alone, when cpu is not -1. */
 static void
 pin_to_cpu(pthread_t thread, int cpu)
@@ -417,6 +469,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_f_ring_queue_wakes_a_worker_for_each_waiting_client),
         cmocka_unit_test(test_f_ring_queue_starts_clean_in_dirty_memory),
         cmocka_unit_test(test_f_ring_queue_still_wakes_after_65535_clients),
+        cmocka_unit_test(test_f_ring_queue_create_out_of_memory_returns_null),
         cmocka_unit_test(test_f_pool_on_ring_serves_many_clients),
         cmocka_unit_test(test_f_pool_on_ring_full_queue_does_not_deadlock),
         cmocka_unit_test(test_f_pool_on_ring_stalled_client_does_not_block_others),

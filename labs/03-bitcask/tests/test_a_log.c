@@ -1,8 +1,12 @@
 /* test_a_log.c -- part A: CRC-32C, the record format byte for byte, and put/get/delete/fold on
  * one log with its keydir. Read test_a_on_disk_format_is_byte_exact first: it builds the
- * expected bytes by hand from the format table in bc_internal.h. */
+ * expected bytes by hand from the format table in bc_internal.h. This binary's allocations fail
+ * on demand (kh_oom.h, plain builds), for the keydir out of memory. */
 #include "bc_internal.h"
 #include "bc_test.h"
+#include "kh_oom.h"
+
+#include <inttypes.h>
 
 #define MODEL_OPS 20000u /* about 20 ms; a keydir that loses keys on growth shows up early */
 
@@ -165,6 +169,127 @@ test_a_keydir_matches_a_model(void **state)
     kh_faultfs_destroy(t.fs);
 }
 
+/* ---- The keydir out of memory ----------------------------------------------------------- */
+
+#if KH_OOM_IS_INJECTABLE
+#define KEYDIR_KEYS 300u       /* new keys: past the reference's growths at 48, 96 and 192 keys */
+#define OOM_ALLOCATIONS_MAX 16 /* a put that still allocates after this many failed is looping */
+
+/* Key i of the keydir test (no allocation). */
+static size_t
+keydir_key(unsigned i, char key[16])
+{
+    return (size_t)snprintf(key, 16, "kd%05u", i);
+}
+
+/* The location of version v of key i: every field differs from version to version. */
+static struct bc_keydir_entry
+keydir_loc(unsigned i, unsigned v)
+{
+    return (struct bc_keydir_entry){.file_id = 1000u * i + v,
+                                    .offset = 7u * i + 1000003u * v,
+                                    .value_size_bytes = i + 3u * v,
+                                    .timestamp_us = 11u * i + v};
+}
+
+/* Fails unless kd holds exactly the keys i whose versions[i] is not 0 (0: never put with BC_OK),
+ * each at the location of that version. */
+static void
+keydir_check(const struct bc_keydir *kd, const unsigned *versions, const char *when)
+{
+    size_t count = 0;
+    for (unsigned i = 0; i < KEYDIR_KEYS; i++) {
+        char key[16];
+        size_t key_size = keydir_key(i, key);
+        const struct bc_keydir_entry *e = bc_keydir_find(kd, key, key_size);
+        if (versions[i] == 0) {
+            if (e != NULL) {
+                fail_msg("%s: no put of key %s returned BC_OK, yet the keydir finds it", when, key);
+            }
+            continue;
+        }
+        count++;
+        struct bc_keydir_entry want = keydir_loc(i, versions[i]);
+        if (e == NULL || e->file_id != want.file_id || e->offset != want.offset ||
+            e->value_size_bytes != want.value_size_bytes || e->timestamp_us != want.timestamp_us) {
+            fail_msg("%s: key %s is %s, not at the location of its last put that returned BC_OK",
+                     when, key, e == NULL ? "missing" : "elsewhere");
+        }
+    }
+    if (kd->count != count) {
+        fail_msg("%s: the keydir counts %zu keys, but %zu were put", when, kd->count, count);
+    }
+}
+
+/* Puts key i at version v with allocation fail_at failing (kh_oom.h) and checks the outcome:
+ * BC_OK (versions[i] becomes v), or BC_NOMEM with kd as it was and nothing left allocated
+ * (bc_internal.h). Returns whether an allocation failed. */
+static bool
+keydir_put_nth(struct bc_keydir *kd, unsigned *versions, unsigned i, unsigned v, int64_t fail_at)
+{
+    char key[16];
+    size_t key_size = keydir_key(i, key);
+    struct bc_keydir_entry loc = keydir_loc(i, v);
+    int64_t live_before = kh_oom_live_blocks();
+    kh_oom_arm(fail_at); /* no cmocka call until disarmed: cmocka allocates */
+    bc_status st = bc_keydir_put(kd, key, key_size, &loc);
+    bool has_fired = kh_oom_disarm();
+    if (st == BC_OK) {
+        versions[i] = v;
+        return has_fired;
+    }
+    if (st != BC_NOMEM || !has_fired) {
+        fail_msg("bc_keydir_put of key %s with allocation %" PRId64 " failing returned %s, though "
+                 "%s",
+                 key, fail_at, status_name(st),
+                 has_fired ? "bc_internal.h allows only BC_OK or BC_NOMEM"
+                           : "no allocation failed: expected BC_OK");
+    }
+    char when[128];
+    snprintf(when, sizeof(when),
+             "after bc_keydir_put of %s returned BC_NOMEM (allocation %" PRId64 " failed)", key,
+             fail_at);
+    keydir_check(kd, versions, when);
+    if (kh_oom_live_blocks() != live_before) {
+        fail_msg("%s, %" PRId64 " blocks it took are still allocated", when,
+                 kh_oom_live_blocks() - live_before);
+    }
+    return true;
+}
+#endif
+
+/* Claim: a bc_keydir_put that runs out of memory returns BC_NOMEM with the keydir unchanged
+ * (bc_internal.h): the same count, every key at its last location, the new key absent, and
+ * nothing leaked. 300 new keys, then an update of each, every put with each of its allocations
+ * failing in turn (as a malloc that fails once) until one meets no failure. Plain builds only. */
+static void
+test_a_keydir_out_of_memory_leaves_it_unchanged(void **state)
+{
+    (void)state;
+#if !KH_OOM_IS_INJECTABLE
+    printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
+#else
+    static unsigned versions[KEYDIR_KEYS];
+    struct bc_keydir kd;
+    assert_status(bc_keydir_init(&kd, 0), BC_OK);
+    unsigned v = 0;
+    for (unsigned round = 0; round < 2; round++) { /* new keys, then updates */
+        for (unsigned i = 0; i < KEYDIR_KEYS; i++) {
+            bool has_fired = true;
+            for (int64_t fail_at = 0; has_fired; fail_at++) {
+                if (fail_at == OOM_ALLOCATIONS_MAX) {
+                    fail_msg("bc_keydir_put still allocates after %d allocations failed",
+                             OOM_ALLOCATIONS_MAX);
+                }
+                has_fired = keydir_put_nth(&kd, versions, i, ++v, fail_at);
+            }
+        }
+    }
+    keydir_check(&kd, versions, "after every put");
+    bc_keydir_free(&kd);
+#endif
+}
+
 static int
 count_key_cb(const void *key, size_t key_size_bytes, void *arg)
 {
@@ -295,6 +420,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_record_checksum_catches_every_bit_flip),
         cmocka_unit_test(test_a_put_get_delete),
         cmocka_unit_test(test_a_keydir_matches_a_model),
+        cmocka_unit_test(test_a_keydir_out_of_memory_leaves_it_unchanged),
         cmocka_unit_test(test_a_fold_visits_each_live_key_once),
         cmocka_unit_test(test_a_get_refuses_a_corrupt_value),
         cmocka_unit_test(test_a_get_checks_the_record_holds_the_key),
