@@ -15,10 +15,11 @@
 #define RAFT_NODES_MAX 7u                /* a cluster of 1 to 7 nodes, numbered 1..node_count */
 #define RAFT_ENTRY_BYTES_MAX (64u << 10) /* a command's data */
 #define RAFT_APPEND_ENTRIES_MAX 64u      /* entries one AppendEntries carries */
-#define RAFT_INFLIGHT_ENTRIES_MAX 256u   /* sent to a follower beyond what it acknowledged */
-#define RAFT_OUTBOX_MAX                                                                            \
-    (8u * RAFT_NODES_MAX) /* messages waiting for raft_ready; more are dropped,                    \
-                             as a network may drop them */
+/* A leader sends a pipelining follower another append only while fewer entries than this are
+ * unacknowledged. */
+#define RAFT_INFLIGHT_ENTRIES_MAX 256u
+/* Messages waiting for raft_ready; more are dropped, as a network may drop them. */
+#define RAFT_OUTBOX_MAX (8u * RAFT_NODES_MAX)
 
 #define RAFT_STATUS(X)                                                                             \
     X(RAFT_OK, "ok")                                                                               \

@@ -121,6 +121,15 @@ test_a_one_vote_per_term(void **state)
     if (!ask_vote(r, vote_request(2, 1, 2, 0, 0), NULL)) {
         fail_msg("node 1 refused node 2 a vote it had already given it in term 2 (a retry)");
     }
+    struct raft_msg heartbeat = {.type = RAFT_MSG_APPEND, .from = 2, .to = 1, .term = 2};
+    assert_raft_status(raft_step(r, &heartbeat), RAFT_OK);
+    node_drain(r, NULL, 0, NULL);
+    if (raft_leader(r) != 2 || ask_vote(r, vote_request(3, 1, 2, 5, 1), NULL)) {
+        fail_msg("after an append from node 2, leader of term 2, node 1 %s: learning the leader "
+                 "of its term does not give a node a second vote",
+                 raft_leader(r) != 2 ? "does not name it its leader"
+                                     : "voted for node 3 in term 2");
+    }
     if (!ask_vote(r, vote_request(3, 1, 3, 0, 0), &hs) || hs.vote != 3 || hs.term != 3) {
         fail_msg("in a new term (3) node 1 did not give node 3 its vote, persisted");
     }
@@ -172,6 +181,18 @@ test_a_terms_order_everything(void **state)
         fail_msg("node 1 (term 5) granted a vote request of term 4");
     }
     assert_int_equal(raft_term(r), 5);
+    struct raft_msg stale = {
+        .type = RAFT_MSG_APPEND, .from = 2, .to = 1, .term = 4, .prev_index = 7, .prev_term = 4};
+    assert_raft_status(raft_step(r, &stale), RAFT_OK);
+    struct raft_msg out[4];
+    size_t count = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
+    if (count != 1 || out[0].type != RAFT_MSG_APPEND_REPLY || out[0].to != 2 || out[0].term != 5 ||
+        out[0].is_success || out[0].prev_index != 7) {
+        fail_msg("an append of term 4 (prev_index 7) reached node 1 at term 5: it sent %zu "
+                 "messages; expected one refusing RAFT_MSG_APPEND_REPLY to node 2 with term 5 "
+                 "and prev_index 7",
+                 count);
+    }
     struct raft_msg reply = {.type = RAFT_MSG_APPEND_REPLY, .from = 3, .to = 1, .term = 7};
     assert_raft_status(raft_step(r, &reply), RAFT_OK);
     struct raft_hard_state hs = {0, 0};
@@ -203,6 +224,11 @@ test_a_terms_order_everything(void **state)
         fail_msg("a leader that saw a vote request of a later term is still %s of term %" PRIu64,
                  raft_role(r) == RAFT_LEADER ? "the leader" : "a candidate", raft_term(r));
     }
+    if (raft_leader(r) != 0) {
+        fail_msg("after a vote request of a later term, node 1 names node %u its leader; no "
+                 "leader of that term is known yet (a candidate asked)",
+                 raft_leader(r));
+    }
     raft_destroy(r);
 }
 
@@ -230,8 +256,9 @@ test_a_granting_a_vote_defers_an_election(void **state)
     raft_destroy(r);
 }
 
-/* The claim: a candidate counts each node's vote once: a reply delivered twice (networks
- * duplicate) does not make a majority of one voter. */
+/* The claim: a candidate counts each node's vote once, and only in the term it was given: a
+ * reply delivered twice (networks duplicate) does not make a majority of one voter, and the
+ * votes of a failed election do not count in the next. */
 static void
 test_a_votes_counted_once_per_node(void **state)
 {
@@ -256,24 +283,44 @@ test_a_votes_counted_once_per_node(void **state)
                  "node 4's refusal became %s: a majority of 5 is 3 distinct nodes",
                  raft_role(r) == RAFT_LEADER ? "the leader" : "a follower");
     }
+    /* The election times out; node 2's vote was for the last term, not this one. */
+    uint64_t term = raft_term(r);
+    for (uint32_t t = 0; t < 2 * ET && raft_term(r) == term; t++) {
+        raft_tick(r);
+    }
+    assert_int_equal(raft_term(r), term + 1);
+    node_drain(r, NULL, 0, NULL);
+    grant.term = term + 1;
     grant.from = 3;
     assert_raft_status(raft_step(r, &grant), RAFT_OK);
+    if (raft_role(r) != RAFT_CANDIDATE) {
+        fail_msg("a candidate of 5 nodes in term %" PRIu64 " with its own vote and node 3's became "
+                 "the leader: node 2's vote was for term %" PRIu64 ", and votes do not carry over",
+                 term + 1, term);
+    }
+    grant.from = 4;
+    assert_raft_status(raft_step(r, &grant), RAFT_OK);
     if (raft_role(r) != RAFT_LEADER) {
-        fail_msg("a candidate of 5 nodes with the votes of nodes 1, 2 and 3 is not the leader");
+        fail_msg("a candidate of 5 nodes with the votes of nodes 1, 3 and 4 is not the leader");
     }
     raft_destroy(r);
 }
 
 /* The claim: a follower that hears nothing starts an election after a timeout drawn from
- * [election_ticks, 2 * election_ticks) (§5.2): a new term, its own vote, persisted, and a vote
- * request to every other node with its last entry; the timeouts differ from one election to
- * the next. */
+ * [election_ticks, 2 * election_ticks) (§5.2): a new term, its own vote, persisted, no leader
+ * known, and a vote request to every other node with its last entry; the timeouts differ from
+ * one election to the next. */
 static void
 test_a_election_timeouts_are_randomized(void **state)
 {
     (void)state;
     const uint64_t terms[] = {1, 3};
     struct raft *r = node_new(2, 5, 3, 0, terms, KH_ARRAY_LEN(terms));
+    struct raft_msg heartbeat = {
+        .type = RAFT_MSG_APPEND, .from = 3, .to = 2, .term = 3, .prev_index = 2, .prev_term = 3};
+    assert_raft_status(raft_step(r, &heartbeat), RAFT_OK);
+    node_drain(r, NULL, 0, NULL);
+    assert_int_equal(raft_leader(r), 3);
     bool seen[2 * ET] = {false};
     unsigned distinct = 0;
     for (unsigned election = 0; election < 30; election++) {
@@ -295,6 +342,11 @@ test_a_election_timeouts_are_randomized(void **state)
         struct raft_msg out[8];
         struct raft_hard_state hs = {0, 0};
         size_t count = node_drain(r, out, KH_ARRAY_LEN(out), &hs);
+        if (raft_leader(r) != 0) {
+            fail_msg("candidate 2 of term %" PRIu64 " names node %u its leader; a new term has "
+                     "none yet",
+                     raft_term(r), raft_leader(r));
+        }
         if (raft_role(r) != RAFT_CANDIDATE || hs.term != term + 1 || hs.vote != 2) {
             fail_msg("after its timeout node 2 should be a candidate of term %" PRIu64
                      " with its own vote persisted; it persisted term %" PRIu64 ", vote %u",
@@ -319,6 +371,67 @@ test_a_election_timeouts_are_randomized(void **state)
         fail_msg("30 elections used only %u distinct timeouts: they must be random (§5.2)",
                  distinct);
     }
+    raft_destroy(r);
+}
+
+/* Makes candidate r (node 1 of 3) the leader with node 3's vote; returns the messages of the
+ * ready that followed. */
+static size_t
+win_election(struct raft *r, struct raft_msg *out, size_t out_max)
+{
+    for (uint32_t t = 0; t < 2 * ET && raft_role(r) != RAFT_CANDIDATE; t++) {
+        raft_tick(r);
+    }
+    node_drain(r, NULL, 0, NULL);
+    struct raft_msg grant = {
+        .type = RAFT_MSG_VOTE_REPLY, .from = 3, .to = 1, .term = raft_term(r), .is_granted = true};
+    assert_raft_status(raft_step(r, &grant), RAFT_OK);
+    return node_drain(r, out, out_max, NULL);
+}
+
+/* Fails unless the leader sends an append to each follower every heartbeat_ticks exactly, and
+ * nothing in between, for four heartbeats. */
+static void
+assert_heartbeats(struct raft *r, const char *when)
+{
+    struct raft_msg out[8];
+    for (uint32_t tick = 1; tick <= 4 * CLUSTER_HEARTBEAT_TICKS; tick++) {
+        raft_tick(r);
+        size_t count = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
+        size_t want = tick % CLUSTER_HEARTBEAT_TICKS == 0 ? 2 : 0;
+        if (count != want) {
+            fail_msg("%u ticks after %s the leader sent %zu messages; expected %zu (an append to "
+                     "each follower every %u ticks)",
+                     tick, when, count, want, CLUSTER_HEARTBEAT_TICKS);
+        }
+    }
+}
+
+/* The claim: a leader sends every follower an append as it is elected and then every
+ * heartbeat_ticks ticks exactly, nothing in between (README part A), counted afresh at each
+ * election. */
+static void
+test_a_leader_heartbeats_every_heartbeat_ticks(void **state)
+{
+    (void)state;
+    struct raft *r = node_new(1, 3, 1, 0, NULL, 0);
+    struct raft_msg out[8];
+    size_t count = win_election(r, out, KH_ARRAY_LEN(out));
+    if (raft_role(r) != RAFT_LEADER || count != 2 || out[0].type != RAFT_MSG_APPEND ||
+        out[1].type != RAFT_MSG_APPEND) {
+        fail_msg("a new leader of 3 nodes sent %zu messages as it was elected; expected an append "
+                 "to each of the 2 others at once (§5.2)",
+                 count);
+    }
+    assert_heartbeats(r, "its election");
+    /* A tick into the next heartbeat, it loses its term; elected again, it counts afresh. */
+    raft_tick(r);
+    struct raft_msg later = vote_request(2, 1, raft_term(r) + 1, 100, raft_term(r) + 1);
+    assert_raft_status(raft_step(r, &later), RAFT_OK);
+    node_drain(r, NULL, 0, NULL);
+    count = win_election(r, out, KH_ARRAY_LEN(out));
+    assert_int_equal(raft_role(r), RAFT_LEADER);
+    assert_heartbeats(r, "its second election");
     raft_destroy(r);
 }
 
@@ -475,6 +588,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_granting_a_vote_defers_an_election),
         cmocka_unit_test(test_a_votes_counted_once_per_node),
         cmocka_unit_test(test_a_election_timeouts_are_randomized),
+        cmocka_unit_test(test_a_leader_heartbeats_every_heartbeat_ticks),
         cmocka_unit_test(test_a_single_node_elects_itself),
         cmocka_unit_test(test_a_initial_election),
         cmocka_unit_test(test_a_reelection),
