@@ -29,6 +29,8 @@
     X(RAFT_BAD_CONFIG, "bad configuration")                                                        \
     X(RAFT_BAD_STATE, "persisted state that cannot be restored")                                   \
     X(RAFT_BAD_MESSAGE, "malformed message")                                                       \
+    X(RAFT_IO, "I/O error on stable storage")                                                      \
+    X(RAFT_CORRUPT, "stable storage holds what no save wrote")                                     \
     X(RAFT_UNIMPLEMENTED, "not implemented yet")
 
 #define RAFT_STATUS_ENUM(name, text) name,

@@ -70,6 +70,35 @@ struct raft {
     struct raft_msg ready_msgs[RAFT_OUTBOX_MAX];
 };
 
+/* ---- Given: little-endian integers, for the wire format and the files of part C ---------- */
+
+static inline void
+raft_put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static inline void
+raft_put_u64(uint8_t *p, uint64_t v)
+{
+    raft_put_u32(p, (uint32_t)v);
+    raft_put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint32_t
+raft_get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+raft_get_u64(const uint8_t *p)
+{
+    return (uint64_t)raft_get_u32(p) | (uint64_t)raft_get_u32(p + 4) << 32;
+}
+
 /* ---- Given (raft_given.c) ------------------------------------------------------------------ */
 
 /* Entries. raft_log_term(r, 0) is 0; index must be <= the last index. */

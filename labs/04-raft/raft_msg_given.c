@@ -7,7 +7,7 @@
  *     then its data.
  * Decoding checks every length against what is left, so bytes from a broken peer are refused
  * with RAFT_BAD_MESSAGE, never read past. Do not change. */
-#include "raft.h"
+#include "raft_internal.h"
 
 #include <assert.h>
 #include <string.h>
@@ -16,42 +16,6 @@
 #define ENTRY_HEADER_BYTES 24u
 #define FLAG_GRANTED 1u
 #define FLAG_SUCCESS 2u
-
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static void
-put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--) {
-        v = v << 8 | p[i];
-    }
-    return v;
-}
-
-static uint64_t
-get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) {
-        v = v << 8 | p[i];
-    }
-    return v;
-}
 
 size_t
 raft_msg_encoded_size(const struct raft_msg *m)
@@ -70,23 +34,23 @@ raft_msg_encode(const struct raft_msg *m, uint8_t *buf)
     memset(buf, 0, HEADER_BYTES);
     buf[0] = m->type;
     buf[1] = (uint8_t)((m->is_granted ? FLAG_GRANTED : 0) | (m->is_success ? FLAG_SUCCESS : 0));
-    put_u32(buf + 4, m->from);
-    put_u32(buf + 8, m->to);
-    put_u32(buf + 12, m->entry_count);
+    raft_put_u32(buf + 4, m->from);
+    raft_put_u32(buf + 8, m->to);
+    raft_put_u32(buf + 12, m->entry_count);
     const uint64_t fields[] = {m->term,        m->last_log_index, m->last_log_term,
                                m->prev_index,  m->prev_term,      m->commit,
                                m->match_index, m->conflict_index, m->conflict_term};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        put_u64(buf + 16 + 8 * i, fields[i]);
+        raft_put_u64(buf + 16 + 8 * i, fields[i]);
     }
     uint8_t *p = buf + HEADER_BYTES;
     for (uint32_t i = 0; i < m->entry_count; i++) {
         const struct raft_entry *e = &m->entries[i];
         memset(p, 0, ENTRY_HEADER_BYTES);
-        put_u64(p, e->term);
-        put_u64(p + 8, e->index);
+        raft_put_u64(p, e->term);
+        raft_put_u64(p + 8, e->index);
         p[16] = e->type;
-        put_u32(p + 20, e->size_bytes);
+        raft_put_u32(p + 20, e->size_bytes);
         if (e->size_bytes > 0) {
             memcpy(p + ENTRY_HEADER_BYTES, e->data, e->size_bytes);
         }
@@ -104,10 +68,10 @@ decode_entries(const uint8_t *p, size_t left, struct raft_msg *m, struct raft_en
             return RAFT_BAD_MESSAGE;
         }
         struct raft_entry *e = &entries[i];
-        e->term = get_u64(p);
-        e->index = get_u64(p + 8);
+        e->term = raft_get_u64(p);
+        e->index = raft_get_u64(p + 8);
         e->type = p[16];
-        e->size_bytes = get_u32(p + 20);
+        e->size_bytes = raft_get_u32(p + 20);
         left -= ENTRY_HEADER_BYTES;
         p += ENTRY_HEADER_BYTES;
         if (e->size_bytes > RAFT_ENTRY_BYTES_MAX || e->size_bytes > left) {
@@ -132,14 +96,14 @@ raft_msg_decode(const uint8_t *buf, size_t size_bytes, struct raft_msg *m,
     m->type = buf[0];
     m->is_granted = (buf[1] & FLAG_GRANTED) != 0;
     m->is_success = (buf[1] & FLAG_SUCCESS) != 0;
-    m->from = get_u32(buf + 4);
-    m->to = get_u32(buf + 8);
-    m->entry_count = get_u32(buf + 12);
+    m->from = raft_get_u32(buf + 4);
+    m->to = raft_get_u32(buf + 8);
+    m->entry_count = raft_get_u32(buf + 12);
     uint64_t *fields[] = {&m->term,        &m->last_log_index, &m->last_log_term,
                           &m->prev_index,  &m->prev_term,      &m->commit,
                           &m->match_index, &m->conflict_index, &m->conflict_term};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        *fields[i] = get_u64(buf + 16 + 8 * i);
+        *fields[i] = raft_get_u64(buf + 16 + 8 * i);
     }
     if (m->entry_count > RAFT_APPEND_ENTRIES_MAX || m->entry_count > entries_max ||
         (m->entry_count > 0 && m->type != RAFT_MSG_APPEND)) {

@@ -1,0 +1,496 @@
+/* test_c_storage.c -- part C: a node's stable storage (raft_storage.h), on lab 03's in-memory
+ * test file system (its tests/bc_test.h: faultfs behind a struct bc_io). Every test drives the
+ * store with a seeded workload of readies (new terms and votes, appends, logs cut and
+ * rewritten) and keeps a model of what each save made durable. Read
+ * test_c_every_crash_keeps_what_was_saved first: the store is crashed at every call a workload
+ * makes, and what it reopens with must be what the saves acknowledged. */
+#include "cluster.h"
+#include "raft_storage.h"
+#include "tests/bc_test.h"
+
+#define WORKLOAD_SAVES 24u
+#define ENTRIES_MAX 256u
+#define DATA_BYTES_MAX 40u
+
+/* What the store should hold after some saves: a hard state and a log. */
+struct saved {
+    struct raft_hard_state hs;
+    struct raft_entry entries[ENTRIES_MAX];
+    uint8_t data[ENTRIES_MAX][DATA_BYTES_MAX];
+    uint64_t count;
+};
+
+/* Save number `step` of the seeded workload: a ready to apply to m (rd's entries point into
+ * *scratch). New terms and votes now and then; appends of 1-4 entries of the current term;
+ * sometimes the log cut a few entries back first. */
+static void
+workload_step(struct kh_rng *rng, const struct saved *m, struct raft_ready *rd,
+              struct saved *scratch)
+{
+    memset(rd, 0, sizeof(*rd));
+    rd->hard_state = m->hs;
+    uint64_t roll = kh_rng_below(rng, 10);
+    if (m->hs.term == 0 || roll < 3) {
+        rd->has_hard_state = true;
+        rd->hard_state.term = m->hs.term + 1;
+        rd->hard_state.vote = (uint32_t)kh_rng_below(rng, 4);
+    } else if (roll == 3) {
+        rd->has_hard_state = true;
+        rd->hard_state.vote = 1 + (uint32_t)kh_rng_below(rng, 3);
+    }
+    if (kh_rng_below(rng, 4) == 0) {
+        return; /* the hard state alone */
+    }
+    rd->has_log_change = true;
+    uint64_t cut = m->count > 0 && kh_rng_below(rng, 3) == 0 ? kh_rng_below(rng, 4) : 0;
+    rd->log_from_index = m->count + 1 - (cut < m->count ? cut : m->count);
+    size_t added = (size_t)kh_rng_below(rng, 5);
+    if (rd->log_from_index + added > ENTRIES_MAX) {
+        added = 0;
+    }
+    for (size_t i = 0; i < added; i++) {
+        struct raft_entry *e = &scratch->entries[i];
+        uint32_t size = (uint32_t)kh_rng_below(rng, DATA_BYTES_MAX + 1);
+        kh_rng_fill(rng, scratch->data[i], size);
+        *e = (struct raft_entry){.term = rd->hard_state.term,
+                                 .index = rd->log_from_index + i,
+                                 .type = size > 0 ? RAFT_ENTRY_COMMAND : RAFT_ENTRY_NOOP,
+                                 .size_bytes = size,
+                                 .data = size > 0 ? scratch->data[i] : NULL};
+    }
+    rd->entries = added > 0 ? scratch->entries : NULL;
+    rd->entry_count = added;
+}
+
+/* m after rd was saved. */
+static void
+saved_apply(struct saved *m, const struct raft_ready *rd)
+{
+    if (rd->has_hard_state) {
+        m->hs = rd->hard_state;
+    }
+    if (!rd->has_log_change) {
+        return;
+    }
+    m->count = rd->log_from_index - 1;
+    for (size_t i = 0; i < rd->entry_count; i++) {
+        const struct raft_entry *e = &rd->entries[i];
+        memcpy(m->data[m->count], e->data != NULL ? e->data : (const uint8_t *)"", e->size_bytes);
+        m->entries[m->count] = *e;
+        m->entries[m->count].data = m->data[m->count];
+        m->count++;
+    }
+}
+
+/* The models after 0, 1, ..., WORKLOAD_SAVES saves of the workload drawn from seed. */
+static struct saved *
+workload_models(uint64_t seed)
+{
+    struct saved *models = calloc(WORKLOAD_SAVES + 1, sizeof(*models));
+    struct saved *scratch = calloc(1, sizeof(*scratch));
+    assert_non_null(models);
+    assert_non_null(scratch);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, seed);
+    for (uint32_t i = 0; i < WORKLOAD_SAVES; i++) {
+        struct raft_ready rd;
+        workload_step(&rng, &models[i], &rd, scratch);
+        models[i + 1] = models[i];
+        saved_apply(&models[i + 1], &rd);
+        for (uint64_t k = 0; k < models[i + 1].count; k++) {
+            models[i + 1].entries[k].data = models[i + 1].data[k]; /* into its own copy */
+        }
+    }
+    free(scratch);
+    return models;
+}
+
+/* Runs the workload's saves on s until one fails; returns how many returned RAFT_OK. */
+static uint32_t
+workload_run(struct raft_storage *s, uint64_t seed, const struct saved *models)
+{
+    struct saved *scratch = calloc(1, sizeof(*scratch));
+    assert_non_null(scratch);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, seed);
+    uint32_t saved = 0;
+    for (; saved < WORKLOAD_SAVES; saved++) {
+        struct raft_ready rd;
+        workload_step(&rng, &models[saved], &rd, scratch);
+        if (raft_storage_save(s, &rd) != RAFT_OK) {
+            break;
+        }
+    }
+    free(scratch);
+    return saved;
+}
+
+static bool
+entries_equal(const struct raft_entry *a, const struct raft_entry *b)
+{
+    return a->term == b->term && a->index == b->index && a->type == b->type &&
+           a->size_bytes == b->size_bytes &&
+           (a->size_bytes == 0 || memcmp(a->data, b->data, a->size_bytes) == 0);
+}
+
+/* How many of the first entries of got equal m's (a common prefix). */
+static uint64_t
+common_prefix(const struct saved *m, const struct raft_entry *got, uint64_t count)
+{
+    uint64_t n = 0;
+    while (n < count && n < m->count && entries_equal(&got[n], &m->entries[n])) {
+        n++;
+    }
+    return n;
+}
+
+static bool
+state_is(const struct saved *m, const struct raft_hard_state *hs, const struct raft_entry *e,
+         uint64_t count)
+{
+    return hs->term == m->hs.term && hs->vote == m->hs.vote && count == m->count &&
+           common_prefix(m, e, count) == count;
+}
+
+/* A store on its own in-memory file system, and what its last open read. */
+struct fixture {
+    struct test_fs t;
+    struct bc_io io;
+    struct raft_storage *s;
+    struct raft_hard_state hs;
+    const struct raft_entry *entries;
+    size_t count;
+};
+
+/* Opens the store of f's file system; fails the test unless RAFT_OK. */
+static void
+fixture_open(struct fixture *f)
+{
+    tfs_io(&f->t, &f->io);
+    raft_status st = raft_storage_open(&f->io, TEST_DIR, &f->s, &f->hs, &f->entries, &f->count);
+    if (st != RAFT_OK) {
+        fail_msg("raft_storage_open of " TEST_DIR " returned %s", raft_status_name(st));
+    }
+}
+
+/* A store on img (a crash image, owned from now on), or on a new file system with an empty
+ * TEST_DIR when img is NULL; opened. */
+static void
+fixture_start(struct fixture *f, struct kh_faultfs *img)
+{
+    memset(f, 0, sizeof(*f));
+    tfs_init(&f->t);
+    if (img != NULL) {
+        kh_faultfs_destroy(f->t.fs);
+        f->t.fs = img;
+    } else {
+        assert_int_equal(kh_faultfs_mkdir(f->t.fs, TEST_DIR), 0);
+    }
+    fixture_open(f);
+}
+
+static void
+fixture_reopen(struct fixture *f)
+{
+    raft_storage_close(f->s);
+    fixture_open(f);
+}
+
+static void
+fixture_stop(struct fixture *f)
+{
+    raft_storage_close(f->s);
+    kh_faultfs_destroy(f->t.fs);
+}
+
+/* raft_create takes what the store holds (terms in order, none above the hard state's). */
+static void
+assert_creates(const struct raft_hard_state *hs, const struct raft_entry *entries, size_t count,
+               const char *when)
+{
+    struct raft_config config = {
+        .id = 1, .node_count = 3, .election_ticks = 10, .heartbeat_ticks = 2, .random_seed = 1};
+    struct raft *r = NULL;
+    raft_status st = raft_create(&config, hs, entries, count, &r);
+    if (st != RAFT_OK) {
+        fail_msg("%s: raft_create refused what the store holds (term %" PRIu64 ", %zu entries): "
+                 "%s",
+                 when, hs->term, count, raft_status_name(st));
+    }
+    raft_destroy(r);
+}
+
+/* The claim: a new store holds term 0, no vote and no entry, which a node starts from. */
+static void
+test_c_new_store_is_empty(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_start(&f, NULL);
+    if (f.hs.term != 0 || f.hs.vote != 0 || f.count != 0) {
+        fail_msg("a new store opened with term %" PRIu64 ", vote %u, %zu entries; expected 0, 0, "
+                 "0",
+                 f.hs.term, f.hs.vote, f.count);
+    }
+    assert_creates(&f.hs, f.entries, f.count, "a new store");
+    fixture_stop(&f);
+}
+
+/* The claim: what saves wrote is what a reopen reads: 24 saves of the workload, the store closed
+ * and reopened after every sixth, compared with the model each time. */
+static void
+test_c_saves_survive_reopen(void **state)
+{
+    (void)state;
+    uint64_t seed = kh_test_seed();
+    struct saved *models = workload_models(seed);
+    struct saved *scratch = calloc(1, sizeof(*scratch));
+    assert_non_null(scratch);
+    struct fixture f;
+    fixture_start(&f, NULL);
+    struct kh_rng rng;
+    kh_rng_seed(&rng, seed);
+    for (uint32_t i = 0; i < WORKLOAD_SAVES; i++) {
+        struct raft_ready rd;
+        workload_step(&rng, &models[i], &rd, scratch);
+        assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+        if (i % 6 == 5 || i + 1 == WORKLOAD_SAVES) {
+            fixture_reopen(&f);
+            const struct saved *m = &models[i + 1];
+            if (!state_is(m, &f.hs, f.entries, f.count)) {
+                fail_msg("after %u saves and a reopen: term %" PRIu64 ", vote %u, %zu entries "
+                         "(%" PRIu64 " as saved); expected term %" PRIu64 ", vote %u, %" PRIu64
+                         " entries",
+                         i + 1, f.hs.term, f.hs.vote, f.count, common_prefix(m, f.entries, f.count),
+                         m->hs.term, m->hs.vote, m->count);
+            }
+        }
+    }
+    fixture_stop(&f);
+    free(scratch);
+    free(models);
+}
+
+/* Fails unless what img reopens with is what `saved` saves made durable, give or take the save
+ * that was under way: its hard state or the one before, and a log that is the one before or a
+ * prefix of the new one at least as long as the part the two share (the save cut the log and
+ * appended). Then a node can start from it, and the store takes a new save. */
+static void
+check_image(struct kh_faultfs *img, const struct saved *models, uint32_t saved, const char *when)
+{
+    struct fixture f;
+    memset(&f, 0, sizeof(f));
+    tfs_init(&f.t);
+    kh_faultfs_destroy(f.t.fs);
+    f.t.fs = img;
+    tfs_io(&f.t, &f.io);
+    raft_status st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.entries, &f.count);
+    if (st != RAFT_OK) {
+        fail_msg("%s: the crashed store does not open: %s", when, raft_status_name(st));
+    }
+    const struct saved *before = &models[saved];
+    const struct saved *after = &models[saved < WORKLOAD_SAVES ? saved + 1 : saved];
+    bool is_hs_ok = (f.hs.term == before->hs.term && f.hs.vote == before->hs.vote) ||
+                    (f.hs.term == after->hs.term && f.hs.vote == after->hs.vote);
+    uint64_t shared = common_prefix(after, before->entries, before->count);
+    bool is_log_ok =
+        (f.count == before->count && common_prefix(before, f.entries, f.count) == f.count) ||
+        (f.count >= shared && f.count <= after->count &&
+         common_prefix(after, f.entries, f.count) == f.count);
+    if (!is_hs_ok || !is_log_ok) {
+        fail_msg("%s, after %u acknowledged saves: reopened with term %" PRIu64 ", vote %u and "
+                 "%zu entries; the last acknowledged save left term %" PRIu64 ", vote %u, %" PRIu64
+                 " entries (the save under way: term %" PRIu64 ", vote %u, %" PRIu64 " entries)",
+                 when, saved, f.hs.term, f.hs.vote, f.count, before->hs.term, before->hs.vote,
+                 before->count, after->hs.term, after->hs.vote, after->count);
+    }
+    assert_creates(&f.hs, f.entries, f.count, when);
+    struct raft_entry next = {
+        .term = f.hs.term > 0 ? f.hs.term : 1, .index = f.count + 1, .type = RAFT_ENTRY_NOOP};
+    struct raft_ready rd = {.has_hard_state = f.hs.term == 0,
+                            .hard_state = {1, 0},
+                            .has_log_change = true,
+                            .log_from_index = f.count + 1,
+                            .entries = &next,
+                            .entry_count = 1};
+    assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+    fixture_stop(&f);
+}
+
+/* The claim (raft_storage.h, raft_storage_save): once a save returns RAFT_OK what it saved
+ * survives a crash. The workload runs with the machine crashing at its first call, then at its
+ * second, and so on through every call it makes; each crash's disk (unsynced writes lost, all
+ * kept, or the last one torn) reopens with what the acknowledged saves wrote. */
+static void
+test_c_every_crash_keeps_what_was_saved(void **state)
+{
+    (void)state;
+    uint64_t seed = kh_test_seed();
+    struct saved *models = workload_models(seed);
+    struct fixture f;
+    fixture_start(&f, NULL);
+    uint64_t first = kh_faultfs_trace_count(f.t.fs);
+    assert_int_equal(workload_run(f.s, seed, models), WORKLOAD_SAVES);
+    uint64_t calls = kh_faultfs_trace_count(f.t.fs) - first;
+    fixture_stop(&f);
+    for (uint64_t c = 0; c <= calls; c++) {
+        fixture_start(&f, NULL);
+        kh_faultfs_crash_at(f.t.fs, kh_faultfs_trace_count(f.t.fs) + c);
+        uint32_t saved = workload_run(f.s, seed, models);
+        uint64_t ends[64];
+        size_t pending = kh_faultfs_pending_ends(f.t.fs, ends, KH_ARRAY_LEN(ends));
+        const uint64_t keeps[] = {0, UINT64_MAX, pending > 0 ? ends[pending - 1] - 1 : 0};
+        for (size_t k = 0; k < KH_ARRAY_LEN(keeps); k++) {
+            char when[96];
+            snprintf(when, sizeof(when),
+                     "crash at call %" PRIu64 " of %" PRIu64 " (unsynced "
+                     "bytes kept: %s)",
+                     c, calls,
+                     k == 0   ? "none"
+                     : k == 1 ? "all"
+                              : "all but the "
+                                "last, torn");
+            check_image(kh_faultfs_crash_image(f.t.fs, keeps[k]), models, saved, when);
+        }
+        fixture_stop(&f);
+    }
+    free(models);
+}
+
+/* The claim: a log whose last record is torn (a crash mid-write) opens with the records before
+ * it; the file is cut there, and new entries follow them. */
+static void
+test_c_torn_tail_is_cut(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_start(&f, NULL);
+    struct raft_entry e[3];
+    for (uint32_t i = 0; i < 3; i++) {
+        e[i] = (struct raft_entry){.term = 1,
+                                   .index = i + 1,
+                                   .type = RAFT_ENTRY_COMMAND,
+                                   .size_bytes = 5,
+                                   .data = (const uint8_t *)"hello"};
+    }
+    struct raft_ready rd = {.has_hard_state = true,
+                            .hard_state = {1, 1},
+                            .has_log_change = true,
+                            .log_from_index = 1,
+                            .entries = e,
+                            .entry_count = 3};
+    assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+    int64_t size = kh_faultfs_file_size(f.t.fs, TEST_DIR "/log");
+    assert_true(size == 3 * (RAFT_STORAGE_RECORD_HEADER_BYTES + 5));
+    int fd = kh_faultfs_open(f.t.fs, TEST_DIR "/log", O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t torn[RAFT_STORAGE_RECORD_HEADER_BYTES - 3];
+    memset(torn, 0x5a, sizeof(torn));
+    assert_int_equal(kh_faultfs_pwrite(f.t.fs, fd, torn, sizeof(torn), (uint64_t)size),
+                     (ssize_t)sizeof(torn));
+    kh_faultfs_close(f.t.fs, fd);
+    fixture_reopen(&f);
+    if (f.count != 3 || kh_faultfs_file_size(f.t.fs, TEST_DIR "/log") != size) {
+        fail_msg("a log of 3 records and a torn fourth opened with %zu entries and %" PRId64
+                 " bytes in the file; expected 3, and the file cut to %" PRId64,
+                 f.count, kh_faultfs_file_size(f.t.fs, TEST_DIR "/log"), size);
+    }
+    e[0].index = 4;
+    rd = (struct raft_ready){
+        .has_log_change = true, .log_from_index = 4, .entries = e, .entry_count = 1};
+    assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+    fixture_reopen(&f);
+    assert_int_equal(f.count, 4);
+    fixture_stop(&f);
+}
+
+/* The claim: a save whose sync fails returns RAFT_IO and fails the store: every later save is
+ * RAFT_IO, whether or not the disk has recovered (what reached it is unknown). A reopen then
+ * reads the state before that save or after it. */
+static void
+test_c_io_error_fails_the_store(void **state)
+{
+    (void)state;
+    const struct kh_faultfs_fault faults[] = {
+        {.op = KH_FAULTFS_OP_FSYNC, .nth = 0, .count = 1, .error = EIO},
+        {.op = KH_FAULTFS_OP_RENAME, .nth = 0, .count = 1, .error = EIO},
+        {.op = KH_FAULTFS_OP_PWRITE, .nth = 1, .count = 1, .error = ENOSPC},
+    };
+    for (size_t i = 0; i < KH_ARRAY_LEN(faults); i++) {
+        struct fixture f;
+        fixture_start(&f, NULL);
+        struct raft_entry e = {.term = 2, .index = 1, .type = RAFT_ENTRY_NOOP};
+        struct raft_ready rd = {.has_hard_state = true,
+                                .hard_state = {2, 3},
+                                .has_log_change = true,
+                                .log_from_index = 1,
+                                .entries = &e,
+                                .entry_count = 1};
+        assert_int_equal(kh_faultfs_inject(f.t.fs, &faults[i]), 0);
+        raft_status st = raft_storage_save(f.s, &rd);
+        kh_faultfs_clear_faults(f.t.fs);
+        if (st != RAFT_IO) {
+            fail_msg("a save meeting %s on its %s call returned %s; expected RAFT_IO",
+                     strerror(faults[i].error), kh_faultfs_op_name(faults[i].op),
+                     raft_status_name(st));
+        }
+        rd.has_hard_state = false;
+        st = raft_storage_save(f.s, &rd);
+        if (st != RAFT_IO) {
+            fail_msg("a save after a failed one (the disk well again) returned %s; expected "
+                     "RAFT_IO: the store is failed until it is reopened",
+                     raft_status_name(st));
+        }
+        fixture_reopen(&f);
+        assert_true(f.count <= 1);
+        assert_true(f.hs.term == 0 || (f.hs.term == 2 && f.hs.vote == 3));
+        fixture_stop(&f);
+    }
+}
+
+/* The claim: a "state" file that fails its checksum was written by no save (saves replace it
+ * whole), and the store refuses to open with RAFT_CORRUPT rather than guess a term. */
+static void
+test_c_corrupt_state_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_start(&f, NULL);
+    struct raft_ready rd = {.has_hard_state = true, .hard_state = {7, 2}};
+    assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+    raft_storage_close(f.s);
+    f.s = NULL;
+    assert_int_equal(kh_faultfs_file_size(f.t.fs, TEST_DIR "/state"), RAFT_STORAGE_STATE_BYTES);
+    int fd = kh_faultfs_open(f.t.fs, TEST_DIR "/state", O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t byte = 0;
+    assert_int_equal(kh_faultfs_pread(f.t.fs, fd, &byte, 1, 9), 1);
+    byte ^= 0x04;
+    assert_int_equal(kh_faultfs_pwrite(f.t.fs, fd, &byte, 1, 9), 1);
+    kh_faultfs_close(f.t.fs, fd);
+    tfs_io(&f.t, &f.io);
+    raft_status st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.entries, &f.count);
+    if (st != RAFT_CORRUPT) {
+        fail_msg("a state file with a bit flipped in its term opened with %s (term %" PRIu64
+                 "); expected RAFT_CORRUPT",
+                 raft_status_name(st), st == RAFT_OK ? f.hs.term : 0);
+    }
+    if (st != RAFT_OK) {
+        f.s = NULL;
+    }
+    fixture_stop(&f);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_c_new_store_is_empty),
+        cmocka_unit_test(test_c_saves_survive_reopen),
+        cmocka_unit_test(test_c_every_crash_keeps_what_was_saved),
+        cmocka_unit_test(test_c_torn_tail_is_cut),
+        cmocka_unit_test(test_c_io_error_fails_the_store),
+        cmocka_unit_test(test_c_corrupt_state_is_refused),
+    };
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
+}
