@@ -4,7 +4,9 @@
  * rewritten) and keeps a model of what each save made durable. Read
  * test_c_every_crash_keeps_what_was_saved first: the store is crashed at every call a workload
  * makes, and what it reopens with must be what the saves acknowledged. */
+#include "bc_internal.h"
 #include "cluster.h"
+#include "kh_oom.h"
 #include "raft_storage.h"
 #include "tests/bc_test.h"
 
@@ -450,35 +452,285 @@ test_c_io_error_fails_the_store(void **state)
 
 /* The claim: a "state" file that fails its checksum was written by no save (saves replace it
  * whole), and the store refuses to open with RAFT_CORRUPT rather than guess a term. */
+/* A store of three entries (term 1), closed: f's file system holds it, f->s is NULL. */
+static void
+fixture_with_three_entries(struct fixture *f)
+{
+    fixture_start(f, NULL);
+    struct raft_entry e[3];
+    for (uint32_t i = 0; i < 3; i++) {
+        e[i] = (struct raft_entry){.term = 1,
+                                   .index = i + 1,
+                                   .type = RAFT_ENTRY_COMMAND,
+                                   .size_bytes = 3,
+                                   .data = (const uint8_t *)"abc"};
+    }
+    struct raft_ready rd = {.has_hard_state = true,
+                            .hard_state = {1, 2},
+                            .has_log_change = true,
+                            .log_from_index = 1,
+                            .entries = e,
+                            .entry_count = 3};
+    assert_raft_status(raft_storage_save(f->s, &rd), RAFT_OK);
+    raft_storage_close(f->s);
+    f->s = NULL;
+}
+
+/* Opens f's store and fails the test unless it is RAFT_CORRUPT; what is the damage done. */
+static void
+assert_open_corrupt(struct fixture *f, const char *what)
+{
+    tfs_io(&f->t, &f->io);
+    struct raft_storage *s = NULL;
+    raft_status st = raft_storage_open(&f->io, TEST_DIR, &s, &f->hs, &f->entries, &f->count);
+    if (st != RAFT_CORRUPT) {
+        fail_msg("a store with %s opened with %s; expected RAFT_CORRUPT", what,
+                 raft_status_name(st));
+    }
+}
+
+/* Overwrites size bytes at offset of TEST_DIR/name in f's file system. */
+static void
+fs_write(struct fixture *f, const char *name, const void *bytes, size_t size, uint64_t offset)
+{
+    char path[KH_FAULTFS_PATH_MAX];
+    snprintf(path, sizeof(path), TEST_DIR "/%s", name);
+    int fd = kh_faultfs_open(f->t.fs, path, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(kh_faultfs_pwrite(f->t.fs, fd, bytes, size, offset), (ssize_t)size);
+    kh_faultfs_close(f->t.fs, fd);
+}
+
+/* The claim: a "state" file that fails its checksum, is not 24 bytes, or is of another version
+ * was written by no save (saves replace it whole), and the store refuses to open with
+ * RAFT_CORRUPT rather than guess a term. */
 static void
 test_c_corrupt_state_is_refused(void **state)
 {
     (void)state;
+    uint8_t good[RAFT_STORAGE_STATE_BYTES];
+    for (int damage = 0; damage < 3; damage++) {
+        struct fixture f;
+        fixture_with_three_entries(&f);
+        int fd = kh_faultfs_open(f.t.fs, TEST_DIR "/state", O_RDWR);
+        assert_true(fd >= 0);
+        assert_int_equal(kh_faultfs_pread(f.t.fs, fd, good, sizeof(good), 0), sizeof(good));
+        kh_faultfs_close(f.t.fs, fd);
+        uint8_t bad[RAFT_STORAGE_STATE_BYTES];
+        memcpy(bad, good, sizeof(bad));
+        const char *what = NULL;
+        if (damage == 0) {
+            bad[9] ^= 0x04;
+            what = "a bit flipped in the state's term";
+        } else if (damage == 1) {
+            raft_put_u32(bad + 4, RAFT_STORAGE_VERSION + 1);
+            raft_put_u32(bad, bc_crc32c(0, bad + 4, sizeof(bad) - 4));
+            what = "a state of another version (its checksum right)";
+        } else {
+            fd = kh_faultfs_open(f.t.fs, TEST_DIR "/state", O_RDWR);
+            assert_int_equal(kh_faultfs_ftruncate(f.t.fs, fd, sizeof(bad) - 1), 0);
+            kh_faultfs_close(f.t.fs, fd);
+            what = "a state one byte short";
+        }
+        if (damage < 2) {
+            fs_write(&f, "state", bad, sizeof(bad), 0);
+        }
+        assert_open_corrupt(&f, what);
+        kh_faultfs_destroy(f.t.fs);
+    }
+}
+
+/* The claim: intact log records out of order (an index that does not follow, here record 1
+ * again after record 3) are RAFT_CORRUPT, not a torn tail to cut: no crash writes them. */
+static void
+test_c_log_out_of_order_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_with_three_entries(&f);
+    uint8_t first[RAFT_STORAGE_RECORD_HEADER_BYTES + 3];
+    int fd = kh_faultfs_open(f.t.fs, TEST_DIR "/log", O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(kh_faultfs_pread(f.t.fs, fd, first, sizeof(first), 0), sizeof(first));
+    kh_faultfs_close(f.t.fs, fd);
+    fs_write(&f, "log", first, sizeof(first),
+             (uint64_t)kh_faultfs_file_size(f.t.fs, TEST_DIR "/log"));
+    assert_open_corrupt(&f, "record 1 again after record 3 in its log");
+    kh_faultfs_destroy(f.t.fs);
+}
+
+/* The claim (raft_storage_open): a call that fails while the store opens is RAFT_IO, and the
+ * store opens as before once the disk is well: removing a leftover state.tmp, creating the log,
+ * syncing the directory, cutting a torn tail, reading either file; a directory name too long is
+ * RAFT_IO too. */
+static void
+test_c_open_errors_are_reported(void **state)
+{
+    (void)state;
+    const struct {
+        struct kh_faultfs_fault fault;
+        bool is_new;           /* on an empty directory (so the log is created) */
+        bool has_torn_tail;    /* a torn record after the three */
+        const char *read_fail; /* a file whose reads fail, or NULL */
+        const char *what;
+    } cases[] = {
+        {{.op = KH_FAULTFS_OP_UNLINK, .count = 1, .error = EIO},
+         false,
+         false,
+         NULL,
+         "removing state.tmp"},
+        {{.op = KH_FAULTFS_OP_CREATE, .count = 1, .error = ENOSPC},
+         true,
+         false,
+         NULL,
+         "creating the log"},
+        {{.op = KH_FAULTFS_OP_FSYNC_DIR, .count = 1, .error = EIO},
+         false,
+         false,
+         NULL,
+         "syncing the directory"},
+        {{.op = KH_FAULTFS_OP_FTRUNCATE, .count = 1, .error = EIO},
+         false,
+         true,
+         NULL,
+         "cutting a torn tail"},
+        {{.op = KH_FAULTFS_OP_ANY, .count = 0},
+         false,
+         false,
+         TEST_DIR "/state",
+         "reading the state"},
+        {{.op = KH_FAULTFS_OP_ANY, .count = 0}, false, false, TEST_DIR "/log", "reading the log"},
+    };
+    for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
+        struct fixture f;
+        if (cases[i].is_new) {
+            memset(&f, 0, sizeof(f));
+            tfs_init(&f.t);
+            assert_int_equal(kh_faultfs_mkdir(f.t.fs, TEST_DIR), 0);
+        } else {
+            fixture_with_three_entries(&f);
+        }
+        if (cases[i].has_torn_tail) {
+            int fd = kh_faultfs_open(f.t.fs, TEST_DIR "/log", O_RDWR);
+            assert_true(fd >= 0);
+            assert_int_equal(
+                kh_faultfs_pwrite(f.t.fs, fd, "torn", 4,
+                                  (uint64_t)kh_faultfs_file_size(f.t.fs, TEST_DIR "/log")),
+                4);
+            kh_faultfs_close(f.t.fs, fd);
+        }
+        if (cases[i].fault.count > 0) {
+            assert_int_equal(kh_faultfs_inject(f.t.fs, &cases[i].fault), 0);
+        }
+        if (cases[i].read_fail != NULL) {
+            snprintf(f.t.pread_fail_path, sizeof(f.t.pread_fail_path), "%s", cases[i].read_fail);
+            f.t.is_pread_failing = true;
+        }
+        tfs_io(&f.t, &f.io);
+        raft_status st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.entries, &f.count);
+        if (st != RAFT_IO) {
+            fail_msg("raft_storage_open failing at %s returned %s; expected RAFT_IO", cases[i].what,
+                     raft_status_name(st));
+        }
+        f.s = NULL;
+        kh_faultfs_clear_faults(f.t.fs);
+        f.t.is_pread_failing = false;
+        f.t.pread_fail_path[0] = '\0';
+        fixture_open(&f);
+        assert_int_equal(f.count, cases[i].is_new ? 0 : 3);
+        fixture_stop(&f);
+    }
     struct fixture f;
     fixture_start(&f, NULL);
-    struct raft_ready rd = {.has_hard_state = true, .hard_state = {7, 2}};
+    char dir[RAFT_STORAGE_PATH_MAX];
+    memset(dir, 'd', sizeof(dir) - 1);
+    dir[0] = '/';
+    dir[sizeof(dir) - 1] = '\0';
+    struct raft_storage *s = NULL;
+    assert_raft_status(raft_storage_open(&f.io, dir, &s, &f.hs, &f.entries, &f.count), RAFT_IO);
+    fixture_stop(&f);
+}
+
+/* The claim: a write that lands short (as pwrite may) is finished, not taken for the whole:
+ * with every write cut to 7 bytes, saves still write every record whole. */
+static void
+test_c_short_writes_are_completed(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_start(&f, NULL);
+    struct kh_faultfs_fault shorts = {
+        .op = KH_FAULTFS_OP_PWRITE, .count = KH_FAULTFS_NTH_ANY, .short_bytes = 7};
+    assert_int_equal(kh_faultfs_inject(f.t.fs, &shorts), 0);
+    struct raft_entry e[2] = {
+        {.term = 4,
+         .index = 1,
+         .type = RAFT_ENTRY_COMMAND,
+         .size_bytes = 11,
+         .data = (const uint8_t *)"first entry"},
+        {.term = 4, .index = 2, .type = RAFT_ENTRY_NOOP},
+    };
+    struct raft_ready rd = {.has_hard_state = true,
+                            .hard_state = {4, 1},
+                            .has_log_change = true,
+                            .log_from_index = 1,
+                            .entries = e,
+                            .entry_count = 2};
     assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
-    raft_storage_close(f.s);
-    f.s = NULL;
-    assert_int_equal(kh_faultfs_file_size(f.t.fs, TEST_DIR "/state"), RAFT_STORAGE_STATE_BYTES);
-    int fd = kh_faultfs_open(f.t.fs, TEST_DIR "/state", O_RDWR);
-    assert_true(fd >= 0);
-    uint8_t byte = 0;
-    assert_int_equal(kh_faultfs_pread(f.t.fs, fd, &byte, 1, 9), 1);
-    byte ^= 0x04;
-    assert_int_equal(kh_faultfs_pwrite(f.t.fs, fd, &byte, 1, 9), 1);
-    kh_faultfs_close(f.t.fs, fd);
-    tfs_io(&f.t, &f.io);
-    raft_status st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.entries, &f.count);
-    if (st != RAFT_CORRUPT) {
-        fail_msg("a state file with a bit flipped in its term opened with %s (term %" PRIu64
-                 "); expected RAFT_CORRUPT",
-                 raft_status_name(st), st == RAFT_OK ? f.hs.term : 0);
-    }
-    if (st != RAFT_OK) {
-        f.s = NULL;
+    kh_faultfs_clear_faults(f.t.fs);
+    fixture_reopen(&f);
+    if (f.hs.term != 4 || f.hs.vote != 1 || f.count != 2 || !entries_equal(&f.entries[0], &e[0]) ||
+        !entries_equal(&f.entries[1], &e[1])) {
+        fail_msg("saves through writes of 7 bytes at a time reopened as term %" PRIu64 ", vote %u, "
+                 "%zu entries; expected term 4, vote 1, the 2 entries as saved",
+                 f.hs.term, f.hs.vote, f.count);
     }
     fixture_stop(&f);
+}
+
+/* The claim: out of memory, open returns RAFT_NOMEM and leaks nothing, and a save returns
+ * RAFT_NOMEM and fails the store (every later save RAFT_IO); what was saved before is intact. */
+static void
+test_c_out_of_memory(void **state)
+{
+    (void)state;
+#if KH_OOM_IS_INJECTABLE
+    struct fixture f;
+    fixture_with_three_entries(&f);
+    tfs_io(&f.t, &f.io);
+    raft_status st = RAFT_NOMEM;
+    for (int64_t n = 0; st == RAFT_NOMEM; n++) {
+        assert_true(n < 64);
+        int64_t live = kh_oom_live_blocks();
+        kh_oom_arm(n);
+        st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.entries, &f.count);
+        kh_oom_disarm();
+        if (st == RAFT_NOMEM && kh_oom_live_blocks() != live) {
+            fail_msg("raft_storage_open with allocation %" PRId64 " failing returned RAFT_NOMEM "
+                     "and kept %" PRId64 " blocks",
+                     n, kh_oom_live_blocks() - live);
+        }
+        if (st != RAFT_NOMEM && st != RAFT_OK) {
+            fail_msg("raft_storage_open with allocation %" PRId64 " failing returned %s; expected "
+                     "RAFT_OK or RAFT_NOMEM",
+                     n, raft_status_name(st));
+        }
+    }
+    assert_int_equal(f.count, 3);
+    struct raft_entry e = {.term = 1, .index = 4, .type = RAFT_ENTRY_NOOP};
+    struct raft_ready rd = {
+        .has_log_change = true, .log_from_index = 4, .entries = &e, .entry_count = 1};
+    kh_oom_arm_all(true);
+    st = raft_storage_save(f.s, &rd);
+    kh_oom_arm_all(false);
+    assert_raft_status(st, RAFT_NOMEM);
+    assert_raft_status(raft_storage_save(f.s, &rd), RAFT_IO);
+    fixture_reopen(&f);
+    assert_true(f.count == 3 || f.count == 4);
+    fixture_stop(&f);
+#else
+    printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
+#endif
 }
 
 int
@@ -491,6 +743,10 @@ main(int argc, char **argv)
         cmocka_unit_test(test_c_torn_tail_is_cut),
         cmocka_unit_test(test_c_io_error_fails_the_store),
         cmocka_unit_test(test_c_corrupt_state_is_refused),
+        cmocka_unit_test(test_c_log_out_of_order_is_refused),
+        cmocka_unit_test(test_c_open_errors_are_reported),
+        cmocka_unit_test(test_c_short_writes_are_completed),
+        cmocka_unit_test(test_c_out_of_memory),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }
