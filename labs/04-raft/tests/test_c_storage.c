@@ -154,7 +154,9 @@ state_is(const struct saved *m, const struct raft_hard_state *hs, const struct r
            common_prefix(m, e, count) == count;
 }
 
-/* A store on its own in-memory file system, and what its last open read. */
+/* A store on its own in-memory file system, and what its last open read. Its io counts the
+ * descriptors the store holds: t comes first, so the fixture is the io's ctx for lab 03's
+ * tfs_* functions as well as for fixture_open_cb and fixture_close_cb. */
 struct fixture {
     struct test_fs t;
     struct bc_io io;
@@ -162,13 +164,66 @@ struct fixture {
     struct raft_hard_state hs;
     const struct raft_entry *entries;
     size_t count;
+    bool is_fd_open[KH_FAULTFS_FDS_MAX];
+    unsigned bad_closes; /* closes of a descriptor the store did not hold */
 };
 
-/* Opens the store of f's file system; fails the test unless RAFT_OK. */
+static int
+fixture_open_cb(void *ctx, const char *path, int flags)
+{
+    struct fixture *f = ctx;
+    int fd = tfs_open(&f->t, path, flags);
+    if (fd >= 0 && (unsigned)fd < KH_FAULTFS_FDS_MAX) {
+        f->is_fd_open[fd] = true;
+    }
+    return fd;
+}
+
+static int
+fixture_close_cb(void *ctx, int fd)
+{
+    struct fixture *f = ctx;
+    if (fd < 0 || (unsigned)fd >= KH_FAULTFS_FDS_MAX || !f->is_fd_open[fd]) {
+        f->bad_closes++;
+    } else {
+        f->is_fd_open[fd] = false;
+    }
+    return tfs_close(&f->t, fd);
+}
+
+/* Fails the test if the store closed a descriptor it did not hold, or (is_closed: the store
+ * is closed or never opened) still holds one. */
+static void
+assert_descriptors(const struct fixture *f, bool is_closed, const char *when)
+{
+    if (f->bad_closes > 0) {
+        fail_msg("%s: the store closed %u descriptors it did not hold", when, f->bad_closes);
+    }
+    for (unsigned fd = 0; is_closed && fd < KH_FAULTFS_FDS_MAX; fd++) {
+        if (f->is_fd_open[fd]) {
+            fail_msg("%s: descriptor %u is still open (a leak: a node saves for years)", when, fd);
+        }
+    }
+}
+
+/* f's io: lab 03's test file system with the store's descriptors counted. */
+static void
+fixture_io(struct fixture *f)
+{
+    tfs_io(&f->t, &f->io);
+    f->io.open = fixture_open_cb;
+    f->io.close = fixture_close_cb;
+    assert_ptr_equal(f->io.ctx, (void *)f);
+}
+
+/* Opens the store of f's file system; fails the test unless RAFT_OK. What it reads is
+ * compared later, so *f's copies of it are garbled first. */
 static void
 fixture_open(struct fixture *f)
 {
-    tfs_io(&f->t, &f->io);
+    fixture_io(f);
+    memset(&f->hs, 0xa5, sizeof(f->hs));
+    f->count = SIZE_MAX;
     raft_status st = raft_storage_open(&f->io, TEST_DIR, &f->s, &f->hs, &f->entries, &f->count);
     if (st != RAFT_OK) {
         fail_msg("raft_storage_open of " TEST_DIR " returned %s", raft_status_name(st));
@@ -195,6 +250,7 @@ static void
 fixture_reopen(struct fixture *f)
 {
     raft_storage_close(f->s);
+    assert_descriptors(f, true, "a store closed to be reopened");
     fixture_open(f);
 }
 
@@ -202,7 +258,21 @@ static void
 fixture_stop(struct fixture *f)
 {
     raft_storage_close(f->s);
+    f->s = NULL;
+    assert_descriptors(f, true, "a closed store");
     kh_faultfs_destroy(f->t.fs);
+}
+
+/* Overwrites size bytes at offset of TEST_DIR/name in f's file system. */
+static void
+fs_write(struct fixture *f, const char *name, const void *bytes, size_t size, uint64_t offset)
+{
+    char path[KH_FAULTFS_PATH_MAX];
+    snprintf(path, sizeof(path), TEST_DIR "/%s", name);
+    int fd = kh_faultfs_open(f->t.fs, path, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(kh_faultfs_pwrite(f->t.fs, fd, bytes, size, offset), (ssize_t)size);
+    kh_faultfs_close(f->t.fs, fd);
 }
 
 /* raft_create takes what the store holds (terms in order, none above the hard state's). */
@@ -285,7 +355,7 @@ check_image(struct kh_faultfs *img, const struct saved *models, uint32_t saved, 
     tfs_init(&f.t);
     kh_faultfs_destroy(f.t.fs);
     f.t.fs = img;
-    tfs_io(&f.t, &f.io);
+    fixture_io(&f);
     raft_status st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.entries, &f.count);
     if (st != RAFT_OK) {
         fail_msg("%s: the crashed store does not open: %s", when, raft_status_name(st));
@@ -360,7 +430,7 @@ test_c_every_crash_keeps_what_was_saved(void **state)
 }
 
 /* The claim: a log whose last record is torn (a crash mid-write) opens with the records before
- * it; the file is cut there, and new entries follow them. */
+ * it; the file is cut there, and new entries follow them. A log of one stray byte opens empty. */
 static void
 test_c_torn_tail_is_cut(void **state)
 {
@@ -400,6 +470,18 @@ test_c_torn_tail_is_cut(void **state)
     e[0].index = 4;
     rd = (struct raft_ready){
         .has_log_change = true, .log_from_index = 4, .entries = e, .entry_count = 1};
+    struct fixture lone;
+    fixture_start(&lone, NULL);
+    raft_storage_close(lone.s);
+    fs_write(&lone, "log", "x", 1, 0);
+    fixture_open(&lone);
+    if (lone.count != 0 || kh_faultfs_file_size(lone.t.fs, TEST_DIR "/log") != 0) {
+        fail_msg(
+            "a log of one stray byte (its first record torn) opened with %zu entries and %" PRId64
+            " bytes; expected none, and the file cut to 0",
+            lone.count, kh_faultfs_file_size(lone.t.fs, TEST_DIR "/log"));
+    }
+    fixture_stop(&lone);
     assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
     fixture_reopen(&f);
     assert_int_equal(f.count, 4);
@@ -480,28 +562,18 @@ fixture_with_three_entries(struct fixture *f)
 static void
 assert_open_corrupt(struct fixture *f, const char *what)
 {
-    tfs_io(&f->t, &f->io);
+    fixture_io(f);
     struct raft_storage *s = NULL;
     raft_status st = raft_storage_open(&f->io, TEST_DIR, &s, &f->hs, &f->entries, &f->count);
     if (st != RAFT_CORRUPT) {
         fail_msg("a store with %s opened with %s; expected RAFT_CORRUPT", what,
                  raft_status_name(st));
     }
+    assert_descriptors(f, true, what);
 }
 
-/* Overwrites size bytes at offset of TEST_DIR/name in f's file system. */
-static void
-fs_write(struct fixture *f, const char *name, const void *bytes, size_t size, uint64_t offset)
-{
-    char path[KH_FAULTFS_PATH_MAX];
-    snprintf(path, sizeof(path), TEST_DIR "/%s", name);
-    int fd = kh_faultfs_open(f->t.fs, path, O_RDWR);
-    assert_true(fd >= 0);
-    assert_int_equal(kh_faultfs_pwrite(f->t.fs, fd, bytes, size, offset), (ssize_t)size);
-    kh_faultfs_close(f->t.fs, fd);
-}
-
-/* The claim: a "state" file that fails its checksum, is not 24 bytes, or is of another version
+/* The claim: a "state" file that fails its checksum, is not 24 bytes (shorter, longer, empty), or
+ * is of another version
  * was written by no save (saves replace it whole), and the store refuses to open with
  * RAFT_CORRUPT rather than guess a term. */
 static void
@@ -509,7 +581,7 @@ test_c_corrupt_state_is_refused(void **state)
 {
     (void)state;
     uint8_t good[RAFT_STORAGE_STATE_BYTES];
-    for (int damage = 0; damage < 3; damage++) {
+    for (int damage = 0; damage < 5; damage++) {
         struct fixture f;
         fixture_with_three_entries(&f);
         int fd = kh_faultfs_open(f.t.fs, TEST_DIR "/state", O_RDWR);
@@ -527,10 +599,14 @@ test_c_corrupt_state_is_refused(void **state)
             raft_put_u32(bad, bc_crc32c(0, bad + 4, sizeof(bad) - 4));
             what = "a state of another version (its checksum right)";
         } else {
+            static const uint64_t sizes[] = {RAFT_STORAGE_STATE_BYTES - 1, 0,
+                                             RAFT_STORAGE_STATE_BYTES + 1};
+            static const char *const names[] = {"a state one byte short", "an empty state",
+                                                "a state one byte long"};
             fd = kh_faultfs_open(f.t.fs, TEST_DIR "/state", O_RDWR);
-            assert_int_equal(kh_faultfs_ftruncate(f.t.fs, fd, sizeof(bad) - 1), 0);
+            assert_int_equal(kh_faultfs_ftruncate(f.t.fs, fd, sizes[damage - 2]), 0);
             kh_faultfs_close(f.t.fs, fd);
-            what = "a state one byte short";
+            what = names[damage - 2];
         }
         if (damage < 2) {
             fs_write(&f, "state", bad, sizeof(bad), 0);
@@ -541,7 +617,8 @@ test_c_corrupt_state_is_refused(void **state)
 }
 
 /* The claim: intact log records out of order (an index that does not follow, here record 1
- * again after record 3) are RAFT_CORRUPT, not a torn tail to cut: no crash writes them. */
+ * again after record 3; a term that goes back) are RAFT_CORRUPT, not a torn tail to cut: no
+ * crash writes them. */
 static void
 test_c_log_out_of_order_is_refused(void **state)
 {
@@ -553,16 +630,22 @@ test_c_log_out_of_order_is_refused(void **state)
     assert_true(fd >= 0);
     assert_int_equal(kh_faultfs_pread(f.t.fs, fd, first, sizeof(first), 0), sizeof(first));
     kh_faultfs_close(f.t.fs, fd);
-    fs_write(&f, "log", first, sizeof(first),
-             (uint64_t)kh_faultfs_file_size(f.t.fs, TEST_DIR "/log"));
+    uint64_t end = (uint64_t)kh_faultfs_file_size(f.t.fs, TEST_DIR "/log");
+    fs_write(&f, "log", first, sizeof(first), end);
     assert_open_corrupt(&f, "record 1 again after record 3 in its log");
+    /* Record 4, intact, of term 0 after three of term 1: a term that goes back. */
+    raft_put_u64(first + 8, 0);
+    raft_put_u64(first + 16, 4);
+    raft_put_u32(first, bc_crc32c(0, first + 4, sizeof(first) - 4));
+    fs_write(&f, "log", first, sizeof(first), end);
+    assert_open_corrupt(&f, "a record of term 0 after three of term 1 in its log");
     kh_faultfs_destroy(f.t.fs);
 }
 
 /* The claim (raft_storage_open): a call that fails while the store opens is RAFT_IO, and the
  * store opens as before once the disk is well: removing a leftover state.tmp, creating the log,
  * syncing the directory, cutting a torn tail, reading either file; a directory name too long is
- * RAFT_IO too. */
+ * RAFT_IO too, and the longest that fits opens. */
 static void
 test_c_open_errors_are_reported(void **state)
 {
@@ -626,13 +709,14 @@ test_c_open_errors_are_reported(void **state)
             snprintf(f.t.pread_fail_path, sizeof(f.t.pread_fail_path), "%s", cases[i].read_fail);
             f.t.is_pread_failing = true;
         }
-        tfs_io(&f.t, &f.io);
+        fixture_io(&f);
         raft_status st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.entries, &f.count);
         if (st != RAFT_IO) {
             fail_msg("raft_storage_open failing at %s returned %s; expected RAFT_IO", cases[i].what,
                      raft_status_name(st));
         }
         f.s = NULL;
+        assert_descriptors(&f, true, cases[i].what);
         kh_faultfs_clear_faults(f.t.fs);
         f.t.is_pread_failing = false;
         f.t.pread_fail_path[0] = '\0';
@@ -648,6 +732,10 @@ test_c_open_errors_are_reported(void **state)
     dir[sizeof(dir) - 1] = '\0';
     struct raft_storage *s = NULL;
     assert_raft_status(raft_storage_open(&f.io, dir, &s, &f.hs, &f.entries, &f.count), RAFT_IO);
+    dir[RAFT_STORAGE_PATH_MAX - sizeof("/state.tmp")] = '\0'; /* the longest name that fits */
+    assert_int_equal(kh_faultfs_mkdir(f.t.fs, dir), 0);
+    assert_raft_status(raft_storage_open(&f.io, dir, &s, &f.hs, &f.entries, &f.count), RAFT_OK);
+    raft_storage_close(s);
     fixture_stop(&f);
 }
 
@@ -688,8 +776,9 @@ test_c_short_writes_are_completed(void **state)
     fixture_stop(&f);
 }
 
-/* The claim: out of memory, open returns RAFT_NOMEM and leaks nothing, and a save returns
- * RAFT_NOMEM and fails the store (every later save RAFT_IO); what was saved before is intact. */
+/* The claim: out of memory, open returns RAFT_NOMEM and leaks nothing, a save that has memory
+ * keeps none, and a save without returns RAFT_NOMEM and fails the store (every later save
+ * RAFT_IO); what was saved before is intact. */
 static void
 test_c_out_of_memory(void **state)
 {
@@ -697,7 +786,7 @@ test_c_out_of_memory(void **state)
 #if KH_OOM_IS_INJECTABLE
     struct fixture f;
     fixture_with_three_entries(&f);
-    tfs_io(&f.t, &f.io);
+    fixture_io(&f);
     raft_status st = RAFT_NOMEM;
     for (int64_t n = 0; st == RAFT_NOMEM; n++) {
         assert_true(n < 64);
@@ -716,21 +805,139 @@ test_c_out_of_memory(void **state)
                      n, raft_status_name(st));
         }
     }
+    assert_descriptors(&f, false, "opens that ran out of memory");
     assert_int_equal(f.count, 3);
     struct raft_entry e = {.term = 1, .index = 4, .type = RAFT_ENTRY_NOOP};
     struct raft_ready rd = {
         .has_log_change = true, .log_from_index = 4, .entries = &e, .entry_count = 1};
+    assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK); /* frees what open handed out */
+    e.index = 5;
+    rd.log_from_index = 5;
+    int64_t live = kh_oom_live_blocks();
+    assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+    if (kh_oom_live_blocks() != live) {
+        fail_msg("a save of one entry kept %" PRId64 " more blocks than before it",
+                 kh_oom_live_blocks() - live);
+    }
+    e.index = 6;
+    rd.log_from_index = 6;
     kh_oom_arm_all(true);
     st = raft_storage_save(f.s, &rd);
     kh_oom_arm_all(false);
     assert_raft_status(st, RAFT_NOMEM);
     assert_raft_status(raft_storage_save(f.s, &rd), RAFT_IO);
     fixture_reopen(&f);
-    assert_true(f.count == 3 || f.count == 4);
+    assert_true(f.count == 5 || f.count == 6);
     fixture_stop(&f);
 #else
     printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
 #endif
+}
+
+/* The claim: the files are byte for byte what raft_storage.h says: a state of term 5, vote 2,
+ * and a log of one 3-byte command of term 5. */
+static void
+test_c_files_are_byte_exact(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_start(&f, NULL);
+    struct raft_entry e = {.term = 5,
+                           .index = 1,
+                           .type = RAFT_ENTRY_COMMAND,
+                           .size_bytes = 3,
+                           .data = (const uint8_t *)"xyz"};
+    struct raft_ready rd = {.has_hard_state = true,
+                            .hard_state = {5, 2},
+                            .has_log_change = true,
+                            .log_from_index = 1,
+                            .entries = &e,
+                            .entry_count = 1};
+    assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+    uint8_t want_state[RAFT_STORAGE_STATE_BYTES] = {0};
+    raft_put_u32(want_state + 4, RAFT_STORAGE_VERSION);
+    raft_put_u64(want_state + 8, 5);
+    raft_put_u32(want_state + 16, 2);
+    raft_put_u32(want_state, bc_crc32c(0, want_state + 4, sizeof(want_state) - 4));
+    uint8_t want_log[RAFT_STORAGE_RECORD_HEADER_BYTES + 3] = {0};
+    raft_put_u32(want_log + 4, 3);
+    raft_put_u64(want_log + 8, 5);
+    raft_put_u64(want_log + 16, 1);
+    want_log[24] = RAFT_ENTRY_COMMAND;
+    memcpy(want_log + RAFT_STORAGE_RECORD_HEADER_BYTES, "xyz", 3);
+    raft_put_u32(want_log, bc_crc32c(0, want_log + 4, sizeof(want_log) - 4));
+    const struct {
+        const char *path;
+        const uint8_t *want;
+        size_t size;
+    } files[] = {{TEST_DIR "/state", want_state, sizeof(want_state)},
+                 {TEST_DIR "/log", want_log, sizeof(want_log)}};
+    for (size_t i = 0; i < KH_ARRAY_LEN(files); i++) {
+        uint8_t got[64] = {0};
+        int fd = kh_faultfs_open(f.t.fs, files[i].path, O_RDONLY);
+        assert_true(fd >= 0);
+        ssize_t n = kh_faultfs_pread(f.t.fs, fd, got, sizeof(got), 0);
+        kh_faultfs_close(f.t.fs, fd);
+        kh_assert_bytes_equal(files[i].path, strlen(files[i].path), files[i].want, files[i].size,
+                              got, n > 0 ? (size_t)n : 0);
+    }
+    fixture_stop(&f);
+}
+
+/* The claim: a log of many entries (500, far past any first allocation), one of them
+ * RAFT_ENTRY_BYTES_MAX bytes, reopens whole; cut back to 120 and grown by 10, it reopens as
+ * that. */
+static void
+test_c_many_entries_and_the_largest(void **state)
+{
+    (void)state;
+    static uint8_t big[RAFT_ENTRY_BYTES_MAX];
+    memset(big, 'B', sizeof(big));
+    struct fixture f;
+    fixture_start(&f, NULL);
+    struct raft_entry batch[50];
+    for (uint32_t b = 0; b < 10; b++) {
+        for (uint32_t i = 0; i < 50; i++) {
+            uint64_t index = b * 50 + i + 1;
+            bool is_big = index == 77;
+            batch[i] = (struct raft_entry){.term = 3,
+                                           .index = index,
+                                           .type = RAFT_ENTRY_COMMAND,
+                                           .size_bytes = is_big ? RAFT_ENTRY_BYTES_MAX : 8,
+                                           .data = is_big ? big : (const uint8_t *)"entry..."};
+        }
+        struct raft_ready rd = {.has_hard_state = b == 0,
+                                .hard_state = {3, 1},
+                                .has_log_change = true,
+                                .log_from_index = b * 50 + 1,
+                                .entries = batch,
+                                .entry_count = 50};
+        assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+    }
+    fixture_reopen(&f);
+    if (f.count != 500 || f.entries[76].size_bytes != RAFT_ENTRY_BYTES_MAX ||
+        memcmp(f.entries[76].data, big, sizeof(big)) != 0 || f.entries[499].index != 500) {
+        fail_msg("500 entries saved (entry 77 of RAFT_ENTRY_BYTES_MAX bytes) reopened as %zu "
+                 "entries, entry 77 of %u bytes",
+                 f.count, f.count > 76 ? f.entries[76].size_bytes : 0);
+    }
+    for (uint32_t i = 0; i < 10; i++) {
+        batch[i] = (struct raft_entry){.term = 4, .index = 121 + i, .type = RAFT_ENTRY_NOOP};
+    }
+    struct raft_ready rd = {.has_hard_state = true,
+                            .hard_state = {4, 0},
+                            .has_log_change = true,
+                            .log_from_index = 121,
+                            .entries = batch,
+                            .entry_count = 10};
+    assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+    fixture_reopen(&f);
+    if (f.count != 130 || f.entries[119].term != 3 || f.entries[120].term != 4 ||
+        f.entries[129].index != 130) {
+        fail_msg("500 entries cut back to 120 and grown by 10 of term 4 reopened as %zu entries",
+                 f.count);
+    }
+    fixture_stop(&f);
 }
 
 int
@@ -738,6 +945,8 @@ main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_c_new_store_is_empty),
+        cmocka_unit_test(test_c_files_are_byte_exact),
+        cmocka_unit_test(test_c_many_entries_and_the_largest),
         cmocka_unit_test(test_c_saves_survive_reopen),
         cmocka_unit_test(test_c_every_crash_keeps_what_was_saved),
         cmocka_unit_test(test_c_torn_tail_is_cut),
