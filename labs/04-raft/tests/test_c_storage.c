@@ -534,21 +534,21 @@ test_c_io_error_fails_the_store(void **state)
 
 /* The claim: a "state" file that fails its checksum was written by no save (saves replace it
  * whole), and the store refuses to open with RAFT_CORRUPT rather than guess a term. */
-/* A store of three entries (term 1), closed: f's file system holds it, f->s is NULL. */
+/* A store of three entries (term 2), closed: f's file system holds it, f->s is NULL. */
 static void
 fixture_with_three_entries(struct fixture *f)
 {
     fixture_start(f, NULL);
     struct raft_entry e[3];
     for (uint32_t i = 0; i < 3; i++) {
-        e[i] = (struct raft_entry){.term = 1,
+        e[i] = (struct raft_entry){.term = 2,
                                    .index = i + 1,
                                    .type = RAFT_ENTRY_COMMAND,
                                    .size_bytes = 3,
                                    .data = (const uint8_t *)"abc"};
     }
     struct raft_ready rd = {.has_hard_state = true,
-                            .hard_state = {1, 2},
+                            .hard_state = {2, 2},
                             .has_log_change = true,
                             .log_from_index = 1,
                             .entries = e,
@@ -581,9 +581,13 @@ test_c_corrupt_state_is_refused(void **state)
 {
     (void)state;
     uint8_t good[RAFT_STORAGE_STATE_BYTES];
-    for (int damage = 0; damage < 5; damage++) {
-        struct fixture f;
-        fixture_with_three_entries(&f);
+    for (int damage = 0; damage < 6; damage++) {
+        struct fixture f; /* a state alone: no entry of the log to betray a wrong term */
+        fixture_start(&f, NULL);
+        struct raft_ready rd = {.has_hard_state = true, .hard_state = {7, 2}};
+        assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+        raft_storage_close(f.s);
+        f.s = NULL;
         int fd = kh_faultfs_open(f.t.fs, TEST_DIR "/state", O_RDWR);
         assert_true(fd >= 0);
         assert_int_equal(kh_faultfs_pread(f.t.fs, fd, good, sizeof(good), 0), sizeof(good));
@@ -598,6 +602,10 @@ test_c_corrupt_state_is_refused(void **state)
             raft_put_u32(bad + 4, RAFT_STORAGE_VERSION + 1);
             raft_put_u32(bad, bc_crc32c(0, bad + 4, sizeof(bad) - 4));
             what = "a state of another version (its checksum right)";
+        } else if (damage == 5) {
+            raft_put_u32(bad + 20, 1);
+            raft_put_u32(bad, bc_crc32c(0, bad + 4, sizeof(bad) - 4));
+            what = "a state whose zero field is not (its checksum right)";
         } else {
             static const uint64_t sizes[] = {RAFT_STORAGE_STATE_BYTES - 1, 0,
                                              RAFT_STORAGE_STATE_BYTES + 1};
@@ -608,7 +616,7 @@ test_c_corrupt_state_is_refused(void **state)
             kh_faultfs_close(f.t.fs, fd);
             what = names[damage - 2];
         }
-        if (damage < 2) {
+        if (damage < 2 || damage == 5) {
             fs_write(&f, "state", bad, sizeof(bad), 0);
         }
         assert_open_corrupt(&f, what);
@@ -633,12 +641,12 @@ test_c_log_out_of_order_is_refused(void **state)
     uint64_t end = (uint64_t)kh_faultfs_file_size(f.t.fs, TEST_DIR "/log");
     fs_write(&f, "log", first, sizeof(first), end);
     assert_open_corrupt(&f, "record 1 again after record 3 in its log");
-    /* Record 4, intact, of term 0 after three of term 1: a term that goes back. */
-    raft_put_u64(first + 8, 0);
+    /* Record 4, intact, of term 1 after three of term 2: a term that goes back. */
+    raft_put_u64(first + 8, 1);
     raft_put_u64(first + 16, 4);
     raft_put_u32(first, bc_crc32c(0, first + 4, sizeof(first) - 4));
     fs_write(&f, "log", first, sizeof(first), end);
-    assert_open_corrupt(&f, "a record of term 0 after three of term 1 in its log");
+    assert_open_corrupt(&f, "a record of term 1 after three of term 2 in its log");
     kh_faultfs_destroy(f.t.fs);
 }
 
@@ -740,40 +748,44 @@ test_c_open_errors_are_reported(void **state)
 }
 
 /* The claim: a write that lands short (as pwrite may) is finished, not taken for the whole:
- * with every write cut to 7 bytes, saves still write every record whole. */
+ * with every write cut to 7 bytes, to 1 byte, or to 23, saves still write every file whole. */
 static void
 test_c_short_writes_are_completed(void **state)
 {
     (void)state;
-    struct fixture f;
-    fixture_start(&f, NULL);
-    struct kh_faultfs_fault shorts = {
-        .op = KH_FAULTFS_OP_PWRITE, .count = KH_FAULTFS_NTH_ANY, .short_bytes = 7};
-    assert_int_equal(kh_faultfs_inject(f.t.fs, &shorts), 0);
-    struct raft_entry e[2] = {
-        {.term = 4,
-         .index = 1,
-         .type = RAFT_ENTRY_COMMAND,
-         .size_bytes = 11,
-         .data = (const uint8_t *)"first entry"},
-        {.term = 4, .index = 2, .type = RAFT_ENTRY_NOOP},
-    };
-    struct raft_ready rd = {.has_hard_state = true,
-                            .hard_state = {4, 1},
-                            .has_log_change = true,
-                            .log_from_index = 1,
-                            .entries = e,
-                            .entry_count = 2};
-    assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
-    kh_faultfs_clear_faults(f.t.fs);
-    fixture_reopen(&f);
-    if (f.hs.term != 4 || f.hs.vote != 1 || f.count != 2 || !entries_equal(&f.entries[0], &e[0]) ||
-        !entries_equal(&f.entries[1], &e[1])) {
-        fail_msg("saves through writes of 7 bytes at a time reopened as term %" PRIu64 ", vote %u, "
-                 "%zu entries; expected term 4, vote 1, the 2 entries as saved",
-                 f.hs.term, f.hs.vote, f.count);
+    /* 7 bytes; 1 byte; and one short of the state file, which leaves a last write of 1 byte. */
+    const size_t chunks[] = {7, 1, RAFT_STORAGE_STATE_BYTES - 1};
+    for (size_t c = 0; c < KH_ARRAY_LEN(chunks); c++) {
+        struct fixture f;
+        fixture_start(&f, NULL);
+        struct kh_faultfs_fault shorts = {
+            .op = KH_FAULTFS_OP_PWRITE, .count = KH_FAULTFS_NTH_ANY, .short_bytes = chunks[c]};
+        assert_int_equal(kh_faultfs_inject(f.t.fs, &shorts), 0);
+        struct raft_entry e[2] = {
+            {.term = 4,
+             .index = 1,
+             .type = RAFT_ENTRY_COMMAND,
+             .size_bytes = 11,
+             .data = (const uint8_t *)"first entry"},
+            {.term = 4, .index = 2, .type = RAFT_ENTRY_NOOP},
+        };
+        struct raft_ready rd = {.has_hard_state = true,
+                                .hard_state = {4, 1},
+                                .has_log_change = true,
+                                .log_from_index = 1,
+                                .entries = e,
+                                .entry_count = 2};
+        assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
+        kh_faultfs_clear_faults(f.t.fs);
+        fixture_reopen(&f);
+        if (f.hs.term != 4 || f.hs.vote != 1 || f.count != 2 ||
+            !entries_equal(&f.entries[0], &e[0]) || !entries_equal(&f.entries[1], &e[1])) {
+            fail_msg("saves through writes of %zu bytes at a time reopened as term %" PRIu64
+                     ", vote %u, %zu entries; expected term 4, vote 1, the 2 entries as saved",
+                     chunks[c], f.hs.term, f.hs.vote, f.count);
+        }
+        fixture_stop(&f);
     }
-    fixture_stop(&f);
 }
 
 /* The claim: out of memory, open returns RAFT_NOMEM and leaks nothing, a save that has memory
@@ -807,7 +819,7 @@ test_c_out_of_memory(void **state)
     }
     assert_descriptors(&f, false, "opens that ran out of memory");
     assert_int_equal(f.count, 3);
-    struct raft_entry e = {.term = 1, .index = 4, .type = RAFT_ENTRY_NOOP};
+    struct raft_entry e = {.term = 2, .index = 4, .type = RAFT_ENTRY_NOOP};
     struct raft_ready rd = {
         .has_log_change = true, .log_from_index = 4, .entries = &e, .entry_count = 1};
     assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK); /* frees what open handed out */
@@ -829,6 +841,34 @@ test_c_out_of_memory(void **state)
     fixture_reopen(&f);
     assert_true(f.count == 5 || f.count == 6);
     fixture_stop(&f);
+    /* A save of 100 entries grows the store's memory: each of its allocations failing in turn,
+     * it returns RAFT_NOMEM and keeps none of what it took (an allocation of the file system's
+     * failing is an I/O error, RAFT_IO, and its memory is the file system's). */
+    static struct raft_entry many[100];
+    for (int64_t n = 0;; n++) {
+        assert_true(n < 16);
+        fixture_start(&f, NULL);
+        for (uint32_t i = 0; i < 100; i++) {
+            many[i] = (struct raft_entry){.term = 1, .index = i + 1, .type = RAFT_ENTRY_NOOP};
+        }
+        struct raft_ready big = {
+            .has_log_change = true, .log_from_index = 1, .entries = many, .entry_count = 100};
+        struct raft_ready first = {.has_hard_state = true, .hard_state = {1, 0}};
+        assert_raft_status(raft_storage_save(f.s, &first), RAFT_OK);
+        int64_t held = kh_oom_live_blocks();
+        kh_oom_arm(n);
+        st = raft_storage_save(f.s, &big);
+        bool has_fired = kh_oom_disarm();
+        if (st == RAFT_NOMEM && kh_oom_live_blocks() != held) {
+            fail_msg("a save of 100 entries with allocation %" PRId64 " failing returned "
+                     "RAFT_NOMEM and kept %" PRId64 " blocks",
+                     n, kh_oom_live_blocks() - held);
+        }
+        fixture_stop(&f);
+        if (!has_fired) {
+            break;
+        }
+    }
 #else
     printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
 #endif
@@ -884,9 +924,9 @@ test_c_files_are_byte_exact(void **state)
     fixture_stop(&f);
 }
 
-/* The claim: a log of many entries (500, far past any first allocation), one of them
- * RAFT_ENTRY_BYTES_MAX bytes, reopens whole; cut back to 120 and grown by 10, it reopens as
- * that. */
+/* The claim: a log of many entries (512 in saves of 64, so each save ends at a power of two,
+ * far past any first allocation), one of them RAFT_ENTRY_BYTES_MAX bytes, reopens whole; cut
+ * back to 120 and grown by 10, it reopens as that. */
 static void
 test_c_many_entries_and_the_largest(void **state)
 {
@@ -895,10 +935,10 @@ test_c_many_entries_and_the_largest(void **state)
     memset(big, 'B', sizeof(big));
     struct fixture f;
     fixture_start(&f, NULL);
-    struct raft_entry batch[50];
-    for (uint32_t b = 0; b < 10; b++) {
-        for (uint32_t i = 0; i < 50; i++) {
-            uint64_t index = b * 50 + i + 1;
+    struct raft_entry batch[64];
+    for (uint32_t b = 0; b < 8; b++) {
+        for (uint32_t i = 0; i < 64; i++) {
+            uint64_t index = b * 64 + i + 1;
             bool is_big = index == 77;
             batch[i] = (struct raft_entry){.term = 3,
                                            .index = index,
@@ -909,15 +949,15 @@ test_c_many_entries_and_the_largest(void **state)
         struct raft_ready rd = {.has_hard_state = b == 0,
                                 .hard_state = {3, 1},
                                 .has_log_change = true,
-                                .log_from_index = b * 50 + 1,
+                                .log_from_index = b * 64 + 1,
                                 .entries = batch,
-                                .entry_count = 50};
+                                .entry_count = 64};
         assert_raft_status(raft_storage_save(f.s, &rd), RAFT_OK);
     }
     fixture_reopen(&f);
-    if (f.count != 500 || f.entries[76].size_bytes != RAFT_ENTRY_BYTES_MAX ||
-        memcmp(f.entries[76].data, big, sizeof(big)) != 0 || f.entries[499].index != 500) {
-        fail_msg("500 entries saved (entry 77 of RAFT_ENTRY_BYTES_MAX bytes) reopened as %zu "
+    if (f.count != 512 || f.entries[76].size_bytes != RAFT_ENTRY_BYTES_MAX ||
+        memcmp(f.entries[76].data, big, sizeof(big)) != 0 || f.entries[511].index != 512) {
+        fail_msg("512 entries saved (entry 77 of RAFT_ENTRY_BYTES_MAX bytes) reopened as %zu "
                  "entries, entry 77 of %u bytes",
                  f.count, f.count > 76 ? f.entries[76].size_bytes : 0);
     }
@@ -934,7 +974,7 @@ test_c_many_entries_and_the_largest(void **state)
     fixture_reopen(&f);
     if (f.count != 130 || f.entries[119].term != 3 || f.entries[120].term != 4 ||
         f.entries[129].index != 130) {
-        fail_msg("500 entries cut back to 120 and grown by 10 of term 4 reopened as %zu entries",
+        fail_msg("512 entries cut back to 120 and grown by 10 of term 4 reopened as %zu entries",
                  f.count);
     }
     fixture_stop(&f);
