@@ -603,7 +603,7 @@ test_c_corrupt_state_is_refused(void **state)
             raft_put_u32(bad, bc_crc32c(0, bad + 4, sizeof(bad) - 4));
             what = "a state of another version (its checksum right)";
         } else if (damage == 5) {
-            raft_put_u32(bad + 20, 1);
+            raft_put_u32(bad + 20, 0x01000000u); /* its last byte */
             raft_put_u32(bad, bc_crc32c(0, bad + 4, sizeof(bad) - 4));
             what = "a state whose zero field is not (its checksum right)";
         } else {
