@@ -74,6 +74,20 @@ struct cluster_applied {
     char data[CLUSTER_COMMAND_BYTES_MAX];
 };
 
+/* Where the nodes' stable storage is. By default (save_cb NULL) a node's disk is its
+ * struct cluster_disk, which never loses a write. A test may give the cluster real storage:
+ * save_cb carries out step 1 of node id's ready and returns RAFT_OK, or anything else when the
+ * node crashed in the middle of it (the cluster then crashes the node: nothing of that ready is
+ * sent); crash_cb is told of every crash; load_cb gives the state a node boots from (borrowed
+ * until the next call on that node's storage). */
+struct cluster_storage {
+    raft_status (*save_cb)(void *ctx, uint32_t id, const struct raft_ready *rd);
+    void (*crash_cb)(void *ctx, uint32_t id);
+    raft_status (*load_cb)(void *ctx, uint32_t id, struct raft_hard_state *hs,
+                           const struct raft_entry **entries, size_t *count);
+    void *ctx;
+};
+
 struct cluster {
     uint32_t node_count;
     uint64_t seed;
@@ -85,6 +99,7 @@ struct cluster {
     uint64_t applied_count; /* entries 1..applied_count are known committed */
     uint64_t messages_sent;
     uint64_t appends_refused; /* append replies that said no */
+    struct cluster_storage storage;
     bool has_failed;
     char failure[512];
 };
@@ -129,12 +144,27 @@ cluster_config(const struct cluster *c, uint32_t id)
     return config;
 }
 
+static inline void disk_free(struct cluster_disk *disk);
+static inline void disk_write(struct cluster *c, uint32_t id, const struct raft_ready *rd);
+static inline void cluster_crash(struct cluster *c, uint32_t id);
+
 /* Starts node id from its disk (a new node's disk is empty). */
 static inline void
 cluster_boot(struct cluster *c, uint32_t id)
 {
     struct cluster_node *node = &c->nodes[id];
     CLUSTER_REQUIRE(node->raft == NULL);
+    if (c->storage.load_cb != NULL) {
+        struct raft_ready loaded = {
+            .has_hard_state = true, .has_log_change = true, .log_from_index = 1};
+        raft_status st = c->storage.load_cb(c->storage.ctx, id, &loaded.hard_state, &loaded.entries,
+                                            &loaded.entry_count);
+        if (st != RAFT_OK) {
+            CLUSTER_FAIL("node %u: its storage does not load: %s", id, raft_status_name(st));
+        }
+        disk_free(&node->disk); /* the mirror the checks read becomes what the storage holds */
+        disk_write(c, id, &loaded);
+    }
     struct raft_config config = cluster_config(c, id);
     raft_status st = raft_create(&config, &node->disk.hard_state, node->disk.entries,
                                  node->disk.count, &node->raft);
@@ -147,9 +177,13 @@ cluster_boot(struct cluster *c, uint32_t id)
 }
 
 static inline void
-cluster_start(struct cluster *c, uint32_t node_count, uint64_t seed)
+cluster_start_with(struct cluster *c, uint32_t node_count, uint64_t seed,
+                   const struct cluster_storage *storage)
 {
     memset(c, 0, sizeof(*c));
+    if (storage != NULL) {
+        c->storage = *storage;
+    }
     c->node_count = node_count;
     c->seed = seed;
     CLUSTER_REQUIRE(kh_sim_create(node_count, c->seed, &c->sim) == KH_SIM_OK);
@@ -163,6 +197,12 @@ cluster_start(struct cluster *c, uint32_t node_count, uint64_t seed)
         c->nodes[id].is_connected = true;
         cluster_boot(c, id);
     }
+}
+
+static inline void
+cluster_start(struct cluster *c, uint32_t node_count, uint64_t seed)
+{
+    cluster_start_with(c, node_count, seed, NULL);
 }
 
 static inline void
@@ -343,6 +383,10 @@ cluster_process(struct cluster *c, uint32_t id)
         CLUSTER_REQUIRE(round < 100); /* a ready that never empties */
         struct raft_ready rd;
         raft_ready(r, &rd);
+        if (c->storage.save_cb != NULL && c->storage.save_cb(c->storage.ctx, id, &rd) != RAFT_OK) {
+            cluster_crash(c, id); /* it died mid-save: nothing of this ready goes out */
+            return;
+        }
         disk_write(c, id, &rd);
         send_all(c, id, &rd);
         apply_all(c, id, &rd);
@@ -425,6 +469,9 @@ cluster_crash(struct cluster *c, uint32_t id)
     raft_destroy(c->nodes[id].raft);
     c->nodes[id].raft = NULL;
     kh_sim_drop_to(c->sim, id);
+    if (c->storage.crash_cb != NULL) {
+        c->storage.crash_cb(c->storage.ctx, id);
+    }
 }
 
 static inline void
