@@ -131,8 +131,7 @@ raft_send(struct raft *r, const struct raft_msg *m)
     assert(m->type != RAFT_MSG_APPEND || m->entry_count <= RAFT_APPEND_ENTRIES_MAX);
     assert(!r->is_ready_out);
     if (r->outbox.count == RAFT_OUTBOX_MAX) {
-        r->outbox.dropped++;
-        return;
+        return; /* lost, as the network may lose it: the protocol sends again */
     }
     struct raft_msg *queued = &r->outbox.msgs[r->outbox.count++];
     *queued = *m;

@@ -38,7 +38,6 @@ struct raft_log {
 struct raft_outbox {
     struct raft_msg msgs[RAFT_OUTBOX_MAX];
     uint32_t count;
-    uint64_t dropped; /* sends that found the outbox full */
 };
 
 struct raft {

@@ -273,6 +273,30 @@ test_b_dict_rehash_is_incremental(void **state)
     dict_clear(&d, NULL, NULL);
 }
 
+/* Inserts keys 0, 1, ... (value: the key's number + 1) until at least 1000 are in and a resize
+ * is under way, failing the test past keys_max; each entry into entries[i] (when not NULL).
+ * Returns how many keys went in. */
+static uint32_t
+insert_until_rehashing(struct dict *d, struct dict_entry **entries, uint32_t keys_max)
+{
+    uint32_t n = 0;
+    char key[KEY_SIZE_BYTES_MAX];
+    while (!(n >= 1000 && dict_is_rehashing(d))) {
+        if (n == keys_max) {
+            fail_msg("inserted %u keys and no resize was under way after an insert", n);
+        }
+        key_of(n, key);
+        assert_dict_status(dict_insert(d, key, 5, (void *)(uintptr_t)(n + 1),
+                                       entries != NULL ? &entries[n] : NULL),
+                           DICT_OK);
+        if (entries != NULL) {
+            assert_non_null(entries[n]);
+        }
+        n++;
+    }
+    return n;
+}
+
 /* The claim: an entry never moves (dict.h: "relinked, never copied"): the pointer dict_insert
  * handed out is the one dict_find returns after every resize the dict went through, and finds
  * alone, with no insert or delete, carry a resize under way to its end (each does one step). */
@@ -285,18 +309,8 @@ test_b_dict_entries_never_move_and_finds_finish_a_rehash(void **state)
     assert_non_null(entries);
     struct dict d;
     dict_init(&d, kh_test_seed());
-    uint32_t n = 0;
     char key[KEY_SIZE_BYTES_MAX];
-    while (!(n >= 1000 && dict_is_rehashing(&d))) {
-        if (n == KEYS_MAX) {
-            fail_msg("inserted %u keys and no resize was under way after an insert", n);
-        }
-        key_of(n, key);
-        assert_dict_status(dict_insert(&d, key, 5, (void *)(uintptr_t)(n + 1), &entries[n]),
-                           DICT_OK);
-        assert_non_null(entries[n]);
-        n++;
-    }
+    uint32_t n = insert_until_rehashing(&d, entries, KEYS_MAX);
     /* Each step moves a bucket or looks at 10 empty ones: the old table's buckets bound it. */
     size_t finds_max = dict_bucket_count(&d);
     size_t finds = 0;
@@ -337,16 +351,8 @@ test_b_dict_deletes_finish_a_rehash(void **state)
     enum { KEYS_MAX = 4096 };
     struct dict d;
     dict_init(&d, kh_test_seed());
-    uint32_t n = 0;
     char key[KEY_SIZE_BYTES_MAX];
-    while (!(n >= 1000 && dict_is_rehashing(&d))) {
-        if (n == KEYS_MAX) {
-            fail_msg("inserted %u keys and no resize was under way after an insert", n);
-        }
-        key_of(n, key);
-        assert_dict_status(dict_insert(&d, key, 5, (void *)(uintptr_t)(n + 1), NULL), DICT_OK);
-        n++;
-    }
+    uint32_t n = insert_until_rehashing(&d, NULL, KEYS_MAX);
     /* The old table has about n buckets, so its steps are over long before n deletes are. */
     uint32_t deleted = 0;
     while (dict_is_rehashing(&d)) {

@@ -185,6 +185,19 @@ tfs_io(struct test_fs *t, struct bc_io *io)
                          .ctx = t};
 }
 
+/* *t on image (a crash image the caller owns), *io on t, and *o the default options with that
+ * io: what a test needs to open the store a crash left. */
+static TEST_UNUSED void
+tfs_on_image(struct test_fs *t, struct kh_faultfs *image, struct bc_io *io, struct bc_options *o)
+{
+    memset(t, 0, sizeof(*t));
+    t->fs = image;
+    t->pread_fail_fd = -1;
+    tfs_io(t, io);
+    bc_options_default(o);
+    o->io = io;
+}
+
 /* A fresh fs with an empty "/db". */
 static TEST_UNUSED void
 tfs_init(struct test_fs *t)

@@ -132,12 +132,10 @@ static void
 crash_check_image(struct kh_faultfs *image, const struct crash_allowed *a, uint64_t point,
                   uint64_t keep, struct kh_faultfs *crashed)
 {
-    struct test_fs t = {.fs = image};
+    struct test_fs t;
     struct bc_io io;
-    tfs_io(&t, &io);
     struct bc_options o;
-    bc_options_default(&o);
-    o.io = &io;
+    tfs_on_image(&t, image, &io, &o);
     struct bc_db *db = NULL;
     char error[BC_ERROR_MAX] = "";
     char trace[2048];

@@ -811,12 +811,10 @@ recovery_store(uint64_t seed, unsigned cut_kind, struct model *m)
 static bc_status
 recovery_run(struct kh_faultfs *fs, uint64_t file_bytes_max, char error[BC_ERROR_MAX])
 {
-    struct test_fs t = {.fs = fs, .pread_fail_fd = -1};
+    struct test_fs t;
     struct bc_io io;
-    tfs_io(&t, &io);
     struct bc_options o;
-    bc_options_default(&o);
-    o.io = &io;
+    tfs_on_image(&t, fs, &io, &o);
     o.file_size_bytes_max = file_bytes_max;
     struct bc_db *db = NULL;
     error[0] = '\0';
@@ -869,12 +867,10 @@ static void
 recovery_check_image(struct kh_faultfs *image, const struct model *m,
                      const struct recovery_crash *x)
 {
-    struct test_fs t = {.fs = image, .pread_fail_fd = -1};
+    struct test_fs t;
     struct bc_io io;
-    tfs_io(&t, &io);
     struct bc_options o;
-    bc_options_default(&o);
-    o.io = &io;
+    tfs_on_image(&t, image, &io, &o);
     o.file_size_bytes_max = x->c->file_bytes_max;
     struct bc_db *db = NULL;
     char error[BC_ERROR_MAX] = "", when[4096];

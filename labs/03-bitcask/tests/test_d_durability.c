@@ -262,12 +262,10 @@ inflight_newest(const uint64_t when[INFLIGHT_VERSIONS], uint64_t point)
 static void
 inflight_check_image(struct inflight *f, struct kh_faultfs *image, uint64_t keep, uint64_t ends)
 {
-    struct test_fs t = {.fs = image, .pread_fail_fd = -1};
+    struct test_fs t;
     struct bc_io io;
-    tfs_io(&t, &io);
     struct bc_options o;
-    bc_options_default(&o);
-    o.io = &io;
+    tfs_on_image(&t, image, &io, &o);
     struct bc_db *db = NULL;
     char error[BC_ERROR_MAX] = "", what[512] = "";
     bc_status st = bc_open(TEST_DIR, &o, &db, error);

@@ -2,58 +2,12 @@
  * talk to one node directly, message by message (node_*): the rules, exactly. The rest run
  * whole clusters on the simulated network (cluster.h), where every tick is checked for two
  * leaders in one term and for a vote granted before it was persisted. */
-#include "cluster.h"
+#include "node_test.h"
 
 #define ET CLUSTER_ELECTION_TICKS
 #define ELECTION_TICKS_MAX (10u * ET) /* a leader within ten timeouts, or the test fails */
 
 /* ---- One node, message by message ----------------------------------------------------- */
-
-/* A node of a 3-node cluster (or node_count) whose disk holds hard_state and a log with the
- * given terms (entry i + 1 has terms[i]). */
-static struct raft *
-node_new(uint32_t id, uint32_t node_count, uint64_t term, uint32_t vote, const uint64_t *terms,
-         size_t count)
-{
-    struct raft_config config = {
-        .id = id,
-        .node_count = node_count,
-        .election_ticks = ET,
-        .heartbeat_ticks = CLUSTER_HEARTBEAT_TICKS,
-        .random_seed = kh_test_seed(),
-    };
-    struct raft_hard_state hs = {term, vote};
-    struct raft_entry entries[16];
-    assert_true(count <= KH_ARRAY_LEN(entries));
-    for (size_t i = 0; i < count; i++) {
-        entries[i] = (struct raft_entry){.term = terms[i], .index = i + 1, .type = RAFT_ENTRY_NOOP};
-    }
-    struct raft *r = NULL;
-    assert_raft_status(raft_create(&config, &hs, entries, count, &r), RAFT_OK);
-    return r;
-}
-
-/* Takes the node's ready: its messages into out (at most out_max), and advances. Returns the
- * message count; *rd_hard_state gets the hard state it asked to persist, if any. */
-static size_t
-node_drain(struct raft *r, struct raft_msg *out, size_t out_max, struct raft_hard_state *persisted)
-{
-    size_t count = 0;
-    while (raft_has_ready(r)) {
-        struct raft_ready rd;
-        raft_ready(r, &rd);
-        if (rd.has_hard_state && persisted != NULL) {
-            *persisted = rd.hard_state;
-        }
-        for (size_t i = 0; i < rd.msg_count && count < out_max; i++) {
-            out[count] = rd.msgs[i];
-            out[count].entries = NULL; /* borrowed until raft_advance: not kept */
-            count++;
-        }
-        raft_advance(r, &rd);
-    }
-    return count;
-}
 
 static struct raft_msg
 vote_request(uint32_t from, uint32_t to, uint64_t term, uint64_t last_index, uint64_t last_term)
@@ -205,13 +159,9 @@ test_a_terms_order_everything(void **state)
     /* A leader steps down too. */
     raft_destroy(r);
     r = node_new(1, 3, 1, 0, NULL, 0);
-    for (uint32_t t = 0; t < 2 * ET && raft_role(r) != RAFT_CANDIDATE; t++) {
-        raft_tick(r);
-    }
-    assert_int_equal(raft_role(r), RAFT_CANDIDATE);
+    node_campaign(r);
     struct raft_msg grant = {
         .type = RAFT_MSG_VOTE_REPLY, .from = 2, .to = 1, .term = raft_term(r), .is_granted = true};
-    node_drain(r, NULL, 0, NULL);
     assert_raft_status(raft_step(r, &grant), RAFT_OK);
     if (raft_role(r) != RAFT_LEADER) {
         fail_msg("a candidate of 3 nodes with its own vote and node 2's is not the leader");
@@ -264,11 +214,7 @@ test_a_votes_counted_once_per_node(void **state)
 {
     (void)state;
     struct raft *r = node_new(1, 5, 1, 0, NULL, 0);
-    for (uint32_t t = 0; t < 2 * ET && raft_role(r) != RAFT_CANDIDATE; t++) {
-        raft_tick(r);
-    }
-    assert_int_equal(raft_role(r), RAFT_CANDIDATE);
-    node_drain(r, NULL, 0, NULL);
+    node_campaign(r);
     struct raft_msg grant = {
         .type = RAFT_MSG_VOTE_REPLY, .from = 2, .to = 1, .term = raft_term(r), .is_granted = true};
     for (int i = 0; i < 3; i++) {
@@ -379,10 +325,7 @@ test_a_election_timeouts_are_randomized(void **state)
 static size_t
 win_election(struct raft *r, struct raft_msg *out, size_t out_max)
 {
-    for (uint32_t t = 0; t < 2 * ET && raft_role(r) != RAFT_CANDIDATE; t++) {
-        raft_tick(r);
-    }
-    node_drain(r, NULL, 0, NULL);
+    node_campaign(r);
     struct raft_msg grant = {
         .type = RAFT_MSG_VOTE_REPLY, .from = 3, .to = 1, .term = raft_term(r), .is_granted = true};
     assert_raft_status(raft_step(r, &grant), RAFT_OK);

@@ -4,75 +4,13 @@
  * rule. The rest run clusters on the simulated network (cluster.h), where every node must apply
  * the same command at each index; the last ones crash nodes and lose, duplicate and reorder
  * messages, as the paper's Figure 8 scenarios do. */
-#include "cluster.h"
+#include "node_test.h"
 #include "kh_oom.h"
 
 #define ET CLUSTER_ELECTION_TICKS
 #define AGREE_TICKS_MAX (20u * ET) /* a command commits within 20 timeouts, or the test fails */
 
 /* ---- One node, message by message ----------------------------------------------------- */
-
-static struct raft *
-node_new(uint32_t id, uint32_t node_count, uint64_t term, const uint64_t *terms, size_t count)
-{
-    struct raft_config config = {
-        .id = id,
-        .node_count = node_count,
-        .election_ticks = ET,
-        .heartbeat_ticks = CLUSTER_HEARTBEAT_TICKS,
-        .random_seed = kh_test_seed(),
-    };
-    struct raft_hard_state hs = {term, 0};
-    struct raft_entry entries[16];
-    assert_true(count <= KH_ARRAY_LEN(entries));
-    for (size_t i = 0; i < count; i++) {
-        entries[i] = (struct raft_entry){.term = terms[i], .index = i + 1, .type = RAFT_ENTRY_NOOP};
-    }
-    struct raft *r = NULL;
-    assert_raft_status(raft_create(&config, &hs, entries, count, &r), RAFT_OK);
-    return r;
-}
-
-/* Takes the node's readies; keeps the last reply it sent in *reply (if reply is not NULL) and
- * returns how many messages it sent. */
-static size_t
-node_drain(struct raft *r, struct raft_msg *last)
-{
-    size_t count = 0;
-    while (raft_has_ready(r)) {
-        struct raft_ready rd;
-        raft_ready(r, &rd);
-        for (size_t i = 0; i < rd.msg_count; i++) {
-            if (last != NULL) {
-                *last = rd.msgs[i];
-                last->entries = NULL; /* borrowed until raft_advance */
-            }
-            count++;
-        }
-        raft_advance(r, &rd);
-    }
-    return count;
-}
-
-/* Takes the node's readies; copies their messages into out (at most out_max; entries are not
- * kept) and returns how many there were. */
-static size_t
-node_collect(struct raft *r, struct raft_msg *out, size_t out_max)
-{
-    size_t count = 0;
-    while (raft_has_ready(r)) {
-        struct raft_ready rd;
-        raft_ready(r, &rd);
-        for (size_t i = 0; i < rd.msg_count; i++, count++) {
-            if (count < out_max) {
-                out[count] = rd.msgs[i];
-                out[count].entries = NULL; /* borrowed until raft_advance */
-            }
-        }
-        raft_advance(r, &rd);
-    }
-    return count;
-}
 
 /* Entries in the appends to node `to` among msgs[0, count). */
 static uint64_t
@@ -143,7 +81,7 @@ append_to(struct raft *r, uint64_t term, uint64_t prev_index, uint64_t prev_term
                          .entry_count = count};
     assert_raft_status(raft_step(r, &m), RAFT_OK);
     struct raft_msg reply = {0};
-    size_t sent = node_drain(r, &reply);
+    size_t sent = node_drain_last(r, &reply);
     if (sent != 1 || reply.type != RAFT_MSG_APPEND_REPLY || reply.to != 1) {
         fail_msg("an append (prev %" PRIu64 "/%" PRIu64 ", %u entries) got %zu messages back; "
                  "expected one RAFT_MSG_APPEND_REPLY to the leader",
@@ -160,7 +98,7 @@ test_b_append_consistency_check_and_hint(void **state)
 {
     (void)state;
     const uint64_t terms[] = {1, 1, 1, 2, 2, 2, 2}; /* indexes 1-7 */
-    struct raft *r = node_new(2, 3, 3, terms, KH_ARRAY_LEN(terms));
+    struct raft *r = node_new(2, 3, 3, 0, terms, KH_ARRAY_LEN(terms));
     const struct {
         uint64_t prev_index, prev_term, conflict_index, conflict_term;
         const char *why;
@@ -203,7 +141,7 @@ test_b_matching_append_truncates_nothing(void **state)
 {
     (void)state;
     const uint64_t terms[] = {1, 2, 2, 3, 3};
-    struct raft *r = node_new(2, 3, 3, terms, KH_ARRAY_LEN(terms));
+    struct raft *r = node_new(2, 3, 3, 0, terms, KH_ARRAY_LEN(terms));
     append_to(r, 3, 5, 3, 0, NULL, 0);
     assert_log_terms(r, terms, KH_ARRAY_LEN(terms), "a heartbeat after index 5");
     append_to(r, 3, 2, 2, 0, NULL, 0);
@@ -228,7 +166,7 @@ test_b_commit_index_follows_the_append(void **state)
 {
     (void)state;
     const uint64_t terms[] = {1, 1, 1, 1, 1, 1}; /* entries 4-6 may differ from the leader's */
-    struct raft *r = node_new(2, 3, 2, terms, KH_ARRAY_LEN(terms));
+    struct raft *r = node_new(2, 3, 2, 0, terms, KH_ARRAY_LEN(terms));
     append_to(r, 2, 2, 1, 1, NULL, 0);
     if (raft_commit_index(r) != 1) {
         fail_msg("a heartbeat matching through index 2 with leader commit 1: commit index %" PRIu64
@@ -256,13 +194,9 @@ static struct raft *
 leader_of(uint32_t id, uint32_t node_count, uint64_t term, const uint64_t *terms, size_t count,
           struct raft_msg *out, size_t out_max, size_t *sent)
 {
-    struct raft *r = node_new(id, node_count, term - 1, terms, count);
-    for (uint32_t t = 0; t < 2 * ET && raft_role(r) != RAFT_CANDIDATE; t++) {
-        raft_tick(r);
-    }
-    assert_int_equal(raft_role(r), RAFT_CANDIDATE);
+    struct raft *r = node_new(id, node_count, term - 1, 0, terms, count);
+    node_campaign(r);
     assert_int_equal(raft_term(r), term);
-    node_drain(r, NULL);
     for (uint32_t k = 1; raft_role(r) == RAFT_CANDIDATE && k < node_count; k++) {
         struct raft_msg grant = {.type = RAFT_MSG_VOTE_REPLY,
                                  .from = (id + k - 1) % node_count + 1,
@@ -272,7 +206,7 @@ leader_of(uint32_t id, uint32_t node_count, uint64_t term, const uint64_t *terms
         assert_raft_status(raft_step(r, &grant), RAFT_OK);
     }
     assert_int_equal(raft_role(r), RAFT_LEADER);
-    size_t n = node_collect(r, out, out_max);
+    size_t n = node_drain(r, out, out_max, NULL);
     if (sent != NULL) {
         *sent = n;
     }
@@ -313,7 +247,7 @@ test_b_commit_only_by_an_entry_of_the_leaders_term(void **state)
     struct raft *r = leader_new(4, terms, KH_ARRAY_LEN(terms));
     /* Its no-op is index 3, term 4, and on its own disk now. */
     reply_to(r, 2, true, 2, 2, 0, 0);
-    node_drain(r, NULL);
+    node_drain(r, NULL, 0, NULL);
     if (raft_commit_index(r) != 0) {
         fail_msg("leader of term 4: index 2 (term 2) is on 2 of 3 nodes, index 3 (term 4) on 1; "
                  "commit index %" PRIu64 ", expected 0: an earlier term's entry is not committed "
@@ -321,7 +255,7 @@ test_b_commit_only_by_an_entry_of_the_leaders_term(void **state)
                  raft_commit_index(r));
     }
     reply_to(r, 2, true, 2, 3, 0, 0);
-    node_drain(r, NULL);
+    node_drain(r, NULL, 0, NULL);
     if (raft_commit_index(r) != 3) {
         fail_msg("leader of term 4 with index 3 (term 4) on 2 of 3 nodes: commit index %" PRIu64
                  ", expected 3",
@@ -341,7 +275,7 @@ test_b_commit_is_what_a_majority_holds(void **state)
     for (int i = 0; i < 9; i++) {
         assert_raft_status(raft_propose(r, "c", 1, &index, &term), RAFT_OK);
     }
-    node_drain(r, NULL); /* entries 1-10, all of term 2, on the leader's disk */
+    node_drain(r, NULL, 0, NULL); /* entries 1-10, all of term 2, on the leader's disk */
     const struct {
         uint32_t from;
         uint64_t match, commit;
@@ -351,7 +285,7 @@ test_b_commit_is_what_a_majority_holds(void **state)
     };
     for (size_t i = 0; i < KH_ARRAY_LEN(replies); i++) {
         reply_to(r, replies[i].from, true, 0, replies[i].match, 0, 0);
-        node_drain(r, NULL);
+        node_drain(r, NULL, 0, NULL);
         if (raft_commit_index(r) != replies[i].commit) {
             fail_msg(
                 "leader 3 of 5 (10 entries persisted) after node %u acknowledged index %" PRIu64
@@ -396,7 +330,7 @@ test_b_leader_backs_up_by_the_hint(void **state)
         reply_to(r, 2, false, raft_last_index(r) - 1, 0, cases[i].conflict_index,
                  cases[i].conflict_term);
         struct raft_msg sent = {0};
-        size_t count = node_drain(r, &sent);
+        size_t count = node_drain_last(r, &sent);
         if (count != 1 || sent.type != RAFT_MSG_APPEND || sent.to != 2 ||
             sent.prev_index + 1 != cases[i].next_index) {
             fail_msg("refusal with conflict index %" PRIu64 ", term %" PRIu64 " (%s): the leader "
@@ -409,7 +343,7 @@ test_b_leader_backs_up_by_the_hint(void **state)
         uint64_t index, term;
         assert_raft_status(raft_propose(r, "x", 1, &index, &term), RAFT_OK);
         struct raft_msg out[8];
-        count = node_collect(r, out, KH_ARRAY_LEN(out));
+        count = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
         if (entries_sent_to(out, count, 2) != 0) {
             fail_msg("after a refusal (%s), a proposal went to node 2 before it answered the "
                      "probe: a follower that refused is probed, one append a heartbeat",
@@ -428,10 +362,10 @@ test_b_next_index_stays_past_match(void **state)
     static const uint64_t terms[] = {1, 1, 1, 4, 4, 5, 5, 6, 6, 6};
     struct raft *r = leader_new(7, terms, KH_ARRAY_LEN(terms)); /* no-op at 11 */
     reply_to(r, 2, false, 10, 0, 4, 0);                         /* too short: probe from 4 */
-    node_drain(r, NULL);
+    node_drain(r, NULL, 0, NULL);
     reply_to(r, 2, true, 3, 8, 0, 0); /* a late success: it holds 1-8 */
     struct raft_msg out[8];
-    size_t count = node_collect(r, out, KH_ARRAY_LEN(out));
+    size_t count = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
     if (count < 1 || out[0].type != RAFT_MSG_APPEND || out[0].to != 2 || out[0].prev_index != 8) {
         fail_msg("node 2 answered that it holds entries 1-8: the leader sent %zu messages, the "
                  "first %s after index %" PRIu64 "; expected an append of what follows 8 at once",
@@ -439,7 +373,7 @@ test_b_next_index_stays_past_match(void **state)
                  count > 0 ? out[0].prev_index : 0);
     }
     reply_to(r, 2, false, 10, 0, 8, 0); /* a late refusal, from before: "my log ends at 7" */
-    count = node_collect(r, out, KH_ARRAY_LEN(out));
+    count = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
     if (count != 1 || out[0].type != RAFT_MSG_APPEND || out[0].prev_index != 8) {
         fail_msg("a late refusal hinting index 8 reached a leader that knows node 2 holds 1-8: "
                  "it sent %zu messages, the first after index %" PRIu64 "; expected one append "
@@ -448,7 +382,7 @@ test_b_next_index_stays_past_match(void **state)
     }
     uint64_t index, term;
     assert_raft_status(raft_propose(r, "x", 1, &index, &term), RAFT_OK);
-    count = node_collect(r, out, KH_ARRAY_LEN(out));
+    count = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
     if (entries_sent_to(out, count, 2) != 0) {
         fail_msg("node 2 refused, and a proposal went to it before it answered the probe: a "
                  "follower that refuses is probed, pipelining or not");
@@ -500,18 +434,18 @@ test_b_ready_sends_new_entries_within_the_window(void **state)
     static const uint64_t terms[] = {1};
     struct raft *r = leader_new(2, terms, KH_ARRAY_LEN(terms)); /* its no-op is index 2 */
     reply_to(r, 2, true, 1, 2, 0, 0); /* node 2 pipelines; node 3 has not answered */
-    node_drain(r, NULL);
+    node_drain(r, NULL, 0, NULL);
     uint64_t index, term;
     assert_raft_status(raft_propose(r, "one", 3, &index, &term), RAFT_OK);
     struct raft_msg out[64];
-    size_t count = node_collect(r, out, KH_ARRAY_LEN(out));
+    size_t count = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
     if (count != 1 || out[0].to != 2 || out[0].entry_count != 1 || out[0].prev_index != 2) {
         fail_msg("one proposal: the ready held %zu messages; expected exactly one append of the "
                  "new entry to node 2 (pipelining), none to node 3 (not yet answered)",
                  count);
     }
     reply_to(r, 2, true, 2, 3, 0, 0); /* nothing unacknowledged now */
-    node_drain(r, NULL);
+    node_drain(r, NULL, 0, NULL);
     const struct {
         uint32_t proposals;
         uint64_t entries_sent;
@@ -525,7 +459,7 @@ test_b_ready_sends_new_entries_within_the_window(void **state)
         for (uint32_t k = 0; k < steps[i].proposals; k++) {
             assert_raft_status(raft_propose(r, "many", 4, &index, &term), RAFT_OK);
         }
-        count = node_collect(r, out, KH_ARRAY_LEN(out));
+        count = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
         uint64_t sent = entries_sent_to(out, count, 2);
         if (sent != steps[i].entries_sent || entries_sent_to(out, count, 3) != 0) {
             fail_msg("%" PRIu64 " entries unacknowledged by node 2, %u more proposed: %" PRIu64
@@ -547,7 +481,7 @@ test_b_propose_on_a_leader_only(void **state)
 {
     (void)state;
     static const uint64_t terms[] = {1};
-    struct raft *follower = node_new(2, 3, 1, terms, KH_ARRAY_LEN(terms));
+    struct raft *follower = node_new(2, 3, 1, 0, terms, KH_ARRAY_LEN(terms));
     uint64_t index = 0, term = 0;
     assert_raft_status(raft_propose(follower, "x", 1, &index, &term), RAFT_NOT_LEADER);
     raft_destroy(follower);
@@ -588,7 +522,7 @@ test_b_append_out_of_memory_is_as_if_lost(void **state)
     (void)state;
 #if KH_OOM_IS_INJECTABLE
     static const uint64_t terms[] = {1, 1};
-    struct raft *r = node_new(2, 3, 2, terms, KH_ARRAY_LEN(terms));
+    struct raft *r = node_new(2, 3, 2, 0, terms, KH_ARRAY_LEN(terms));
     static const uint8_t data[] = {'a', 'b', 'c'};
     struct raft_entry entries[3];
     for (uint32_t i = 0; i < 3; i++) {
@@ -612,7 +546,7 @@ test_b_append_out_of_memory_is_as_if_lost(void **state)
     assert_true(has_fired);
     assert_raft_status(st, RAFT_OK);
     struct raft_msg out[4];
-    size_t count = node_collect(r, out, KH_ARRAY_LEN(out));
+    size_t count = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
     for (size_t i = 0; i < count; i++) {
         if (out[i].type == RAFT_MSG_APPEND_REPLY && out[i].is_success &&
             out[i].match_index > raft_last_index(r)) {
@@ -629,7 +563,7 @@ test_b_append_out_of_memory_is_as_if_lost(void **state)
     }
     assert_raft_status(raft_step(r, &m), RAFT_OK);
     struct raft_msg reply = {0};
-    node_drain(r, &reply);
+    node_drain_last(r, &reply);
     if (!reply.is_success || reply.match_index != 5 || raft_last_index(r) != 5) {
         fail_msg("the same append again, with memory: success %d, match_index %" PRIu64
                  ", last index %" PRIu64 "; expected success, 5, 5",
@@ -653,7 +587,7 @@ tick_and_count(struct raft *r, uint32_t ticks, uint64_t *prev_index)
     for (uint32_t t = 0; t < ticks; t++) {
         raft_tick(r);
         struct raft_msg out[8];
-        size_t count = node_collect(r, out, KH_ARRAY_LEN(out));
+        size_t count = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
         for (size_t i = 0; i < count && i < KH_ARRAY_LEN(out); i++) {
             if (out[i].type == RAFT_MSG_APPEND && out[i].to == 2 && out[i].entry_count > 0) {
                 entries += out[i].entry_count;
@@ -671,14 +605,14 @@ test_b_lost_append_is_resent(void **state)
     const uint64_t terms[] = {1};
     struct raft *r = leader_new(2, terms, KH_ARRAY_LEN(terms)); /* its no-op is index 2 */
     reply_to(r, 2, true, 1, 2, 0, 0);                           /* node 2 pipelines now */
-    node_drain(r, NULL);
+    node_drain(r, NULL, 0, NULL);
     uint64_t index, term, prev_index = 0;
     assert_raft_status(raft_propose(r, "a", 1, &index, &term), RAFT_OK);
-    node_drain(r, NULL); /* the append of index 3 */
+    node_drain(r, NULL, 0, NULL); /* the append of index 3 */
     assert_raft_status(raft_propose(r, "b", 1, &index, &term), RAFT_OK);
-    node_drain(r, NULL);              /* the append of index 4: lost */
+    node_drain(r, NULL, 0, NULL);     /* the append of index 4: lost */
     reply_to(r, 2, true, 2, 3, 0, 0); /* index 3 is acknowledged */
-    node_drain(r, NULL);
+    node_drain(r, NULL, 0, NULL);
     if (tick_and_count(r, CLUSTER_HEARTBEAT_TICKS, &prev_index) != 0) {
         fail_msg("node 2 answered within the last heartbeat, and the leader sent entries again "
                  "at the heartbeat: only a pipeline silent for a whole heartbeat is probed");
