@@ -9,7 +9,7 @@ LABS += 04-raft
 # and through it lab 01.
 04-raft_NEEDS := 03-bitcask
 # What a student writes: a skeleton here, complete in reference/04-raft/.
-04-raft_STUDENT_SRCS := raft_election.c raft_replication.c raft_storage.c
+04-raft_STUDENT_SRCS := raft_election.c raft_replication.c raft_storage.c raft_snapshot.c
 # The kit's code beside the skeleton: a node's life, its log in memory, the wire format.
 04-raft_GIVEN_SRCS := raft_given.c raft_msg_given.c
 04-raft_REFERENCE_SRCS :=

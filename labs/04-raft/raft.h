@@ -20,6 +20,11 @@
 #define RAFT_INFLIGHT_ENTRIES_MAX 256u
 /* Messages waiting for raft_ready; more are dropped, as a network may drop them. */
 #define RAFT_OUTBOX_MAX (8u * RAFT_NODES_MAX)
+#define RAFT_SNAPSHOT_BYTES_MAX (1ull << 30)  /* a snapshot's data */
+#define RAFT_SNAPSHOT_CHUNK_BYTES (64u << 10) /* of it one InstallSnapshot message carries */
+/* The largest message raft_msg_encoded_size can return: an append of RAFT_APPEND_ENTRIES_MAX
+ * entries of RAFT_ENTRY_BYTES_MAX each. */
+#define RAFT_MSG_BYTES_MAX (96u + RAFT_APPEND_ENTRIES_MAX * (24u + RAFT_ENTRY_BYTES_MAX))
 
 #define RAFT_STATUS(X)                                                                             \
     X(RAFT_OK, "ok")                                                                               \
@@ -31,6 +36,7 @@
     X(RAFT_BAD_MESSAGE, "malformed message")                                                       \
     X(RAFT_IO, "I/O error on stable storage")                                                      \
     X(RAFT_CORRUPT, "stable storage holds what no save wrote")                                     \
+    X(RAFT_BAD_INDEX, "index not applied yet, or already in a snapshot")                           \
     X(RAFT_UNIMPLEMENTED, "not implemented yet")
 
 #define RAFT_STATUS_ENUM(name, text) name,
@@ -73,11 +79,23 @@ struct raft_entry {
     const uint8_t *data; /* borrowed: see the function that gave the entry */
 };
 
+/* A snapshot (Raft §7): the state machine as it is once entries 1..index are applied, which
+ * stands in for those entries: a node's log holds only the entries after its snapshot. The data
+ * is the application's, opaque to Raft. */
+struct raft_snapshot {
+    uint64_t index; /* the last entry it includes; 0 for none (and then term 0, no data) */
+    uint64_t term;  /* that entry's term */
+    uint64_t size_bytes;
+    const uint8_t *data; /* borrowed: see the function that gave the snapshot */
+};
+
 enum raft_msg_type {
     RAFT_MSG_VOTE, /* RequestVote (§5.2, §5.4.1) */
     RAFT_MSG_VOTE_REPLY,
     RAFT_MSG_APPEND, /* AppendEntries, also the heartbeat (§5.3) */
     RAFT_MSG_APPEND_REPLY,
+    RAFT_MSG_SNAPSHOT, /* InstallSnapshot (§7, Figure 13), one chunk of it */
+    RAFT_MSG_SNAPSHOT_REPLY,
 };
 
 /* One message; the fields each type uses are grouped below, the others are 0. */
@@ -103,20 +121,35 @@ struct raft_msg {
     bool is_success;
     uint64_t match_index;
     uint64_t conflict_index, conflict_term;
+    /* RAFT_MSG_SNAPSHOT: the snapshot's index and term in prev_index and prev_term (it stands in
+     * for the entries through prev_index); the chunk's data, size_bytes of it from byte offset
+     * (at most RAFT_SNAPSHOT_CHUNK_BYTES); is_done on the last chunk. Chunks go one at a time.
+     * RAFT_MSG_SNAPSHOT_REPLY: prev_index is that of the snapshot it answers; offset the bytes
+     * of it the follower holds, where the next chunk starts (0: start over). Once it holds the
+     * whole snapshot, or entries past it, is_success with match_index = prev_index. */
+    uint64_t offset;
+    const uint8_t *data; /* borrowed: see the function that gave the message */
+    uint32_t size_bytes;
+    bool is_done;
 };
 
 /* What the node needs done, in this order (Figure 2's "respond to RPCs" only after "update
  * stable storage"; §5.2: a vote counts once it is on disk):
- *   1. persist: if has_hard_state, write hard_state; then, if has_log_change, delete every
+ *   1. persist: if has_hard_state, write hard_state; then, if has_snapshot, write snapshot and
+ *      delete every stored entry through snapshot.index; then, if has_log_change, delete every
  *      stored entry at log_from_index or later and append entries (entries[0].index ==
- *      log_from_index when entry_count > 0), and sync;
+ *      log_from_index when entry_count > 0); and sync;
  *   2. send every message in msgs;
- *   3. apply committed in order (each is committed and persisted).
+ *   3. if restore_snapshot, replace the state machine by snapshot (a leader sent it); then
+ *      apply committed in order (each is committed and persisted, and follows the snapshot).
  * Then call raft_advance. Everything here is borrowed until raft_advance; between the two
  * calls, call nothing else on the node. */
 struct raft_ready {
     bool has_hard_state;
     struct raft_hard_state hard_state;
+    bool has_snapshot; /* the node took a new snapshot (raft_compact) or received one */
+    bool restore_snapshot;
+    struct raft_snapshot snapshot;
     bool has_log_change;
     uint64_t log_from_index;
     const struct raft_entry *entries;
@@ -129,14 +162,17 @@ struct raft_ready {
 
 struct raft;
 
-/* Creates a node from what it persisted: hard_state (NULL for a new node: term 0, no vote) and
- * its log, entry_count entries with indexes 1..entry_count (copied; the caller keeps its own).
- * A node always starts as a follower and knows nothing of what was committed (§5: commitIndex
- * is volatile). *out is owned: free it with raft_destroy. Returns RAFT_OK, RAFT_BAD_CONFIG (a
- * field out of its range), RAFT_BAD_STATE (indexes not 1, 2, ...; terms decreasing or above
- * hard_state->term; a vote for no node) or RAFT_NOMEM. */
+/* Creates a node from what it persisted: hard_state (NULL for a new node: term 0, no vote), its
+ * snapshot (NULL for none) and its log, entry_count entries with indexes snapshot->index + 1,
+ * + 2, ... (all copied; the caller keeps its own). A node always starts as a follower knowing
+ * nothing committed but its snapshot (§5: commitIndex is volatile); its state machine starts
+ * from the snapshot. *out is owned: free it with raft_destroy. Returns RAFT_OK, RAFT_BAD_CONFIG
+ * (a field out of its range), RAFT_BAD_STATE (indexes that do not follow the snapshot's; terms
+ * decreasing from the snapshot's or above hard_state->term; a vote for no node; a snapshot of
+ * index 0 with a term or data, or over RAFT_SNAPSHOT_BYTES_MAX) or RAFT_NOMEM. */
 raft_status raft_create(const struct raft_config *config, const struct raft_hard_state *hard_state,
-                        const struct raft_entry *entries, size_t entry_count, struct raft **out);
+                        const struct raft_snapshot *snapshot, const struct raft_entry *entries,
+                        size_t entry_count, struct raft **out);
 void raft_destroy(struct raft *r);
 
 /* One unit of time passed: a follower or candidate whose election timeout ran out starts an
@@ -156,6 +192,15 @@ raft_status raft_step(struct raft *r, const struct raft_msg *m);
 raft_status raft_propose(struct raft *r, const void *data, size_t size_bytes, uint64_t *index,
                          uint64_t *term);
 
+/* Log compaction (§7): the application's state machine, as it was once entries 1..index were
+ * applied, is data (size_bytes of it, copied). The node keeps it as its snapshot, to send to
+ * followers that need entries it no longer has, and forgets the entries through index; the next
+ * raft_ready persists it (has_snapshot, without restore_snapshot: the state machine has it).
+ * Returns RAFT_OK; RAFT_BAD_INDEX when index is not applied yet (handed out in committed) or
+ * not past the snapshot the node has; RAFT_TOO_BIG over RAFT_SNAPSHOT_BYTES_MAX; or RAFT_NOMEM;
+ * the node is unchanged on an error. */
+raft_status raft_compact(struct raft *r, uint64_t index, const void *data, size_t size_bytes);
+
 /* Whether raft_ready has anything to do. */
 bool raft_has_ready(const struct raft *r);
 /* Fills *rd with what to do (the struct's comment), possibly nothing. */
@@ -170,14 +215,18 @@ uint64_t raft_term(const struct raft *r);
 uint32_t raft_leader(const struct raft *r); /* the leader of the current term, 0 if unknown */
 uint64_t raft_commit_index(const struct raft *r);
 uint64_t raft_last_index(const struct raft *r);
-/* The entry at index (1..raft_last_index): its data is borrowed until the next call that
- * changes the node. Returns false when there is none. */
+/* The node's snapshot (index 0 if none); its data is borrowed until the next call that changes
+ * the node. */
+void raft_last_snapshot(const struct raft *r, struct raft_snapshot *s);
+/* The entry at index (past the snapshot's index, up to raft_last_index): its data is borrowed
+ * until the next call that changes the node. Returns false when there is none. */
 bool raft_entry_at(const struct raft *r, uint64_t index, struct raft_entry *e);
 
 /* The wire format of a message (little-endian, given): raft_msg_encode writes
- * raft_msg_encoded_size(m) bytes into buf. raft_msg_decode reads size_bytes of buf into *m,
- * with m->entries pointing at entries (entries_max of them, caller-provided) and their data into
- * buf: borrowed while buf and entries live. Returns RAFT_OK or RAFT_BAD_MESSAGE (truncated,
+ * raft_msg_encoded_size(m) bytes (at most RAFT_MSG_BYTES_MAX) into buf. raft_msg_decode reads
+ * size_bytes of buf into *m, with m->entries pointing at entries (entries_max of them,
+ * caller-provided) and their data, or a snapshot chunk's, into buf: borrowed while buf and
+ * entries live. Returns RAFT_OK or RAFT_BAD_MESSAGE (truncated,
  * trailing bytes, an unknown type, a count or size over its limit). */
 size_t raft_msg_encoded_size(const struct raft_msg *m);
 void raft_msg_encode(const struct raft_msg *m, uint8_t *buf);

@@ -21,29 +21,37 @@ raft_strerror(raft_status status)
 /* ---- The log ---------------------------------------------------------------------------- */
 
 uint64_t
+raft_log_start(const struct raft *r)
+{
+    return r->log.start;
+}
+
+uint64_t
 raft_log_last_index(const struct raft *r)
 {
-    return r->log.count;
+    return r->log.start + r->log.count;
 }
 
 uint64_t
 raft_log_term(const struct raft *r, uint64_t index)
 {
-    assert(index <= r->log.count);
-    return index == 0 ? 0 : r->log.entries[index - 1].term;
+    assert(index >= r->log.start);
+    assert(index <= raft_log_last_index(r));
+    return index == r->log.start ? r->log.start_term
+                                 : r->log.entries[index - r->log.start - 1].term;
 }
 
 uint64_t
 raft_log_last_term(const struct raft *r)
 {
-    return raft_log_term(r, r->log.count);
+    return raft_log_term(r, raft_log_last_index(r));
 }
 
 raft_status
 raft_log_append(struct raft *r, const struct raft_entry *e)
 {
     struct raft_log *log = &r->log;
-    assert(e->index == log->count + 1);
+    assert(e->index == raft_log_last_index(r) + 1);
     assert(e->term >= raft_log_last_term(r)); /* terms never decrease along a log */
     assert(e->size_bytes <= RAFT_ENTRY_BYTES_MAX);
     if (log->count == log->capacity) {
@@ -76,22 +84,134 @@ void
 raft_log_truncate(struct raft *r, uint64_t from_index)
 {
     struct raft_log *log = &r->log;
-    assert(from_index >= 1);
+    assert(from_index > log->start);
     assert(from_index > r->commit_index); /* a committed entry is never deleted (§5.4) */
-    if (log->count < from_index) {
+    if (raft_log_last_index(r) < from_index) {
         return; /* nothing to delete */
     }
-    while (log->count >= from_index) {
+    while (raft_log_last_index(r) >= from_index) {
         free((void *)log->entries[log->count - 1].data);
         log->count--;
     }
-    if (log->stable_index > log->count) {
-        log->stable_index = log->count;
+    if (log->stable_index > raft_log_last_index(r)) {
+        log->stable_index = raft_log_last_index(r);
     }
     if (log->changed_from > from_index) {
         log->changed_from = from_index;
     }
-    assert(log->changed_from <= log->count + 1);
+    assert(log->changed_from <= raft_log_last_index(r) + 1);
+}
+
+void
+raft_log_compact(struct raft *r, uint64_t index, uint64_t term)
+{
+    struct raft_log *log = &r->log;
+    assert(index >= log->start);
+    uint64_t last = raft_log_last_index(r);
+    uint64_t gone = (index < last ? index : last) - log->start; /* entries to forget */
+    for (uint64_t i = 0; i < gone; i++) {
+        free((void *)log->entries[i].data);
+    }
+    if (gone > 0) {
+        memmove(log->entries, log->entries + gone, (log->count - gone) * sizeof(*log->entries));
+        log->count -= gone;
+    }
+    if (index > last) {
+        assert(log->count == 0);
+    }
+    log->start = index;
+    log->start_term = term;
+    /* The stored log keeps nothing through index (the snapshot's save deletes it): a change
+     * from below it is a change from just after it. */
+    if (log->changed_from != RAFT_UNCHANGED && log->changed_from <= index) {
+        log->changed_from = index + 1;
+    }
+}
+
+/* ---- Snapshots -------------------------------------------------------------------------- */
+
+static void
+snapshot_buf_free(struct raft_snapshot_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+static raft_status
+snapshot_buf_append(struct raft_snapshot_buf *b, const uint8_t *data, uint64_t size_bytes)
+{
+    if (size_bytes > RAFT_SNAPSHOT_BYTES_MAX - b->size_bytes) {
+        return RAFT_TOO_BIG;
+    }
+    uint64_t size = b->size_bytes + size_bytes;
+    if (size > b->capacity) {
+        uint64_t capacity = b->capacity == 0 ? 4096 : b->capacity;
+        while (capacity < size) {
+            capacity *= 2;
+        }
+        uint8_t *grown = realloc(b->data, capacity);
+        if (grown == NULL) {
+            return RAFT_NOMEM;
+        }
+        b->data = grown;
+        b->capacity = capacity;
+    }
+    if (size_bytes > 0) {
+        memcpy(b->data + b->size_bytes, data, size_bytes);
+    }
+    b->size_bytes = size;
+    return RAFT_OK;
+}
+
+void
+raft_incoming_start(struct raft *r, uint64_t index, uint64_t term)
+{
+    r->incoming.index = index;
+    r->incoming.term = term;
+    r->incoming.from_term = r->term;
+    r->incoming.size_bytes = 0; /* its buffer stays, for the next snapshot */
+}
+
+raft_status
+raft_incoming_append(struct raft *r, const uint8_t *data, uint32_t size_bytes)
+{
+    return snapshot_buf_append(&r->incoming, data, size_bytes);
+}
+
+void
+raft_snapshot_install(struct raft *r)
+{
+    snapshot_buf_free(&r->snapshot);
+    r->snapshot = r->incoming;
+    memset(&r->incoming, 0, sizeof(r->incoming));
+    r->is_snapshot_unsaved = true;
+    r->is_snapshot_unrestored = true;
+}
+
+raft_status
+raft_compact(struct raft *r, uint64_t index, const void *data, size_t size_bytes)
+{
+    assert(!r->is_ready_out);
+    if (index <= r->log.start || index > r->applied_index) {
+        return RAFT_BAD_INDEX;
+    }
+    if (size_bytes > RAFT_SNAPSHOT_BYTES_MAX) {
+        return RAFT_TOO_BIG;
+    }
+    struct raft_snapshot_buf taken = {.index = index, .term = raft_log_term(r, index)};
+    raft_status st = snapshot_buf_append(&taken, data, size_bytes);
+    if (st != RAFT_OK) {
+        return st;
+    }
+    raft_log_compact(r, index, taken.term);
+    snapshot_buf_free(&r->snapshot);
+    r->snapshot = taken;
+    r->is_snapshot_unsaved = true;
+    /* A follower halfway through the old snapshot starts the new one over. */
+    for (uint32_t id = 1; id <= r->config.node_count; id++) {
+        r->progress[id].snapshot_offset = 0;
+    }
+    return RAFT_OK;
 }
 
 /* ---- Randomness, timers, the outbox ------------------------------------------------------ */
@@ -129,6 +249,7 @@ raft_send(struct raft *r, const struct raft_msg *m)
     assert(m->to >= 1 && m->to <= r->config.node_count);
     assert(m->to != r->config.id);
     assert(m->type != RAFT_MSG_APPEND || m->entry_count <= RAFT_APPEND_ENTRIES_MAX);
+    assert(m->type != RAFT_MSG_SNAPSHOT || m->size_bytes <= RAFT_SNAPSHOT_CHUNK_BYTES);
     assert(!r->is_ready_out);
     if (r->outbox.count == RAFT_OUTBOX_MAX) {
         return; /* lost, as the network may lose it: the protocol sends again */
@@ -136,6 +257,7 @@ raft_send(struct raft *r, const struct raft_msg *m)
     struct raft_msg *queued = &r->outbox.msgs[r->outbox.count++];
     *queued = *m;
     queued->entries = NULL;
+    queued->data = NULL;
 }
 
 /* ---- A node's life ---------------------------------------------------------------------- */
@@ -153,16 +275,20 @@ check_config(const struct raft_config *c)
 
 static raft_status
 check_state(const struct raft_config *c, const struct raft_hard_state *hs,
-            const struct raft_entry *entries, size_t entry_count)
+            const struct raft_snapshot *snap, const struct raft_entry *entries, size_t entry_count)
 {
-    if (hs->vote > c->node_count) {
+    if (hs->vote > c->node_count || snap->term > hs->term ||
+        snap->size_bytes > RAFT_SNAPSHOT_BYTES_MAX ||
+        (snap->size_bytes > 0 && snap->data == NULL) ||
+        (snap->index == 0 && (snap->term != 0 || snap->size_bytes != 0)) ||
+        (snap->index > 0 && snap->term == 0) || snap->index > UINT64_MAX - entry_count) {
         return RAFT_BAD_STATE;
     }
-    uint64_t term = 0;
+    uint64_t term = snap->term;
     for (size_t i = 0; i < entry_count; i++) {
         const struct raft_entry *e = &entries[i];
-        if (e->index != i + 1 || e->term < term || e->term > hs->term || e->term == 0 ||
-            e->type > RAFT_ENTRY_NOOP || e->size_bytes > RAFT_ENTRY_BYTES_MAX ||
+        if (e->index != snap->index + i + 1 || e->term < term || e->term > hs->term ||
+            e->term == 0 || e->type > RAFT_ENTRY_NOOP || e->size_bytes > RAFT_ENTRY_BYTES_MAX ||
             (e->size_bytes > 0 && e->data == NULL)) {
             return RAFT_BAD_STATE;
         }
@@ -173,13 +299,16 @@ check_state(const struct raft_config *c, const struct raft_hard_state *hs,
 
 raft_status
 raft_create(const struct raft_config *config, const struct raft_hard_state *hard_state,
-            const struct raft_entry *entries, size_t entry_count, struct raft **out)
+            const struct raft_snapshot *snapshot, const struct raft_entry *entries,
+            size_t entry_count, struct raft **out)
 {
     static const struct raft_hard_state fresh = {0, 0};
+    static const struct raft_snapshot none = {0, 0, 0, NULL};
     const struct raft_hard_state *hs = hard_state != NULL ? hard_state : &fresh;
+    const struct raft_snapshot *snap = snapshot != NULL ? snapshot : &none;
     raft_status st = check_config(config);
     if (st == RAFT_OK) {
-        st = check_state(config, hs, entries, entry_count);
+        st = check_state(config, hs, snap, entries, entry_count);
     }
     if (st != RAFT_OK) {
         return st;
@@ -194,13 +323,24 @@ raft_create(const struct raft_config *config, const struct raft_hard_state *hard
     r->persisted = *hs;
     r->role = RAFT_FOLLOWER;
     r->random_state = config->random_seed ^ ((uint64_t)config->id << 32);
+    r->snapshot.index = snap->index;
+    r->snapshot.term = snap->term;
+    r->log.start = snap->index;
+    r->log.start_term = snap->term;
+    /* The snapshot holds committed entries only, applied by the state machine it restores. */
+    r->commit_index = snap->index;
+    r->applied_index = snap->index;
+    if (snapshot_buf_append(&r->snapshot, snap->data, snap->size_bytes) != RAFT_OK) {
+        raft_destroy(r);
+        return RAFT_NOMEM;
+    }
     for (size_t i = 0; i < entry_count; i++) {
         if (raft_log_append(r, &entries[i]) != RAFT_OK) {
             raft_destroy(r);
             return RAFT_NOMEM;
         }
     }
-    r->log.stable_index = r->log.count; /* it came from stable storage */
+    r->log.stable_index = raft_log_last_index(r); /* it came from stable storage */
     r->log.changed_from = RAFT_UNCHANGED;
     raft_reset_election_timer(r);
     *out = r;
@@ -217,6 +357,8 @@ raft_destroy(struct raft *r)
         free((void *)r->log.entries[i].data);
     }
     free(r->log.entries);
+    snapshot_buf_free(&r->snapshot);
+    snapshot_buf_free(&r->incoming);
     free(r);
 }
 
@@ -236,9 +378,15 @@ static bool
 is_well_formed(const struct raft *r, const struct raft_msg *m)
 {
     uint32_t n = r->config.node_count;
-    if (m->type > RAFT_MSG_APPEND_REPLY || m->from < 1 || m->from > n || m->to != r->config.id ||
+    if (m->type > RAFT_MSG_SNAPSHOT_REPLY || m->from < 1 || m->from > n || m->to != r->config.id ||
         m->from == m->to) {
         return false;
+    }
+    if (m->type == RAFT_MSG_SNAPSHOT) {
+        return m->size_bytes <= RAFT_SNAPSHOT_CHUNK_BYTES &&
+               (m->size_bytes == 0 || m->data != NULL) &&
+               m->offset <= RAFT_SNAPSHOT_BYTES_MAX - m->size_bytes && m->prev_index > 0 &&
+               m->prev_term > 0 && m->prev_term <= m->term;
     }
     if (m->type != RAFT_MSG_APPEND) {
         return true;
@@ -280,8 +428,14 @@ raft_step(struct raft *r, const struct raft_msg *m)
     case RAFT_MSG_APPEND:
         raft_handle_append(r, m);
         break;
-    default:
+    case RAFT_MSG_APPEND_REPLY:
         raft_handle_append_reply(r, m);
+        break;
+    case RAFT_MSG_SNAPSHOT:
+        raft_handle_snapshot(r, m);
+        break;
+    default:
+        raft_handle_snapshot_reply(r, m);
         break;
     }
     return RAFT_OK;
@@ -292,26 +446,35 @@ raft_step(struct raft *r, const struct raft_msg *m)
 bool
 raft_has_ready(const struct raft *r)
 {
-    return r->term != r->persisted.term || r->vote != r->persisted.vote ||
+    return r->term != r->persisted.term || r->vote != r->persisted.vote || r->is_snapshot_unsaved ||
            r->log.changed_from != RAFT_UNCHANGED || r->outbox.count > 0 || r->has_unsent_entries ||
            r->applied_index < r->commit_index;
 }
 
-/* Hands out the queued messages, an append's entries looked up in the log. An append whose
- * term is over, or whose entries the log no longer holds as they were, is dropped. */
+/* Hands out the queued messages, an append's entries looked up in the log and a snapshot
+ * chunk's data in the snapshot. An append whose term is over, or whose entries the log no longer
+ * holds as they were, is dropped; so is a chunk of a snapshot the node no longer has. */
 static size_t
 ready_messages(struct raft *r)
 {
     size_t count = 0;
     for (uint32_t i = 0; i < r->outbox.count; i++) {
         struct raft_msg m = r->outbox.msgs[i];
+        bool is_leaders = m.term == r->term && r->role == RAFT_LEADER;
         if (m.type == RAFT_MSG_APPEND) {
             uint64_t last = m.prev_index + m.entry_count;
-            if (m.term != r->term || r->role != RAFT_LEADER || last > r->log.count ||
+            if (!is_leaders || m.prev_index < r->log.start || last > raft_log_last_index(r) ||
                 raft_log_term(r, m.prev_index) != m.prev_term) {
                 continue;
             }
-            m.entries = m.entry_count > 0 ? &r->log.entries[m.prev_index] : NULL;
+            m.entries = m.entry_count > 0 ? &r->log.entries[m.prev_index - r->log.start] : NULL;
+        } else if (m.type == RAFT_MSG_SNAPSHOT) {
+            if (!is_leaders || m.prev_index != r->snapshot.index ||
+                m.prev_term != r->snapshot.term || m.offset > r->snapshot.size_bytes ||
+                m.size_bytes > r->snapshot.size_bytes - m.offset) {
+                continue;
+            }
+            m.data = m.size_bytes > 0 ? r->snapshot.data + m.offset : NULL;
         }
         r->ready_msgs[count++] = m;
     }
@@ -329,21 +492,31 @@ raft_ready(struct raft *r, struct raft_ready *rd)
     memset(rd, 0, sizeof(*rd));
     rd->hard_state = (struct raft_hard_state){r->term, r->vote};
     rd->has_hard_state = r->term != r->persisted.term || r->vote != r->persisted.vote;
+    rd->has_snapshot = r->is_snapshot_unsaved;
+    rd->restore_snapshot = r->is_snapshot_unrestored;
+    if (rd->has_snapshot) {
+        rd->snapshot = (struct raft_snapshot){r->snapshot.index, r->snapshot.term,
+                                              r->snapshot.size_bytes, r->snapshot.data};
+    }
     const struct raft_log *log = &r->log;
+    uint64_t last = raft_log_last_index(r);
     rd->has_log_change = log->changed_from != RAFT_UNCHANGED;
     if (rd->has_log_change) {
-        assert(log->changed_from >= 1);
-        assert(log->changed_from <= log->count + 1);
+        assert(log->changed_from > log->start);
+        assert(log->changed_from <= last + 1);
         rd->log_from_index = log->changed_from;
-        rd->entry_count = log->count + 1 - log->changed_from;
-        rd->entries = rd->entry_count > 0 ? &log->entries[log->changed_from - 1] : NULL;
+        rd->entry_count = last + 1 - log->changed_from;
+        rd->entries =
+            rd->entry_count > 0 ? &log->entries[log->changed_from - log->start - 1] : NULL;
     }
     rd->msg_count = ready_messages(r);
     rd->msgs = rd->msg_count > 0 ? r->ready_msgs : NULL;
-    /* Applied after step 1, when the whole log is on this node's disk. */
-    assert(r->commit_index <= log->count);
+    /* Applied after step 1, when the whole log is on this node's disk; after a snapshot the
+     * state machine restores, only what follows it. */
+    assert(r->commit_index <= last);
+    assert(r->applied_index >= log->start);
     if (r->commit_index > r->applied_index) {
-        rd->committed = &log->entries[r->applied_index];
+        rd->committed = &log->entries[r->applied_index - log->start];
         rd->committed_count = r->commit_index - r->applied_index;
     }
     r->is_ready_out = true;
@@ -357,9 +530,16 @@ raft_advance(struct raft *r, const struct raft_ready *rd)
     if (rd->has_hard_state) {
         r->persisted = rd->hard_state;
     }
+    if (rd->has_snapshot) {
+        r->is_snapshot_unsaved = false;
+        r->is_snapshot_unrestored = false;
+        if (r->log.stable_index < rd->snapshot.index) {
+            r->log.stable_index = rd->snapshot.index;
+        }
+    }
     if (rd->has_log_change) {
-        assert(rd->log_from_index - 1 + rd->entry_count == r->log.count);
-        r->log.stable_index = r->log.count;
+        assert(rd->log_from_index - 1 + rd->entry_count == raft_log_last_index(r));
+        r->log.stable_index = raft_log_last_index(r);
     }
     r->log.changed_from = RAFT_UNCHANGED;
     r->outbox.count = 0;
@@ -400,15 +580,22 @@ raft_commit_index(const struct raft *r)
 uint64_t
 raft_last_index(const struct raft *r)
 {
-    return r->log.count;
+    return raft_log_last_index(r);
+}
+
+void
+raft_last_snapshot(const struct raft *r, struct raft_snapshot *s)
+{
+    *s = (struct raft_snapshot){r->snapshot.index, r->snapshot.term, r->snapshot.size_bytes,
+                                r->snapshot.data};
 }
 
 bool
 raft_entry_at(const struct raft *r, uint64_t index, struct raft_entry *e)
 {
-    if (index < 1 || index > r->log.count) {
+    if (index <= r->log.start || index > raft_log_last_index(r)) {
         return false;
     }
-    *e = r->log.entries[index - 1];
+    *e = r->log.entries[index - r->log.start - 1];
     return true;
 }

@@ -10,8 +10,11 @@
 
 /* A leader's view of one follower (Figure 2, "Volatile state on leaders"). */
 struct raft_progress {
-    uint64_t next_index;  /* the next entry to send it */
-    uint64_t match_index; /* the highest entry known to be in its log */
+    uint64_t next_index;      /* the next entry to send it; at or below the snapshot's index, it
+                                 needs the snapshot (part D) */
+    uint64_t match_index;     /* the highest entry known to be in its log */
+    uint64_t snapshot_offset; /* the bytes of the leader's snapshot it acknowledged holding; 0
+                                 whenever the leader takes a new snapshot */
     /* While probing, a leader sends one append per heartbeat and waits for its answer, since
      * next_index is a guess; once one succeeds it pipelines: it sends every new entry at once,
      * moving next_index past it without waiting (up to RAFT_INFLIGHT_ENTRIES_MAX beyond
@@ -21,17 +24,28 @@ struct raft_progress {
                        whole heartbeat lost a message, and probing from match_index resends */
 };
 
-/* The log in memory: entries[i] has index i + 1 and owns its data (freed when the entry is
- * deleted). The given functions below keep the bookkeeping of what is persisted. */
+/* The log in memory: the entries after the snapshot's, entries[i] with index start + i + 1,
+ * each owning its data (freed when the entry is deleted). The given functions below keep the
+ * bookkeeping of what is persisted. */
 struct raft_log {
     struct raft_entry *entries;
-    uint64_t count; /* the last index */
+    uint64_t start;      /* the snapshot's index: the entries through it are gone (part D) */
+    uint64_t start_term; /* the snapshot's term */
+    uint64_t count;      /* entries held: the last index is start + count */
     uint64_t capacity;
     uint64_t stable_index; /* entries 1..stable_index are on stable storage */
     uint64_t changed_from; /* the first index appended or deleted since the last
                               raft_advance, RAFT_UNCHANGED if none: persisted from there */
 };
 #define RAFT_UNCHANGED UINT64_MAX
+
+/* A snapshot's bytes, owned. */
+struct raft_snapshot_buf {
+    uint64_t index, term;
+    uint64_t from_term; /* incoming: the term of the leader sending it */
+    uint8_t *data;
+    uint64_t size_bytes, capacity;
+};
 
 /* A message waiting for raft_ready. An append's entries are named by range and looked up in
  * the log when raft_ready hands the message out, so the log can grow meanwhile. */
@@ -61,6 +75,12 @@ struct raft {
      * stable_index, the part of its log it has persisted). */
     struct raft_progress progress[RAFT_NODES_MAX + 1];
     bool has_unsent_entries; /* a leader appended entries raft_ready has not sent yet */
+    /* Part D. The node's snapshot, which the log starts after (log.start == snapshot.index);
+     * and on a follower, the one a leader is sending it, chunk by chunk. */
+    struct raft_snapshot_buf snapshot;
+    struct raft_snapshot_buf incoming;
+    bool is_snapshot_unsaved;    /* raft_ready persists snapshot (has_snapshot) */
+    bool is_snapshot_unrestored; /* ... and has the state machine restore it (restore_snapshot) */
     /* Given: randomness, the outbox, and what raft_ready last handed out. */
     uint64_t random_state;
     struct raft_outbox outbox;
@@ -100,14 +120,17 @@ raft_get_u64(const uint8_t *p)
 
 /* ---- Given (raft_given.c) ------------------------------------------------------------------ */
 
-/* Entries. raft_log_term(r, 0) is 0; index must be <= the last index. */
+/* Entries. raft_log_term(r, index) is the term of the entry at index, for index from
+ * raft_log_start (the snapshot's index: its term; 0 when there is no snapshot) to the last. */
+uint64_t raft_log_start(const struct raft *r);
 uint64_t raft_log_last_index(const struct raft *r);
 uint64_t raft_log_last_term(const struct raft *r);
 uint64_t raft_log_term(const struct raft *r, uint64_t index);
 /* Appends a copy of e (e->index must be the last index + 1). RAFT_OK or RAFT_NOMEM (nothing
  * appended). */
 raft_status raft_log_append(struct raft *r, const struct raft_entry *e);
-/* Deletes the entries at from_index and after (from_index >= 1). Never below commit_index. */
+/* Deletes the entries at from_index and after (from_index > raft_log_start). Never below
+ * commit_index. */
 void raft_log_truncate(struct raft *r, uint64_t from_index);
 
 /* Queues m to send. For an append, m->entries is ignored: the entry_count entries after
@@ -136,6 +159,23 @@ void raft_become_follower(struct raft *r, uint64_t term, uint32_t leader);
 void raft_become_candidate(struct raft *r);
 void raft_become_leader(struct raft *r);
 
+/* ---- Given for part D -------------------------------------------------------------------- */
+
+/* Forgets the entries through index, which a snapshot of term `term` at index now stands for:
+ * the log starts after it (raft_log_start(r) == index, raft_log_term(r, index) == term). The
+ * entries after index stay; if the log does not reach index, every entry goes. */
+void raft_log_compact(struct raft *r, uint64_t index, uint64_t term);
+/* r->incoming becomes the node's snapshot (incoming is left empty), which the next raft_ready
+ * persists and has the state machine restore. The log, commit_index and applied_index are left
+ * to the caller. */
+void raft_snapshot_install(struct raft *r);
+/* r->incoming drops what it held: it receives the snapshot at index of term from the leader
+ * of the node's term, from byte 0. */
+void raft_incoming_start(struct raft *r, uint64_t index, uint64_t term);
+/* Appends size_bytes of data to r->incoming. RAFT_OK, RAFT_TOO_BIG (past
+ * RAFT_SNAPSHOT_BYTES_MAX) or RAFT_NOMEM, with incoming unchanged. */
+raft_status raft_incoming_append(struct raft *r, const uint8_t *data, uint32_t size_bytes);
+
 /* ---- Part B (raft_replication.c) ----------------------------------------------------------- */
 
 /* Sends node `to` an append: entries from its next_index, or none (a heartbeat). */
@@ -148,5 +188,13 @@ void raft_handle_append_reply(struct raft *r, const struct raft_msg *m);
 /* A leader commits the highest index a majority has in its log, if that entry is of its own
  * term (Raft §5.4.2). Called when a match_index moves, and by raft_advance. */
 void raft_maybe_commit(struct raft *r);
+
+/* ---- Part D (raft_snapshot.c) -------------------------------------------------------------- */
+
+/* Sends node `to` the chunk of the leader's snapshot that starts at its snapshot_offset: what
+ * raft_send_append does instead when the entries the node needs are in the snapshot. */
+void raft_send_snapshot(struct raft *r, uint32_t to);
+void raft_handle_snapshot(struct raft *r, const struct raft_msg *m);
+void raft_handle_snapshot_reply(struct raft *r, const struct raft_msg *m);
 
 #endif

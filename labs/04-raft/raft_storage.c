@@ -19,8 +19,8 @@ struct raft_storage {
 
 raft_status
 raft_storage_open(const struct bc_io *io, const char *dir, struct raft_storage **out,
-                  struct raft_hard_state *hard_state, const struct raft_entry **entries,
-                  size_t *entry_count)
+                  struct raft_hard_state *hard_state, struct raft_snapshot *snapshot,
+                  const struct raft_entry **entries, size_t *entry_count)
 {
     /* TODO(part C): remove a "state.tmp" a crash left; read "state" (missing: term 0, no vote);
      * open or create "log" and make its name durable; read its records up to the first torn or
@@ -29,6 +29,7 @@ raft_storage_open(const struct bc_io *io, const char *dir, struct raft_storage *
     (void)dir;
     (void)out;
     (void)hard_state;
+    (void)snapshot;
     (void)entries;
     (void)entry_count;
     return RAFT_UNIMPLEMENTED;

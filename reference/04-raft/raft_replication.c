@@ -39,6 +39,10 @@ raft_send_append(struct raft *r, uint32_t to)
     uint64_t last = raft_log_last_index(r);
     assert(p->next_index >= 1);
     assert(p->next_index <= last + 1);
+    if (p->next_index <= raft_log_start(r)) {
+        raft_send_snapshot(r, to); /* part D: the entries it needs are in the snapshot */
+        return;
+    }
     uint64_t prev = p->next_index - 1;
     uint64_t count = last - prev;
     if (count > RAFT_APPEND_ENTRIES_MAX) {
@@ -105,8 +109,11 @@ raft_broadcast_append(struct raft *r, bool is_heartbeat)
             send_pipelined(r, id);
             continue;
         }
-        if (!p->is_probing && !p->is_active && p->next_index - 1 > p->match_index) {
-            p->is_probing = true; /* a whole heartbeat without an answer: resend from match */
+        if (!p->is_probing && ((!p->is_active && p->next_index - 1 > p->match_index) ||
+                               p->match_index < raft_log_start(r))) {
+            /* A whole heartbeat without an answer: resend from match. Or what it holds is
+             * behind the snapshot, where no heartbeat can point: it needs the snapshot. */
+            p->is_probing = true;
             p->next_index = p->match_index + 1;
         }
         p->is_active = false;
@@ -123,7 +130,7 @@ static uint64_t
 first_index_of_term(const struct raft *r, uint64_t index)
 {
     uint64_t term = raft_log_term(r, index);
-    while (index > 1 && raft_log_term(r, index - 1) == term) {
+    while (index - 1 > raft_log_start(r) && raft_log_term(r, index - 1) == term) {
         index--;
     }
     return index;
@@ -138,6 +145,9 @@ append_entries(struct raft *r, const struct raft_msg *m)
 {
     for (uint32_t i = 0; i < m->entry_count; i++) {
         const struct raft_entry *e = &m->entries[i];
+        if (e->index <= raft_log_start(r)) {
+            continue; /* in the snapshot: committed, so the leader has it too (§5.4.3) */
+        }
         if (e->index <= raft_log_last_index(r)) {
             if (raft_log_term(r, e->index) == e->term) {
                 continue;
@@ -169,7 +179,9 @@ raft_handle_append(struct raft *r, const struct raft_msg *m)
     uint64_t last = raft_log_last_index(r);
     if (m->prev_index > last) {
         reply.conflict_index = last + 1; /* too short: start from the end of it */
-    } else if (raft_log_term(r, m->prev_index) != m->prev_term) {
+    } else if (m->prev_index >= raft_log_start(r) &&
+               raft_log_term(r, m->prev_index) != m->prev_term) {
+        /* (Below the snapshot's index, every entry is committed, so it matches.) */
         reply.conflict_term = raft_log_term(r, m->prev_index);
         reply.conflict_index = first_index_of_term(r, m->prev_index);
     } else if (!append_entries(r, m)) {
@@ -195,10 +207,10 @@ backup_index(const struct raft *r, const struct raft_msg *m)
         return m->conflict_index;
     }
     uint64_t index = raft_log_last_index(r);
-    while (index > 0 && raft_log_term(r, index) > m->conflict_term) {
+    while (index > raft_log_start(r) && raft_log_term(r, index) > m->conflict_term) {
         index--;
     }
-    return index > 0 && raft_log_term(r, index) == m->conflict_term ? index + 1 : m->conflict_index;
+    return raft_log_term(r, index) == m->conflict_term ? index + 1 : m->conflict_index;
 }
 
 void

@@ -244,8 +244,8 @@ load_log(struct raft_storage *s, uint64_t term_max)
 
 raft_status
 raft_storage_open(const struct bc_io *io, const char *dir, struct raft_storage **out,
-                  struct raft_hard_state *hard_state, const struct raft_entry **entries,
-                  size_t *entry_count)
+                  struct raft_hard_state *hard_state, struct raft_snapshot *snapshot,
+                  const struct raft_entry **entries, size_t *entry_count)
 {
     if (strlen(dir) + sizeof("/state.tmp") > RAFT_STORAGE_PATH_MAX) {
         return RAFT_IO;
@@ -265,6 +265,7 @@ raft_storage_open(const struct bc_io *io, const char *dir, struct raft_storage *
         raft_storage_close(s);
         return st;
     }
+    *snapshot = (struct raft_snapshot){0, 0, 0, NULL};
     *entries = s->loaded_entries;
     *entry_count = s->count;
     *out = s;

@@ -36,7 +36,7 @@
 #define CLUSTER_TERMS_MAX 100000u     /* terms the election-safety check keeps track of */
 #define CLUSTER_APPLIED_MAX 200000u   /* committed entries the safety check keeps */
 #define CLUSTER_COMMAND_BYTES_MAX 64u /* the tests' commands: short strings */
-#define CLUSTER_MESSAGE_BYTES_MAX (88u + RAFT_APPEND_ENTRIES_MAX * (24u + RAFT_ENTRY_BYTES_MAX))
+#define CLUSTER_MESSAGE_BYTES_MAX RAFT_MSG_BYTES_MAX
 
 #define RAFT_STATUS_NAME_CASE(name, text)                                                          \
     case name:                                                                                     \
@@ -55,20 +55,26 @@ raft_status_name(raft_status status)
  * simulated disk never loses a write; part C's tests crash a real one). */
 struct cluster_disk {
     struct raft_hard_state hard_state;
-    struct raft_entry *entries; /* entries[i] has index i + 1, data owned */
+    struct raft_snapshot snapshot; /* data owned */
+    struct raft_entry *entries;    /* entries[i] has index snapshot.index + i + 1, data owned */
     uint64_t count;
 };
 
+/* Each node's state machine is a digest of the entries it applied, in order; its snapshot is
+ * the digest, with its index, padded with bytes that depend on both to the size the test asks
+ * for (so that a snapshot can take several chunks, and a chunk out of place shows). */
 struct cluster_node {
     struct raft *raft; /* NULL while crashed */
     struct cluster_disk disk;
     uint64_t applied_index; /* the last entry its state machine applied */
+    uint64_t digest;        /* of entries 1..applied_index */
     bool is_connected;
 };
 
 /* A committed entry as first applied by any node: every node must apply the same. */
 struct cluster_applied {
     uint64_t term;
+    uint64_t digest; /* of entries 1..this one */
     uint8_t type;
     uint8_t size_bytes;
     char data[CLUSTER_COMMAND_BYTES_MAX];
@@ -84,7 +90,8 @@ struct cluster_storage {
     raft_status (*save_cb)(void *ctx, uint32_t id, const struct raft_ready *rd);
     void (*crash_cb)(void *ctx, uint32_t id);
     raft_status (*load_cb)(void *ctx, uint32_t id, struct raft_hard_state *hs,
-                           const struct raft_entry **entries, size_t *count);
+                           struct raft_snapshot *snapshot, const struct raft_entry **entries,
+                           size_t *count);
     void *ctx;
 };
 
@@ -98,7 +105,12 @@ struct cluster {
     struct cluster_applied *applied;
     uint64_t applied_count; /* entries 1..applied_count are known committed */
     uint64_t messages_sent;
-    uint64_t appends_refused; /* append replies that said no */
+    uint64_t appends_refused;    /* append replies that said no */
+    uint64_t snapshots_restored; /* by a node's state machine, from a leader's snapshot */
+    /* Part D: a node compacts its log when it has applied compact_every entries past its
+     * snapshot (0: never), into a snapshot of snapshot_bytes (>= 16). */
+    uint64_t compact_every;
+    uint64_t snapshot_bytes;
     struct cluster_storage storage;
     bool has_failed;
     char failure[512];
@@ -148,6 +160,101 @@ static inline void disk_free(struct cluster_disk *disk);
 static inline void disk_write(struct cluster *c, uint32_t id, const struct raft_ready *rd);
 static inline void cluster_crash(struct cluster *c, uint32_t id);
 
+/* ---- The nodes' state machine ----------------------------------------------------------- */
+
+/* The digest after applying e to a state machine of digest `digest` (FNV-1a, chained). */
+static inline uint64_t
+cluster_digest(uint64_t digest, const struct raft_entry *e)
+{
+    uint64_t h = digest ^ 0xcbf29ce484222325u;
+    const uint64_t words[] = {e->term, e->index, e->type, e->size_bytes};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        h = (h ^ words[i]) * 0x100000001b3u;
+    }
+    for (uint32_t i = 0; i < e->size_bytes; i++) {
+        h = (h ^ e->data[i]) * 0x100000001b3u;
+    }
+    return h;
+}
+
+/* Byte i of the snapshot at index with digest (bytes 0-15 are the two themselves). */
+static inline uint8_t
+cluster_snapshot_byte(uint64_t index, uint64_t digest, uint64_t i)
+{
+    if (i < 16) {
+        return (uint8_t)((i < 8 ? index : digest) >> (8 * (i % 8)));
+    }
+    uint64_t z = (digest ^ (index * 0x9e3779b97f4a7c15u)) + (i / 8) * 0xbf58476d1ce4e5b9u;
+    z ^= z >> 29;
+    return (uint8_t)(z >> (8 * (i % 8)));
+}
+
+/* Node id's state machine restores snapshot s: it must be the snapshot of a committed prefix,
+ * byte for byte. */
+static inline void
+cluster_restore(struct cluster *c, uint32_t id, const struct raft_snapshot *s)
+{
+    struct cluster_node *node = &c->nodes[id];
+    if (s->index == 0) {
+        node->applied_index = 0;
+        node->digest = 0;
+        return;
+    }
+    uint64_t digest = 0;
+    for (uint64_t i = 8; i < 16 && i < s->size_bytes; i++) {
+        digest |= (uint64_t)s->data[i] << (8 * (i - 8));
+    }
+    if (s->index > c->applied_count || s->term != c->applied[s->index].term ||
+        digest != c->applied[s->index].digest) {
+        cluster_failf(c,
+                      "node %u restored a snapshot at index %" PRIu64 " (term %" PRIu64
+                      ") that is not the state of the entries committed through it",
+                      id, s->index, s->term);
+        return;
+    }
+    for (uint64_t i = 0; i < s->size_bytes; i++) {
+        if (s->data[i] != cluster_snapshot_byte(s->index, digest, i)) {
+            cluster_failf(c,
+                          "node %u restored a snapshot at index %" PRIu64 " whose byte %" PRIu64
+                          " of %" PRIu64 " is not what the node that took it wrote",
+                          id, s->index, i, s->size_bytes);
+            return;
+        }
+    }
+    if (s->size_bytes != (c->snapshot_bytes > 16 ? c->snapshot_bytes : 16)) {
+        cluster_failf(c,
+                      "node %u restored a snapshot of %" PRIu64 " bytes, not the %" PRIu64 " taken",
+                      id, s->size_bytes, c->snapshot_bytes);
+        return;
+    }
+    node->applied_index = s->index;
+    node->digest = digest;
+}
+
+/* Node id compacts its log when it applied compact_every entries past its snapshot. */
+static inline void
+cluster_maybe_compact(struct cluster *c, uint32_t id)
+{
+    struct cluster_node *node = &c->nodes[id];
+    struct raft_snapshot s;
+    raft_last_snapshot(node->raft, &s);
+    if (c->compact_every == 0 || node->applied_index < s.index + c->compact_every) {
+        return;
+    }
+    uint64_t size = c->snapshot_bytes > 16 ? c->snapshot_bytes : 16;
+    uint8_t *data = malloc(size);
+    CLUSTER_REQUIRE(data != NULL);
+    for (uint64_t i = 0; i < size; i++) {
+        data[i] = cluster_snapshot_byte(node->applied_index, node->digest, i);
+    }
+    raft_status st = raft_compact(node->raft, node->applied_index, data, size);
+    free(data);
+    if (st != RAFT_OK) {
+        CLUSTER_FAIL("node %u: raft_compact at its applied index %" PRIu64 " returned %s", id,
+                     node->applied_index, raft_status_name(st));
+    }
+}
+
 /* Starts node id from its disk (a new node's disk is empty). */
 static inline void
 cluster_boot(struct cluster *c, uint32_t id)
@@ -156,24 +263,27 @@ cluster_boot(struct cluster *c, uint32_t id)
     CLUSTER_REQUIRE(node->raft == NULL);
     if (c->storage.load_cb != NULL) {
         struct raft_ready loaded = {
-            .has_hard_state = true, .has_log_change = true, .log_from_index = 1};
-        raft_status st = c->storage.load_cb(c->storage.ctx, id, &loaded.hard_state, &loaded.entries,
-                                            &loaded.entry_count);
+            .has_hard_state = true, .has_snapshot = true, .has_log_change = true};
+        raft_status st = c->storage.load_cb(c->storage.ctx, id, &loaded.hard_state,
+                                            &loaded.snapshot, &loaded.entries, &loaded.entry_count);
         if (st != RAFT_OK) {
             CLUSTER_FAIL("node %u: its storage does not load: %s", id, raft_status_name(st));
         }
+        loaded.log_from_index = loaded.snapshot.index + 1;
         disk_free(&node->disk); /* the mirror the checks read becomes what the storage holds */
         disk_write(c, id, &loaded);
     }
     struct raft_config config = cluster_config(c, id);
-    raft_status st = raft_create(&config, &node->disk.hard_state, node->disk.entries,
-                                 node->disk.count, &node->raft);
+    raft_status st = raft_create(&config, &node->disk.hard_state, &node->disk.snapshot,
+                                 node->disk.entries, node->disk.count, &node->raft);
     if (st != RAFT_OK) {
-        CLUSTER_FAIL("raft_create of node %u from its disk (term %" PRIu64 ", %" PRIu64
-                     " entries) returned %s",
-                     id, node->disk.hard_state.term, node->disk.count, raft_status_name(st));
+        CLUSTER_FAIL("raft_create of node %u from its disk (term %" PRIu64 ", snapshot at %" PRIu64
+                     ", %" PRIu64 " entries) returned %s",
+                     id, node->disk.hard_state.term, node->disk.snapshot.index, node->disk.count,
+                     raft_status_name(st));
     }
-    node->applied_index = 0; /* its state machine starts over and replays the log */
+    /* Its state machine starts over from the snapshot and replays the log. */
+    cluster_restore(c, id, &node->disk.snapshot);
 }
 
 static inline void
@@ -212,7 +322,41 @@ disk_free(struct cluster_disk *disk)
         free((void *)disk->entries[i].data);
     }
     free(disk->entries);
+    free((void *)disk->snapshot.data);
     memset(disk, 0, sizeof(*disk));
+}
+
+/* A snapshot on disk replaces the one there, and the entries through its index go; those after
+ * it stay only if the disk holds its index with its term (as raft_storage.h does it). */
+static inline void
+disk_write_snapshot(struct cluster *c, uint32_t id, const struct raft_snapshot *s)
+{
+    struct cluster_disk *disk = &c->nodes[id].disk;
+    if (s->index < disk->snapshot.index) {
+        cluster_failf(c, "node %u saved a snapshot at %" PRIu64 " over one at %" PRIu64, id,
+                      s->index, disk->snapshot.index);
+        return;
+    }
+    uint64_t start = disk->snapshot.index;
+    bool keeps = s->index <= start + disk->count && s->index > start &&
+                 disk->entries[s->index - start - 1].term == s->term;
+    uint64_t gone = keeps ? s->index - start : disk->count;
+    for (uint64_t i = 0; i < gone; i++) {
+        free((void *)disk->entries[i].data);
+    }
+    if (gone > 0) {
+        memmove(disk->entries, disk->entries + gone, (disk->count - gone) * sizeof(*disk->entries));
+        disk->count -= gone;
+    }
+    uint8_t *data = NULL;
+    if (s->size_bytes > 0) {
+        data = malloc(s->size_bytes);
+        CLUSTER_REQUIRE(data != NULL);
+        memcpy(data, s->data, s->size_bytes);
+    }
+    free((void *)disk->snapshot.data);
+    disk->snapshot = *s;
+    disk->snapshot.data = data;
 }
 
 static inline void
@@ -243,20 +387,24 @@ disk_write(struct cluster *c, uint32_t id, const struct raft_ready *rd)
         }
         disk->hard_state = rd->hard_state;
     }
+    if (rd->has_snapshot) {
+        disk_write_snapshot(c, id, &rd->snapshot);
+    }
     if (!rd->has_log_change) {
         return;
     }
-    CLUSTER_REQUIRE(rd->log_from_index >= 1 && rd->log_from_index <= disk->count + 1);
-    for (uint64_t i = rd->log_from_index; i <= disk->count; i++) {
+    uint64_t start = disk->snapshot.index;
+    CLUSTER_REQUIRE(rd->log_from_index > start && rd->log_from_index <= start + disk->count + 1);
+    for (uint64_t i = rd->log_from_index - start; i <= disk->count; i++) {
         free((void *)disk->entries[i - 1].data);
     }
-    disk->count = rd->log_from_index - 1;
+    disk->count = rd->log_from_index - start - 1;
     uint64_t count = disk->count + rd->entry_count;
     disk->entries = realloc(disk->entries, (count + 1) * sizeof(*disk->entries));
     CLUSTER_REQUIRE(disk->entries != NULL);
     for (size_t i = 0; i < rd->entry_count; i++) {
         struct raft_entry e = rd->entries[i];
-        CLUSTER_REQUIRE(e.index == disk->count + 1);
+        CLUSTER_REQUIRE(e.index == start + disk->count + 1);
         void *data = NULL;
         if (e.size_bytes > 0) {
             data = malloc(e.size_bytes);
@@ -318,12 +466,14 @@ apply_all(struct cluster *c, uint32_t id, const struct raft_ready *rd)
             return;
         }
         node->applied_index = e->index;
+        node->digest = cluster_digest(node->digest, e);
         CLUSTER_REQUIRE(e->index < CLUSTER_APPLIED_MAX);
         CLUSTER_REQUIRE(e->size_bytes <= CLUSTER_COMMAND_BYTES_MAX);
         struct cluster_applied *known = &c->applied[e->index];
         if (e->index > c->applied_count) {
             CLUSTER_REQUIRE(e->index == c->applied_count + 1);
             known->term = e->term;
+            known->digest = node->digest;
             known->type = e->type;
             known->size_bytes = (uint8_t)e->size_bytes;
             if (e->size_bytes > 0) {
@@ -362,7 +512,16 @@ check_leader(struct cluster *c, uint32_t id)
         return;
     }
     c->leader_of_term[term] = id;
-    for (uint64_t i = 1; i <= c->applied_count; i++) {
+    struct raft_snapshot s;
+    raft_last_snapshot(r, &s);
+    if (s.index > c->applied_count || (s.index > 0 && s.term != c->applied[s.index].term)) {
+        cluster_failf(c,
+                      "node %u leads term %" PRIu64 " with a snapshot at %" PRIu64 " (term %" PRIu64
+                      ") that no committed entry matches",
+                      id, term, s.index, s.term);
+        return;
+    }
+    for (uint64_t i = s.index + 1; i <= c->applied_count; i++) {
         struct raft_entry e;
         if (!raft_entry_at(r, i, &e) || e.term != c->applied[i].term) {
             cluster_failf(c,
@@ -389,9 +548,15 @@ cluster_process(struct cluster *c, uint32_t id)
         }
         disk_write(c, id, &rd);
         send_all(c, id, &rd);
+        if (rd.restore_snapshot) {
+            CLUSTER_REQUIRE(rd.has_snapshot);
+            cluster_restore(c, id, &rd.snapshot);
+            c->snapshots_restored++;
+        }
         apply_all(c, id, &rd);
         raft_advance(r, &rd);
         check_leader(c, id);
+        cluster_maybe_compact(c, id);
     }
 }
 

@@ -26,7 +26,7 @@ node_new(uint32_t id, uint32_t node_count, uint64_t term, uint32_t vote, const u
         entries[i] = (struct raft_entry){.term = terms[i], .index = i + 1, .type = RAFT_ENTRY_NOOP};
     }
     struct raft *r = NULL;
-    assert_raft_status(raft_create(&config, &hs, entries, count, &r), RAFT_OK);
+    assert_raft_status(raft_create(&config, &hs, NULL, entries, count, &r), RAFT_OK);
     return r;
 }
 

@@ -162,6 +162,7 @@ struct fixture {
     struct bc_io io;
     struct raft_storage *s;
     struct raft_hard_state hs;
+    struct raft_snapshot snap;
     const struct raft_entry *entries;
     size_t count;
     bool is_fd_open[KH_FAULTFS_FDS_MAX];
@@ -224,7 +225,8 @@ fixture_open(struct fixture *f)
     fixture_io(f);
     memset(&f->hs, 0xa5, sizeof(f->hs));
     f->count = SIZE_MAX;
-    raft_status st = raft_storage_open(&f->io, TEST_DIR, &f->s, &f->hs, &f->entries, &f->count);
+    raft_status st =
+        raft_storage_open(&f->io, TEST_DIR, &f->s, &f->hs, &f->snap, &f->entries, &f->count);
     if (st != RAFT_OK) {
         fail_msg("raft_storage_open of " TEST_DIR " returned %s", raft_status_name(st));
     }
@@ -283,7 +285,7 @@ assert_creates(const struct raft_hard_state *hs, const struct raft_entry *entrie
     struct raft_config config = {
         .id = 1, .node_count = 3, .election_ticks = 10, .heartbeat_ticks = 2, .random_seed = 1};
     struct raft *r = NULL;
-    raft_status st = raft_create(&config, hs, entries, count, &r);
+    raft_status st = raft_create(&config, hs, NULL, entries, count, &r);
     if (st != RAFT_OK) {
         fail_msg("%s: raft_create refused what the store holds (term %" PRIu64 ", %zu entries): "
                  "%s",

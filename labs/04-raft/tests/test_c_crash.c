@@ -17,7 +17,7 @@ check_image(struct kh_faultfs *img, const struct saved *models, uint32_t saved, 
     kh_faultfs_destroy(f.t.fs);
     f.t.fs = img;
     fixture_io(&f);
-    raft_status st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.entries, &f.count);
+    raft_status st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.snap, &f.entries, &f.count);
     if (st != RAFT_OK) {
         fail_msg("%s: the crashed store does not open: %s", when, raft_status_name(st));
     }
@@ -132,11 +132,12 @@ disks_crash_cb(void *ctx, uint32_t id)
 }
 
 static raft_status
-disks_load_cb(void *ctx, uint32_t id, struct raft_hard_state *hs, const struct raft_entry **entries,
-              size_t *count)
+disks_load_cb(void *ctx, uint32_t id, struct raft_hard_state *hs, struct raft_snapshot *snapshot,
+              const struct raft_entry **entries, size_t *count)
 {
     struct disks *d = ctx;
     *hs = d->nodes[id].hs;
+    *snapshot = d->nodes[id].snap;
     *entries = d->nodes[id].entries;
     *count = d->nodes[id].count;
     return RAFT_OK;

@@ -167,7 +167,8 @@ assert_open_corrupt(struct fixture *f, const char *what)
 {
     fixture_io(f);
     struct raft_storage *s = NULL;
-    raft_status st = raft_storage_open(&f->io, TEST_DIR, &s, &f->hs, &f->entries, &f->count);
+    raft_status st =
+        raft_storage_open(&f->io, TEST_DIR, &s, &f->hs, &f->snap, &f->entries, &f->count);
     if (st != RAFT_CORRUPT) {
         fail_msg("a store with %s opened with %s; expected RAFT_CORRUPT", what,
                  raft_status_name(st));
@@ -321,7 +322,8 @@ test_c_open_errors_are_reported(void **state)
             f.t.is_pread_failing = true;
         }
         fixture_io(&f);
-        raft_status st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.entries, &f.count);
+        raft_status st =
+            raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.snap, &f.entries, &f.count);
         if (st != RAFT_IO) {
             fail_msg("raft_storage_open failing at %s returned %s; expected RAFT_IO", cases[i].what,
                      raft_status_name(st));
@@ -342,10 +344,12 @@ test_c_open_errors_are_reported(void **state)
     dir[0] = '/';
     dir[sizeof(dir) - 1] = '\0';
     struct raft_storage *s = NULL;
-    assert_raft_status(raft_storage_open(&f.io, dir, &s, &f.hs, &f.entries, &f.count), RAFT_IO);
+    assert_raft_status(raft_storage_open(&f.io, dir, &s, &f.hs, &f.snap, &f.entries, &f.count),
+                       RAFT_IO);
     dir[RAFT_STORAGE_PATH_MAX - sizeof("/state.tmp")] = '\0'; /* the longest name that fits */
     assert_int_equal(kh_faultfs_mkdir(f.t.fs, dir), 0);
-    assert_raft_status(raft_storage_open(&f.io, dir, &s, &f.hs, &f.entries, &f.count), RAFT_OK);
+    assert_raft_status(raft_storage_open(&f.io, dir, &s, &f.hs, &f.snap, &f.entries, &f.count),
+                       RAFT_OK);
     raft_storage_close(s);
     fixture_stop(&f);
 }
@@ -407,7 +411,7 @@ test_c_out_of_memory(void **state)
         assert_true(n < 64);
         int64_t live = kh_oom_live_blocks();
         kh_oom_arm(n);
-        st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.entries, &f.count);
+        st = raft_storage_open(&f.io, TEST_DIR, &f.s, &f.hs, &f.snap, &f.entries, &f.count);
         kh_oom_disarm();
         if (st == RAFT_NOMEM && kh_oom_live_blocks() != live) {
             fail_msg("raft_storage_open with allocation %" PRId64 " failing returned RAFT_NOMEM "
