@@ -729,4 +729,36 @@ cluster_one(struct cluster *c, const char *command, uint32_t nodes, uint64_t tic
     return 0;
 }
 
+/* The tests' commands: "what-i". */
+static inline void
+cluster_command_of(char *buf, size_t size, const char *what, unsigned i)
+{
+    snprintf(buf, size, "%s-%u", what, i);
+}
+
+/* Cuts off a follower of the current leader while the others agree on `count` commands
+ * ("what-0", ...), joins it back, and has every running node agree on one more ("what-last");
+ * fails the test if the follower then lacks any of them. Returns the follower. */
+static inline uint32_t
+cluster_follower_misses(struct cluster *c, unsigned count, const char *what, uint64_t ticks_max)
+{
+    uint32_t leader = cluster_await_leader(c, ticks_max);
+    uint32_t follower = leader % c->node_count + 1;
+    cluster_disconnect(c, follower);
+    char command[32];
+    for (unsigned i = 0; i < count; i++) {
+        cluster_command_of(command, sizeof(command), what, i);
+        cluster_one(c, command, c->node_count - 1, ticks_max);
+    }
+    cluster_connect(c, follower);
+    snprintf(command, sizeof(command), "%s-last", what);
+    uint64_t last = cluster_one(c, command, c->node_count, ticks_max);
+    if (c->nodes[follower].applied_index < last) {
+        CLUSTER_FAIL("node %u, back after %u commands, applied only through index %" PRIu64
+                     " of %" PRIu64,
+                     follower, count, c->nodes[follower].applied_index, last);
+    }
+    return follower;
+}
+
 #endif

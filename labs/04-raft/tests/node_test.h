@@ -1,6 +1,6 @@
 /* node_test.h -- lab 04's tests of one node, message by message: a node made from a given disk
  * state, and its readies carried out by hand (no network, no disk). Shared by the part A and
- * part B tests. */
+ * part B tests, and part D's. */
 #ifndef KEEL_RAFT_NODE_TEST_H
 #define KEEL_RAFT_NODE_TEST_H
 
@@ -82,6 +82,87 @@ node_drain_last(struct raft *r, struct raft_msg *last)
         *last = out[count - 1];
     }
     return count;
+}
+
+/* Node id of node_count, with the given log, made the leader of term `term` by the votes of the
+ * nodes after it; the messages of its election (its appends) go into out (at most out_max;
+ * NULL: dropped), their count into *sent. */
+static inline struct raft *
+leader_of(uint32_t id, uint32_t node_count, uint64_t term, const uint64_t *terms, size_t count,
+          struct raft_msg *out, size_t out_max, size_t *sent)
+{
+    struct raft *r = node_new(id, node_count, term - 1, 0, terms, count);
+    node_campaign(r);
+    assert_int_equal(raft_term(r), term);
+    for (uint32_t k = 1; raft_role(r) == RAFT_CANDIDATE && k < node_count; k++) {
+        struct raft_msg grant = {.type = RAFT_MSG_VOTE_REPLY,
+                                 .from = (id + k - 1) % node_count + 1,
+                                 .to = id,
+                                 .term = term,
+                                 .is_granted = true};
+        assert_raft_status(raft_step(r, &grant), RAFT_OK);
+    }
+    assert_int_equal(raft_role(r), RAFT_LEADER);
+    size_t n = node_drain(r, out, out_max, NULL);
+    if (sent != NULL) {
+        *sent = n;
+    }
+    return r;
+}
+
+/* Node 1 of 3 as the leader of term `term`, its election's messages taken. */
+static inline struct raft *
+leader_new(uint64_t term, const uint64_t *terms, size_t count)
+{
+    return leader_of(1, 3, term, terms, count, NULL, 0, NULL);
+}
+
+/* Delivers an append from leader 1 to r and returns r's reply. */
+static inline struct raft_msg
+append_to(struct raft *r, uint64_t term, uint64_t prev_index, uint64_t prev_term, uint64_t commit,
+          const uint64_t *entry_terms, uint32_t count)
+{
+    struct raft_entry entries[16];
+    assert_true(count <= KH_ARRAY_LEN(entries));
+    for (uint32_t i = 0; i < count; i++) {
+        entries[i] = (struct raft_entry){
+            .term = entry_terms[i], .index = prev_index + 1 + i, .type = RAFT_ENTRY_NOOP};
+    }
+    struct raft_msg m = {.type = RAFT_MSG_APPEND,
+                         .from = 1,
+                         .to = 2,
+                         .term = term,
+                         .prev_index = prev_index,
+                         .prev_term = prev_term,
+                         .commit = commit,
+                         .entries = count > 0 ? entries : NULL,
+                         .entry_count = count};
+    assert_raft_status(raft_step(r, &m), RAFT_OK);
+    struct raft_msg reply = {0};
+    size_t sent = node_drain_last(r, &reply);
+    if (sent != 1 || reply.type != RAFT_MSG_APPEND_REPLY || reply.to != 1) {
+        fail_msg("an append (prev %" PRIu64 "/%" PRIu64 ", %u entries) got %zu messages back; "
+                 "expected one RAFT_MSG_APPEND_REPLY to the leader",
+                 prev_index, prev_term, count, sent);
+    }
+    return reply;
+}
+
+/* Delivers to leader r an append reply from node `from` of r's term. */
+static inline void
+reply_to(struct raft *r, uint32_t from, bool is_success, uint64_t prev_index, uint64_t match_index,
+         uint64_t conflict_index, uint64_t conflict_term)
+{
+    struct raft_msg m = {.type = RAFT_MSG_APPEND_REPLY,
+                         .from = from,
+                         .to = r->config.id,
+                         .term = raft_term(r),
+                         .is_success = is_success,
+                         .prev_index = prev_index,
+                         .match_index = match_index,
+                         .conflict_index = conflict_index,
+                         .conflict_term = conflict_term};
+    assert_raft_status(raft_step(r, &m), RAFT_OK);
 }
 
 #endif

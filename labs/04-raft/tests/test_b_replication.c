@@ -59,37 +59,6 @@ assert_log_terms(const struct raft *r, const uint64_t *want, size_t count, const
     }
 }
 
-/* Delivers an append from leader 1 to r and returns r's reply. */
-static struct raft_msg
-append_to(struct raft *r, uint64_t term, uint64_t prev_index, uint64_t prev_term, uint64_t commit,
-          const uint64_t *entry_terms, uint32_t count)
-{
-    struct raft_entry entries[16];
-    assert_true(count <= KH_ARRAY_LEN(entries));
-    for (uint32_t i = 0; i < count; i++) {
-        entries[i] = (struct raft_entry){
-            .term = entry_terms[i], .index = prev_index + 1 + i, .type = RAFT_ENTRY_NOOP};
-    }
-    struct raft_msg m = {.type = RAFT_MSG_APPEND,
-                         .from = 1,
-                         .to = 2,
-                         .term = term,
-                         .prev_index = prev_index,
-                         .prev_term = prev_term,
-                         .commit = commit,
-                         .entries = count > 0 ? entries : NULL,
-                         .entry_count = count};
-    assert_raft_status(raft_step(r, &m), RAFT_OK);
-    struct raft_msg reply = {0};
-    size_t sent = node_drain_last(r, &reply);
-    if (sent != 1 || reply.type != RAFT_MSG_APPEND_REPLY || reply.to != 1) {
-        fail_msg("an append (prev %" PRIu64 "/%" PRIu64 ", %u entries) got %zu messages back; "
-                 "expected one RAFT_MSG_APPEND_REPLY to the leader",
-                 prev_index, prev_term, count, sent);
-    }
-    return reply;
-}
-
 /* The claim: a follower refuses an append whose prev_index it lacks or holds with another term,
  * with the hint raft.h defines; it accepts one that matches, answering how far its log now
  * matches the leader's. */
@@ -185,55 +154,6 @@ test_b_commit_index_follows_the_append(void **state)
                  raft_commit_index(r));
     }
     raft_destroy(r);
-}
-
-/* Node id of node_count, with the given log, made the leader of term `term` by the votes of the
- * nodes after it; the messages of its election (its appends) go into out (at most out_max;
- * NULL: dropped), their count into *sent. */
-static struct raft *
-leader_of(uint32_t id, uint32_t node_count, uint64_t term, const uint64_t *terms, size_t count,
-          struct raft_msg *out, size_t out_max, size_t *sent)
-{
-    struct raft *r = node_new(id, node_count, term - 1, 0, terms, count);
-    node_campaign(r);
-    assert_int_equal(raft_term(r), term);
-    for (uint32_t k = 1; raft_role(r) == RAFT_CANDIDATE && k < node_count; k++) {
-        struct raft_msg grant = {.type = RAFT_MSG_VOTE_REPLY,
-                                 .from = (id + k - 1) % node_count + 1,
-                                 .to = id,
-                                 .term = term,
-                                 .is_granted = true};
-        assert_raft_status(raft_step(r, &grant), RAFT_OK);
-    }
-    assert_int_equal(raft_role(r), RAFT_LEADER);
-    size_t n = node_drain(r, out, out_max, NULL);
-    if (sent != NULL) {
-        *sent = n;
-    }
-    return r;
-}
-
-/* Node 1 of 3 as the leader of term `term`, its election's messages taken. */
-static struct raft *
-leader_new(uint64_t term, const uint64_t *terms, size_t count)
-{
-    return leader_of(1, 3, term, terms, count, NULL, 0, NULL);
-}
-
-static void
-reply_to(struct raft *r, uint32_t from, bool is_success, uint64_t prev_index, uint64_t match_index,
-         uint64_t conflict_index, uint64_t conflict_term)
-{
-    struct raft_msg m = {.type = RAFT_MSG_APPEND_REPLY,
-                         .from = from,
-                         .to = r->config.id,
-                         .term = raft_term(r),
-                         .is_success = is_success,
-                         .prev_index = prev_index,
-                         .match_index = match_index,
-                         .conflict_index = conflict_index,
-                         .conflict_term = conflict_term};
-    assert_raft_status(raft_step(r, &m), RAFT_OK);
 }
 
 /* The claim (Figure 8, §5.4.2): a leader does not commit an entry of an earlier term because a
@@ -626,12 +546,6 @@ test_b_lost_append_is_resent(void **state)
 
 /* ---- Clusters ------------------------------------------------------------------------- */
 
-static void
-command_of(char *buf, size_t size, const char *what, unsigned i)
-{
-    snprintf(buf, size, "%s-%u", what, i);
-}
-
 /* The claim: three nodes agree on a sequence of commands: each proposed on the leader is applied
  * by all three at consecutive indexes; a non-leader refuses proposals with RAFT_NOT_LEADER, and
  * a leader refuses one over RAFT_ENTRY_BYTES_MAX with RAFT_TOO_BIG. */
@@ -651,7 +565,7 @@ test_b_basic_agreement(void **state)
     uint64_t previous = 0;
     for (unsigned i = 0; i < 5; i++) {
         char command[32];
-        command_of(command, sizeof(command), "basic", i);
+        cluster_command_of(command, sizeof(command), "basic", i);
         uint64_t at = cluster_one(&c, command, 3, AGREE_TICKS_MAX);
         if (previous != 0 && at != previous + 1) {
             fail_msg("command %u was applied at index %" PRIu64 ", after index %" PRIu64, i, at,
@@ -670,22 +584,9 @@ test_b_follower_catches_up(void **state)
     (void)state;
     struct cluster c;
     cluster_start(&c, 3, kh_test_seed());
-    uint32_t leader = cluster_await_leader(&c, AGREE_TICKS_MAX);
+    cluster_await_leader(&c, AGREE_TICKS_MAX);
     cluster_one(&c, "before", 3, AGREE_TICKS_MAX);
-    uint32_t follower = leader % 3 + 1;
-    cluster_disconnect(&c, follower);
-    char command[32];
-    for (unsigned i = 0; i < 40; i++) {
-        command_of(command, sizeof(command), "missed", i);
-        cluster_one(&c, command, 2, AGREE_TICKS_MAX);
-    }
-    cluster_connect(&c, follower);
-    uint64_t last = cluster_one(&c, "after", 3, AGREE_TICKS_MAX);
-    if (c.nodes[follower].applied_index < last) {
-        fail_msg("node %u, back after 40 commands, applied only through index %" PRIu64
-                 " of %" PRIu64,
-                 follower, c.nodes[follower].applied_index, last);
-    }
+    cluster_follower_misses(&c, 40, "missed", AGREE_TICKS_MAX);
     cluster_stop(&c);
 }
 
@@ -777,7 +678,7 @@ test_b_backup_is_fast(void **state)
     }
     for (int i = 0; i < 150; i++) {
         char command[32];
-        command_of(command, sizeof(command), "kept", (unsigned)i);
+        cluster_command_of(command, sizeof(command), "kept", (unsigned)i);
         uint32_t l = cluster_await_leader(&c, AGREE_TICKS_MAX);
         assert_raft_status(raft_propose(c.nodes[l].raft, command, strlen(command), &index, &term),
                            RAFT_OK);
@@ -843,7 +744,7 @@ test_b_unreliable_agreement(void **state)
     kh_sim_set_faults(c.sim, &faults);
     for (unsigned i = 0; i < 60; i++) {
         char command[32];
-        command_of(command, sizeof(command), "unreliable", i);
+        cluster_command_of(command, sizeof(command), "unreliable", i);
         cluster_one(&c, command, 3, 4 * AGREE_TICKS_MAX);
     }
     cluster_stop(&c);
