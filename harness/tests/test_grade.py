@@ -103,6 +103,17 @@ class RunnerIsolation(unittest.TestCase):
         self.assertEqual((row[0], row[3]), ("FAIL", "777"))
         self.assertIn("--run test_a_fails_on_seed_777 --seed 777", proc.stdout)
 
+    def test_inconclusive_is_never_a_pass_and_tries_the_next_seeds(self):
+        row = self.rows["test_a_never_reaches_its_case"]
+        self.assertEqual(row[0], "INCONCLUSIVE")
+        self.assertIn("not checked: the network never lost a message", row[4])
+        self.assertEqual(self.stdout.count("test_a_never_reaches_its_case with seed"), 3)
+        proc = subprocess.run([str(self.binary), "--run", "test_a_reaches_its_case_on_some_seeds",
+                               "--seed", "7"], capture_output=True, text=True)
+        row = results_of(proc.stdout)["test_a_reaches_its_case_on_some_seeds"]
+        self.assertEqual((row[0], row[3]), ("PASS", "9"))  # 7 and 8 inconclusive, 9 decides
+        self.assertEqual(proc.returncode, 0)
+
     def test_byte_mismatch_shows_escaped_streams_and_the_difference(self):
         self.assertEqual(self.status("test_a_bytes_differ")[0], "FAIL")
         for text in ('sent:     "GET k\\r\\n"', 'expected: "$1\\r\\nv\\r\\n"', "^ first difference"):

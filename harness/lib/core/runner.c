@@ -39,10 +39,21 @@
 #define FORK_TRIES_MAX 50 /* fork fails with EAGAIN while the process limit is reached: wait */
 #define FORK_RETRY_MS 100
 
+#define INCONCLUSIVE_TRIES_MAX 4u /* seeds tried while a test's runs are inconclusive */
+
 /* ERROR: the runner could not run the test at all (no process, no pipe): the machine's fault,
- * never the code under test's, and never a pass. */
-enum status { STATUS_PASS, STATUS_FAIL, STATUS_TIMEOUT, STATUS_CRASH, STATUS_ERROR };
-static const char *const status_names[] = {"PASS", "FAIL", "TIMEOUT", "CRASH", "ERROR"};
+ * never the code under test's, and never a pass. INCONCLUSIVE: the test ran without reaching a
+ * situation it exists to check (kh_test_inconclusive): not checked, and never a pass. */
+enum status {
+    STATUS_PASS,
+    STATUS_FAIL,
+    STATUS_TIMEOUT,
+    STATUS_CRASH,
+    STATUS_ERROR,
+    STATUS_INCONCLUSIVE
+};
+static const char *const status_names[] = {"PASS",  "FAIL",  "TIMEOUT",
+                                           "CRASH", "ERROR", "INCONCLUSIVE"};
 
 struct options {
     const char *run_names[RUN_NAMES_MAX];
@@ -70,6 +81,7 @@ struct result {
  * before cmocka replaced them (restored, so a crash is a real signal death the parent sees). */
 static uint64_t g_seed;
 static CMUnitTestFunction g_test_func;
+static char g_inconclusive[FAILURE_LINE_SIZE_MAX]; /* why the running test is inconclusive */
 static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS};
 static struct sigaction g_saved_actions[KH_ARRAY_LEN(crash_signals)];
 
@@ -77,6 +89,24 @@ uint64_t
 kh_test_seed(void)
 {
     return g_seed;
+}
+
+void
+kh_test_inconclusive(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start above; a false report
+    vsnprintf(g_inconclusive, sizeof(g_inconclusive), format, ap);
+    va_end(ap);
+    for (char *c = g_inconclusive; *c != '\0'; c++) { /* it travels on one line */
+        if (*c == '\t' || *c == '\n' || *c == '\r') {
+            *c = ' ';
+        }
+    }
+    printf("[ INCONCLUSIVE ] %s\n", g_inconclusive);
+    skip();  /* ends the test (a longjmp): cmocka counts it skipped, not failed */
+    abort(); /* not reached */
 }
 
 static void
@@ -209,8 +239,9 @@ child_run(const struct CMUnitTest *test, int result_fd, uint64_t seed)
 #endif
     fflush(stdout);
     fflush(stderr);
-    char line[64];
-    int length = snprintf(line, sizeof(line), "done %d %d\n", (int)getpid(), failed_count);
+    char line[64 + FAILURE_LINE_SIZE_MAX];
+    int length = snprintf(line, sizeof(line), "done %d %d%s%s\n", (int)getpid(), failed_count,
+                          g_inconclusive[0] != '\0' ? " inconclusive " : "", g_inconclusive);
     if (write(result_fd, line, (size_t)length) != length) {
         _exit(3);
     }
@@ -396,6 +427,11 @@ classify(int wstatus, pid_t pid, const struct output *out, const struct output *
             snprintf(r->failure, sizeof(r->failure), "failed (exit status %d)",
                      WEXITSTATUS(wstatus));
         }
+    } else if (strstr(line, " inconclusive ") != NULL && strchr(line, '\n') != NULL) {
+        r->status = STATUS_INCONCLUSIVE;
+        const char *why = strstr(line, " inconclusive ") + strlen(" inconclusive ");
+        snprintf(r->failure, sizeof(r->failure), "not checked: %.*s",
+                 (int)(strchr(why, '\n') - why), why);
     } else {
         r->status = STATUS_PASS;
         r->failure[0] = '\0';
@@ -457,7 +493,7 @@ run_one(const struct CMUnitTest *test, uint64_t seed, double timeout_s, struct r
     assert(timeout_s > 0);
     *r = (struct result){.status = STATUS_ERROR};
     struct output out = {.bytes = malloc(OUTPUT_SIZE_BYTES_MAX)};
-    char done_bytes[256];
+    char done_bytes[128 + FAILURE_LINE_SIZE_MAX];
     struct output done = {.bytes = done_bytes};
     int out_pipe[2] = {-1, -1}, result_pipe[2] = {-1, -1};
     uint64_t start_ms = kh_clock_now_ms();
@@ -572,6 +608,20 @@ kh_test_run(int argc, char **argv, const struct CMUnitTest *tests, size_t test_c
             opt.timeout_s > 0 ? opt.timeout_s : rubric_timeout_s(rubric_path, tests[i].name);
         struct result r;
         run_one(&tests[i], seed, timeout_s, &r);
+        /* An inconclusive run checked nothing: the next seeds get a try, within the test's
+         * time, and the line names the seed of the last run (which replays it). */
+        uint64_t spent_ms = r.elapsed_ms;
+        for (uint32_t tries = 1;
+             r.status == STATUS_INCONCLUSIVE && tries < INCONCLUSIVE_TRIES_MAX &&
+             (double)spent_ms < timeout_s * 1000.0 / 2;
+             tries++) {
+            printf("runner: %s with seed %" PRIu64 " was inconclusive (%s); trying seed %" PRIu64
+                   "\n",
+                   tests[i].name, seed, r.failure, seed + 1);
+            seed++;
+            run_one(&tests[i], seed, timeout_s, &r);
+            spent_ms += r.elapsed_ms;
+        }
         print_result(tests[i].name, &r, seed);
         if (r.status != STATUS_PASS) {
             printf("replay: %s --run %s --seed %" PRIu64 "\n", argv[0], tests[i].name, seed);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #define CLUSTER_FAIL(...) (fprintf(stderr, "bench_sim: " __VA_ARGS__), exit(1))
+#define CLUSTER_INCONCLUSIVE(...) CLUSTER_FAIL(__VA_ARGS__)
 #include "tests/cluster.h"
 
 #define TRIALS_SMOKE 50u

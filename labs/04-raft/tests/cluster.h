@@ -18,6 +18,10 @@
 #define assert_raft_status(expr, expected)                                                         \
     KH_ASSERT_STATUS_OF(raft_status, raft_status_name, raft_strerror, (expr), (expected), #expr)
 #endif
+/* A benchmark has no runner to tell of an inconclusive run either: it defines this too. */
+#ifndef CLUSTER_INCONCLUSIVE
+#define CLUSTER_INCONCLUSIVE(...) kh_test_inconclusive(__VA_ARGS__)
+#endif
 #define CLUSTER_REQUIRE(condition)                                                                 \
     do {                                                                                           \
         if (!(condition)) {                                                                        \
@@ -80,6 +84,24 @@ struct cluster_applied {
     char data[CLUSTER_COMMAND_BYTES_MAX];
 };
 
+/* Situations a randomized cluster test exists to check (the issue's fault coverage): the
+ * cluster records which a run reached, and a test that did not reach what it requires is
+ * inconclusive (cluster_require): not a pass. */
+#define CLUSTER_SITUATIONS(X)                                                                      \
+    X(LEADER_CHANGED, "a second leader elected")                                                   \
+    X(NODE_RESTARTED, "a node restarted from its disk")                                            \
+    X(ENTRIES_REPLACED, "stored entries deleted for a later leader's (Figure 8's rollback)")       \
+    X(MESSAGE_DROPPED, "a message lost by the network")                                            \
+    X(MESSAGE_DUPLICATED, "a message delivered twice")                                             \
+    X(SNAPSHOT_RESTORED, "a state machine restored from a leader's snapshot")                      \
+    X(TRANSFER_CUT, "a snapshot transfer cut short by a crash")
+#define CLUSTER_SITUATION_BIT(name, text) CLUSTER_SAW_##name##_BIT,
+enum { CLUSTER_SITUATIONS(CLUSTER_SITUATION_BIT) };
+#undef CLUSTER_SITUATION_BIT
+#define CLUSTER_SITUATION_FLAG(name, text) CLUSTER_SAW_##name = 1u << CLUSTER_SAW_##name##_BIT,
+enum { CLUSTER_SITUATIONS(CLUSTER_SITUATION_FLAG) };
+#undef CLUSTER_SITUATION_FLAG
+
 /* Where the nodes' stable storage is. By default (save_cb NULL) a node's disk is its
  * struct cluster_disk, which never loses a write. A test may give the cluster real storage:
  * save_cb carries out step 1 of node id's ready and returns RAFT_OK, or anything else when the
@@ -112,6 +134,8 @@ struct cluster {
     uint64_t compact_every;
     uint64_t snapshot_bytes;
     struct cluster_storage storage;
+    unsigned reached; /* CLUSTER_SAW_* */
+    uint64_t leaders; /* terms seen led */
     bool has_failed;
     char failure[512];
 };
@@ -394,6 +418,9 @@ disk_write(struct cluster *c, uint32_t id, const struct raft_ready *rd)
         return;
     }
     uint64_t start = disk->snapshot.index;
+    if (rd->log_from_index <= start + disk->count) {
+        c->reached |= CLUSTER_SAW_ENTRIES_REPLACED;
+    }
     CLUSTER_REQUIRE(rd->log_from_index > start && rd->log_from_index <= start + disk->count + 1);
     for (uint64_t i = rd->log_from_index - start; i <= disk->count; i++) {
         free((void *)disk->entries[i - 1].data);
@@ -512,6 +539,10 @@ check_leader(struct cluster *c, uint32_t id)
         return;
     }
     c->leader_of_term[term] = id;
+    c->leaders++;
+    if (c->leaders > 1) {
+        c->reached |= CLUSTER_SAW_LEADER_CHANGED;
+    }
     struct raft_snapshot s;
     raft_last_snapshot(r, &s);
     if (s.index > c->applied_count || (s.index > 0 && s.term != c->applied[s.index].term)) {
@@ -552,6 +583,7 @@ cluster_process(struct cluster *c, uint32_t id)
             CLUSTER_REQUIRE(rd.has_snapshot);
             cluster_restore(c, id, &rd.snapshot);
             c->snapshots_restored++;
+            c->reached |= CLUSTER_SAW_SNAPSHOT_RESTORED;
         }
         apply_all(c, id, &rd);
         raft_advance(r, &rd);
@@ -631,6 +663,9 @@ cluster_connect(struct cluster *c, uint32_t id)
 static inline void
 cluster_crash(struct cluster *c, uint32_t id)
 {
+    if (c->nodes[id].raft->incoming.size_bytes > 0) {
+        c->reached |= CLUSTER_SAW_TRANSFER_CUT;
+    }
     raft_destroy(c->nodes[id].raft);
     c->nodes[id].raft = NULL;
     kh_sim_drop_to(c->sim, id);
@@ -642,6 +677,7 @@ cluster_crash(struct cluster *c, uint32_t id)
 static inline void
 cluster_restart(struct cluster *c, uint32_t id)
 {
+    c->reached |= CLUSTER_SAW_NODE_RESTARTED;
     cluster_boot(c, id);
     cluster_process(c, id);
 }
@@ -759,6 +795,42 @@ cluster_follower_misses(struct cluster *c, unsigned count, const char *what, uin
                      follower, count, c->nodes[follower].applied_index, last);
     }
     return follower;
+}
+
+/* What the run reached so far: CLUSTER_SAW_* flags. */
+static inline unsigned
+cluster_reached(const struct cluster *c)
+{
+    struct kh_sim_stats stats;
+    kh_sim_stats(c->sim, &stats);
+    return c->reached | (stats.dropped > 0 ? CLUSTER_SAW_MESSAGE_DROPPED : 0u) |
+           (stats.duplicated > 0 ? CLUSTER_SAW_MESSAGE_DUPLICATED : 0u);
+}
+
+/* Ends the test as inconclusive unless the run reached every situation in `situations`
+ * (CLUSTER_SAW_* flags; `reached` is what cluster_reached said), naming those it did not: a run
+ * that never met them checked nothing. Call it after cluster_stop: the test ends here. */
+static inline void
+cluster_require(unsigned reached, unsigned situations)
+{
+    static const char *const texts[] = {
+#define CLUSTER_SITUATION_TEXT(name, text) text,
+        CLUSTER_SITUATIONS(CLUSTER_SITUATION_TEXT)
+#undef CLUSTER_SITUATION_TEXT
+    };
+    unsigned missing = situations & ~reached;
+    if (missing == 0) {
+        return;
+    }
+    char list[256] = "";
+    size_t used = 0;
+    for (unsigned bit = 0; bit < sizeof(texts) / sizeof(texts[0]); bit++) {
+        if ((missing >> bit & 1u) != 0 && used < sizeof(list)) {
+            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used > 0 ? "; " : "",
+                                     texts[bit]);
+        }
+    }
+    CLUSTER_INCONCLUSIVE("the run never reached: %s", list);
 }
 
 #endif

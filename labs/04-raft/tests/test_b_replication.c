@@ -747,7 +747,9 @@ test_b_unreliable_agreement(void **state)
         cluster_command_of(command, sizeof(command), "unreliable", i);
         cluster_one(&c, command, 3, 4 * AGREE_TICKS_MAX);
     }
+    unsigned reached = cluster_reached(&c);
     cluster_stop(&c);
+    cluster_require(reached, CLUSTER_SAW_MESSAGE_DROPPED | CLUSTER_SAW_MESSAGE_DUPLICATED);
 }
 
 /* The claim (the paper's Figure 8, played at random): five nodes on an unreliable network,
@@ -795,7 +797,10 @@ test_b_figure_8_unreliable(void **state)
     }
     kh_sim_set_faults(c.sim, &(struct kh_sim_faults){.delay_ticks_min = 1, .delay_ticks_max = 1});
     cluster_one(&c, "fig8-last", 5, 4 * AGREE_TICKS_MAX);
+    unsigned reached = cluster_reached(&c);
     cluster_stop(&c);
+    cluster_require(reached, CLUSTER_SAW_LEADER_CHANGED | CLUSTER_SAW_NODE_RESTARTED |
+                                 CLUSTER_SAW_ENTRIES_REPLACED | CLUSTER_SAW_MESSAGE_DROPPED);
 }
 
 int

@@ -525,10 +525,10 @@ test_d_restarts_from_snapshot_and_log(void **state)
     }
     uint64_t last = cluster_one(&c, "restart-last", 5, 4 * AGREE_TICKS_MAX);
     assert_true(last > 40);
-    if (restarts_from_snapshot == 0) {
-        fail_msg("no node restarted from a snapshot (the test's own premise)");
-    }
     cluster_stop(&c);
+    if (restarts_from_snapshot == 0) {
+        kh_test_inconclusive("no node restarted from a snapshot");
+    }
 }
 
 /* The claim: snapshots sent on an unreliable network (chunks lost, late, twice), nodes crashing
@@ -579,7 +579,11 @@ test_d_snapshots_on_an_unreliable_network(void **state)
                  "restoring a snapshot",
                  behind);
     }
+    unsigned reached = cluster_reached(&c);
     cluster_stop(&c);
+    cluster_require(reached, CLUSTER_SAW_LEADER_CHANGED | CLUSTER_SAW_NODE_RESTARTED |
+                                 CLUSTER_SAW_MESSAGE_DROPPED | CLUSTER_SAW_MESSAGE_DUPLICATED |
+                                 CLUSTER_SAW_TRANSFER_CUT);
 }
 
 int
