@@ -51,7 +51,6 @@ raft_handle_snapshot(struct raft *r, const struct raft_msg *m)
          * its state machine back. The leader may go on past it. */
         reply.is_success = true;
         reply.match_index = m->prev_index;
-        reply.offset = m->offset + m->size_bytes;
         raft_send(r, &reply);
         return;
     }
@@ -110,7 +109,8 @@ raft_handle_snapshot_reply(struct raft *r, const struct raft_msg *m)
         if (p->next_index <= p->match_index) {
             p->next_index = p->match_index + 1;
         }
-        p->snapshot_offset = 0;
+        /* (Its snapshot_offset no longer matters: match_index never goes back in a term, and a
+         * new snapshot starts every offset over.) */
         raft_send_append(r, m->from); /* probing on from past it */
         return;
     }

@@ -187,8 +187,8 @@ test_d_leader_sends_the_snapshot_in_chunks(void **state)
     assert_int_equal(rd.snapshot.term, 7);
     raft_advance(r, &rd);
 
-    /* Node 2 refuses the election's probe: its log ends at 0. */
-    reply_to(r, 2, false, 5, 0, 1, 0);
+    /* Node 2 refuses the election's probe: its log ends at 5, and entry 6 is in the snapshot. */
+    reply_to(r, 2, false, 5, 0, 6, 0);
     assert_chunk_sent(r, snap, 6, 7, 0, "a refusal whose hint lies in the snapshot");
     for (uint32_t t = 0; t < CLUSTER_HEARTBEAT_TICKS; t++) {
         raft_tick(r);
@@ -210,8 +210,24 @@ test_d_leader_sends_the_snapshot_in_chunks(void **state)
                  "on its way",
                  count, m.type, m.offset);
     }
+    snapshot_reply_to(r, 2, false, 6, SNAP_BYTES + 5); /* a broken follower's: start over */
+    assert_chunk_sent(r, snap, 6, 7, 0, "an acknowledgment of more bytes than the snapshot has");
     snapshot_reply_to(r, 2, false, 6, 2 * CHUNK);
     assert_chunk_sent(r, snap, 6, 7, 2 * CHUNK, "the second chunk's acknowledgment");
+    struct raft_msg broken = {.type = RAFT_MSG_SNAPSHOT_REPLY,
+                              .from = 2,
+                              .to = 1,
+                              .term = 7,
+                              .is_success = true,
+                              .prev_index = 6,
+                              .match_index = 1000};
+    assert_raft_status(raft_step(r, &broken), RAFT_OK); /* more than the leader has: ignored */
+    count = sent_to(r, 2, &m, NULL);
+    if (count != 0 || raft_commit_index(r) != 6) {
+        fail_msg("a success claiming index 1000 of a 6-entry log sent node 2 %zu messages and "
+                 "left the commit index at %" PRIu64 "; expected it ignored",
+                 count, raft_commit_index(r));
+    }
     snapshot_reply_to(r, 2, true, 6, SNAP_BYTES);
     count = sent_to(r, 2, &m, NULL);
     if (count != 1 || m.type != RAFT_MSG_APPEND || m.prev_index != 6 || m.prev_term != 7) {
@@ -273,11 +289,17 @@ test_d_follower_takes_chunks_in_order(void **state)
 {
     (void)state;
     static const uint64_t terms[] = {1, 1, 2};
-    struct raft *r = node_new(2, 3, 7, 0, terms, KH_ARRAY_LEN(terms));
+    struct raft *r = node_new(2, 3, 6, 0, terms, KH_ARRAY_LEN(terms));
+    node_campaign(r); /* a candidate of term 7 */
     uint8_t *snap = snapshot_bytes(SNAP_BYTES);
     struct raft_ready saved = {0};
     struct raft_msg m = chunk_of(snap, SNAP_BYTES, 7, 6, 7, CHUNK);
     assert_snapshot_reply(deliver(r, &m, &saved), false, 6, 0, "a second chunk before the first");
+    if (raft_role(r) != RAFT_FOLLOWER || raft_leader(r) != 1) {
+        fail_msg("a candidate of term 7 that got a chunk from the leader of term 7 is role %d "
+                 "with leader %u; expected a follower of node 1 (§5.2)",
+                 raft_role(r), raft_leader(r));
+    }
     m = chunk_of(snap, SNAP_BYTES, 7, 6, 7, 0);
     assert_snapshot_reply(deliver(r, &m, &saved), false, 6, CHUNK, "the first chunk");
     assert_snapshot_reply(deliver(r, &m, &saved), false, 6, CHUNK, "the first chunk again");
