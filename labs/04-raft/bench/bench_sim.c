@@ -10,6 +10,7 @@
 
 #define CLUSTER_FAIL(...) (fprintf(stderr, "bench_sim: " __VA_ARGS__), exit(1))
 #define CLUSTER_INCONCLUSIVE(...) CLUSTER_FAIL(__VA_ARGS__)
+#define CLUSTER_TIMELINE_STREAM stderr
 #include "tests/cluster.h"
 
 #define TRIALS_SMOKE 50u

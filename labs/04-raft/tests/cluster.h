@@ -39,6 +39,7 @@
 #define CLUSTER_HEARTBEAT_TICKS 2u
 #define CLUSTER_TERMS_MAX 100000u     /* terms the election-safety check keeps track of */
 #define CLUSTER_APPLIED_MAX 200000u   /* committed entries the safety check keeps */
+#define CLUSTER_EVENTS_MAX 4096u      /* the timeline keeps the last this many events */
 #define CLUSTER_COMMAND_BYTES_MAX 64u /* the tests' commands: short strings */
 #define CLUSTER_MESSAGE_BYTES_MAX RAFT_MSG_BYTES_MAX
 
@@ -73,6 +74,8 @@ struct cluster_node {
     uint64_t applied_index; /* the last entry its state machine applied */
     uint64_t digest;        /* of entries 1..applied_index */
     bool is_connected;
+    enum raft_role shown_role; /* as the timeline last recorded it */
+    uint64_t shown_term;
 };
 
 /* A committed entry as first applied by any node: every node must apply the same. */
@@ -101,6 +104,31 @@ enum { CLUSTER_SITUATIONS(CLUSTER_SITUATION_BIT) };
 #define CLUSTER_SITUATION_FLAG(name, text) CLUSTER_SAW_##name = 1u << CLUSTER_SAW_##name##_BIT,
 enum { CLUSTER_SITUATIONS(CLUSTER_SITUATION_FLAG) };
 #undef CLUSTER_SITUATION_FLAG
+
+/* The timeline: what happened to each node, for the drawing of a failed run (the grader draws
+ * the KEEL-TIMELINE lines a failing test prints; harness/grade). */
+#define CLUSTER_EVENT_KINDS(X)                                                                     \
+    X(FOLLOWER, "follower")                                                                        \
+    X(CANDIDATE, "candidate")                                                                      \
+    X(LEADER, "leader")                                                                            \
+    X(CRASH, "crash")                                                                              \
+    X(RESTART, "restart")                                                                          \
+    X(CUT, "cut")                                                                                  \
+    X(JOIN, "join")                                                                                \
+    X(APPLIED, "applied")                                                                          \
+    X(SNAPSHOT, "snapshot")                                                                        \
+    X(BROKEN, "broken")
+#define CLUSTER_EVENT_ENUM(name, text) CLUSTER_EV_##name,
+enum cluster_event_kind { CLUSTER_EVENT_KINDS(CLUSTER_EVENT_ENUM) };
+#undef CLUSTER_EVENT_ENUM
+
+struct cluster_event {
+    uint64_t tick;
+    uint64_t term;  /* a role's term */
+    uint64_t value; /* APPLIED: the last index applied; SNAPSHOT: its index */
+    uint32_t node;  /* 0: the cluster (BROKEN) */
+    uint8_t kind;   /* enum cluster_event_kind */
+};
 
 /* Where the nodes' stable storage is. By default (save_cb NULL) a node's disk is its
  * struct cluster_disk, which never loses a write. A test may give the cluster real storage:
@@ -134,11 +162,67 @@ struct cluster {
     uint64_t compact_every;
     uint64_t snapshot_bytes;
     struct cluster_storage storage;
-    unsigned reached; /* CLUSTER_SAW_* */
-    uint64_t leaders; /* terms seen led */
+    struct cluster_event *events; /* the last CLUSTER_EVENTS_MAX, a ring */
+    uint64_t event_count;         /* recorded in all */
+    unsigned reached;             /* CLUSTER_SAW_* */
+    uint64_t leaders;             /* terms seen led */
     bool has_failed;
     char failure[512];
 };
+
+static inline void
+cluster_record(struct cluster *c, uint32_t node, enum cluster_event_kind kind, uint64_t term,
+               uint64_t value)
+{
+    if (c->events == NULL) {
+        return;
+    }
+    c->events[c->event_count++ % CLUSTER_EVENTS_MAX] =
+        (struct cluster_event){kh_sim_now(c->sim), term, value, node, (uint8_t)kind};
+}
+
+#ifndef CLUSTER_TIMELINE_STREAM
+#define CLUSTER_TIMELINE_STREAM stdout
+#endif
+
+/* Prints the timeline as KEEL-TIMELINE lines (tab-separated): a header with the node count, the
+ * seed and the tick the kept events start from (0 unless older ones were dropped), then one line an
+ * event (tick, node, kind, term, value), then the end tick and why the run failed. The grader draws
+ * it. */
+static inline void
+cluster_print_timeline(const struct cluster *c, const char *why)
+{
+    static const char *const kinds[] = {
+#define CLUSTER_EVENT_TEXT(name, text) text,
+        CLUSTER_EVENT_KINDS(CLUSTER_EVENT_TEXT)
+#undef CLUSTER_EVENT_TEXT
+    };
+    FILE *out = CLUSTER_TIMELINE_STREAM;
+    uint64_t first = c->event_count > CLUSTER_EVENTS_MAX ? c->event_count - CLUSTER_EVENTS_MAX : 0;
+    uint64_t from_tick = first > 0 ? c->events[first % CLUSTER_EVENTS_MAX].tick : 0;
+    fprintf(out, "KEEL-TIMELINE\tnodes\t%u\t%" PRIu64 "\t%" PRIu64 "\n", c->node_count, c->seed,
+            from_tick);
+    for (uint64_t i = first; c->events != NULL && i < c->event_count; i++) {
+        const struct cluster_event *e = &c->events[i % CLUSTER_EVENTS_MAX];
+        fprintf(out, "KEEL-TIMELINE\t%" PRIu64 "\t%u\t%s\t%" PRIu64 "\t%" PRIu64 "\n", e->tick,
+                e->node, kinds[e->kind], e->term, e->value);
+    }
+    fprintf(out, "KEEL-TIMELINE\tend\t%" PRIu64 "\t", kh_sim_now(c->sim));
+    for (const char *p = why; *p != '\0'; p++) { /* one line */
+        fputc(*p == '\t' || *p == '\n' ? ' ' : *p, out);
+    }
+    fputc('\n', out);
+    fflush(out);
+}
+
+/* Fails the test as CLUSTER_FAIL does, printing the run's timeline first. */
+#define CLUSTER_FAIL_RUN(c, ...)                                                                   \
+    do {                                                                                           \
+        char why_[512];                                                                            \
+        snprintf(why_, sizeof(why_), __VA_ARGS__);                                                 \
+        cluster_print_timeline((c), why_);                                                         \
+        CLUSTER_FAIL("%s", why_);                                                                  \
+    } while (0)
 
 static inline void cluster_failf(struct cluster *c, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
@@ -151,6 +235,7 @@ cluster_failf(struct cluster *c, const char *format, ...)
         return;
     }
     c->has_failed = true;
+    cluster_record(c, 0, CLUSTER_EV_BROKEN, 0, 0);
     int used = snprintf(c->failure, sizeof(c->failure), "tick %" PRIu64 ": ", kh_sim_now(c->sim));
     va_list ap;
     va_start(ap, format);
@@ -163,7 +248,7 @@ static inline void
 cluster_check(struct cluster *c)
 {
     if (c->has_failed) {
-        CLUSTER_FAIL("%s", c->failure);
+        CLUSTER_FAIL_RUN(c, "%s", c->failure);
     }
 }
 
@@ -324,6 +409,8 @@ cluster_start_with(struct cluster *c, uint32_t node_count, uint64_t seed,
     c->wire = malloc(CLUSTER_MESSAGE_BYTES_MAX);
     c->leader_of_term = calloc(CLUSTER_TERMS_MAX, sizeof(*c->leader_of_term));
     c->applied = calloc(CLUSTER_APPLIED_MAX, sizeof(*c->applied));
+    c->events = calloc(CLUSTER_EVENTS_MAX, sizeof(*c->events));
+    CLUSTER_REQUIRE(c->events != NULL);
     CLUSTER_REQUIRE(c->wire != NULL);
     CLUSTER_REQUIRE(c->leader_of_term != NULL);
     CLUSTER_REQUIRE(c->applied != NULL);
@@ -394,6 +481,7 @@ cluster_stop(struct cluster *c)
     free(c->wire);
     free(c->leader_of_term);
     free(c->applied);
+    free(c->events);
 }
 
 /* ---- Carrying out a ready --------------------------------------------------------------- */
@@ -583,11 +671,25 @@ cluster_process(struct cluster *c, uint32_t id)
             CLUSTER_REQUIRE(rd.has_snapshot);
             cluster_restore(c, id, &rd.snapshot);
             c->snapshots_restored++;
+            cluster_record(c, id, CLUSTER_EV_SNAPSHOT, 0, rd.snapshot.index);
             c->reached |= CLUSTER_SAW_SNAPSHOT_RESTORED;
         }
         apply_all(c, id, &rd);
+        if (rd.committed_count > 0) {
+            cluster_record(c, id, CLUSTER_EV_APPLIED, 0, c->nodes[id].applied_index);
+        }
         raft_advance(r, &rd);
         check_leader(c, id);
+        struct cluster_node *node = &c->nodes[id];
+        if (raft_role(r) != node->shown_role || raft_term(r) != node->shown_term) {
+            node->shown_role = raft_role(r);
+            node->shown_term = raft_term(r);
+            cluster_record(c, id,
+                           node->shown_role == RAFT_LEADER      ? CLUSTER_EV_LEADER
+                           : node->shown_role == RAFT_CANDIDATE ? CLUSTER_EV_CANDIDATE
+                                                                : CLUSTER_EV_FOLLOWER,
+                           node->shown_term, 0);
+        }
         cluster_maybe_compact(c, id);
     }
 }
@@ -643,6 +745,7 @@ cluster_disconnect(struct cluster *c, uint32_t id)
 {
     c->nodes[id].is_connected = false;
     kh_sim_isolate(c->sim, id);
+    cluster_record(c, id, CLUSTER_EV_CUT, 0, 0);
 }
 
 /* Joins node id back to every connected node. */
@@ -650,6 +753,7 @@ static inline void
 cluster_connect(struct cluster *c, uint32_t id)
 {
     c->nodes[id].is_connected = true;
+    cluster_record(c, id, CLUSTER_EV_JOIN, 0, 0);
     for (uint32_t other = 1; other <= c->node_count; other++) {
         if (other != id && c->nodes[other].is_connected) {
             kh_sim_connect(c->sim, id, other);
@@ -668,6 +772,7 @@ cluster_crash(struct cluster *c, uint32_t id)
     }
     raft_destroy(c->nodes[id].raft);
     c->nodes[id].raft = NULL;
+    cluster_record(c, id, CLUSTER_EV_CRASH, 0, 0);
     kh_sim_drop_to(c->sim, id);
     if (c->storage.crash_cb != NULL) {
         c->storage.crash_cb(c->storage.ctx, id);
@@ -678,6 +783,8 @@ static inline void
 cluster_restart(struct cluster *c, uint32_t id)
 {
     c->reached |= CLUSTER_SAW_NODE_RESTARTED;
+    cluster_record(c, id, CLUSTER_EV_RESTART, 0, 0);
+    c->nodes[id].shown_term = UINT64_MAX; /* its role is recorded afresh */
     cluster_boot(c, id);
     cluster_process(c, id);
 }
@@ -713,8 +820,8 @@ cluster_await_leader(struct cluster *c, uint64_t ticks_max)
         cluster_step(c);
         cluster_check(c);
     }
-    CLUSTER_FAIL("no leader after %" PRIu64 " ticks (election timeouts are %u-%u ticks)", ticks_max,
-                 CLUSTER_ELECTION_TICKS, 2 * CLUSTER_ELECTION_TICKS - 1);
+    CLUSTER_FAIL_RUN(c, "no leader after %" PRIu64 " ticks (election timeouts are %u-%u ticks)",
+                     ticks_max, CLUSTER_ELECTION_TICKS, 2 * CLUSTER_ELECTION_TICKS - 1);
     return 0;
 }
 
@@ -760,8 +867,8 @@ cluster_one(struct cluster *c, const char *command, uint32_t nodes, uint64_t tic
         cluster_step(c);
         cluster_check(c);
     }
-    CLUSTER_FAIL("\"%s\" was not applied by %u nodes within %" PRIu64 " ticks", command, nodes,
-                 ticks_max);
+    CLUSTER_FAIL_RUN(c, "\"%s\" was not applied by %u nodes within %" PRIu64 " ticks", command,
+                     nodes, ticks_max);
     return 0;
 }
 
@@ -790,9 +897,10 @@ cluster_follower_misses(struct cluster *c, unsigned count, const char *what, uin
     snprintf(command, sizeof(command), "%s-last", what);
     uint64_t last = cluster_one(c, command, c->node_count, ticks_max);
     if (c->nodes[follower].applied_index < last) {
-        CLUSTER_FAIL("node %u, back after %u commands, applied only through index %" PRIu64
-                     " of %" PRIu64,
-                     follower, count, c->nodes[follower].applied_index, last);
+        CLUSTER_FAIL_RUN(c,
+                         "node %u, back after %u commands, applied only through index %" PRIu64
+                         " of %" PRIu64,
+                         follower, count, c->nodes[follower].applied_index, last);
     }
     return follower;
 }
