@@ -103,8 +103,8 @@ raft_handle_snapshot_reply(struct raft *r, const struct raft_msg *m)
             return; /* more than this leader has: a broken peer */
         }
         if (m->match_index > p->match_index) {
+            /* No commit can follow: the snapshot holds only what this leader committed. */
             p->match_index = m->match_index;
-            raft_maybe_commit(r);
         }
         if (p->next_index <= p->match_index) {
             p->next_index = p->match_index + 1;

@@ -214,6 +214,10 @@ test_d_leader_sends_the_snapshot_in_chunks(void **state)
     assert_chunk_sent(r, snap, 6, 7, 0, "an acknowledgment of more bytes than the snapshot has");
     snapshot_reply_to(r, 2, false, 6, 2 * CHUNK);
     assert_chunk_sent(r, snap, 6, 7, 2 * CHUNK, "the second chunk's acknowledgment");
+    snapshot_reply_to(r, 2, false, 6, 0); /* node 2 lost what it held (it restarted) */
+    assert_chunk_sent(r, snap, 6, 7, 0, "a follower's answer that it holds none of it");
+    snapshot_reply_to(r, 2, false, 6, 2 * CHUNK);
+    assert_chunk_sent(r, snap, 6, 7, 2 * CHUNK, "the second chunk's acknowledgment again");
     struct raft_msg broken = {.type = RAFT_MSG_SNAPSHOT_REPLY,
                               .from = 2,
                               .to = 1,
@@ -235,6 +239,16 @@ test_d_leader_sends_the_snapshot_in_chunks(void **state)
                  "type %u after index %" PRIu64 " (term %" PRIu64 "); expected one append "
                  "after the snapshot's index 6 (term 7)",
                  count, m.type, m.prev_index, m.prev_term);
+    }
+    /* A refusal naming a term older than the snapshot's: the leader's search for that term
+     * stops at the snapshot, where it knows the last term; it goes on from past the match. */
+    reply_to(r, 2, false, 6, 0, 4, 3);
+    count = sent_to(r, 2, &m, NULL);
+    if (count != 1 || m.type != RAFT_MSG_APPEND || m.prev_index != 6) {
+        fail_msg("a refusal with conflict term 3 (older than the snapshot's 7) from node 2, which "
+                 "holds 1..6, sent it %zu messages, the last of type %u after index %" PRIu64
+                 "; expected one append after 6",
+                 count, m.type, m.prev_index);
     }
     free(snap);
     raft_destroy(r);
@@ -303,6 +317,12 @@ test_d_follower_takes_chunks_in_order(void **state)
     m = chunk_of(snap, SNAP_BYTES, 7, 6, 7, 0);
     assert_snapshot_reply(deliver(r, &m, &saved), false, 6, CHUNK, "the first chunk");
     assert_snapshot_reply(deliver(r, &m, &saved), false, 6, CHUNK, "the first chunk again");
+    struct raft_msg other = chunk_of(snap, SNAP_BYTES, 7, 8, 7, CHUNK);
+    assert_snapshot_reply(deliver(r, &other, &saved), false, 8, 0,
+                          "the second chunk of another snapshot (index 8) amid the first's");
+    other = chunk_of(snap, SNAP_BYTES, 7, 6, 6, CHUNK);
+    assert_snapshot_reply(deliver(r, &other, &saved), false, 6, 0,
+                          "the second chunk of a snapshot of another term at the same index");
     m = chunk_of(snap, SNAP_BYTES, 7, 6, 7, 2 * CHUNK);
     assert_snapshot_reply(deliver(r, &m, &saved), false, 6, CHUNK,
                           "the third chunk before the second");
@@ -475,6 +495,15 @@ test_d_append_below_the_snapshot_matches(void **state)
     assert_raft_status(raft_create(&config, &hs, &snap, log, 2, &r), RAFT_OK);
     assert_int_equal(raft_commit_index(r), 10);
     assert_int_equal(raft_last_index(r), 12);
+    /* A refusal's hint: its term at 12 is 2, whose first index in its log is 11 (10 is the
+     * snapshot's; nothing before it is known). */
+    struct raft_msg refused = append_to(r, 3, 12, 3, 0, NULL, 0);
+    if (refused.is_success || refused.conflict_term != 2 || refused.conflict_index != 11) {
+        fail_msg("an append after index 12 of term 3 to a node holding 12 with term 2 after a "
+                 "snapshot at 10 (term 2): success %d, conflict term %" PRIu64 ", index %" PRIu64
+                 "; expected a refusal naming term 2 from index 11",
+                 refused.is_success, refused.conflict_term, refused.conflict_index);
+    }
 
     static const uint64_t terms[] = {1, 1, 2, 2, 2, 2, 2, 3};
     struct raft_msg reply = append_to(r, 3, 5, 1, 0, terms, KH_ARRAY_LEN(terms));
