@@ -26,7 +26,8 @@
  * ".tmp" file left by a crash is removed on open. With a snapshot, the log's records may start
  * anywhere up to its index + 1 (a crash can come between the two renames); open hands out the
  * entries after its index, only if the log holds its index with its term or starts just after
- * it, and otherwise none, cutting the log after its index. */
+ * it, and otherwise none, emptying the log (records left before the index would make a later
+ * open drop what is appended after them). */
 #ifndef KEEL_RAFT_STORAGE_H
 #define KEEL_RAFT_STORAGE_H
 
@@ -37,7 +38,8 @@
 #define RAFT_STORAGE_RECORD_HEADER_BYTES 28u
 #define RAFT_STORAGE_SNAPSHOT_HEADER_BYTES 32u
 #define RAFT_STORAGE_VERSION 1u
-#define RAFT_STORAGE_PATH_MAX 256u /* bytes of dir + "/state.tmp", with the NUL */
+#define RAFT_STORAGE_PATH_MAX 256u /* bytes of dir + "/snapshot.tmp" (the longest), with the NUL   \
+                                    */
 
 struct raft_storage;
 

@@ -16,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A path in the store: open checks that dir + "/state.tmp" fits RAFT_STORAGE_PATH_MAX, and the
- * longest name, "snapshot.tmp", is 3 bytes longer. */
-#define PATH_BYTES_MAX (RAFT_STORAGE_PATH_MAX + sizeof("snapshot.tmp") - sizeof("state.tmp"))
+/* A path in the store: open checks that dir + "/snapshot.tmp", the longest, fits. */
+#define PATH_BYTES_MAX RAFT_STORAGE_PATH_MAX
 
 struct raft_storage {
     const struct bc_io *io;
@@ -424,7 +423,7 @@ raft_storage_open(const struct bc_io *io, const char *dir, struct raft_storage *
                   struct raft_hard_state *hard_state, struct raft_snapshot *snapshot,
                   const struct raft_entry **entries, size_t *entry_count)
 {
-    if (strlen(dir) + sizeof("/state.tmp") > RAFT_STORAGE_PATH_MAX) {
+    if (strlen(dir) + sizeof("/snapshot.tmp") > RAFT_STORAGE_PATH_MAX) {
         return RAFT_IO;
     }
     struct raft_storage *s = calloc(1, sizeof(*s));

@@ -303,7 +303,7 @@ test_c_open_errors_are_reported(void **state)
     struct raft_storage *s = NULL;
     assert_raft_status(raft_storage_open(&f.io, dir, &s, &f.hs, &f.snap, &f.entries, &f.count),
                        RAFT_IO);
-    dir[RAFT_STORAGE_PATH_MAX - sizeof("/state.tmp")] = '\0'; /* the longest name that fits */
+    dir[RAFT_STORAGE_PATH_MAX - sizeof("/snapshot.tmp")] = '\0'; /* the longest that fits */
     assert_int_equal(kh_faultfs_mkdir(f.t.fs, dir), 0);
     assert_raft_status(raft_storage_open(&f.io, dir, &s, &f.hs, &f.snap, &f.entries, &f.count),
                        RAFT_OK);
