@@ -38,8 +38,8 @@
 #define RAFT_STORAGE_RECORD_HEADER_BYTES 28u
 #define RAFT_STORAGE_SNAPSHOT_HEADER_BYTES 32u
 #define RAFT_STORAGE_VERSION 1u
-#define RAFT_STORAGE_PATH_MAX 256u /* bytes of dir + "/snapshot.tmp" (the longest), with the NUL   \
-                                    */
+/* Bytes of dir + "/snapshot.tmp" (the longest name), with the NUL. */
+#define RAFT_STORAGE_PATH_MAX 256u
 
 struct raft_storage;
 
