@@ -14,7 +14,7 @@ LABS += 04-raft
 04-raft_GIVEN_SRCS := raft_given.c raft_msg_given.c
 04-raft_REFERENCE_SRCS :=
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
-04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_c_storage test_c_crash test_d_storage test_d_snapshot
+04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot
 # bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
 04-raft_BENCHES := bench_sim
 04-raft_PEER_BENCHES :=

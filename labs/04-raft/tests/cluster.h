@@ -237,6 +237,7 @@ apply_all(struct cluster *c, uint32_t id, const struct raft_ready *rd)
         if (e->index > c->applied_count) {
             CLUSTER_REQUIRE(e->index == c->applied_count + 1);
             known->term = e->term;
+            known->commit_term = raft_term(node->raft);
             known->digest = node->digest;
             known->type = e->type;
             known->size_bytes = (uint8_t)e->size_bytes;
@@ -291,6 +292,10 @@ check_leader(struct cluster *c, uint32_t id)
     }
     for (uint64_t i = s.index + 1; i <= c->applied_count; i++) {
         struct raft_entry e;
+        if (c->applied[i].commit_term >= term) {
+            continue; /* §5.4 binds the leaders of later terms only: a late vote reply can still
+                         elect a candidate of an earlier term, which then learns it is stale */
+        }
         if (!raft_entry_at(r, i, &e) || e.term != c->applied[i].term) {
             cluster_failf(c,
                           "node %u leads term %" PRIu64 " without committed entry %" PRIu64

@@ -79,7 +79,8 @@ struct cluster_node {
 /* A committed entry as first applied by any node: every node must apply the same. */
 struct cluster_applied {
     uint64_t term;
-    uint64_t digest; /* of entries 1..this one */
+    uint64_t commit_term; /* the term of the node that applied it first: when it was committed */
+    uint64_t digest;      /* of entries 1..this one */
     uint8_t type;
     uint8_t size_bytes;
     char data[CLUSTER_COMMAND_BYTES_MAX];
