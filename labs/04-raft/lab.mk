@@ -16,7 +16,7 @@ LABS += 04-raft
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
 04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot
 # bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
-04-raft_BENCHES := bench_sim
+04-raft_BENCHES := bench_sim bench_search
 04-raft_PEER_BENCHES :=
 04-raft_BINS :=
 04-raft_LIBS :=

@@ -555,13 +555,24 @@ search_explore(struct search *s, const struct search_world *w, uint32_t depth)
     return true;
 }
 
-/* Searches from a new cluster of SEARCH_NODES nodes (make_node creates node id), within
- * config's bounds, deepening one action at a time (so the shortest history that breaks a
- * property is the one found, at a cost of about a third more states). Returns what it found in
- * *res: the last round's counts. */
+/* Node id of a new cluster of SEARCH_NODES, as the search starts it; NULL on an error. */
+static inline struct raft *
+search_node_new(uint32_t id)
+{
+    struct raft_config config = {.id = id,
+                                 .node_count = SEARCH_NODES,
+                                 .election_ticks = SEARCH_ELECTION_TICKS,
+                                 .heartbeat_ticks = SEARCH_HEARTBEAT_TICKS,
+                                 .random_seed = id};
+    struct raft *r = NULL;
+    return raft_create(&config, NULL, NULL, NULL, 0, &r) == RAFT_OK ? r : NULL;
+}
+
+/* Searches from a new cluster of SEARCH_NODES nodes, within config's bounds, deepening one action
+ * at a time (so the shortest history that breaks a property is the one found, at a cost of about a
+ * third more states). Returns what it found in *res: the last round's counts. */
 static inline void
-search_run(const struct search_config *config, struct raft *(*make_node)(uint32_t id),
-           struct search_result *res)
+search_run(const struct search_config *config, struct search_result *res)
 {
     memset(res, 0, sizeof(*res));
     struct search s = {.config = config, .res = res};
@@ -573,10 +584,12 @@ search_run(const struct search_config *config, struct raft *(*make_node)(uint32_
     s.seen.depths = malloc(s.seen.capacity * sizeof(*s.seen.depths));
     struct search_world start;
     memset(&start, 0, sizeof(start));
+    bool is_started = true;
     for (uint32_t id = 1; id <= SEARCH_NODES; id++) {
-        start.nodes[id] = make_node(id);
+        start.nodes[id] = search_node_new(id);
+        is_started = is_started && start.nodes[id] != NULL;
     }
-    if (s.seen.hashes == NULL || s.seen.depths == NULL) {
+    if (s.seen.hashes == NULL || s.seen.depths == NULL || !is_started) {
         search_violation(res, "out of memory");
     }
     for (s.depth = 1; s.depth <= config->depth && !res->has_violation; s.depth++) {

@@ -6,19 +6,6 @@
 #include "cluster.h" /* the test's helpers: raft_status_name, assert_raft_status */
 #include "search.h"
 
-static struct raft *
-make_node(uint32_t id)
-{
-    struct raft_config config = {.id = id,
-                                 .node_count = SEARCH_NODES,
-                                 .election_ticks = SEARCH_ELECTION_TICKS,
-                                 .heartbeat_ticks = SEARCH_HEARTBEAT_TICKS,
-                                 .random_seed = id};
-    struct raft *r = NULL;
-    assert_raft_status(raft_create(&config, NULL, NULL, NULL, 0, &r), RAFT_OK);
-    return r;
-}
-
 /* The claim: no history of three nodes within the bounds (elections up to term 2, one command,
  * 9 actions: about 660,000 states) breaks a safety property. */
 static void
@@ -28,7 +15,7 @@ test_b_search_every_history_of_three_nodes(void **state)
     static struct search_result res;
     struct search_config config = {.depth = 9, .terms = 2, .proposals = 1, .states_max = 4000000};
     uint64_t start_ms = kh_clock_now_ms();
-    search_run(&config, make_node, &res);
+    search_run(&config, &res);
     uint64_t ms = kh_clock_now_ms() - start_ms;
     printf("search: depth %u, %" PRIu64 " states, %" PRIu64 " transitions, %" PRIu64 " ms (%.0f "
            "states/s)%s\n",
