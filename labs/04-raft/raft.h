@@ -24,7 +24,9 @@
 #define RAFT_SNAPSHOT_CHUNK_BYTES (64u << 10) /* of it one InstallSnapshot message carries */
 /* The largest message raft_msg_encoded_size can return: an append of RAFT_APPEND_ENTRIES_MAX
  * entries of RAFT_ENTRY_BYTES_MAX each. */
-#define RAFT_MSG_BYTES_MAX (96u + RAFT_APPEND_ENTRIES_MAX * (24u + RAFT_ENTRY_BYTES_MAX))
+#define RAFT_MSG_BYTES_MAX (104u + RAFT_APPEND_ENTRIES_MAX * (24u + RAFT_ENTRY_BYTES_MAX))
+/* Reads a leader holds until it confirms it still leads (raft_read_index, part E). */
+#define RAFT_READS_MAX 4096u
 
 #define RAFT_STATUS(X)                                                                             \
     X(RAFT_OK, "ok")                                                                               \
@@ -37,6 +39,7 @@
     X(RAFT_IO, "I/O error on stable storage")                                                      \
     X(RAFT_CORRUPT, "stable storage holds what no save wrote")                                     \
     X(RAFT_BAD_INDEX, "index not applied yet, or already in a snapshot")                           \
+    X(RAFT_BUSY, "too many reads waiting (RAFT_READS_MAX)")                                        \
     X(RAFT_UNIMPLEMENTED, "not implemented yet")
 
 #define RAFT_STATUS_ENUM(name, text) name,
@@ -131,6 +134,18 @@ struct raft_msg {
     const uint8_t *data; /* borrowed: see the function that gave the message */
     uint32_t size_bytes;
     bool is_done;
+    /* RAFT_MSG_APPEND and RAFT_MSG_SNAPSHOT: the leader's read round when it sent the message
+     * (part E, raft_read_index); their replies carry back the round of the message they
+     * answer. The given code fills it in: a follower's reply needs no code of yours. */
+    uint64_t read_round;
+};
+
+/* A read a leader confirmed (or could not), handed out by raft_ready. */
+struct raft_read {
+    uint64_t id;        /* the caller's, from raft_read_index */
+    raft_status status; /* RAFT_OK, or RAFT_NOT_LEADER: the node stopped leading first */
+    uint64_t index;     /* RAFT_OK: the read may be answered from a state machine that has
+                           applied through index (the leader's commit index when it confirmed) */
 };
 
 /* What the node needs done, in this order (Figure 2's "respond to RPCs" only after "update
@@ -141,7 +156,9 @@ struct raft_msg {
  *      log_from_index when entry_count > 0); and sync;
  *   2. send every message in msgs;
  *   3. if restore_snapshot, replace the state machine by snapshot (a leader sent it); then
- *      apply committed in order (each is committed and persisted, and follows the snapshot).
+ *      apply committed in order (each is committed and persisted, and follows the snapshot);
+ *   4. answer the reads in reads (part E): the state machine has now applied through each
+ *      one's index.
  * Then call raft_advance. Everything here is borrowed until raft_advance; between the two
  * calls, call nothing else on the node. */
 struct raft_ready {
@@ -158,6 +175,8 @@ struct raft_ready {
     size_t msg_count;
     const struct raft_entry *committed;
     size_t committed_count;
+    const struct raft_read *reads;
+    size_t read_count;
 };
 
 struct raft;
@@ -200,6 +219,19 @@ raft_status raft_propose(struct raft *r, const void *data, size_t size_bytes, ui
  * not past the snapshot the node has; RAFT_TOO_BIG over RAFT_SNAPSHOT_BYTES_MAX; or RAFT_NOMEM;
  * the node is unchanged on an error. */
 raft_status raft_compact(struct raft *r, uint64_t index, const void *data, size_t size_bytes);
+
+/* A linearizable read without a log entry (ReadIndex: Raft §8, and Ongaro's dissertation,
+ * 2014, §6.4). On a leader, holds read id until the leader knows that it still led after this
+ * call: a majority (itself included) answered a message it sent after the call. It must also
+ * have committed an entry of its own term (its first, a no-op, §8), so that its commit index
+ * covers every write acknowledged before the read began. Then raft_ready hands the read out in
+ * reads with index, the commit index: a state machine applied through it answers the read as
+ * of some moment between the call and the answer, which is linearizable. A leader that steps
+ * down first hands out its waiting reads with RAFT_NOT_LEADER. Returns RAFT_OK,
+ * RAFT_NOT_LEADER (raft_leader has a hint), RAFT_BUSY (RAFT_READS_MAX are waiting) or
+ * RAFT_NOMEM. Cost: one heartbeat to each follower per round; the reads asked before a
+ * round's messages go out share it. */
+raft_status raft_read_index(struct raft *r, uint64_t id);
 
 /* Whether raft_ready has anything to do. */
 bool raft_has_ready(const struct raft *r);

@@ -258,6 +258,61 @@ raft_send(struct raft *r, const struct raft_msg *m)
     *queued = *m;
     queued->entries = NULL;
     queued->data = NULL;
+    /* Part E: a leader's message carries its read round; a reply, the round it answers. */
+    if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT) {
+        queued->read_round = r->read_round;
+    } else if (m->type == RAFT_MSG_APPEND_REPLY || m->type == RAFT_MSG_SNAPSHOT_REPLY) {
+        queued->read_round = r->echo_round;
+    }
+}
+
+/* ---- Part E: reads -------------------------------------------------------------------------- */
+
+void
+raft_read_done(struct raft *r, uint64_t id, raft_status status, uint64_t index)
+{
+    assert(r->reads_done_count < RAFT_READS_MAX);
+    r->reads_done[r->reads_done_count++] = (struct raft_read){id, status, index};
+}
+
+raft_status
+raft_read_index(struct raft *r, uint64_t id)
+{
+    assert(!r->is_ready_out);
+    if (r->role != RAFT_LEADER) {
+        return RAFT_NOT_LEADER;
+    }
+    if (r->reads_waiting == NULL) {
+        r->reads_waiting = malloc(RAFT_READS_MAX * sizeof(*r->reads_waiting));
+        r->reads_done = malloc(RAFT_READS_MAX * sizeof(*r->reads_done));
+        if (r->reads_waiting == NULL || r->reads_done == NULL) {
+            free(r->reads_waiting);
+            free(r->reads_done);
+            r->reads_waiting = NULL;
+            r->reads_done = NULL;
+            return RAFT_NOMEM;
+        }
+    }
+    /* A read waits, then is done: room in both for every read asked. */
+    if (r->reads_waiting_count + r->reads_done_count >= RAFT_READS_MAX) {
+        return RAFT_BUSY;
+    }
+    raft_read_start(r, id);
+    raft_read_advance(r);
+    return RAFT_OK;
+}
+
+/* A node that no longer leads fails the reads it held: it cannot confirm them any more. */
+static void
+reads_fail_unless_leader(struct raft *r)
+{
+    if (r->role == RAFT_LEADER) {
+        return;
+    }
+    for (uint32_t i = 0; i < r->reads_waiting_count; i++) {
+        raft_read_done(r, r->reads_waiting[i].id, RAFT_NOT_LEADER, 0);
+    }
+    r->reads_waiting_count = 0;
 }
 
 /* ---- A node's life ---------------------------------------------------------------------- */
@@ -357,6 +412,8 @@ raft_destroy(struct raft *r)
         free((void *)r->log.entries[i].data);
     }
     free(r->log.entries);
+    free(r->reads_waiting);
+    free(r->reads_done);
     snapshot_buf_free(&r->snapshot);
     snapshot_buf_free(&r->incoming);
     free(r);
@@ -371,6 +428,7 @@ raft_tick(struct raft *r)
     } else {
         raft_tick_election(r);
     }
+    reads_fail_unless_leader(r);
 }
 
 /* Whether m can come from a node of this cluster; its fields are checked, not its logic. */
@@ -415,7 +473,11 @@ raft_step(struct raft *r, const struct raft_msg *m)
     if (!is_well_formed(r, m)) {
         return RAFT_BAD_MESSAGE;
     }
+    if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT) {
+        r->echo_round = m->read_round; /* what its reply carries back (raft_send) */
+    }
     if (!raft_step_term(r, m)) {
+        reads_fail_unless_leader(r);
         return RAFT_OK;
     }
     switch (m->type) {
@@ -438,6 +500,12 @@ raft_step(struct raft *r, const struct raft_msg *m)
         raft_handle_snapshot_reply(r, m);
         break;
     }
+    if (r->role == RAFT_LEADER && m->term == r->term &&
+        (m->type == RAFT_MSG_APPEND_REPLY || m->type == RAFT_MSG_SNAPSHOT_REPLY)) {
+        raft_read_on_reply(r, m);
+        raft_read_advance(r);
+    }
+    reads_fail_unless_leader(r);
     return RAFT_OK;
 }
 
@@ -448,7 +516,7 @@ raft_has_ready(const struct raft *r)
 {
     return r->term != r->persisted.term || r->vote != r->persisted.vote || r->is_snapshot_unsaved ||
            r->log.changed_from != RAFT_UNCHANGED || r->outbox.count > 0 || r->has_unsent_entries ||
-           r->applied_index < r->commit_index;
+           r->applied_index < r->commit_index || r->reads_done_count > 0;
 }
 
 /* Hands out the queued messages, an append's entries looked up in the log and a snapshot
@@ -519,6 +587,8 @@ raft_ready(struct raft *r, struct raft_ready *rd)
         rd->committed = &log->entries[r->applied_index - log->start];
         rd->committed_count = r->commit_index - r->applied_index;
     }
+    rd->read_count = r->reads_done_count;
+    rd->reads = rd->read_count > 0 ? r->reads_done : NULL;
     r->is_ready_out = true;
 }
 
@@ -543,11 +613,14 @@ raft_advance(struct raft *r, const struct raft_ready *rd)
     }
     r->log.changed_from = RAFT_UNCHANGED;
     r->outbox.count = 0;
+    r->is_read_round_unsent = false; /* the round's messages went out with the others */
+    r->reads_done_count = 0;
     r->applied_index += rd->committed_count;
     assert(r->applied_index <= r->commit_index);
     if (r->role == RAFT_LEADER) {
         r->progress[r->config.id].match_index = r->log.stable_index;
         raft_maybe_commit(r);
+        raft_read_advance(r); /* the commit may have reached the leader's own term */
     }
 }
 

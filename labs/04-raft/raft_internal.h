@@ -20,8 +20,16 @@ struct raft_progress {
      * moving next_index past it without waiting (up to RAFT_INFLIGHT_ENTRIES_MAX beyond
      * match_index), and goes back to probing when a reply rejects. */
     bool is_probing;
-    bool is_active; /* it answered since the last heartbeat: a pipeline that is silent for a
-                       whole heartbeat lost a message, and probing from match_index resends */
+    bool is_active;      /* it answered since the last heartbeat: a pipeline that is silent for a
+                            whole heartbeat lost a message, and probing from match_index resends */
+    uint64_t read_round; /* part E: the highest read round it carried back in a reply of the
+                            leader's term */
+};
+
+/* Part E: a read a leader holds until a majority answered a message of round or later. */
+struct raft_read_wait {
+    uint64_t id;
+    uint64_t round;
 };
 
 /* The log in memory: the entries after the snapshot's, entries[i] with index start + i + 1,
@@ -81,6 +89,19 @@ struct raft {
     struct raft_snapshot_buf incoming;
     bool is_snapshot_unsaved;    /* raft_ready persists snapshot (has_snapshot) */
     bool is_snapshot_unrestored; /* ... and has the state machine restore it (restore_snapshot) */
+    /* Part E. A leader's read rounds: read_round counts them, and every append or snapshot
+     * chunk it sends carries the current one (the given raft_send stamps it). A read waits in
+     * reads_waiting with the round it needs answered; confirmed, it moves to reads_done for
+     * raft_ready. While is_read_round_unsent, the current round's messages are queued and not
+     * yet sent, so a read asked now may wait for that round too. Both arrays hold
+     * RAFT_READS_MAX and are allocated at the node's first read (given). */
+    uint64_t read_round;
+    bool is_read_round_unsent;
+    struct raft_read_wait *reads_waiting;
+    uint32_t reads_waiting_count;
+    struct raft_read *reads_done;
+    uint32_t reads_done_count;
+    uint64_t echo_round; /* a follower: the read_round of the message it is answering (given) */
     /* Given: randomness, the outbox, and what raft_ready last handed out. */
     uint64_t random_state;
     struct raft_outbox outbox;
@@ -188,6 +209,24 @@ void raft_handle_append_reply(struct raft *r, const struct raft_msg *m);
 /* A leader commits the highest index a majority has in its log, if that entry is of its own
  * term (Raft §5.4.2). Called when a match_index moves, and by raft_advance. */
 void raft_maybe_commit(struct raft *r);
+
+/* ---- Given for part E ---------------------------------------------------------------------- */
+
+/* Hands out the read as done (raft_ready's reads) with status and index. */
+void raft_read_done(struct raft *r, uint64_t id, raft_status status, uint64_t index);
+
+/* ---- Part E (raft_read.c) ------------------------------------------------------------------ */
+
+/* Called by raft_read_index on a leader with room for one more read: holds read id in
+ * reads_waiting with the round whose answers will confirm it, starting a round (a heartbeat to
+ * every follower) unless the current one's messages are still unsent. */
+void raft_read_start(struct raft *r, uint64_t id);
+/* Called by raft_step on a leader for each append or snapshot reply of its term: the follower
+ * answered a message of round m->read_round. */
+void raft_read_on_reply(struct raft *r, const struct raft_msg *m);
+/* Called by raft_step, raft_read_index and raft_advance on a leader: hands out every waiting
+ * read that is now confirmed (raft_read_done), in the order they were asked. */
+void raft_read_advance(struct raft *r);
 
 /* ---- Part D (raft_snapshot.c) -------------------------------------------------------------- */
 

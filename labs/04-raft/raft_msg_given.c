@@ -1,9 +1,9 @@
 /* raft_msg_given.c -- lab 04, given: the wire format of a message (raft.h), used by the tests'
  * simulator and by the real server alike. All integers little-endian:
- *   header (96 bytes): u8 type, u8 flags (1: is_granted, 2: is_success, 4: is_done), u16 zero,
+ *   header (104 bytes): u8 type, u8 flags (1: is_granted, 2: is_success, 4: is_done), u16 zero,
  *     u32 from, u32 to, u32 count (an append's entry_count, a snapshot chunk's size_bytes, else
  *     0), then u64 term, last_log_index, last_log_term, prev_index, prev_term, commit,
- *     match_index, conflict_index, conflict_term, offset;
+ *     match_index, conflict_index, conflict_term, offset, read_round;
  *   an append's entries, each (24 bytes + data): u64 term, u64 index, u8 type, 3 zero bytes,
  *     u32 size_bytes, then its data; or a snapshot chunk's data.
  * Decoding checks every length against what is left, so bytes from a broken peer are refused
@@ -13,7 +13,7 @@
 #include <assert.h>
 #include <string.h>
 
-#define HEADER_BYTES 96u
+#define HEADER_BYTES 104u
 #define ENTRY_HEADER_BYTES 24u
 #define FLAG_GRANTED 1u
 #define FLAG_SUCCESS 2u
@@ -46,8 +46,8 @@ raft_msg_encode(const struct raft_msg *m, uint8_t *buf)
     raft_put_u32(buf + 8, m->to);
     raft_put_u32(buf + 12, m->type == RAFT_MSG_SNAPSHOT ? m->size_bytes : m->entry_count);
     const uint64_t fields[] = {
-        m->term,   m->last_log_index, m->last_log_term,  m->prev_index,    m->prev_term,
-        m->commit, m->match_index,    m->conflict_index, m->conflict_term, m->offset};
+        m->term,        m->last_log_index, m->last_log_term, m->prev_index, m->prev_term, m->commit,
+        m->match_index, m->conflict_index, m->conflict_term, m->offset,     m->read_round};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         raft_put_u64(buf + 16 + 8 * i, fields[i]);
     }
@@ -114,9 +114,10 @@ raft_msg_decode(const uint8_t *buf, size_t size_bytes, struct raft_msg *m,
     m->from = raft_get_u32(buf + 4);
     m->to = raft_get_u32(buf + 8);
     uint32_t count = raft_get_u32(buf + 12);
-    uint64_t *fields[] = {
-        &m->term,   &m->last_log_index, &m->last_log_term,  &m->prev_index,    &m->prev_term,
-        &m->commit, &m->match_index,    &m->conflict_index, &m->conflict_term, &m->offset};
+    uint64_t *fields[] = {&m->term,        &m->last_log_index, &m->last_log_term,
+                          &m->prev_index,  &m->prev_term,      &m->commit,
+                          &m->match_index, &m->conflict_index, &m->conflict_term,
+                          &m->offset,      &m->read_round};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         *fields[i] = raft_get_u64(buf + 16 + 8 * i);
     }

@@ -114,6 +114,8 @@ search_node_clone(const struct raft *r)
         }
     }
     copy->snapshot.capacity = 0; /* the search takes no snapshots */
+    copy->reads_waiting = NULL;  /* nor reads */
+    copy->reads_done = NULL;
     copy->incoming.capacity = 0;
     return copy;
 }
