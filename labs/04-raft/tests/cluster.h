@@ -332,6 +332,9 @@ cluster_process(struct cluster *c, uint32_t id)
         if (rd.committed_count > 0) {
             cluster_record(c, id, CLUSTER_EV_APPLIED, 0, c->nodes[id].applied_index);
         }
+        if (c->ready_cb != NULL) {
+            c->ready_cb(c, id, &rd);
+        }
         raft_advance(r, &rd);
         check_leader(c, id);
         struct cluster_node *node = &c->nodes[id];

@@ -167,6 +167,10 @@ struct cluster {
     uint64_t leaders;             /* terms seen led */
     bool has_failed;
     char failure[512];
+    /* Part E: a test's own look at each ready a node carries out, after it applied what was
+     * committed (the reads it hands out, the entries it applied); NULL for none. */
+    void (*ready_cb)(struct cluster *c, uint32_t id, const struct raft_ready *rd);
+    void *ready_ctx;
 };
 
 static inline void
