@@ -5,16 +5,17 @@ LABS += 04-raft
 04-raft_TITLE := Raft, replicated KV
 04-raft_SUMMARY := Raft as a pure state machine: elections and log replication, checked by a deterministic simulator
 # Earlier labs this one builds on, direct ones only: lab 03 (its struct bc_io and CRC-32C, for
-# part C's storage; the replicated KV of part E, to come, keeps its state in a lab 03 store),
+# part C's storage; the replicated KV of part E keeps its keys in a lab 03 store),
 # and through it lab 01.
 04-raft_NEEDS := 03-bitcask
 # What a student writes: a skeleton here, complete in reference/04-raft/.
-04-raft_STUDENT_SRCS := raft_election.c raft_replication.c raft_storage.c raft_snapshot.c raft_read.c
-# The kit's code beside the skeleton: a node's life, its log in memory, the wire format.
-04-raft_GIVEN_SRCS := raft_given.c raft_msg_given.c
+04-raft_STUDENT_SRCS := raft_election.c raft_replication.c raft_storage.c raft_snapshot.c raft_read.c raft_kv.c
+# The kit's code beside the skeleton: a node's life, its log in memory, the wire format, and the
+# KV's command format.
+04-raft_GIVEN_SRCS := raft_given.c raft_msg_given.c raft_kv_given.c
 04-raft_REFERENCE_SRCS :=
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
-04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot test_e_read
+04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot test_e_kv test_e_snapshot test_e_read
 # bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
 04-raft_BENCHES := bench_sim bench_search
 04-raft_PEER_BENCHES :=
