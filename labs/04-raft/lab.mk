@@ -10,16 +10,16 @@ LABS += 04-raft
 04-raft_NEEDS := 03-bitcask
 # What a student writes: a skeleton here, complete in reference/04-raft/.
 04-raft_STUDENT_SRCS := raft_election.c raft_replication.c raft_storage.c raft_snapshot.c raft_read.c raft_kv.c
-# The kit's code beside the skeleton: a node's life, its log in memory, the wire format, and the
-# KV's command format.
-04-raft_GIVEN_SRCS := raft_given.c raft_msg_given.c raft_kv_given.c
+# The kit's code beside the skeleton: a node's life, its log in memory, the wire format, the
+# KV's command format, and keel-raftkv (the server: raftkv.h).
+04-raft_GIVEN_SRCS := raft_given.c raft_msg_given.c raft_kv_given.c raftkv_given.c
 04-raft_REFERENCE_SRCS :=
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
-04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot test_e_kv test_e_snapshot test_e_read
+04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot test_e_kv test_e_snapshot test_e_read test_e_server
 # bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
 04-raft_BENCHES := bench_sim bench_search
 04-raft_PEER_BENCHES :=
-04-raft_BINS :=
+04-raft_BINS := keel-raftkv
 04-raft_LIBS :=
 # The node is single-threaded and pure; the tests are too. ASan and UBSan find its memory bugs.
 04-raft_SANITIZERS := address
