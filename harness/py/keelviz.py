@@ -512,6 +512,9 @@ class NotesContext:
         if kind == "plot" and sep:
             if not re.match(r"^[A-Za-z0-9_.-]+$", arg):
                 raise KitError(f"bad plot name {arg!r}")
+            if (arg in self.peer_benches
+                    and not (self.results.path / f"{arg}.csv").is_file()):
+                return self.literal(f"(plot {arg}: {PEERS_NEEDED_TEXT})")  # a peerless run
             for ext in ("png", "svg"):
                 if not (self.plots_dir / f"{arg}.{ext}").is_file():
                     raise KitError(f"{self.plots_dir / (arg + '.' + ext)} does not exist")

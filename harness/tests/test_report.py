@@ -284,6 +284,17 @@ class PlaceholderTest(Fixture):
                          "<p>ck: needs PEERS=1</p>\n<table>\n<thead><tr><th>ck</th></tr>"
                          "</thead>\n<tbody>\n<tr><td>needs PEERS=1</td></tr>\n</tbody>\n</table>")
 
+    def test_a_peer_bench_plot_in_a_peerless_run_reads_needs_peers(self):
+        # The plot of a peer bench that did not run is not drawn (harness/bench skips its
+        # script); the note says why instead of failing. Any other missing plot still fails.
+        ctx = kv.NotesContext("02-lockfree", self.results, None, self.plots,
+                              lambda name, ext: f"plots/{name}.{ext}", ["bench_ck"])
+        filled, errors = kv.fill_placeholders("{{plot:bench_ck}}\n\n{{plot:bench_nope}}\n",
+                                              "notes/02-lockfree.md", ctx)
+        self.assertEqual(len(errors), 1, errors)
+        self.assertIn("bench_nope.png does not exist", errors[0])
+        self.assertIn("(plot bench_ck: needs PEERS=1)", ctx.restore(filled))
+
     def test_a_missing_csv_of_any_other_bench_still_fails(self):
         ctx = kv.NotesContext("02-lockfree", self.results, None, self.plots,
                               lambda name, ext: f"plots/{name}.{ext}", ["bench_ck"])

@@ -17,8 +17,11 @@ LABS += 04-raft
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
 04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot test_e_kv test_e_snapshot test_e_read test_e_server
 # bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
-04-raft_BENCHES := bench_sim bench_search
-04-raft_PEER_BENCHES :=
+# bench_etcd measures keel-raftkv against etcd, so it is one of the PEER_BENCHES (run only with
+# PEERS=1), built only where etcd and etcdctl are installed (`make peers`).
+04-raft_HAS_ETCD := $(and $(wildcard /usr/bin/etcd),$(wildcard /usr/bin/etcdctl))
+04-raft_BENCHES := bench_sim bench_search $(if $(04-raft_HAS_ETCD),bench_etcd)
+04-raft_PEER_BENCHES := bench_etcd
 04-raft_BINS := keel-raftkv
 04-raft_LIBS :=
 # The node is single-threaded and pure; the tests are too. ASan and UBSan find its memory bugs.

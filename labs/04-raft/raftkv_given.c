@@ -160,6 +160,7 @@ struct server {
     struct kv *kv;
     struct store *scratch;  /* lab 01's store, empty: PING, ECHO, COMMAND, CONFIG, HELLO, CLIENT */
     struct client *clients; /* by fd, CLIENTS_MAX */
+    size_t client_fd_end;   /* every client's fd is below it: the loop's scans stop there */
     uint64_t next_conn_id;
     struct peer peers[RAFT_NODES_MAX + 1];
     struct inbound *inbound; /* by fd, CLIENTS_MAX */
@@ -739,6 +740,9 @@ client_accept(struct server *s)
         struct client *c = &s->clients[fd];
         memset(c, 0, sizeof(*c));
         c->fd = fd;
+        if ((size_t)fd >= s->client_fd_end) {
+            s->client_fd_end = (size_t)fd + 1;
+        }
         c->id = ++s->next_conn_id;
         resp_parser_init(&c->parser, NULL);
         if (!epoll_watch(s, fd, EPOLLIN, EPOLL_CTL_ADD)) {
@@ -984,13 +988,30 @@ process_readies(struct server *s)
     for (int round = 0; !s->is_failed && raft_has_ready(s->raft) && round < 64; round++) {
         struct raft_ready rd;
         raft_ready(s->raft, &rd);
+        /* A leader's appends may go before its own write (the dissertation, §10.2.1): it counts
+         * itself toward a commit only once the entries are on its disk (raft_advance), so the
+         * followers' fsyncs overlap the leader's instead of following it. Everything else keeps
+         * raft.h's order: a vote, a term or a follower's answer goes only once it is durable. */
+        bool is_early = raft_role(s->raft) == RAFT_LEADER && !rd.has_hard_state && !rd.has_snapshot;
+        for (size_t i = 0; is_early && i < rd.msg_count; i++) {
+            if (rd.msgs[i].type == RAFT_MSG_APPEND) {
+                peer_send(s, &rd.msgs[i]);
+            }
+        }
+        for (uint32_t id = 1; is_early && id <= s->config->node_count; id++) {
+            if (id != s->config->id) {
+                peer_flush(s, id);
+            }
+        }
         raft_status st = raft_storage_save(s->storage, &rd);
         if (st != RAFT_OK) {
             fail(s, "saving to the raft directory", raft_strerror(st));
             return;
         }
         for (size_t i = 0; i < rd.msg_count; i++) {
-            peer_send(s, &rd.msgs[i]);
+            if (!is_early || rd.msgs[i].type != RAFT_MSG_APPEND) {
+                peer_send(s, &rd.msgs[i]);
+            }
         }
         if (rd.restore_snapshot) {
             kv_status ks = kv_restore(s->kv, rd.snapshot.data, rd.snapshot.size_bytes);
@@ -1231,7 +1252,7 @@ loop_run(struct server *s)
         }
         process_readies(s);
         /* Answers may have released held requests; what they propose is saved at once. */
-        for (size_t fd = 0; fd < CLIENTS_MAX; fd++) {
+        for (size_t fd = 0; fd < s->client_fd_end; fd++) {
             if (s->clients[fd].fd >= 0 && s->clients[fd].is_held) {
                 client_drain(s, &s->clients[fd]);
                 if (!s->clients[fd].is_held) {
@@ -1245,7 +1266,7 @@ loop_run(struct server *s)
                 peer_flush(s, id);
             }
         }
-        for (size_t fd = 0; fd < CLIENTS_MAX; fd++) {
+        for (size_t fd = 0; fd < s->client_fd_end; fd++) {
             struct client *c = &s->clients[fd];
             if (c->fd >= 0 && (bytes_unsent(&c->out) > 0 || c->is_closing || c->is_held)) {
                 client_flush(s, c);
