@@ -171,6 +171,12 @@ struct cluster {
      * committed (the reads it hands out, the entries it applied); NULL for none. */
     void (*ready_cb)(struct cluster *c, uint32_t id, const struct raft_ready *rd);
     void *ready_ctx;
+    /* Part E: a test's own state machine in place of the digest's snapshots. restore_cb makes
+     * node id's state machine the snapshot s (index 0: empty), once the cluster checked that s
+     * stands for a committed prefix; compact_cb may take a snapshot (raft_compact) after each
+     * ready. NULL: the digest's own (cluster_restore, cluster_maybe_compact). */
+    void (*restore_cb)(struct cluster *c, uint32_t id, const struct raft_snapshot *s);
+    void (*compact_cb)(struct cluster *c, uint32_t id);
 };
 
 static inline void
@@ -306,6 +312,22 @@ cluster_restore(struct cluster *c, uint32_t id, const struct raft_snapshot *s)
     if (s->index == 0) {
         node->applied_index = 0;
         node->digest = 0;
+        if (c->restore_cb != NULL) {
+            c->restore_cb(c, id, s);
+        }
+        return;
+    }
+    if (c->restore_cb != NULL) { /* the test's own state machine: its bytes are its own */
+        if (s->index > c->applied_count || s->term != c->applied[s->index].term) {
+            cluster_failf(c,
+                          "node %u restored a snapshot at index %" PRIu64 " (term %" PRIu64
+                          ") that no committed entry of that term is at",
+                          id, s->index, s->term);
+            return;
+        }
+        node->applied_index = s->index;
+        node->digest = c->applied[s->index].digest;
+        c->restore_cb(c, id, s);
         return;
     }
     uint64_t digest = 0;
@@ -344,6 +366,10 @@ static inline void
 cluster_maybe_compact(struct cluster *c, uint32_t id)
 {
     struct cluster_node *node = &c->nodes[id];
+    if (c->compact_cb != NULL) {
+        c->compact_cb(c, id);
+        return;
+    }
     struct raft_snapshot s;
     raft_last_snapshot(node->raft, &s);
     if (c->compact_every == 0 || node->applied_index < s.index + c->compact_every) {
