@@ -24,7 +24,8 @@ LABS += 04-raft
 04-raft_PEER_BENCHES := bench_etcd
 04-raft_BINS := keel-raftkv
 04-raft_LIBS :=
-# The node is single-threaded and pure; the tests are too. ASan and UBSan find its memory bugs.
-04-raft_SANITIZERS := address
+# The node is single-threaded and pure. ASan and UBSan find its memory bugs; TSan watches the
+# real-process tests, whose driver runs a proxy thread and client threads beside the nodes.
+04-raft_SANITIZERS := address thread
 04-raft_BENCH_LTO :=
 04-raft_DATA :=
