@@ -15,7 +15,7 @@ LABS += 04-raft
 04-raft_GIVEN_SRCS := raft_given.c raft_msg_given.c raft_kv_given.c raftkv_given.c
 04-raft_REFERENCE_SRCS :=
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
-04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot test_e_kv test_e_snapshot test_e_read test_e_cluster test_e_server
+04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_churn test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot test_e_kv test_e_snapshot test_e_read test_e_cluster test_e_server
 # bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
 # bench_etcd measures keel-raftkv against etcd, so it is one of the PEER_BENCHES (run only with
 # PEERS=1), built only where etcd and etcdctl are installed (`make peers`).
