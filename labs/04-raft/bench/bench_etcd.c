@@ -12,6 +12,7 @@
 #include "raftkv.h"
 
 #include "bench/etcd_load.h"
+#include "bench/keel_cluster.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -27,12 +28,6 @@
 #define KEYS 10000u
 #define VALUE_BYTES 100u
 #define WARMUP_MS 500u
-
-struct keel_cluster {
-    struct raftkv_config config[NODES + 1];
-    pid_t pid[NODES + 1];
-    uint16_t leader_port;
-};
 
 struct etcd_cluster {
     struct kh_proc proc[NODES + 1];
@@ -57,93 +52,6 @@ find_etcd(void)
     ok = pclose(f) == 0 && ok;
     etcd_path[strcspn(etcd_path, "\n")] = '\0';
     return ok;
-}
-
-static uint16_t
-free_port(void)
-{
-    uint16_t port = 0;
-    int fd = kh_net_listen_ephemeral(&port, 1);
-    if (fd < 0) {
-        perror("bench_etcd: listen");
-        exit(1);
-    }
-    close(fd);
-    return port;
-}
-
-/* The port of the node that takes a write, following MOVED; 0 if none within 10 s. */
-static uint16_t
-keel_leader(const struct keel_cluster *k)
-{
-    uint16_t port = k->config[1].nodes[1].client_port;
-    for (int tries = 0; tries < 500; tries++) {
-        struct kh_rclient c;
-        char out[256] = "";
-        if (kh_rclient_connect(&c, port) == 0) {
-            if (kh_rclient_send(&c, 3, (const char *[]){"SET", "probe", "x"}) != 0 ||
-                kh_rclient_reply(&c, out, sizeof(out), 1000) < 0) {
-                out[0] = '\0';
-            }
-            kh_rclient_close(&c);
-        }
-        unsigned moved = 0;
-        if (strcmp(out, "+OK\r\n") == 0) {
-            return port;
-        }
-        if (sscanf(out, "-MOVED 0 127.0.0.1:%u", &moved) == 1) {
-            port = (uint16_t)moved;
-            continue;
-        }
-        usleep(20 * 1000);
-    }
-    return 0;
-}
-
-static void
-keel_start(struct keel_cluster *k)
-{
-    memset(k, 0, sizeof(*k));
-    struct raftkv_node nodes[RAFT_NODES_MAX + 1];
-    memset(nodes, 0, sizeof(nodes));
-    for (uint32_t id = 1; id <= NODES; id++) {
-        snprintf(nodes[id].host, sizeof(nodes[id].host), "127.0.0.1");
-        nodes[id].peer_port = free_port();
-        nodes[id].client_port = free_port();
-    }
-    for (uint32_t id = 1; id <= NODES; id++) {
-        struct raftkv_config *c = &k->config[id];
-        char err[256];
-        char *argv[] = {"keel-raftkv", "--id", "1", "--peers", "x:1:1", "--data", "x", NULL};
-        if (raftkv_parse_args(7, argv, c, err, sizeof(err)) != 0) { /* the defaults */
-            fprintf(stderr, "bench_etcd: %s\n", err);
-            exit(1);
-        }
-        c->id = id;
-        c->node_count = NODES;
-        memcpy(c->nodes, nodes, sizeof(nodes));
-        snprintf(c->data_dir, sizeof(c->data_dir), "%s/keel%u", dir, id);
-        pid_t pid = fork();
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            _exit(raftkv_run(c));
-        }
-        k->pid[id] = pid;
-    }
-    k->leader_port = keel_leader(k);
-    if (k->leader_port == 0) {
-        fprintf(stderr, "bench_etcd: keel-raftkv elected no leader in 10 s\n");
-        exit(1);
-    }
-}
-
-static void
-keel_stop(struct keel_cluster *k)
-{
-    for (uint32_t id = 1; id <= NODES; id++) {
-        kill(k->pid[id], SIGTERM);
-        waitpid(k->pid[id], NULL, 0);
-    }
 }
 
 /* etcd's leader: the member whose status says it is the leader (etcdctl endpoint status). */
@@ -265,7 +173,7 @@ main(int argc, char **argv)
     }
     struct keel_cluster keel;
     struct etcd_cluster etcd;
-    keel_start(&keel);
+    keel_start(&keel, NODES, dir);
     if (has_etcd && !etcd_start(&etcd)) {
         fprintf(stderr, "bench_etcd: the etcd cluster did not start\n");
         keel_stop(&keel);
