@@ -9,13 +9,13 @@ LABS += 04-raft
 # and through it lab 01.
 04-raft_NEEDS := 03-bitcask
 # What a student writes: a skeleton here, complete in reference/04-raft/.
-04-raft_STUDENT_SRCS := raft_election.c raft_replication.c raft_storage.c raft_snapshot.c raft_read.c raft_kv.c
+04-raft_STUDENT_SRCS := raft_election.c raft_replication.c raft_storage.c raft_snapshot.c raft_read.c raft_kv.c raft_prevote.c
 # The kit's code beside the skeleton: a node's life, its log in memory, the wire format, the
 # KV's command format, and keel-raftkv (the server: raftkv.h).
 04-raft_GIVEN_SRCS := raft_given.c raft_msg_given.c raft_kv_given.c raftkv_given.c raftkv_clients_given.c raftkv_net_given.c
 04-raft_REFERENCE_SRCS :=
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
-04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_churn test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot test_e_kv test_e_snapshot test_e_read test_e_cluster test_e_server
+04-raft_TESTS := test_a_election test_b_replication test_b_restarts test_b_churn test_b_search test_c_storage test_c_crash test_d_storage test_d_snapshot test_e_kv test_e_snapshot test_e_read test_e_cluster test_e_server test_f_prevote
 # bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
 # bench_etcd measures keel-raftkv against etcd, so it is one of the PEER_BENCHES (run only with
 # PEERS=1), built only where etcd and etcdctl are installed (`make peers`).

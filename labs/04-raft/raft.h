@@ -61,6 +61,13 @@ struct raft_config {
                                  [election_ticks, 2 * election_ticks) (Raft §5.2); >= 2 */
     uint32_t heartbeat_ticks; /* a leader sends AppendEntries this often; < election_ticks */
     uint64_t random_seed;     /* the node's only randomness: its election timeouts */
+    /* Part F (extra), both off by default. is_pre_vote: a node whose timeout runs out first asks
+     * whether it could win (PreVote, Ongaro's dissertation §9.6), without changing its term,
+     * and stands for election only with a majority's yes, so a node cut off for a while cannot
+     * disrupt a healthy leader when it comes back. is_check_quorum: a leader that has not heard
+     * from a majority within an election timeout steps down (§6.2). */
+    bool is_pre_vote;
+    bool is_check_quorum;
 };
 
 /* What Raft keeps on stable storage besides the log (Figure 2, "Persistent state"). */
@@ -99,6 +106,8 @@ enum raft_msg_type {
     RAFT_MSG_APPEND_REPLY,
     RAFT_MSG_SNAPSHOT, /* InstallSnapshot (§7, Figure 13), one chunk of it */
     RAFT_MSG_SNAPSHOT_REPLY,
+    RAFT_MSG_PRE_VOTE, /* part F: "would you vote for me in term `term`?" (changes no term) */
+    RAFT_MSG_PRE_VOTE_REPLY,
 };
 
 /* One message; the fields each type uses are grouped below, the others are 0. */
@@ -106,9 +115,11 @@ struct raft_msg {
     uint8_t type; /* enum raft_msg_type */
     uint32_t from, to;
     uint64_t term;
-    /* RAFT_MSG_VOTE: the candidate's last entry, for the up-to-date check (§5.4.1). */
+    /* RAFT_MSG_VOTE and RAFT_MSG_PRE_VOTE: the candidate's last entry, for the up-to-date
+     * check (§5.4.1); a pre-vote's term is the one the sender would stand in (its own + 1), and
+     * its reply's term is that term when granted, else the answering node's own. */
     uint64_t last_log_index, last_log_term;
-    /* RAFT_MSG_VOTE_REPLY */
+    /* RAFT_MSG_VOTE_REPLY and RAFT_MSG_PRE_VOTE_REPLY */
     bool is_granted;
     /* RAFT_MSG_APPEND: entries[0].index == prev_index + 1; commit is the leader's. */
     uint64_t prev_index, prev_term, commit;

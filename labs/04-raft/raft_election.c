@@ -38,7 +38,8 @@ raft_become_leader(struct raft *r)
 void
 raft_tick_election(struct raft *r)
 {
-    /* TODO(part A): count the tick; start an election when the timeout has run out. */
+    /* TODO(part A): count the tick; start an election when the timeout has run out (part F,
+     * with config.is_pre_vote: raft_pre_vote_start instead). */
     (void)r;
 }
 

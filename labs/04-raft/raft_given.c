@@ -425,6 +425,9 @@ raft_tick(struct raft *r)
     assert(!r->is_ready_out);
     if (r->role == RAFT_LEADER) {
         raft_tick_heartbeat(r);
+        if (r->config.is_check_quorum && r->role == RAFT_LEADER) {
+            raft_tick_check_quorum(r);
+        }
     } else {
         raft_tick_election(r);
     }
@@ -436,7 +439,7 @@ static bool
 is_well_formed(const struct raft *r, const struct raft_msg *m)
 {
     uint32_t n = r->config.node_count;
-    if (m->type > RAFT_MSG_SNAPSHOT_REPLY || m->from < 1 || m->from > n || m->to != r->config.id ||
+    if (m->type > RAFT_MSG_PRE_VOTE_REPLY || m->from < 1 || m->from > n || m->to != r->config.id ||
         m->from == m->to) {
         return false;
     }
@@ -475,6 +478,27 @@ raft_step(struct raft *r, const struct raft_msg *m)
     }
     if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT) {
         r->echo_round = m->read_round; /* what its reply carries back (raft_send) */
+    }
+    /* Part F: a pre-vote asks about a term no one is in yet; its answer may name a later one. */
+    if (m->type == RAFT_MSG_PRE_VOTE) {
+        raft_handle_pre_vote(r, m);
+        return RAFT_OK;
+    }
+    if (m->type == RAFT_MSG_PRE_VOTE_REPLY) {
+        if (m->term > r->term && !m->is_granted) {
+            raft_become_follower(r, m->term, 0);
+            r->is_pre_candidate = false;
+        } else {
+            raft_handle_pre_vote_reply(r, m);
+        }
+        reads_fail_unless_leader(r);
+        return RAFT_OK;
+    }
+    if (m->term >= r->term && (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT)) {
+        r->is_pre_candidate = false; /* a leader is heard: no election to prepare */
+    }
+    if (r->role == RAFT_LEADER && m->term == r->term) {
+        r->progress[m->from].is_recent_active = true; /* part F's quorum check */
     }
     if (!raft_step_term(r, m)) {
         reads_fail_unless_leader(r);

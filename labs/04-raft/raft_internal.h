@@ -20,10 +20,12 @@ struct raft_progress {
      * moving next_index past it without waiting (up to RAFT_INFLIGHT_ENTRIES_MAX beyond
      * match_index), and goes back to probing when a reply rejects. */
     bool is_probing;
-    bool is_active;      /* it answered since the last heartbeat: a pipeline that is silent for a
-                            whole heartbeat lost a message, and probing from match_index resends */
-    uint64_t read_round; /* part E: the highest read round it carried back in a reply of the
-                            leader's term */
+    bool is_active;        /* it answered since the last heartbeat: a pipeline that is silent for a
+                              whole heartbeat lost a message, and probing from match_index resends */
+    uint64_t read_round;   /* part E: the highest read round it carried back in a reply of the
+                              leader's term */
+    bool is_recent_active; /* part F: a message of the leader's term came from it since the
+                              leader's last quorum check (given: raft_step sets it) */
 };
 
 /* Part E: a read a leader holds until a majority answered a message of round or later. */
@@ -102,6 +104,12 @@ struct raft {
     struct raft_read *reads_done;
     uint32_t reads_done_count;
     uint64_t echo_round; /* a follower: the read_round of the message it is answering (given) */
+    /* Part F. A follower whose timeout ran out with is_pre_vote asks first: is_pre_candidate
+     * while it waits for the answers, counted in pre_votes_granted (index 0 unused). A leader
+     * with is_check_quorum counts quorum_elapsed_ticks to its next check. */
+    bool is_pre_candidate;
+    bool pre_votes_granted[RAFT_NODES_MAX + 1];
+    uint32_t quorum_elapsed_ticks;
     /* Given: randomness, the outbox, and what raft_ready last handed out. */
     uint64_t random_state;
     struct raft_outbox outbox;
@@ -227,6 +235,20 @@ void raft_read_on_reply(struct raft *r, const struct raft_msg *m);
 /* Called by raft_step, raft_read_index and raft_advance on a leader: hands out every waiting
  * read that is now confirmed (raft_read_done), in the order they were asked. */
 void raft_read_advance(struct raft *r);
+
+/* ---- Part F, an extra (raft_prevote.c) ------------------------------------------------------ */
+
+/* Called by raft_tick_election (part A) instead of raft_become_candidate when the timeout runs
+ * out on a node with is_pre_vote: asks every other node for a pre-vote in its term + 1. */
+void raft_pre_vote_start(struct raft *r);
+/* Called by raft_step for every RAFT_MSG_PRE_VOTE, before (and instead of) raft_step_term: a
+ * pre-vote changes no term, no vote and no timer. */
+void raft_handle_pre_vote(struct raft *r, const struct raft_msg *m);
+/* Called by raft_step for every RAFT_MSG_PRE_VOTE_REPLY that does not carry a later term than
+ * this node's (one that does makes it a follower of that term first, given). */
+void raft_handle_pre_vote_reply(struct raft *r, const struct raft_msg *m);
+/* Called by raft_tick on a leader with is_check_quorum, after raft_tick_heartbeat. */
+void raft_tick_check_quorum(struct raft *r);
 
 /* ---- Part D (raft_snapshot.c) -------------------------------------------------------------- */
 

@@ -103,7 +103,7 @@ raft_msg_decode(const uint8_t *buf, size_t size_bytes, struct raft_msg *m,
                 struct raft_entry *entries, size_t entries_max)
 {
     memset(m, 0, sizeof(*m));
-    if (size_bytes < HEADER_BYTES || buf[0] > RAFT_MSG_SNAPSHOT_REPLY ||
+    if (size_bytes < HEADER_BYTES || buf[0] > RAFT_MSG_PRE_VOTE_REPLY ||
         (buf[1] & ~(FLAG_GRANTED | FLAG_SUCCESS | FLAG_DONE)) != 0 || buf[2] != 0 || buf[3] != 0) {
         return RAFT_BAD_MESSAGE;
     }

@@ -78,7 +78,11 @@ raft_tick_election(struct raft *r)
     assert(r->role != RAFT_LEADER);
     r->election_elapsed_ticks++;
     if (r->election_elapsed_ticks >= r->election_timeout_ticks) {
-        raft_become_candidate(r);
+        if (r->config.is_pre_vote) {
+            raft_pre_vote_start(r); /* part F: ask first */
+        } else {
+            raft_become_candidate(r);
+        }
     }
 }
 

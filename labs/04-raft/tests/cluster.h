@@ -44,14 +44,18 @@ cluster_boot(struct cluster *c, uint32_t id)
     cluster_restore(c, id, &node->disk.snapshot);
 }
 
+/* Starts node_count new nodes on storage (NULL: the simulated disks), with part F's PreVote
+ * and CheckQuorum as asked. */
 static inline void
-cluster_start_with(struct cluster *c, uint32_t node_count, uint64_t seed,
-                   const struct cluster_storage *storage)
+cluster_start_extra(struct cluster *c, uint32_t node_count, uint64_t seed,
+                    const struct cluster_storage *storage, bool is_pre_vote, bool is_check_quorum)
 {
     memset(c, 0, sizeof(*c));
     if (storage != NULL) {
         c->storage = *storage;
     }
+    c->is_pre_vote = is_pre_vote;
+    c->is_check_quorum = is_check_quorum;
     c->node_count = node_count;
     c->seed = seed;
     CLUSTER_REQUIRE(kh_sim_create(node_count, c->seed, &c->sim) == KH_SIM_OK);
@@ -67,6 +71,13 @@ cluster_start_with(struct cluster *c, uint32_t node_count, uint64_t seed,
         c->nodes[id].is_connected = true;
         cluster_boot(c, id);
     }
+}
+
+static inline void
+cluster_start_with(struct cluster *c, uint32_t node_count, uint64_t seed,
+                   const struct cluster_storage *storage)
+{
+    cluster_start_extra(c, node_count, seed, storage, false, false);
 }
 
 static inline void
@@ -192,7 +203,11 @@ check_sent(struct cluster *c, uint32_t id, const struct raft_msg *m)
                       "term %" PRIu64 ", vote %u: a vote must be persisted before it is granted",
                       id, m->to, m->term, disk->hard_state.term, disk->hard_state.vote);
     }
-    if (m->term > disk->hard_state.term) {
+    /* A pre-vote names the term its sender would stand in, and a yes to it that term (part F):
+     * neither is a term anyone is in. */
+    bool is_prospective =
+        m->type == RAFT_MSG_PRE_VOTE || (m->type == RAFT_MSG_PRE_VOTE_REPLY && m->is_granted);
+    if (m->term > disk->hard_state.term && !is_prospective) {
         cluster_failf(c,
                       "node %u sent a message of term %" PRIu64 " with term %" PRIu64
                       " on its disk: a term must be persisted before it is used",

@@ -177,6 +177,8 @@ struct cluster {
      * ready. NULL: the digest's own (cluster_restore, cluster_maybe_compact). */
     void (*restore_cb)(struct cluster *c, uint32_t id, const struct raft_snapshot *s);
     void (*compact_cb)(struct cluster *c, uint32_t id);
+    /* Part F: the nodes' raft_config.is_pre_vote and is_check_quorum (cluster_start_extra). */
+    bool is_pre_vote, is_check_quorum;
 };
 
 static inline void
@@ -270,6 +272,8 @@ cluster_config(const struct cluster *c, uint32_t id)
         .election_ticks = CLUSTER_ELECTION_TICKS,
         .heartbeat_ticks = CLUSTER_HEARTBEAT_TICKS,
         .random_seed = c->seed * 1000003u + id,
+        .is_pre_vote = c->is_pre_vote,
+        .is_check_quorum = c->is_check_quorum,
     };
     return config;
 }

@@ -33,8 +33,10 @@
 
 #define REAL_NODES_MAX 5u
 #define REAL_TICK_MS 5u
-#define REAL_ELECTION_TICKS 20u /* a timeout of 100-200 ms */
-#define REAL_WAIT_MS 10000      /* for a leader, or a write to go through: then the test fails */
+#define REAL_ELECTION_TICKS                                                                        \
+    40u                    /* a timeout of 200-400 ms: a loaded machine may delay a                \
+                            * heartbeat by 100 ms, which must not start an election */
+#define REAL_WAIT_MS 10000 /* for a leader, or a write to go through: then the test fails */
 #define REAL_REPLY_BYTES 4096u
 #define PROXY_PAIRS_MAX 64u
 #define PROXY_BUFFER_BYTES (256u << 10)

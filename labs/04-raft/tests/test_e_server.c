@@ -79,7 +79,7 @@ test_e_server_survives_kill_9_of_its_leader(void **state)
         char key[16], value[16];
         snprintf(key, sizeof(key), "k%u", i % 50);
         snprintf(value, sizeof(value), "%u", i);
-        real_ask(&rc, leader, 3, (const char *[]){"SET", key, value}, out, 2000);
+        leader = real_ask_leader(&rc, leader, 3, (const char *[]){"SET", key, value}, out);
         real_assert_reply(out, "+OK\r\n", "SET on the leader");
     }
     real_kill(&rc, leader, SIGKILL);
@@ -208,7 +208,7 @@ test_e_server_cut_off_leader_gives_no_stale_read(void **state)
 /* ---- A history of real clients, checked for linearizability ----------------------------- */
 
 #define HISTORY_CLIENTS 3u
-#define HISTORY_OPS_PER_CLIENT 250u
+#define HISTORY_OPS_PER_CLIENT 600u
 #define HISTORY_TIMEOUT_MS                                                                         \
     300                       /* then the client gives up (a write stays pending) and tries        \
                                * another node: an election takes 100-200 ms */
@@ -307,7 +307,7 @@ test_e_server_history_is_linearizable(void **state)
         assert_int_equal(pthread_create(&threads[k], NULL, history_client_main, &clients[k]), 0);
     }
     /* The faults, each to the leader of the moment (found by a write to another key): cut off
-     * for 1.5 s, while clients still ask it; killed -9 and restarted 400 ms later; paused for
+     * for 2.5 s, while clients still ask it; killed -9 and restarted 400 ms later; paused for
      * 400 ms. */
     for (int round = 0; round < 3; round++) {
         usleep(300 * 1000);
@@ -315,7 +315,7 @@ test_e_server_history_is_linearizable(void **state)
         if (round == 0) {
             fprintf(stderr, "DBG isolate %u\n", leader);
             real_isolate(&rc, leader, true);
-            usleep(1500 * 1000);
+            usleep(2500 * 1000);
             real_isolate(&rc, leader, false);
         } else if (round == 1) {
             real_kill(&rc, leader, SIGKILL);

@@ -1,0 +1,224 @@
+/* test_f_prevote.c -- part F (an extra): PreVote and CheckQuorum. One node message by message
+ * (a pre-vote changes no term; who says yes), then clusters: a node cut off for a long time
+ * comes back without disturbing the leader, and a leader that hears from no majority steps
+ * down. */
+#include "node_test.h"
+
+/* Node id of node_count with PreVote and CheckQuorum on, from term `term` with the given log. */
+static struct raft *
+node_f(uint32_t id, uint32_t node_count, uint64_t term, const uint64_t *terms, size_t count)
+{
+    struct raft_config config = {
+        .id = id,
+        .node_count = node_count,
+        .election_ticks = CLUSTER_ELECTION_TICKS,
+        .heartbeat_ticks = CLUSTER_HEARTBEAT_TICKS,
+        .random_seed = kh_test_seed(),
+        .is_pre_vote = true,
+        .is_check_quorum = true,
+    };
+    struct raft_hard_state hs = {term, 0};
+    struct raft_entry entries[8];
+    assert_true(count <= KH_ARRAY_LEN(entries));
+    for (size_t i = 0; i < count; i++) {
+        entries[i] = (struct raft_entry){.term = terms[i], .index = i + 1, .type = RAFT_ENTRY_NOOP};
+    }
+    struct raft *r = NULL;
+    assert_raft_status(raft_create(&config, &hs, NULL, entries, count, &r), RAFT_OK);
+    return r;
+}
+
+/* Ticks r until it sends something, at most its longest timeout; returns how many it sent
+ * (their first few in out) and the hard state it persisted meanwhile in *hs. */
+static size_t
+tick_until_sent(struct raft *r, struct raft_msg *out, size_t out_max, struct raft_hard_state *hs)
+{
+    for (uint32_t t = 0; t < 2 * CLUSTER_ELECTION_TICKS; t++) {
+        raft_tick(r);
+        size_t sent = node_drain(r, out, out_max, hs);
+        if (sent > 0) {
+            return sent;
+        }
+    }
+    fail_msg("a node that heard nothing for %u ticks sent nothing (its timeout is at most %u)",
+             2 * CLUSTER_ELECTION_TICKS, 2 * CLUSTER_ELECTION_TICKS - 1);
+    return 0;
+}
+
+static struct raft_msg
+pre_vote_to(struct raft *r, uint32_t from, uint64_t term, uint64_t last_index, uint64_t last_term)
+{
+    struct raft_msg m = {.type = RAFT_MSG_PRE_VOTE,
+                         .from = from,
+                         .to = r->config.id,
+                         .term = term,
+                         .last_log_index = last_index,
+                         .last_log_term = last_term};
+    assert_raft_status(raft_step(r, &m), RAFT_OK);
+    struct raft_msg reply = {0};
+    size_t sent = node_drain_last(r, &reply);
+    if (sent != 1 || reply.type != RAFT_MSG_PRE_VOTE_REPLY || reply.to != from) {
+        fail_msg("a pre-vote request got %zu messages back; expected one RAFT_MSG_PRE_VOTE_REPLY",
+                 sent);
+    }
+    return reply;
+}
+
+static void
+test_f_a_pre_vote_changes_no_term(void **state)
+{
+    /* Claim: with PreVote, a node whose timeout runs out asks every other node for a pre-vote in
+     * its term + 1, with its last entry, and keeps its term and vote: nothing to persist. */
+    (void)state;
+    static const uint64_t terms[] = {1, 3};
+    struct raft *r = node_f(1, 3, 3, terms, 2);
+    struct raft_msg out[8];
+    struct raft_hard_state hs = {0, 0};
+    size_t sent = tick_until_sent(r, out, KH_ARRAY_LEN(out), &hs);
+    assert_int_equal(sent, 2);
+    for (size_t i = 0; i < sent; i++) {
+        if (out[i].type != RAFT_MSG_PRE_VOTE || out[i].term != 4 || out[i].last_log_index != 2 ||
+            out[i].last_log_term != 3) {
+            fail_msg("message %zu: type %u, term %" PRIu64 ", last entry %" PRIu64 "/%" PRIu64
+                     "; expected a RAFT_MSG_PRE_VOTE for term 4 with last entry 2/3",
+                     i, out[i].type, out[i].term, out[i].last_log_index, out[i].last_log_term);
+        }
+    }
+    assert_int_equal(raft_term(r), 3);
+    assert_int_equal(raft_role(r), RAFT_FOLLOWER);
+    assert_int_equal(hs.term, 0); /* no hard state was handed out to persist */
+    raft_destroy(r);
+}
+
+static void
+test_f_pre_votes_are_granted_only_without_a_leader(void **state)
+{
+    /* Claim: a node says yes to a pre-vote for a later term and an up-to-date log, but no while
+     * it has heard a leader within an election timeout, no to a log behind its own, no to a
+     * term not above its own; and a pre-vote changes neither its term nor its vote. */
+    (void)state;
+    static const uint64_t terms[] = {1, 2};
+    struct raft *r = node_f(2, 3, 2, terms, 2);
+    struct raft_msg reply = pre_vote_to(r, 3, 3, 2, 2);
+    assert_true(reply.is_granted);
+    assert_int_equal(reply.term, 3);
+    assert_int_equal(raft_term(r), 2);
+    reply = pre_vote_to(r, 3, 3, 5, 1); /* longer, but of an earlier last term */
+    assert_false(reply.is_granted);
+    reply = pre_vote_to(r, 3, 2, 2, 2); /* its own term */
+    assert_false(reply.is_granted);
+    /* A leader of term 2 is heard: no pre-vote while it may still lead. */
+    append_to(r, 2, 2, 2, 0, NULL, 0);
+    reply = pre_vote_to(r, 3, 3, 9, 2);
+    if (reply.is_granted) {
+        fail_msg("a node that had just heard the leader of its term granted a pre-vote: a "
+                 "returning node could disrupt a healthy leader");
+    }
+    assert_int_equal(reply.term, 2);
+    struct raft_hard_state hs = {0, 0};
+    struct raft_msg sink;
+    node_drain(r, &sink, 1, &hs);
+    assert_int_equal(hs.term, 0);
+    assert_int_equal(raft_term(r), 2);
+    raft_destroy(r);
+}
+
+static void
+test_f_a_majority_of_pre_votes_starts_the_election(void **state)
+{
+    /* Claim: a pre-candidate with a majority of yeses (itself counted) stands for election in
+     * term + 1 and asks for real votes; one yes short, it waits. */
+    (void)state;
+    struct raft *r = node_f(1, 5, 4, NULL, 0);
+    struct raft_msg out[8];
+    tick_until_sent(r, out, KH_ARRAY_LEN(out), NULL);
+    struct raft_msg yes = {.type = RAFT_MSG_PRE_VOTE_REPLY, .to = 1, .term = 5, .is_granted = true};
+    yes.from = 2;
+    assert_raft_status(raft_step(r, &yes), RAFT_OK);
+    assert_raft_status(raft_step(r, &yes), RAFT_OK); /* the same yes twice is one */
+    assert_int_equal(raft_role(r), RAFT_FOLLOWER);
+    assert_int_equal(raft_term(r), 4);
+    yes.from = 4;
+    assert_raft_status(raft_step(r, &yes), RAFT_OK);
+    if (raft_role(r) != RAFT_CANDIDATE || raft_term(r) != 5) {
+        fail_msg("with 3 of 5 pre-votes the node is a %s of term %" PRIu64 "; expected a "
+                 "candidate of term 5",
+                 raft_role(r) == RAFT_LEADER ? "leader" : "follower", raft_term(r));
+    }
+    size_t sent = node_drain(r, out, KH_ARRAY_LEN(out), NULL);
+    assert_int_equal(sent, 4);
+    assert_int_equal(out[0].type, RAFT_MSG_VOTE);
+    raft_destroy(r);
+}
+
+static void
+test_f_a_returning_node_does_not_disturb_the_leader(void **state)
+{
+    /* Claim: with PreVote, a node cut off for 30 election timeouts neither raises its term nor,
+     * once back, makes the healthy leader step down: the same leader in the same term, and
+     * commands go on committing. */
+    (void)state;
+    struct cluster c;
+    cluster_start_extra(&c, 5, kh_test_seed(), NULL, true, true);
+    uint32_t leader = cluster_await_leader(&c, 20u * CLUSTER_ELECTION_TICKS);
+    cluster_one(&c, "before", 5, 20u * CLUSTER_ELECTION_TICKS);
+    uint64_t term = raft_term(c.nodes[leader].raft);
+    uint32_t away = leader % 5 + 1;
+    cluster_disconnect(&c, away);
+    cluster_run(&c, 30u * CLUSTER_ELECTION_TICKS);
+    if (raft_term(c.nodes[away].raft) != term) {
+        fail_msg("node %u, cut off for 30 timeouts, is in term %" PRIu64
+                 "; the cluster's is %" PRIu64 ": a pre-vote must not raise the term",
+                 away, raft_term(c.nodes[away].raft), term);
+    }
+    cluster_connect(&c, away);
+    cluster_run(&c, 10u * CLUSTER_ELECTION_TICKS);
+    cluster_one(&c, "after", 5, 20u * CLUSTER_ELECTION_TICKS);
+    if (cluster_leader(&c) != leader || raft_term(c.nodes[leader].raft) != term) {
+        fail_msg("after node %u came back, node %u leads term %" PRIu64 "; expected node %u still "
+                 "leading term %" PRIu64,
+                 away, cluster_leader(&c), raft_term(c.nodes[cluster_leader(&c)].raft), leader,
+                 term);
+    }
+    cluster_stop(&c);
+}
+
+static void
+test_f_a_leader_without_a_majority_steps_down(void **state)
+{
+    /* Claim: with CheckQuorum, a leader cut off from every other node stops leading within two
+     * election timeouts (keeping its term), while one that still hears a majority (2 of 4
+     * followers cut off) goes on leading. */
+    (void)state;
+    struct cluster c;
+    cluster_start_extra(&c, 5, kh_test_seed(), NULL, true, true);
+    uint32_t leader = cluster_await_leader(&c, 20u * CLUSTER_ELECTION_TICKS);
+    uint64_t term = raft_term(c.nodes[leader].raft);
+    cluster_disconnect(&c, leader % 5 + 1);
+    cluster_disconnect(&c, (leader + 1) % 5 + 1);
+    cluster_run(&c, 4u * CLUSTER_ELECTION_TICKS);
+    if (raft_role(c.nodes[leader].raft) != RAFT_LEADER || raft_term(c.nodes[leader].raft) != term) {
+        fail_msg("a leader that hears 2 of its 4 followers (a majority with itself) stepped down");
+    }
+    cluster_disconnect(&c, leader);
+    cluster_run(&c, 2u * CLUSTER_ELECTION_TICKS);
+    if (raft_role(c.nodes[leader].raft) == RAFT_LEADER) {
+        fail_msg("a leader cut off from every other node still leads after two election "
+                 "timeouts; with CheckQuorum it steps down within one or two");
+    }
+    assert_int_equal(raft_term(c.nodes[leader].raft), term);
+    cluster_stop(&c);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_f_a_pre_vote_changes_no_term),
+        cmocka_unit_test(test_f_pre_votes_are_granted_only_without_a_leader),
+        cmocka_unit_test(test_f_a_majority_of_pre_votes_starts_the_election),
+        cmocka_unit_test(test_f_a_returning_node_does_not_disturb_the_leader),
+        cmocka_unit_test(test_f_a_leader_without_a_majority_steps_down),
+    };
+    return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
+}
