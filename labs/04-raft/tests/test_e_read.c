@@ -86,20 +86,27 @@ assert_read(const struct drained *d, size_t i, uint64_t id, raft_status status, 
     }
 }
 
-/* Leader 1 of node_count in term 2 whose no-op (index 2, after an entry of term 1) node 2 holds,
- * so it is committed when node_count is 3. */
+/* Leader `leader` of node_count in term 2 whose no-op (index 2, after an entry of term 1) the
+ * node_count / 2 nodes after it hold, so it is committed. */
 static struct raft *
-leader_committed(uint32_t node_count)
+leader_committed_as(uint32_t leader, uint32_t node_count)
 {
     static const uint64_t terms[] = {1};
-    struct raft *r = leader_of(1, node_count, 2, terms, 1, NULL, 0, NULL);
-    for (uint32_t id = 2; id <= node_count / 2 + 1; id++) {
-        answer(r, id, 2, 0);
+    struct raft *r = leader_of(leader, node_count, 2, terms, 1, NULL, 0, NULL);
+    for (uint32_t k = 1; k <= node_count / 2; k++) {
+        answer(r, (leader + k - 1) % node_count + 1, 2, 0);
     }
     struct drained d;
     drain(r, &d);
     assert_int_equal(raft_commit_index(r), 2);
     return r;
+}
+
+/* Leader 1 of node_count, its no-op committed. */
+static struct raft *
+leader_committed(uint32_t node_count)
+{
+    return leader_committed_as(1, node_count);
 }
 
 static void
@@ -155,6 +162,98 @@ test_e_read_waits_for_a_majority_of_a_later_round(void **state)
     drain(r, &d);
     assert_int_equal(d.read_count, 1);
     assert_read(&d, 0, 7, RAFT_OK, 2);
+    raft_destroy(r);
+}
+
+static void
+test_e_read_round_reaches_every_follower(void **state)
+{
+    /* Claim: whichever node of a cluster of RAFT_NODES_MAX leads, a read sends every other node
+     * an append of a new round, and is handed out once a bare majority (the leader and
+     * RAFT_NODES_MAX / 2 others) answered that round, not one answer sooner. */
+    (void)state;
+    const uint32_t n = RAFT_NODES_MAX;
+    for (uint32_t leader = 1; leader <= n; leader++) {
+        struct raft *r = leader_committed_as(leader, n);
+        struct drained d;
+        assert_raft_status(raft_read_index(r, 100 + leader), RAFT_OK);
+        drain(r, &d);
+        uint64_t round = 0;
+        for (uint32_t to = 1; to <= n; to++) {
+            if (to == leader) {
+                continue;
+            }
+            uint64_t sent = round_sent_to(&d, to);
+            if (round != 0 && sent != round) {
+                fail_msg("leader %u of %u sent one read's round as %" PRIu64 " and %" PRIu64,
+                         leader, n, round, sent);
+            }
+            round = sent;
+        }
+        /* The others answer from the leader's lowest id on, so node 1 is among them. */
+        uint32_t answered = 0;
+        for (uint32_t from = 1; answered < n / 2; from++) {
+            if (from == leader) {
+                continue;
+            }
+            drain(r, &d);
+            if (d.read_count > 0) {
+                fail_msg("leader %u of %u handed a read out with %u answers to its round: with "
+                         "itself, %u of %u is no majority",
+                         leader, n, answered, answered + 1, n);
+            }
+            answer(r, from, 2, round);
+            answered++;
+        }
+        drain(r, &d);
+        if (d.read_count != 1) {
+            fail_msg("leader %u of %u handed out %zu reads once %u others answered the read's "
+                     "round; expected 1 (with itself, a majority)",
+                     leader, n, d.read_count, answered);
+        }
+        assert_read(&d, 0, 100 + leader, RAFT_OK, 2);
+        raft_destroy(r);
+    }
+}
+
+static void
+test_e_answers_in_any_order_confirm_reads(void **state)
+{
+    /* Claim: an answer to a later round confirms the reads of every earlier round too, and a
+     * late answer to an earlier round takes back nothing a later answer of the same node
+     * confirmed: followers answer at their own pace, out of order. */
+    (void)state;
+    struct raft *r = leader_committed(5);
+    struct drained d;
+    assert_raft_status(raft_read_index(r, 20), RAFT_OK);
+    drain(r, &d);
+    uint64_t early = round_sent_to(&d, 2);
+    assert_raft_status(raft_read_index(r, 21), RAFT_OK);
+    drain(r, &d);
+    uint64_t late = round_sent_to(&d, 2);
+    assert_true(late > early);
+    answer(r, 2, 2, early); /* a slow follower answers the first round */
+    drain(r, &d);
+    assert_int_equal(d.read_count, 0);
+    answer(r, 3, 2, late); /* a fast one, already the second */
+    drain(r, &d);
+    if (d.read_count != 1) {
+        fail_msg("5 nodes: node 2 answered read 20's round, node 3 the round of read 21, asked "
+                 "after it; %zu reads handed out, expected read 20 (three of five answered a "
+                 "message sent after it was asked)",
+                 d.read_count);
+    }
+    assert_read(&d, 0, 20, RAFT_OK, 2);
+    answer(r, 3, 2, early); /* node 3's answer to the first round, delayed on the way */
+    answer(r, 4, 2, late);
+    drain(r, &d);
+    if (d.read_count != 1) {
+        fail_msg("5 nodes: nodes 3 and 4 answered read 21's round (then node 3's late answer to "
+                 "an earlier one came); %zu reads handed out, expected read 21: a late answer "
+                 "to an earlier round takes nothing back",
+                 d.read_count);
+    }
+    assert_read(&d, 0, 21, RAFT_OK, 2);
     raft_destroy(r);
 }
 
@@ -390,6 +489,8 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e_read_on_a_follower_is_refused),
         cmocka_unit_test(test_e_read_waits_for_a_majority_of_a_later_round),
+        cmocka_unit_test(test_e_read_round_reaches_every_follower),
+        cmocka_unit_test(test_e_answers_in_any_order_confirm_reads),
         cmocka_unit_test(test_e_read_waits_for_the_leaders_first_commit),
         cmocka_unit_test(test_e_reads_share_a_round_until_it_is_sent),
         cmocka_unit_test(test_e_read_index_is_the_commit_index_when_confirmed),
