@@ -189,7 +189,12 @@ test_a_granting_a_vote_defers_an_election(void **state)
 {
     (void)state;
     struct raft *r = node_new(1, 3, 2, 0, NULL, 0); /* term 2, no vote yet */
-    while (r->election_elapsed_ticks + 1 < r->election_timeout_ticks) {
+    for (uint32_t t = 0; r->election_elapsed_ticks + 1 < r->election_timeout_ticks; t++) {
+        if (t == 2 * ET) { /* a timer that never counts would loop here for ever */
+            fail_msg("after %u ticks the election timer reads %u of %u ticks: raft_tick does not "
+                     "count toward the timeout",
+                     t, r->election_elapsed_ticks, r->election_timeout_ticks);
+        }
         raft_tick(r);
     }
     if (!ask_vote(r, vote_request(2, 1, 2, 0, 0), NULL)) {
