@@ -95,8 +95,9 @@ churn_unreliable(struct cluster *c)
     kh_sim_set_faults(c->sim, &faults);
 }
 
-/* Runs the churn on c, then heals it and checks every acknowledged command. */
-static inline void
+/* Runs the churn on c, then heals it and checks every acknowledged command: returns how many
+ * it found in the agreed log exactly once (all of them, or the run has failed). */
+static inline size_t
 churn_run(struct cluster *c)
 {
     memset(&ch, 0, sizeof(ch));
@@ -130,6 +131,7 @@ churn_run(struct cluster *c)
     uint64_t last = cluster_one(c, "end-of-churn", CHURN_NODES, 40u * CLUSTER_ELECTION_TICKS);
     /* Every acknowledged command is in the agreed log once: c->applied holds it, all five
      * applied through `last` (cluster_one), and the checks saw them all apply the same. */
+    size_t once = 0;
     for (size_t i = 0; i < ch.acked_count; i++) {
         unsigned found = 0;
         for (uint64_t index = 1; index <= last; index++) {
@@ -144,7 +146,9 @@ churn_run(struct cluster *c)
                 "and the agreed log holds it %u times; expected once",
                 ch.acked[i], found);
         }
+        once++;
     }
+    return once;
 }
 
 #endif

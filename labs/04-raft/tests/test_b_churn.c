@@ -24,8 +24,8 @@ test_b_reliable_churn(void **state)
     (void)state;
     struct cluster c;
     cluster_start(&c, CHURN_NODES, kh_test_seed());
-    churn_run(&c);
-    size_t acked = ch.acked_count;
+    size_t acked = churn_run(&c);
+    assert_int_equal(acked, ch.acked_count); /* every acknowledged command found, once each */
     unsigned reached = cluster_reached(&c);
     cluster_stop(&c);
     churn_require_progress(acked);
@@ -42,8 +42,8 @@ test_b_unreliable_churn(void **state)
     struct cluster c;
     cluster_start(&c, CHURN_NODES, kh_test_seed());
     churn_unreliable(&c);
-    churn_run(&c);
-    size_t acked = ch.acked_count;
+    size_t acked = churn_run(&c);
+    assert_int_equal(acked, ch.acked_count); /* every acknowledged command found, once each */
     unsigned reached = cluster_reached(&c);
     cluster_stop(&c);
     churn_require_progress(acked);
