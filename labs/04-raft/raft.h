@@ -68,6 +68,11 @@ struct raft_config {
      * from a majority within an election timeout steps down (§6.2). */
     bool is_pre_vote;
     bool is_check_quorum;
+    /* A new leader appends no no-op (§8): the paper's base algorithm, where an earlier term's
+     * entries wait for the leader's first command to commit with it. Figure 8's setting, which
+     * the search (tests/search.h) explores; off everywhere else. Reads then wait for that
+     * command, since a read needs an entry of the leader's term committed. */
+    bool is_noop_skipped;
 };
 
 /* What Raft keeps on stable storage besides the log (Figure 2, "Persistent state"). */

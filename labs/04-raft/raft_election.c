@@ -31,7 +31,8 @@ raft_become_leader(struct raft *r)
 {
     /* TODO(part A): take the lead: Figure 2's nextIndex and matchIndex for every node (the
      * leader's own match_index is what it has persisted, r->log.stable_index), a no-op entry of
-     * the new term (§8), and an append to every follower at once (raft_broadcast_append). */
+     * the new term (§8; none with config.is_noop_skipped), and an append to every follower at
+     * once (raft_broadcast_append). */
     (void)r;
 }
 

@@ -107,8 +107,9 @@ struct kv;
 /* Opens the state machine on a Bitcask store in dir (created if missing; its own: another
  * handle on it is KV_STORE), with options's io (options NULL, or its io NULL: the real file
  * system; options is copied, its io borrowed: it must outlive the kv) and no sync, and empties
- * it: the node's state comes from its snapshot and log. Applied index 0, no sessions. *out is
- * owned: free it with kv_close. Returns KV_OK, KV_STORE (the store would not open, or a file of
+ * it: the node's state comes from its snapshot and log. Files in dir that are not the store's
+ * (a store's are LOCK and its .data, .hint and .tmp files) stay. Applied index 0, no sessions. *out
+ * is owned: free it with kv_close. Returns KV_OK, KV_STORE (the store would not open, or a file of
  * an old one would not go) or KV_NOMEM (the kv's or the store's memory); *out is untouched on
  * an error. */
 kv_status kv_open(const char *dir, const struct bc_options *options, struct kv **out);
@@ -135,7 +136,8 @@ void kv_close(struct kv *kv);
  * string2ll does: an optional '-', then digits with no leading zero ("0" itself, but not "-0"),
  * nothing else, within int64; it writes the new value back as such text. Returns KV_OK (the
  * outcome in *result), KV_OUT_OF_ORDER, or KV_STORE: the applied index stays and the kv is
- * failed; the node must stop. */
+ * failed; the node must stop. On any return but KV_OK, *result is cleared (KV_CODE_OK, number
+ * 0, no value). */
 kv_status kv_apply(struct kv *kv, uint64_t index, uint8_t entry_type, const uint8_t *data,
                    size_t size_bytes, struct kv_result *result);
 /* The last index applied (or restored from a snapshot). */

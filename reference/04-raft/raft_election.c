@@ -67,8 +67,10 @@ raft_become_leader(struct raft *r)
     r->progress[r->config.id].match_index = r->log.stable_index;
     /* §8: a no-op of the new term, so that earlier terms' entries can commit (§5.4.2) without
      * waiting for a client. Out of memory, the first proposal does the same job later. */
-    struct raft_entry noop = {.term = r->term, .index = last + 1, .type = RAFT_ENTRY_NOOP};
-    (void)raft_log_append(r, &noop);
+    if (!r->config.is_noop_skipped) {
+        struct raft_entry noop = {.term = r->term, .index = last + 1, .type = RAFT_ENTRY_NOOP};
+        (void)raft_log_append(r, &noop);
+    }
     raft_broadcast_append(r, true); /* §5.2: announce the leadership at once */
 }
 

@@ -26,7 +26,7 @@
 #define SEARCH_ENTRIES_MAX 8u /* entries a message carries here (logs stay short) */
 #define SEARCH_TERMS_MAX 8u   /* terms the election-safety record keeps */
 #define SEARCH_LOG_MAX 8u     /* committed entries the state-machine-safety record keeps */
-#define SEARCH_DEPTH_MAX 64u
+#define SEARCH_DEPTH_MAX 128u
 #define SEARCH_ELECTION_TICKS 10u
 #define SEARCH_HEARTBEAT_TICKS 2u
 
@@ -35,6 +35,22 @@ struct search_config {
     uint64_t terms;      /* no election timer runs out on a node already at this term */
     uint32_t proposals;  /* commands proposed in all, at most */
     uint64_t states_max; /* distinct states explored, at most: past it the search stops */
+    /* Figure 8's setting: the nodes run the paper's base algorithm (raft_config's
+     * is_noop_skipped); no message is lost, though any may stay in flight for ever (is_loss_off);
+     * a leader's heartbeat timer never runs out (is_heartbeat_off), so that only elections and
+     * commands make messages and every history ends: with is_single_round, one round to depth
+     * explores all of them instead of deepening one action at a time. */
+    bool is_noop_skipped;
+    bool is_loss_off;
+    bool is_heartbeat_off;
+    bool is_single_round;
+    /* A network that keeps order (is_fifo): the oldest message in flight is the next delivered
+     * or lost, at most `losses` lost in all, and a timer runs out (or a command is proposed) only
+     * when no message is in flight. Histories then differ only in what is lost and in what
+     * happens between exchanges, so they stay few while reaching far deeper than every order of
+     * delivery can. */
+    bool is_fifo;
+    uint32_t losses;
 };
 
 /* A message in flight, with copies of the entries it carries (one-byte commands). */
@@ -57,6 +73,8 @@ struct search_world {
     struct raft *nodes[SEARCH_NODES + 1];
     struct search_msg bag[SEARCH_BAG_MAX];
     uint32_t bag_count;
+    bool is_fifo; /* the bag is a queue, oldest first (search_config's is_fifo) */
+    uint32_t losses;
     uint32_t proposals;
     /* What the safety checks remember of the history (part of the state: hashed too). */
     uint32_t leader_of_term[SEARCH_TERMS_MAX + 1];
@@ -371,7 +389,10 @@ search_hash(const struct search_world *w)
     for (uint32_t i = 0; i < w->bag_count; i++) {
         msgs[i] = search_msg_hash(&w->bag[i]);
     }
-    qsort(msgs, w->bag_count, sizeof(msgs[0]), search_cmp_u64);
+    if (!w->is_fifo) {
+        qsort(msgs, w->bag_count, sizeof(msgs[0]), search_cmp_u64);
+    }
+    h = search_mix(h, w->losses);
     for (uint32_t i = 0; i < w->bag_count; i++) {
         h = search_mix(h, msgs[i]);
     }
@@ -414,11 +435,13 @@ search_step(struct search_world *w, const struct search_action *a, struct search
     case SEARCH_DELIVER:
     case SEARCH_LOSE: {
         struct search_msg m = w->bag[a->index];
-        w->bag[a->index] = w->bag[--w->bag_count];
-        if (a->index < w->bag_count) {
-            search_msg_fix(&w->bag[a->index]); /* moved */
+        w->bag_count--;
+        for (uint32_t i = a->index; i < w->bag_count; i++) { /* the order kept */
+            w->bag[i] = w->bag[i + 1];
+            search_msg_fix(&w->bag[i]); /* moved */
         }
         if (a->kind == SEARCH_LOSE) {
+            w->losses += w->is_fifo; /* counted only where bounded: else it would split states */
             return true;
         }
         search_msg_fix(&m);
@@ -447,6 +470,13 @@ search_actions(const struct search_world *w, const struct search_config *config,
                struct search_action *out)
 {
     uint32_t count = 0;
+    if (config->is_fifo && w->bag_count > 0) {
+        out[count++] = (struct search_action){.kind = SEARCH_DELIVER, .m = w->bag[0].m};
+        if (w->losses < config->losses) {
+            out[count++] = (struct search_action){.kind = SEARCH_LOSE, .m = w->bag[0].m};
+        }
+        return count;
+    }
     uint64_t hashes[SEARCH_BAG_MAX];
     for (uint32_t i = 0; i < w->bag_count; i++) {
         hashes[i] = search_msg_hash(&w->bag[i]);
@@ -457,13 +487,17 @@ search_actions(const struct search_world *w, const struct search_config *config,
         if (is_duplicate) {
             continue;
         }
-        out[count] = (struct search_action){.kind = SEARCH_DELIVER, .index = i, .m = w->bag[i].m};
-        out[count + 1] = (struct search_action){.kind = SEARCH_LOSE, .index = i, .m = w->bag[i].m};
-        count += 2;
+        out[count++] = (struct search_action){.kind = SEARCH_DELIVER, .index = i, .m = w->bag[i].m};
+        if (!config->is_loss_off) {
+            out[count++] =
+                (struct search_action){.kind = SEARCH_LOSE, .index = i, .m = w->bag[i].m};
+        }
     }
     for (uint32_t id = 1; id <= SEARCH_NODES; id++) {
         const struct raft *r = w->nodes[id];
-        if (raft_role(r) == RAFT_LEADER || raft_term(r) < config->terms) {
+        bool is_leader = raft_role(r) == RAFT_LEADER;
+        if ((is_leader && !config->is_heartbeat_off) ||
+            (!is_leader && raft_term(r) < config->terms)) {
             out[count++] = (struct search_action){.kind = SEARCH_TIMEOUT, .node = id};
         }
         if (raft_role(r) == RAFT_LEADER && w->proposals < config->proposals) {
@@ -559,13 +593,14 @@ search_explore(struct search *s, const struct search_world *w, uint32_t depth)
 
 /* Node id of a new cluster of SEARCH_NODES, as the search starts it; NULL on an error. */
 static inline struct raft *
-search_node_new(uint32_t id)
+search_node_new(const struct search_config *search, uint32_t id)
 {
     struct raft_config config = {.id = id,
                                  .node_count = SEARCH_NODES,
                                  .election_ticks = SEARCH_ELECTION_TICKS,
                                  .heartbeat_ticks = SEARCH_HEARTBEAT_TICKS,
-                                 .random_seed = id};
+                                 .random_seed = id,
+                                 .is_noop_skipped = search->is_noop_skipped};
     struct raft *r = NULL;
     return raft_create(&config, NULL, NULL, NULL, 0, &r) == RAFT_OK ? r : NULL;
 }
@@ -586,15 +621,17 @@ search_run(const struct search_config *config, struct search_result *res)
     s.seen.depths = malloc(s.seen.capacity * sizeof(*s.seen.depths));
     struct search_world start;
     memset(&start, 0, sizeof(start));
+    start.is_fifo = config->is_fifo;
     bool is_started = true;
     for (uint32_t id = 1; id <= SEARCH_NODES; id++) {
-        start.nodes[id] = search_node_new(id);
+        start.nodes[id] = search_node_new(config, id);
         is_started = is_started && start.nodes[id] != NULL;
     }
     if (s.seen.hashes == NULL || s.seen.depths == NULL || !is_started) {
         search_violation(res, "out of memory");
     }
-    for (s.depth = 1; s.depth <= config->depth && !res->has_violation; s.depth++) {
+    s.depth = config->is_single_round ? config->depth : 1;
+    for (; s.depth <= config->depth && !res->has_violation; s.depth++) {
         memset(s.seen.hashes, 0, s.seen.capacity * sizeof(*s.seen.hashes));
         s.seen.count = 0;
         res->states = 1;
@@ -620,19 +657,37 @@ search_print_trace(const struct search_result *res, FILE *out)
         const struct raft_msg *m = &a->m;
         if (a->kind == SEARCH_TIMEOUT) {
             fprintf(out, "  %2u. node %u's timer runs out\n", i + 1, a->node);
-        } else if (a->kind == SEARCH_PROPOSE) {
-            fprintf(out, "  %2u. a command is proposed on node %u\n", i + 1, a->node);
-        } else {
-            fprintf(out,
-                    "  %2u. %s %s %u -> %u, term %" PRIu64 " (prev %" PRIu64 "/%" PRIu64
-                    ", %u entries, commit %" PRIu64 "%s)\n",
-                    i + 1, a->kind == SEARCH_DELIVER ? "deliver" : "lose   ",
-                    m->type < 6 ? types[m->type] : "?", m->from, m->to, m->term, m->prev_index,
-                    m->prev_term, m->entry_count, m->commit,
-                    m->type == RAFT_MSG_VOTE_REPLY     ? (m->is_granted ? ", granted" : ", refused")
-                    : m->type == RAFT_MSG_APPEND_REPLY ? (m->is_success ? ", success" : ", refused")
-                                                       : "");
+            continue;
         }
+        if (a->kind == SEARCH_PROPOSE) {
+            fprintf(out, "  %2u. a command is proposed on node %u\n", i + 1, a->node);
+            continue;
+        }
+        char what[96];
+        switch (m->type) {
+        case RAFT_MSG_VOTE:
+            snprintf(what, sizeof(what), "last entry %" PRIu64 " of term %" PRIu64,
+                     m->last_log_index, m->last_log_term);
+            break;
+        case RAFT_MSG_VOTE_REPLY:
+            snprintf(what, sizeof(what), "%s", m->is_granted ? "granted" : "refused");
+            break;
+        case RAFT_MSG_APPEND:
+            snprintf(what, sizeof(what),
+                     "after entry %" PRIu64 " of term %" PRIu64 ", %u entries, commit %" PRIu64,
+                     m->prev_index, m->prev_term, m->entry_count, m->commit);
+            break;
+        case RAFT_MSG_APPEND_REPLY:
+            snprintf(what, sizeof(what), "%s, match %" PRIu64,
+                     m->is_success ? "success" : "refused", m->match_index);
+            break;
+        default:
+            snprintf(what, sizeof(what), "type %u", m->type);
+            break;
+        }
+        fprintf(out, "  %2u. %s %s %u -> %u, term %" PRIu64 " (%s)\n", i + 1,
+                a->kind == SEARCH_DELIVER ? "deliver" : "lose   ",
+                m->type < 6 ? types[m->type] : "?", m->from, m->to, m->term, what);
     }
 }
 

@@ -452,8 +452,8 @@ expect_only_evicted(struct kv *kv, const uint64_t *ids, size_t count, uint64_t g
 /* The claim: with KV_SESSIONS_MAX sessions open, a REGISTER closes the one whose last command
  * that ran has the lowest index (REGISTER counts; a duplicate or a stale command does not), so
  * every node closes the same one: that client then gets KV_CODE_SESSION_EXPIRED, every other
- * keeps its saved result, and the count stays at KV_SESSIONS_MAX. The order of use is drawn
- * from the seed. */
+ * keeps its saved result, and the count stays at KV_SESSIONS_MAX; thousands of evictions later,
+ * the sessions found are exactly the newest. The order of use is drawn from the seed. */
 static void
 test_e_least_recent_session_is_evicted(void **state)
 {
@@ -516,6 +516,20 @@ test_e_least_recent_session_is_evicted(void **state)
                      i < gone ? "KV_CODE_SESSION_EXPIRED" : "its saved result");
         }
     }
+    /* Four times KV_SESSIONS_MAX evictions more: the sessions found are exactly the newest. */
+    static uint64_t newest[KV_SESSIONS_MAX];
+    for (size_t i = 0; i < 4 * KV_SESSIONS_MAX; i++) {
+        newest[i % KV_SESSIONS_MAX] = register_client(n.kv);
+        kv_do(n.kv, KV_OP_PUT, newest[i % KV_SESSIONS_MAX], 1, "k", "v", 0);
+    }
+    for (size_t i = 0; i < KV_SESSIONS_MAX; i++) {
+        r = kv_do(n.kv, KV_OP_PUT, newest[i], 1, "k", "v", 0);
+        expect_result(&r, KV_CODE_OK, 0, true,
+                      "one of the newest sessions after 4 x KV_SESSIONS_MAX evictions");
+    }
+    r = kv_do(n.kv, KV_OP_PUT, newcomer, 2, "k", "v", 0);
+    expect_result(&r, KV_CODE_SESSION_EXPIRED, 0, false,
+                  "an old session after 4 x KV_SESSIONS_MAX evictions");
     kv_node_stop(&n);
 }
 

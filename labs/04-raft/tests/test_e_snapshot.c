@@ -165,6 +165,73 @@ test_e_snapshot_is_byte_exact(void **state)
     kv_node_stop(&n);
 }
 
+/* Fails unless kv's snapshot, restored into a new kv, gives back the same bytes. */
+static void
+expect_round_trip(struct kv *kv, const char *what)
+{
+    size_t size;
+    uint8_t *snap = snapshot_of(kv, &size, what);
+    struct kv_node copy;
+    kv_node_start(&copy);
+    kv_status st = kv_restore(copy.kv, snap, size);
+    if (st != KV_OK) {
+        fail_msg("kv_restore of the snapshot of %s (%zu bytes) returned %s; expected KV_OK", what,
+                 size, kv_status_name(st));
+    }
+    char when[160];
+    snprintf(when, sizeof(when), "the restored snapshot of %s", what);
+    expect_snapshot(copy.kv, snap, size, when);
+    free(snap);
+    kv_node_stop(&copy);
+}
+
+/* The claim: kv_restore takes every snapshot kv_snapshot writes: of a kv holding two or three
+ * keys put in any order, and of every size around a power of two (where a buffer that grows by
+ * doubling is exactly full before the checksum); each restored kv writes the same bytes again. */
+static void
+test_e_snapshot_round_trips_at_every_size(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"q", "b", "zz", "a", "m", "ab", "k", "c"};
+    for (size_t i = 0; i < KH_ARRAY_LEN(keys); i++) {
+        for (size_t j = 0; j < KH_ARRAY_LEN(keys); j++) {
+            if (i == j) {
+                continue;
+            }
+            struct kv_node n;
+            kv_node_start(&n);
+            kv_do(n.kv, KV_OP_PUT, 0, 0, keys[i], "1", 0);
+            kv_do(n.kv, KV_OP_PUT, 0, 0, keys[j], "2", 0);
+            char what[64];
+            snprintf(what, sizeof(what), "a kv holding %s then %s", keys[i], keys[j]);
+            expect_round_trip(n.kv, what);
+            kv_do(n.kv, KV_OP_PUT, 0, 0, keys[(i + j + 1) % KH_ARRAY_LEN(keys)], "3", 0);
+            snprintf(what, sizeof(what), "a kv holding %s, %s and %s", keys[i], keys[j],
+                     keys[(i + j + 1) % KH_ARRAY_LEN(keys)]);
+            expect_round_trip(n.kv, what);
+            kv_node_stop(&n);
+        }
+    }
+    /* One key "k" and no session: the snapshot is 24 + 8 + 1 + value + 4 bytes. */
+    static uint8_t value[KV_VALUE_BYTES_MAX];
+    memset(value, 'v', sizeof(value));
+    for (size_t power = 4096; power <= 32768; power *= 2) {
+        for (size_t body = power - 8; body <= power + 8; body++) {
+            struct kv_node n;
+            kv_node_start(&n);
+            struct kv_command put = kv_cmd(KV_OP_PUT, 0, 0, "k", NULL, 0);
+            put.value = value;
+            put.value_size_bytes = (uint32_t)(body - SNAP_HEADER_BYTES - 8 - 1);
+            kv_run(n.kv, &put);
+            char what[96];
+            snprintf(what, sizeof(what), "a kv whose snapshot is %zu bytes before its checksum",
+                     body);
+            expect_round_trip(n.kv, what);
+            kv_node_stop(&n);
+        }
+    }
+}
+
 /* Fails unless restoring bad (size bytes) into kv is KV_BAD_SNAPSHOT and leaves kv's snapshot
  * what it was (was, was_size). */
 static void
@@ -358,6 +425,14 @@ test_e_bad_snapshot_changes_nothing(void **state)
         const char *what = bad_snapshot(&s, c);
         expect_refused(dst.kv, s.bytes, s.size, was, was_size, what);
     }
+    for (unsigned b = 33; b < SNAP_SESSION_BYTES; b++) {
+        bad_snapshot(&s, 0);
+        s.bytes[SNAP_HEADER_BYTES + b] = 0x80;
+        snap_reseal(&s);
+        char what[64];
+        snprintf(what, sizeof(what), "byte %u of a session (padding) not zero", b);
+        expect_refused(dst.kv, s.bytes, s.size, was, was_size, what);
+    }
     too_many_sessions(&s);
     expect_refused(dst.kv, s.bytes, s.size, was, was_size, "KV_SESSIONS_MAX + 1 sessions");
     expect_text(dst.kv, "mine", "kept", "after every refused restore");
@@ -368,15 +443,66 @@ test_e_bad_snapshot_changes_nothing(void **state)
 
 /* ---- The store ------------------------------------------------------------------------------- */
 
+/* The names in TEST_DIR on io, sorted, between spaces, into out. */
+struct names {
+    char list[32][64];
+    size_t count;
+};
+
+static int
+name_cb(const char *name, void *arg)
+{
+    struct names *n = arg;
+    assert_true(n->count < KH_ARRAY_LEN(n->list));
+    snprintf(n->list[n->count++], sizeof(n->list[0]), "%s", name);
+    return 0;
+}
+
+static int
+name_compare(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void
+dir_names(const struct bc_io *io, char *out, size_t out_size)
+{
+    static struct names n;
+    n.count = 0;
+    assert_true(io->list(io->ctx, TEST_DIR, name_cb, &n) >= 0);
+    qsort(n.list, n.count, sizeof(n.list[0]), name_compare);
+    out[0] = '\0';
+    for (size_t i = 0; i < n.count; i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, out_size - used, "%s%s", i > 0 ? " " : "", n.list[i]);
+    }
+}
+
+/* Writes a file of text at TEST_DIR/name on io. */
+static void
+write_file(const struct bc_io *io, const char *name, const char *text)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%s", TEST_DIR, name);
+    int fd = io->open(io->ctx, path, O_RDWR | O_CREAT);
+    assert_true(fd >= 0);
+    assert_true(io->pwrite(io->ctx, fd, text, strlen(text), 0) == (ssize_t)strlen(text));
+    io->close(io->ctx, fd);
+}
+
 /* The claim: kv_open of a directory whose store holds keys (an earlier run's, merged into hint
- * files too) starts empty: no key, no session, applied index 0; and kv_open of a directory
- * another handle has open is KV_STORE and leaves that store as it was. */
+ * files too, and a merge's leftover) starts empty: no key, no session, applied index 0, and the
+ * directory then holds what a new kv's holds, with the files that are not the store's (a
+ * stranger's notes) left alone; and kv_open of a directory another handle has open is KV_STORE
+ * and leaves that store as it was. */
 static void
 test_e_open_empties_the_store(void **state)
 {
     (void)state;
     struct kv_node n;
     kv_node_start(&n);
+    char fresh[512], names[512], want[600];
+    dir_names(&n.io, fresh, sizeof(fresh));
     register_client(n.kv);
     kv_do(n.kv, KV_OP_PUT, 0, 0, "a", "1", 0);
     kv_do(n.kv, KV_OP_PUT, 0, 0, "b", "2", 0);
@@ -400,7 +526,20 @@ test_e_open_empties_the_store(void **state)
     }
     assert_status(bc_merge(db), BC_OK);
     assert_status(bc_close(db), BC_OK);
+    dir_names(&n.io, names, sizeof(names));
+    if (strstr(names, ".hint") == NULL) {
+        fail_msg("the test's merged store left no hint file (%s): it checks nothing", names);
+    }
+    write_file(&n.io, "000099.data.tmp", "a merge cut short");
+    write_file(&n.io, "notes.txt", "not the store's");
     assert_kv_status(kv_open(TEST_DIR, &n.options, &n.kv), KV_OK);
+    dir_names(&n.io, names, sizeof(names));
+    snprintf(want, sizeof(want), "%s notes.txt", fresh); /* a store's names sort before it */
+    if (strcmp(names, want) != 0) {
+        fail_msg("after kv_open of a directory holding an old store and notes.txt, it holds: %s; "
+                 "expected what a new kv's holds (%s) and notes.txt",
+                 names, fresh);
+    }
     if (kv_key_count(n.kv) != 0 || kv_session_count(n.kv) != 0 || kv_applied_index(n.kv) != 0) {
         fail_msg("kv_open of a store holding keys: %zu keys, %zu sessions, applied index "
                  "%" PRIu64 "; expected 0, 0, 0",
@@ -411,10 +550,12 @@ test_e_open_empties_the_store(void **state)
     kv_node_stop(&n);
 }
 
-/* The claim: a store call that fails is KV_STORE, with kv_last_error saying why: kv_open when the
- * store cannot be made; kv_apply when a write fails, the applied index unmoved, after which the
- * kv is failed (kv_apply, kv_get, kv_snapshot: KV_STORE) until a kv_restore succeeds; kv_restore
- * when the old store cannot be removed, and the next one, the disk well, succeeds. */
+/* The claim: a store call that fails is KV_STORE, with kv_last_error saying why (the store's own
+ * message, which names the system's error): kv_open when the directory cannot be emptied or the
+ * store cannot be made; kv_apply when a write fails, its result cleared and the applied index
+ * unmoved, after which the kv is failed (kv_apply, kv_get, kv_snapshot: KV_STORE) until a
+ * kv_restore succeeds; kv_restore when the old store cannot be removed (no store is then open:
+ * no keys), and the next one, the disk well, succeeds. */
 static void
 test_e_store_errors_are_kv_store(void **state)
 {
@@ -426,6 +567,15 @@ test_e_store_errors_are_kv_store(void **state)
     const struct kh_faultfs_fault no_create = {
         .op = KH_FAULTFS_OP_CREATE, .count = KH_FAULTFS_NTH_ANY, .error = ENOSPC};
     assert_int_equal(kh_faultfs_inject(n.t.fs, &no_create), 0);
+    assert_kv_status(kv_open(TEST_DIR, &n.options, &n.kv), KV_STORE);
+    kv_node_stop(&n);
+    /* The directory emptied, then the store's own first file refused: still the store's fault. */
+    memset(&n, 0, sizeof(n));
+    tfs_init(&n.t);
+    kv_node_io(&n);
+    const struct kh_faultfs_fault no_second_create = {
+        .op = KH_FAULTFS_OP_CREATE, .nth = 1, .count = KH_FAULTFS_NTH_ANY, .error = EIO};
+    assert_int_equal(kh_faultfs_inject(n.t.fs, &no_second_create), 0);
     assert_kv_status(kv_open(TEST_DIR, &n.options, &n.kv), KV_STORE);
     kv_node_stop(&n);
 
@@ -458,10 +608,17 @@ test_e_store_errors_are_kv_store(void **state)
     uint64_t applied = kv_applied_index(n.kv);
     char error[BC_ERROR_MAX];
     kv_last_error(n.kv, error);
-    if (st != KV_STORE || error[0] == '\0') {
-        fail_msg("8 PUTs of %u bytes with every write failing: %s, and kv_last_error \"%s\"; "
-                 "expected KV_STORE with a message",
-                 KV_VALUE_BYTES_MAX, kv_status_name(st), error);
+    if (st != KV_STORE || strstr(error, strerror(EIO)) == NULL) {
+        fail_msg("8 PUTs of %u bytes with every write failing with EIO: %s, and kv_last_error "
+                 "\"%s\"; expected KV_STORE with the store's message, which names the error (%s)",
+                 KV_VALUE_BYTES_MAX, kv_status_name(st), error, strerror(EIO));
+    }
+    if (r.code != KV_CODE_OK || r.number != 0 || r.is_duplicate || r.value != NULL ||
+        r.value_size_bytes != 0) {
+        fail_msg("kv_apply returned KV_STORE with a result of %s, number %" PRId64 "%s, %u bytes "
+                 "of value; expected it cleared (KV_CODE_OK, 0, no value)",
+                 kv_code_name(r.code), r.number, r.is_duplicate ? ", a duplicate" : "",
+                 r.value_size_bytes);
     }
     kh_faultfs_clear_faults(n.t.fs);
     assert_kv_status(kv_apply(n.kv, applied + 1, RAFT_ENTRY_NOOP, NULL, 0, &r), KV_STORE);
@@ -473,6 +630,12 @@ test_e_store_errors_are_kv_store(void **state)
         .op = KH_FAULTFS_OP_UNLINK, .count = KH_FAULTFS_NTH_ANY, .error = EIO};
     assert_int_equal(kh_faultfs_inject(n.t.fs, &no_unlink), 0);
     assert_kv_status(kv_restore(n.kv, snap, size), KV_STORE);
+    kv_last_error(n.kv, error);
+    if (strstr(error, strerror(EIO)) == NULL || kv_key_count(n.kv) != 0) {
+        fail_msg("kv_restore with every unlink failing with EIO: kv_last_error \"%s\" and %zu "
+                 "keys; expected a message naming the error (%s), and 0 keys (no store is open)",
+                 error, kv_key_count(n.kv), strerror(EIO));
+    }
     kh_faultfs_clear_faults(n.t.fs);
     assert_kv_status(kv_restore(n.kv, snap, size), KV_OK);
     expect_text(n.kv, "g", "good", "restored after a failure");
@@ -590,6 +753,7 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e_snapshot_restores_an_identical_state),
         cmocka_unit_test(test_e_snapshot_is_byte_exact),
+        cmocka_unit_test(test_e_snapshot_round_trips_at_every_size),
         cmocka_unit_test(test_e_bad_snapshot_changes_nothing),
         cmocka_unit_test(test_e_open_empties_the_store),
         cmocka_unit_test(test_e_store_errors_are_kv_store),
