@@ -84,7 +84,7 @@ test_b_search_every_history_of_three_nodes(void **state)
  * term's entry once a majority holds it breaks leader completeness in 39 actions with 4 losses,
  * and the search finds that history by itself (node 1 leads term 1 with a command no one else
  * holds, node 2 leads term 2, node 1 leads term 3, copies its command to node 3 and commits it
- * by count, and node 2 wins term 4 with a command of term 2, a later last term). */
+ * by count, and node 2, whose last entry is of term 2, a later one, wins term 4). */
 static void
 test_b_search_finds_no_figure_8(void **state)
 {
