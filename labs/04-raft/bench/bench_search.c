@@ -75,15 +75,7 @@ main(int argc, char **argv)
         }
     }
     for (uint32_t losses = 0; losses <= losses_max; losses++) {
-        struct search_config config = {.depth = SEARCH_DEPTH_MAX,
-                                       .terms = 4,
-                                       .proposals = 2,
-                                       .states_max = figure_8_states_max,
-                                       .is_noop_skipped = true,
-                                       .is_heartbeat_off = true,
-                                       .is_single_round = true,
-                                       .is_fifo = true,
-                                       .losses = losses};
+        struct search_config config = search_figure_8_config(losses, figure_8_states_max);
         uint64_t start_ns = kh_clock_now_ns();
         search_run(&config, &res);
         double ms = (double)(kh_clock_now_ns() - start_ns) / 1e6;

@@ -605,6 +605,23 @@ search_node_new(const struct search_config *search, uint32_t id)
     return raft_create(&config, NULL, NULL, NULL, 0, &r) == RAFT_OK ? r : NULL;
 }
 
+/* Figure 8's world (see struct search_config): the paper's base algorithm, a network that keeps
+ * order and loses at most `losses` messages, timers between exchanges, terms to 4, two commands,
+ * every history run to its end. */
+static inline struct search_config
+search_figure_8_config(uint32_t losses, uint64_t states_max)
+{
+    return (struct search_config){.depth = SEARCH_DEPTH_MAX,
+                                  .terms = 4,
+                                  .proposals = 2,
+                                  .states_max = states_max,
+                                  .is_noop_skipped = true,
+                                  .is_heartbeat_off = true,
+                                  .is_single_round = true,
+                                  .is_fifo = true,
+                                  .losses = losses};
+}
+
 /* Searches from a new cluster of SEARCH_NODES nodes, within config's bounds, deepening one action
  * at a time (so the shortest history that breaks a property is the one found, at a cost of about a
  * third more states). Returns what it found in *res: the last round's counts. */

@@ -89,15 +89,7 @@ static void
 test_b_search_finds_no_figure_8(void **state)
 {
     (void)state;
-    struct search_config config = {.depth = SEARCH_DEPTH_MAX,
-                                   .terms = 4,
-                                   .proposals = 2,
-                                   .states_max = FIGURE_8_STATES_MAX,
-                                   .is_noop_skipped = true,
-                                   .is_heartbeat_off = true,
-                                   .is_single_round = true,
-                                   .is_fifo = true,
-                                   .losses = FIGURE_8_LOSSES};
+    struct search_config config = search_figure_8_config(FIGURE_8_LOSSES, FIGURE_8_STATES_MAX);
     char world[64];
     snprintf(world, sizeof(world), "Figure 8's, %u losses", config.losses);
     search_expect_clean(&config, world);
