@@ -443,9 +443,9 @@ test_e_bad_snapshot_changes_nothing(void **state)
 
 /* ---- The store ------------------------------------------------------------------------------- */
 
-/* The names in TEST_DIR on io, sorted, between spaces, into out. */
+/* The names one listing gathers. */
 struct names {
-    char list[32][64];
+    char list[128][32];
     size_t count;
 };
 
@@ -464,7 +464,8 @@ name_compare(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-static void
+/* The names in TEST_DIR on io, sorted, between spaces, into out; returns how many. */
+static size_t
 dir_names(const struct bc_io *io, char *out, size_t out_size)
 {
     static struct names n;
@@ -476,6 +477,7 @@ dir_names(const struct bc_io *io, char *out, size_t out_size)
         size_t used = strlen(out);
         snprintf(out + used, out_size - used, "%s%s", i > 0 ? " " : "", n.list[i]);
     }
+    return n.count;
 }
 
 /* Writes a file of text at TEST_DIR/name on io. */
@@ -501,7 +503,7 @@ test_e_open_empties_the_store(void **state)
     (void)state;
     struct kv_node n;
     kv_node_start(&n);
-    char fresh[512], names[512], want[600];
+    static char fresh[512], names[4096], want[600];
     dir_names(&n.io, fresh, sizeof(fresh));
     register_client(n.kv);
     kv_do(n.kv, KV_OP_PUT, 0, 0, "a", "1", 0);
@@ -516,7 +518,9 @@ test_e_open_empties_the_store(void **state)
     expect_text(n.kv, "a", "1", "the open kv, after another kv_open of its directory");
     kv_close(n.kv);
     n.kv = NULL;
-    /* An earlier run's store, in files of 64 bytes at most, merged: hint files as well. */
+    /* An earlier run's store, in files of 64 bytes at most (more than a listing's worth),
+     * merged: hint files as well; and a stranger's file, whose name sorts before the store's. */
+    write_file(&n.io, "00-notes.txt", "not the store's");
     struct bc_options small = n.options;
     small.file_size_bytes_max = 64;
     struct bc_db *db = NULL;
@@ -525,19 +529,25 @@ test_e_open_empties_the_store(void **state)
         assert_status(bc_put(db, "c", 1, "3333333333", 10), BC_OK);
     }
     assert_status(bc_merge(db), BC_OK);
+    for (int i = 0; i < 40; i++) {
+        char key[8];
+        snprintf(key, sizeof(key), "d%02d", i);
+        assert_status(bc_put(db, key, strlen(key), "4444444444", 10), BC_OK);
+    }
     assert_status(bc_close(db), BC_OK);
-    dir_names(&n.io, names, sizeof(names));
-    if (strstr(names, ".hint") == NULL) {
-        fail_msg("the test's merged store left no hint file (%s): it checks nothing", names);
+    size_t count = dir_names(&n.io, names, sizeof(names));
+    if (strstr(names, ".hint") == NULL || count < 40) {
+        fail_msg("the test's old store is not what it needs, hint files and 40 files or more "
+                 "(%zu: %.200s): it checks nothing",
+                 count, names);
     }
     write_file(&n.io, "000099.data.tmp", "a merge cut short");
-    write_file(&n.io, "notes.txt", "not the store's");
     assert_kv_status(kv_open(TEST_DIR, &n.options, &n.kv), KV_OK);
     dir_names(&n.io, names, sizeof(names));
-    snprintf(want, sizeof(want), "%s notes.txt", fresh); /* a store's names sort before it */
+    snprintf(want, sizeof(want), "00-notes.txt %s", fresh); /* it sorts first */
     if (strcmp(names, want) != 0) {
-        fail_msg("after kv_open of a directory holding an old store and notes.txt, it holds: %s; "
-                 "expected what a new kv's holds (%s) and notes.txt",
+        fail_msg("after kv_open of a directory holding an old store and 00-notes.txt, it holds: "
+                 "%s; expected what a new kv's holds (%s) and 00-notes.txt",
                  names, fresh);
     }
     if (kv_key_count(n.kv) != 0 || kv_session_count(n.kv) != 0 || kv_applied_index(n.kv) != 0) {
