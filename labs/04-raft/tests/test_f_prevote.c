@@ -366,6 +366,23 @@ tick_leading(struct raft *r, uint32_t ticks, const char *why)
     }
 }
 
+/* Makes r, node 2 of 3, the leader of its term + 1 by node 1's pre-vote and vote, its messages
+ * dropped. */
+static void
+elect_by_node_1(struct raft *r)
+{
+    uint64_t term = raft_term(r) + 1;
+    tick_until_sent(r, NULL, 0, NULL);
+    pre_vote_yes(r, 1, term);
+    assert_int_equal(raft_role(r), RAFT_CANDIDATE);
+    node_drain(r, NULL, 0, NULL);
+    struct raft_msg grant = {
+        .type = RAFT_MSG_VOTE_REPLY, .from = 1, .to = 2, .term = term, .is_granted = true};
+    assert_raft_status(raft_step(r, &grant), RAFT_OK);
+    assert_int_equal(raft_role(r), RAFT_LEADER);
+    node_drain(r, NULL, 0, NULL);
+}
+
 static void
 test_f_check_quorum_counts_each_election_timeout(void **state)
 {
@@ -374,15 +391,7 @@ test_f_check_quorum_counts_each_election_timeout(void **state)
      * steps down at exactly their end, to a follower of the same term that knows no leader. */
     (void)state;
     struct raft *r = node_f(2, 3, 1, NULL, 0);
-    tick_until_sent(r, NULL, 0, NULL);
-    pre_vote_yes(r, 1, 2);
-    assert_int_equal(raft_role(r), RAFT_CANDIDATE);
-    node_drain(r, NULL, 0, NULL);
-    struct raft_msg grant = {
-        .type = RAFT_MSG_VOTE_REPLY, .from = 1, .to = 2, .term = 2, .is_granted = true};
-    assert_raft_status(raft_step(r, &grant), RAFT_OK);
-    assert_int_equal(raft_role(r), RAFT_LEADER);
-    node_drain(r, NULL, 0, NULL);
+    elect_by_node_1(r);
     tick_leading(r, 1, "having heard nobody yet");
     reply_to(r, 1, true, 0, 1, 0, 0); /* node 1 holds the leader's no-op */
     tick_leading(r, CLUSTER_ELECTION_TICKS - 1, "having heard node 1 in this election timeout");
@@ -395,6 +404,33 @@ test_f_check_quorum_counts_each_election_timeout(void **state)
                  "knows no leader (0)",
                  CLUSTER_ELECTION_TICKS, raft_role(r) == RAFT_LEADER ? "leader" : "candidate",
                  raft_term(r), raft_leader(r));
+    }
+    raft_destroy(r);
+}
+
+static void
+test_f_a_reelected_leader_checks_from_its_election(void **state)
+{
+    /* Claim: with CheckQuorum, a leader that lost its term to a later one election_ticks - 1
+     * ticks into a window and is elected again counts a whole election_ticks from its new
+     * election before its first check: it does not step down at its first tick. */
+    (void)state;
+    struct raft *r = node_f(2, 3, 1, NULL, 0);
+    elect_by_node_1(r);
+    tick_leading(r, CLUSTER_ELECTION_TICKS - 1, "in its first term");
+    struct raft_msg vote = {.type = RAFT_MSG_VOTE, .from = 3, .to = 2, .term = 3};
+    assert_raft_status(raft_step(r, &vote), RAFT_OK); /* node 3's later term ends its term */
+    node_drain(r, NULL, 0, NULL);
+    assert_int_equal(raft_role(r), RAFT_FOLLOWER);
+    elect_by_node_1(r);
+    assert_int_equal(raft_term(r), 4);
+    tick_leading(r, CLUSTER_ELECTION_TICKS - 1, "elected again and not yet checked");
+    raft_tick(r);
+    node_drain(r, NULL, 0, NULL);
+    if (raft_role(r) != RAFT_FOLLOWER || raft_term(r) != 4) {
+        fail_msg("a leader that heard nobody in the election_ticks (%u) since its election still "
+                 "leads; expected it to step down at their end",
+                 CLUSTER_ELECTION_TICKS);
     }
     raft_destroy(r);
 }
@@ -412,6 +448,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_f_a_returning_node_does_not_disturb_the_leader),
         cmocka_unit_test(test_f_a_leader_without_a_majority_steps_down),
         cmocka_unit_test(test_f_check_quorum_counts_each_election_timeout),
+        cmocka_unit_test(test_f_a_reelected_leader_checks_from_its_election),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }
