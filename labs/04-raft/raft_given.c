@@ -429,6 +429,7 @@ raft_tick(struct raft *r)
             raft_tick_check_quorum(r);
         }
     } else {
+        r->quorum_elapsed_ticks = 0; /* part F: a leader's quorum checks count from its election */
         raft_tick_election(r);
     }
     reads_fail_unless_leader(r);

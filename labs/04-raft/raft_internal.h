@@ -106,7 +106,8 @@ struct raft {
     uint64_t echo_round; /* a follower: the read_round of the message it is answering (given) */
     /* Part F. A follower whose timeout ran out with is_pre_vote asks first: is_pre_candidate
      * while it waits for the answers, counted in pre_votes_granted (index 0 unused). A leader
-     * with is_check_quorum counts quorum_elapsed_ticks to its next check. */
+     * with is_check_quorum counts quorum_elapsed_ticks to its next check (0 at its election:
+     * the given raft_tick zeroes it while the node does not lead). */
     bool is_pre_candidate;
     bool pre_votes_granted[RAFT_NODES_MAX + 1];
     uint32_t quorum_elapsed_ticks;
