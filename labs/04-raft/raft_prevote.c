@@ -7,8 +7,9 @@ void
 raft_pre_vote_start(struct raft *r)
 {
     /* TODO(part F): become a pre-candidate (r->is_pre_candidate, r->pre_votes_granted with your
-     * own yes) and ask every other node for a pre-vote in r->term + 1, with your last entry;
-     * your own term stays. Restart the election timer; a cluster of one needs nobody. */
+     * own yes, no leader known) and ask every other node for a pre-vote in r->term + 1, with
+     * your last entry; your own term stays. Restart the election timer; a cluster of one needs
+     * nobody. */
     (void)r;
 }
 

@@ -13,6 +13,7 @@ void
 raft_pre_vote_start(struct raft *r)
 {
     r->is_pre_candidate = true;
+    r->leader = 0; /* it has heard none for a timeout: others' pre-votes get a yes too */
     memset(r->pre_votes_granted, 0, sizeof(r->pre_votes_granted));
     r->pre_votes_granted[r->config.id] = true;
     raft_reset_election_timer(r); /* no majority in time: ask again, at a new random moment */
