@@ -43,17 +43,36 @@ kv_code_name(unsigned code)
 /* ---- A kv on its own file system ----------------------------------------------------------- */
 
 struct kv_node {
-    struct test_fs t;
+    struct test_fs t; /* first: the io's ctx is &t, and so the node */
     struct bc_io io;
     struct bc_options options; /* the default, with io: what kv_open is given */
     struct kv *kv;
+    int open_fds; /* descriptors opened through io and not closed */
 };
 
-/* n's io and options on n->t (the node must not move while its kv is open). */
+static TEST_UNUSED int
+kv_node_open(void *ctx, const char *path, int flags)
+{
+    int fd = tfs_open(ctx, path, flags);
+    ((struct kv_node *)ctx)->open_fds += fd >= 0;
+    return fd;
+}
+
+static TEST_UNUSED int
+kv_node_close(void *ctx, int fd)
+{
+    ((struct kv_node *)ctx)->open_fds--;
+    return tfs_close(ctx, fd);
+}
+
+/* n's io and options on n->t (the node must not move while its kv is open), its descriptors
+ * counted. */
 static TEST_UNUSED void
 kv_node_io(struct kv_node *n)
 {
     tfs_io(&n->t, &n->io);
+    n->io.open = kv_node_open;
+    n->io.close = kv_node_close;
     bc_options_default(&n->options);
     n->options.io = &n->io;
 }
@@ -72,12 +91,17 @@ kv_node_start(struct kv_node *n)
     }
 }
 
+/* Closes n's kv and destroys its file system; fails the test if a descriptor is still open. */
 static TEST_UNUSED void
 kv_node_stop(struct kv_node *n)
 {
     kv_close(n->kv);
     n->kv = NULL;
     kh_faultfs_destroy(n->t.fs);
+    if (n->open_fds != 0) {
+        fail_msg("%d descriptors still open once the kv is closed (a leak: a node runs for years)",
+                 n->open_fds);
+    }
 }
 
 /* ---- Commands ------------------------------------------------------------------------------ */

@@ -119,6 +119,15 @@ test_e_snapshot_restores_an_identical_state(void **state)
         struct kv_command retry = kv_cmd(KV_OP_PUT, ids[i], 1, "k", "v", 0);
         expect_same_results(one.kv, two.kv, &retry, "after an eviction");
     }
+    /* After evictions a newer client holds an older one's place: still a snapshot that restores
+     * (sessions by client id). */
+    for (int i = 0; i < 3; i++) {
+        expect_same_results(one.kv, two.kv, &reg, "more REGISTERs that evict");
+    }
+    free(snap);
+    snap = snapshot_of(one.kv, &size, "the first kv after evictions");
+    assert_kv_status(kv_restore(two.kv, snap, size), KV_OK);
+    expect_snapshot(two.kv, snap, size, "restored after evictions");
     assert_kv_status(kv_restore(two.kv, empty, empty_size), KV_OK);
     if (kv_applied_index(two.kv) != 0 || kv_key_count(two.kv) != 0 ||
         kv_session_count(two.kv) != 0) {
@@ -238,7 +247,11 @@ static void
 expect_refused(struct kv *kv, const uint8_t *bad, size_t size, const uint8_t *was, size_t was_size,
                const char *what)
 {
-    kv_status st = kv_restore(kv, bad, size);
+    uint8_t *exact = malloc(size > 0 ? size : 1); /* over-reads past it show under ASan */
+    assert_non_null(exact);
+    memcpy(exact, bad, size);
+    kv_status st = kv_restore(kv, exact, size);
+    free(exact);
     if (st != KV_BAD_SNAPSHOT) {
         fail_msg("kv_restore of %s returned %s; expected KV_BAD_SNAPSHOT", what,
                  kv_status_name(st));
@@ -344,6 +357,7 @@ bad_snapshot(struct snap *s, int c)
         raft_put_u32(s->bytes + 4, 3);
         what = "a session count one more than the sessions";
         break;
+
     case 20:
         raft_put_u32(s->bytes, KV_SNAPSHOT_MAGIC + 1);
         what = "another magic";
@@ -435,6 +449,11 @@ test_e_bad_snapshot_changes_nothing(void **state)
     }
     too_many_sessions(&s);
     expect_refused(dst.kv, s.bytes, s.size, was, was_size, "KV_SESSIONS_MAX + 1 sessions");
+    snap_header(&s, KV_SESSIONS_MAX, 10, 0); /* nothing may be read past its end */
+    snap_session(&s, 2, 1, 4, 0, KV_CODE_OK);
+    snap_seal(&s);
+    expect_refused(dst.kv, s.bytes, s.size, was, was_size,
+                   "a snapshot of one session whose count says KV_SESSIONS_MAX");
     expect_text(dst.kv, "mine", "kept", "after every refused restore");
     free(was);
     kv_node_stop(&src);
@@ -560,12 +579,44 @@ test_e_open_empties_the_store(void **state)
     kv_node_stop(&n);
 }
 
+/* Starts n on a new file system whose store reads fail once n->t.is_pread_failing is set (the
+ * data file a new kv writes to, named as a first kv on a file system names it), with two values
+ * of KV_VALUE_BYTES_MAX put under "a" and "b", more than the store keeps in memory. */
+static void
+kv_node_start_with_failing_reads(struct kv_node *n)
+{
+    kv_node_start(n);
+    static char names[512];
+    dir_names(&n->io, names, sizeof(names));
+    kv_node_stop(n);
+    char *data = strstr(names, ".data");
+    assert_non_null(data);
+    *data = '\0';
+    char *start = strrchr(names, ' ');
+    start = start != NULL ? start + 1 : names;
+    memset(n, 0, sizeof(*n));
+    tfs_init(&n->t);
+    snprintf(n->t.pread_fail_path, sizeof(n->t.pread_fail_path), "%s/%.64s.data", TEST_DIR, start);
+    kv_node_io(n);
+    assert_kv_status(kv_open(TEST_DIR, &n->options, &n->kv), KV_OK);
+    static uint8_t value[KV_VALUE_BYTES_MAX];
+    memset(value, 'r', sizeof(value));
+    struct kv_command put = kv_cmd(KV_OP_PUT, 0, 0, "a", NULL, 0);
+    put.value = value;
+    put.value_size_bytes = KV_VALUE_BYTES_MAX;
+    kv_run(n->kv, &put);
+    put.key = (const uint8_t *)"b";
+    kv_run(n->kv, &put);
+    n->t.is_pread_failing = true;
+}
+
 /* The claim: a store call that fails is KV_STORE, with kv_last_error saying why (the store's own
  * message, which names the system's error): kv_open when the directory cannot be emptied or the
  * store cannot be made; kv_apply when a write fails, its result cleared and the applied index
  * unmoved, after which the kv is failed (kv_apply, kv_get, kv_snapshot: KV_STORE) until a
  * kv_restore succeeds; kv_restore when the old store cannot be removed (no store is then open:
- * no keys), and the next one, the disk well, succeeds. */
+ * no keys), and the next one, the disk well, succeeds; an INCR whose write fails (each INCR
+ * reported done counted); kv_get and a GET through the log when a read fails. */
 static void
 test_e_store_errors_are_kv_store(void **state)
 {
@@ -611,8 +662,13 @@ test_e_store_errors_are_kv_store(void **state)
     struct kv_result r;
     /* With no sync, the store may hold up to BC_APPEND_BUFFER_BYTES before it writes. */
     for (int i = 0; i < 8 && st == KV_OK; i++) {
-        st = kv_apply(n.kv, kv_applied_index(n.kv) + 1, RAFT_ENTRY_COMMAND, buf,
-                      kv_command_encoded_size(&put), &r);
+        uint64_t index = kv_applied_index(n.kv) + 1;
+        st = kv_apply(n.kv, index, RAFT_ENTRY_COMMAND, buf, kv_command_encoded_size(&put), &r);
+        if (st == KV_OK && kv_applied_index(n.kv) != index) {
+            fail_msg("kv_apply of a PUT at %" PRIu64 " returned KV_OK with the applied index at "
+                     "%" PRIu64 ": a write that did not happen reported done",
+                     index, kv_applied_index(n.kv));
+        }
     }
     free(buf);
     uint64_t applied = kv_applied_index(n.kv);
@@ -655,6 +711,49 @@ test_e_store_errors_are_kv_store(void **state)
     free(snap);
     kv_node_stop(&n);
     kv_node_stop(&good);
+    /* INCRs while writes fail: each one reported done counted, and then one is KV_STORE. */
+    kv_node_start(&n);
+    assert_int_equal(kh_faultfs_inject(n.t.fs, &no_write), 0);
+    st = KV_OK;
+    int64_t done = 0;
+    for (int i = 0; i < 100000 && st == KV_OK; i++) {
+        struct kv_command incr = kv_cmd(KV_OP_INCR, 0, 0, "n", NULL, 1);
+        uint8_t command[KV_COMMAND_HEADER_BYTES + 1];
+        kv_command_encode(&incr, command);
+        st = kv_apply(n.kv, kv_applied_index(n.kv) + 1, RAFT_ENTRY_COMMAND, command,
+                      sizeof(command), &r);
+        if (st == KV_OK && r.number != ++done) {
+            fail_msg("INCR number %" PRId64 " with every write failing returned KV_OK with %" PRId64
+                     "; expected %" PRId64 ", or KV_STORE",
+                     done, r.number, done);
+        }
+    }
+    if (st != KV_STORE) {
+        fail_msg("100,000 INCRs with every write failing: %s; expected KV_STORE once the store "
+                 "wrote",
+                 kv_status_name(st));
+    }
+    kv_node_stop(&n);
+    /* A read the disk fails: kv_get, and a GET through the log, are KV_STORE. */
+    kv_node_start_with_failing_reads(&n);
+    st = kv_get(n.kv, "a", 1, &r);
+    if (st != KV_STORE) {
+        fail_msg("kv_get of a key whose read fails with EIO returned %s; expected KV_STORE",
+                 kv_status_name(st));
+    }
+    kv_node_stop(&n);
+    kv_node_start_with_failing_reads(&n);
+    applied = kv_applied_index(n.kv);
+    struct kv_command get = kv_cmd(KV_OP_GET, 0, 0, "a", NULL, 0);
+    uint8_t encoded[KV_COMMAND_HEADER_BYTES + 1];
+    kv_command_encode(&get, encoded);
+    st = kv_apply(n.kv, applied + 1, RAFT_ENTRY_COMMAND, encoded, sizeof(encoded), &r);
+    if (st != KV_STORE || kv_applied_index(n.kv) != applied) {
+        fail_msg("kv_apply of a GET whose read fails with EIO returned %s with the applied index "
+                 "at %" PRIu64 "; expected KV_STORE with it at %" PRIu64,
+                 kv_status_name(st), kv_applied_index(n.kv), applied);
+    }
+    kv_node_stop(&n);
 }
 
 /* The claim: out of memory (each allocation failing in turn), kv_open is KV_NOMEM or KV_STORE
