@@ -20,7 +20,7 @@ LABS += 04-raft
 # bench_etcd measures keel-raftkv against etcd, so it is one of the PEER_BENCHES (run only with
 # PEERS=1), built only where etcd and etcdctl are installed (`make peers`).
 04-raft_HAS_ETCD := $(and $(wildcard /usr/bin/etcd),$(wildcard /usr/bin/etcdctl))
-04-raft_BENCHES := bench_sim bench_search bench_seeds bench_timeline bench_raftkv $(if $(04-raft_HAS_ETCD),bench_etcd)
+04-raft_BENCHES := bench_sim bench_search bench_seeds bench_timeline bench_raftkv bench_redis $(if $(04-raft_HAS_ETCD),bench_etcd)
 04-raft_PEER_BENCHES := bench_etcd
 04-raft_BINS := keel-raftkv
 04-raft_LIBS :=
