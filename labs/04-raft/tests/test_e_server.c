@@ -250,8 +250,6 @@ history_client_main(void *arg)
             real_ask(hc->rc, node, 3, (const char *[]){"SET", "r", text}, out, HISTORY_TIMEOUT_MS);
         }
         op->return_ns = kh_clock_now_ns();
-        fprintf(stderr, "DBG c%u node %u %s %s -> %.20s\n", hc->index, node,
-                is_read ? "GET" : "SET", text, out);
         uint32_t moved = real_moved_to(hc->rc, out);
         bool is_changed = strncmp(out, "-ERR leadership changed", 23) == 0;
         if (out[0] == '\0' || moved != 0 || is_changed || strncmp(out, "-CLUSTERDOWN", 12) == 0) {
@@ -313,7 +311,6 @@ test_e_server_history_is_linearizable(void **state)
         usleep(300 * 1000);
         uint32_t leader = real_leader_by_write(&rc, "f", "fault");
         if (round == 0) {
-            fprintf(stderr, "DBG isolate %u\n", leader);
             real_isolate(&rc, leader, true);
             usleep(2500 * 1000);
             real_isolate(&rc, leader, false);
