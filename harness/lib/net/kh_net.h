@@ -9,11 +9,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* ---- Loopback networking (net.c): ephemeral ports only ---------------------------------- */
+/* ---- Loopback networking (net.c): ephemeral ports, and ports for servers ---------------- */
 
 /* Listens on 127.0.0.1 port 0 and reads the port the kernel chose back into *port.
  * Returns the listening fd, or -1 with errno set. */
 int kh_net_listen_ephemeral(uint16_t *port, int backlog);
+/* A loopback port for a server the caller will start in another process: below the kernel's
+ * range of ephemeral ports (so that no connect() anywhere can take it before the server binds
+ * it, as one from the kernel's own range can be under load), drawn at random, and free now
+ * (nothing bound to it). Returns the port, or 0 with errno set when 64 draws found none free. */
+uint16_t kh_net_port_for_server(void);
 /* Connects to 127.0.0.1:port (blocking). Returns the fd or -1 with errno set. */
 int kh_net_connect(uint16_t port);
 /* Writes all size_bytes, retrying short writes and EINTR. Returns 0 or -1 with errno set. */

@@ -1,5 +1,7 @@
-/* net.c -- loopback sockets for tests: ephemeral ports only (bind port 0, read the port back),
- * so two tests, or two graders on one machine, never fight over a port number. */
+/* net.c -- loopback sockets for tests: ephemeral ports (bind port 0, read the port back), so two
+ * tests, or two graders on one machine, never fight over a port number; and, for a server a test
+ * starts in another process, which must bind a number it is given, a port drawn below the
+ * ephemeral range (kh_net_port_for_server). */
 #include "kh_net.h"
 #include "kh_core.h"
 
@@ -9,7 +11,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct sockaddr_in
@@ -41,6 +45,53 @@ kh_net_listen_ephemeral(uint16_t *port, int backlog)
     *port = ntohs(addr.sin_port);
     assert(*port != 0); /* the kernel chose one: port 0 is never where a socket listens */
     return fd;
+}
+
+/* The first port of the kernel's ephemeral range (Linux's default when it cannot be read). */
+static unsigned
+ephemeral_low(void)
+{
+    unsigned low = 32768, high = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%u %u", &low, &high) != 2) {
+            low = 32768;
+        }
+        fclose(f);
+    }
+    return low;
+}
+
+uint16_t
+kh_net_port_for_server(void)
+{
+    enum { PORT_MIN = 10000 };
+    unsigned low = ephemeral_low();
+    if (low <= PORT_MIN + 1000) {
+        low = 65535; /* an odd range: draw from above PORT_MIN all the same */
+    }
+    static __thread uint64_t state;
+    if (state == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        state = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec;
+    }
+    for (int draw = 0; draw < 64; draw++) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull; /* Knuth's MMIX LCG */
+        uint16_t port = (uint16_t)(PORT_MIN + (state >> 33) % (low - PORT_MIN));
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            return 0;
+        }
+        struct sockaddr_in addr = loopback(port);
+        int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+        close(fd);
+        if (rc == 0) {
+            return port;
+        }
+    }
+    errno = EADDRINUSE;
+    return 0;
 }
 
 int

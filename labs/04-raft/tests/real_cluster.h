@@ -81,14 +81,14 @@ real_ms_now(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* A loopback port nobody listens on now (the kernel's choice). */
+/* A loopback port for a node: free now, and outside the kernel's ephemeral range, so that no
+ * client's connect takes it before the node binds it (an ephemeral one was, under load: the node
+ * exited with "Address already in use"). */
 static inline uint16_t
 real_free_port(void)
 {
-    uint16_t port = 0;
-    int fd = kh_net_listen_ephemeral(&port, 1);
-    assert_true(fd >= 0);
-    close(fd);
+    uint16_t port = kh_net_port_for_server();
+    assert_true(port != 0);
     return port;
 }
 
