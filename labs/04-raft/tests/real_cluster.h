@@ -1,6 +1,7 @@
 /* real_cluster.h -- lab 04's driver of real keel-raftkv processes (raftkv.h) on loopback, for
- * part E's tests: it forks one process per node (each with its own data directory, dying with
- * the test), kills (-9), pauses (SIGSTOP) and restarts them by PID, and puts a small proxy on
+ * part E's tests: it starts one process per node (the test binary itself, executed again as a
+ * node: see REAL_NODE_FLAG; each with its own data directory, dying with the test), kills (-9),
+ * pauses (SIGSTOP) and restarts them by PID, and puts a small proxy on
  * every peer link, so that a test can cut a link (its connections closed and new ones refused,
  * as a partition or a pulled cable would) and heal it. These machines have network namespaces
  * but no netem, hence the proxy. Read real_cluster_up first. */
@@ -300,14 +301,71 @@ proxy_stop(struct real_cluster *rc)
 
 /* ---- Processes --------------------------------------------------------------------------- */
 
+/* A node runs in a new image of the test binary itself, started with this flag first and then
+ * keel-raftkv's own arguments: real_node_main takes it there before main. A fork that went on
+ * without exec would inherit whatever lock another thread of the test (the proxy, a history's
+ * clients) held at that moment: under ASan a restarted node deadlocked in free() for good, its
+ * allocator's lock copied held (test_e_server_survives_kill_9_of_its_leader: 2 of 25 runs). */
+#define REAL_NODE_FLAG "--keel-real-node"
+
+/* Before main: a node's process (see REAL_NODE_FLAG) runs the node and exits; any other goes
+ * on to the tests. glibc hands a constructor argc and argv. */
+__attribute__((constructor)) static void
+real_node_main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], REAL_NODE_FLAG) != 0) {
+        return;
+    }
+    struct raftkv_config config;
+    char err[256];
+    if (raftkv_parse_args(argc - 1, argv + 1, &config, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", REAL_NODE_FLAG, err);
+        _exit(2);
+    }
+    _exit(raftkv_run(&config));
+}
+
 static inline void
 real_start(struct real_cluster *rc, uint32_t id)
 {
+    const struct raftkv_config *c = &rc->config[id];
+    static char peers[512], texts[6][RAFTKV_DIR_MAX];
+    size_t used = 0;
+    for (uint32_t to = 1; to <= c->node_count; to++) {
+        used += (size_t)snprintf(
+            peers + used, sizeof(peers) - used, "%s%s:%u:%u", to > 1 ? "," : "", c->nodes[to].host,
+            (unsigned)c->nodes[to].peer_port, (unsigned)c->nodes[to].client_port);
+        assert_true(used < sizeof(peers));
+    }
+    snprintf(texts[0], sizeof(texts[0]), "%u", c->id);
+    snprintf(texts[1], sizeof(texts[1]), "%s", c->data_dir);
+    snprintf(texts[2], sizeof(texts[2]), "%u", c->tick_ms);
+    snprintf(texts[3], sizeof(texts[3]), "%u", c->election_ticks);
+    snprintf(texts[4], sizeof(texts[4]), "%u", c->heartbeat_ticks);
+    snprintf(texts[5], sizeof(texts[5]), "%" PRIu64, c->compact_every);
+    char *argv[] = {"test-node",
+                    REAL_NODE_FLAG,
+                    "--id",
+                    texts[0],
+                    "--peers",
+                    peers,
+                    "--data",
+                    texts[1],
+                    "--tick-ms",
+                    texts[2],
+                    "--election-ticks",
+                    texts[3],
+                    "--heartbeat-ticks",
+                    texts[4],
+                    "--compact-every",
+                    texts[5],
+                    NULL};
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0) {
+    if (pid == 0) {                       /* only async-signal-safe calls from here to exec */
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the test, however it ends */
-        _exit(raftkv_run(&rc->config[id]));
+        execv("/proc/self/exe", argv);
+        _exit(127);
     }
     rc->pid[id] = pid;
     rc->is_paused[id] = false;
