@@ -6,19 +6,26 @@
 
 #include "cluster.h"
 
-/* Node id of node_count whose disk holds term and vote and a log with the given terms (entry
- * i + 1 has terms[i], a no-op), created with the test's seed. */
-static inline struct raft *
-node_new(uint32_t id, uint32_t node_count, uint64_t term, uint32_t vote, const uint64_t *terms,
-         size_t count)
+/* The unit tests' config of node id of node_count: the simulator's timeouts, the test's seed,
+ * no extra (part F) option. */
+static inline struct raft_config
+node_config(uint32_t id, uint32_t node_count)
 {
-    struct raft_config config = {
+    return (struct raft_config){
         .id = id,
         .node_count = node_count,
         .election_ticks = CLUSTER_ELECTION_TICKS,
         .heartbeat_ticks = CLUSTER_HEARTBEAT_TICKS,
         .random_seed = kh_test_seed(),
     };
+}
+
+/* A node of config whose disk holds term and vote and a log with the given terms (entry i + 1
+ * has terms[i], a no-op). */
+static inline struct raft *
+node_create(const struct raft_config *config, uint64_t term, uint32_t vote, const uint64_t *terms,
+            size_t count)
+{
     struct raft_hard_state hs = {term, vote};
     struct raft_entry entries[16];
     assert_true(count <= KH_ARRAY_LEN(entries));
@@ -26,8 +33,18 @@ node_new(uint32_t id, uint32_t node_count, uint64_t term, uint32_t vote, const u
         entries[i] = (struct raft_entry){.term = terms[i], .index = i + 1, .type = RAFT_ENTRY_NOOP};
     }
     struct raft *r = NULL;
-    assert_raft_status(raft_create(&config, &hs, NULL, entries, count, &r), RAFT_OK);
+    assert_raft_status(raft_create(config, &hs, NULL, entries, count, &r), RAFT_OK);
     return r;
+}
+
+/* Node id of node_count (node_config) whose disk holds term and vote and a log with the given
+ * terms, as node_create. */
+static inline struct raft *
+node_new(uint32_t id, uint32_t node_count, uint64_t term, uint32_t vote, const uint64_t *terms,
+         size_t count)
+{
+    struct raft_config config = node_config(id, node_count);
+    return node_create(&config, term, vote, terms, count);
 }
 
 /* Carries out r's readies until it has none, as if every step worked: copies the first out_max

@@ -8,24 +8,10 @@
 static struct raft *
 node_f(uint32_t id, uint32_t node_count, uint64_t term, const uint64_t *terms, size_t count)
 {
-    struct raft_config config = {
-        .id = id,
-        .node_count = node_count,
-        .election_ticks = CLUSTER_ELECTION_TICKS,
-        .heartbeat_ticks = CLUSTER_HEARTBEAT_TICKS,
-        .random_seed = kh_test_seed(),
-        .is_pre_vote = true,
-        .is_check_quorum = true,
-    };
-    struct raft_hard_state hs = {term, 0};
-    struct raft_entry entries[8];
-    assert_true(count <= KH_ARRAY_LEN(entries));
-    for (size_t i = 0; i < count; i++) {
-        entries[i] = (struct raft_entry){.term = terms[i], .index = i + 1, .type = RAFT_ENTRY_NOOP};
-    }
-    struct raft *r = NULL;
-    assert_raft_status(raft_create(&config, &hs, NULL, entries, count, &r), RAFT_OK);
-    return r;
+    struct raft_config config = node_config(id, node_count);
+    config.is_pre_vote = true;
+    config.is_check_quorum = true;
+    return node_create(&config, term, 0, terms, count);
 }
 
 /* Ticks r until it sends something, at most its longest timeout; returns how many it sent
