@@ -16,8 +16,9 @@
 int kh_net_listen_ephemeral(uint16_t *port, int backlog);
 /* A loopback port for a server the caller will start in another process: below the kernel's
  * range of ephemeral ports (so that no connect() anywhere can take it before the server binds
- * it, as one from the kernel's own range can be under load), drawn at random, and free now
- * (nothing bound to it). Returns the port, or 0 with errno set when 64 draws found none free. */
+ * it, as one from the kernel's own range can be under load), drawn at random, free now (nothing
+ * bound to it), and none of the last 64 this thread handed out (which may not be bound yet).
+ * Returns the port, or 0 with errno set when 64 draws found none. */
 uint16_t kh_net_port_for_server(void);
 /* Connects to 127.0.0.1:port (blocking). Returns the fd or -1 with errno set. */
 int kh_net_connect(uint16_t port);

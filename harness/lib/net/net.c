@@ -70,6 +70,10 @@ kh_net_port_for_server(void)
     if (low <= PORT_MIN + 1000) {
         low = 65535; /* an odd range: draw from above PORT_MIN all the same */
     }
+    /* The ports handed out last: not bound yet, so a bind cannot tell they are taken (two of
+     * one cluster drew the same, and its node could not listen on both). */
+    static __thread uint16_t recent[64];
+    static __thread unsigned recent_count;
     static __thread uint64_t state;
     if (state == 0) {
         struct timespec ts;
@@ -79,6 +83,13 @@ kh_net_port_for_server(void)
     for (int draw = 0; draw < 64; draw++) {
         state = state * 6364136223846793005ull + 1442695040888963407ull; /* Knuth's MMIX LCG */
         uint16_t port = (uint16_t)(PORT_MIN + (state >> 33) % (low - PORT_MIN));
+        bool is_recent = false;
+        for (unsigned i = 0; i < recent_count && i < KH_ARRAY_LEN(recent); i++) {
+            is_recent = is_recent || recent[i] == port;
+        }
+        if (is_recent) {
+            continue;
+        }
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             return 0;
@@ -87,6 +98,7 @@ kh_net_port_for_server(void)
         int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
         close(fd);
         if (rc == 0) {
+            recent[recent_count++ % KH_ARRAY_LEN(recent)] = port;
             return port;
         }
     }
