@@ -1,0 +1,26 @@
+# lab.mk -- lab 05-columnar: the variables the kit's Makefile needs (variables only; the rules
+# live in the top-level Makefile). Every name carries the lab's prefix, so labs never clash;
+# harness/LABS.md says what each one means. `make labvars LAB=05-columnar` prints them.
+LABS += 05-columnar
+05-columnar_TITLE := Columnar query engine
+05-columnar_SUMMARY := a vectorized, late-materializing, morsel-parallel query engine over compressed column files, checked against SQLite
+# Morsels are handed out by an atomic counter (part D), not lab 02's queues: a counter over a
+# known range of row groups is the simplest MPMC queue there is. So the lab stands alone.
+05-columnar_NEEDS :=
+# What a student writes: a skeleton here, complete in reference/05-columnar/.
+05-columnar_STUDENT_SRCS := encoding.c decoding.c chunk.c cache.c
+# The kit's code beside the skeleton: names, errors, CRC-32C, dates and decimals; the table
+# file's writer and reader; the CSV loader.
+05-columnar_GIVEN_SRCS := col_given.c colwriter_given.c colreader_given.c csv_given.c
+05-columnar_REFERENCE_SRCS :=
+# tests/NAME.c, one binary per part; tests/rubric gives each test its points.
+05-columnar_TESTS := test_a_encoding test_a_file test_a_cache
+# bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
+05-columnar_BENCHES := bench_encoding
+05-columnar_PEER_BENCHES :=
+05-columnar_BINS :=
+05-columnar_LIBS :=
+# The cache is shared by threads (part D's workers): TSan watches its tests.
+05-columnar_SANITIZERS := address thread
+05-columnar_BENCH_LTO :=
+05-columnar_DATA :=
