@@ -21,6 +21,7 @@
 #define COL_NAME_SIZE_MAX 64u         /* bytes of a table or column name, with the NUL */
 #define COL_STRING_SIZE_MAX 4096u     /* bytes of one string value */
 #define COL_DECIMAL_SCALE_MAX 18u     /* digits after the point: 10^18 fits in int64_t */
+#define COL_DICT_ENTRIES_MAX 65536u   /* a chunk with more distinct strings stays PLAIN */
 #define COL_ERROR_SIZE 256u           /* bytes of an error message, with the NUL */
 
 /* The logical types a column holds, and the C type of each value in memory:

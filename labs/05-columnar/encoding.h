@@ -62,7 +62,6 @@ enum col_encoding { COL_ENCODING_LIST(COL_ENCODING_ENUM_ENTRY) COL_ENCODING_COUN
 #undef COL_ENCODING_ENUM_ENTRY
 
 #define COL_CHUNK_HAS_VALIDITY 0x01u /* flags bit 0 */
-#define COL_DICT_ENTRIES_MAX 65536u  /* a column with more distinct strings stays PLAIN */
 
 /* The 16 bytes every chunk opens with (the layout above). */
 struct col_chunk_header {
@@ -119,7 +118,8 @@ uint32_t col_bit_width(uint64_t max_value);
 
 /* Bytes col_encode writes for v in encoding, header and validity included; SIZE_MAX when the
  * encoding does not apply to v's type (the table above), or DICT over a chunk with more than
- * COL_DICT_ENTRIES_MAX distinct strings. v is read-only. O(count) for PLAIN, BITPACK and
+ * COL_DICT_ENTRIES_MAX distinct strings, or over more than memory allows to count them (so the
+ * writer picks another encoding rather than fail). v is read-only. O(count) for PLAIN, BITPACK and
  * RLE, O(count log count) for DICT. */
 size_t col_encoded_size(enum col_encoding encoding, const struct col_values *v);
 

@@ -71,7 +71,9 @@ col_chunk_build(const struct col_values *v, struct col_chunk_built *out, struct 
     }
     b.encoding = col_encoding_choose(v);
     b.size_bytes = col_encoded_size(b.encoding, v);
-    assert(b.size_bytes != SIZE_MAX); /* PLAIN applies to every type */
+    if (b.size_bytes == SIZE_MAX) { /* a dictionary sized once, then not again: no memory */
+        return col_fail(err, COL_NOMEM, "out of memory sizing a dictionary");
+    }
     /* malloc's alignment is 16 on this ABI, the 8 the layout asks for and more. */
     b.bytes = malloc(b.size_bytes);
     if (b.bytes == NULL) {

@@ -221,47 +221,48 @@ null_count_of(const struct col_values *v)
     return nulls;
 }
 
-size_t
-col_encoded_size(enum col_encoding encoding, const struct col_values *v)
+/* The size of v in encoding into *size: COL_OK, COL_INVALID (the encoding does not apply, or a
+ * dictionary would pass COL_DICT_ENTRIES_MAX) or COL_NOMEM (no memory to count the strings). */
+static col_status
+encoded_size(enum col_encoding encoding, const struct col_values *v, size_t *size)
 {
-    assert(v != NULL);
+    if (!col_encoding_applies(encoding, v->type)) {
+        return COL_INVALID;
+    }
+    if (v->type == COL_STRING && encoding == COL_ENC_PLAIN) {
+        *size = plain_string_size(v, null_count_of(v));
+        return COL_OK;
+    }
     if (v->type == COL_STRING) {
-        if (encoding == COL_ENC_PLAIN) {
-            return plain_string_size(v, null_count_of(v));
-        }
-        if (encoding != COL_ENC_DICT) {
-            return SIZE_MAX;
-        }
         struct dict d;
         if (!dict_build(v, false, &d)) {
-            return SIZE_MAX;
+            return COL_NOMEM;
         }
-        size_t size = d.count > COL_DICT_ENTRIES_MAX ? SIZE_MAX : dict_size(&d, v->count);
+        bool fits = d.count <= COL_DICT_ENTRIES_MAX;
+        *size = fits ? dict_size(&d, v->count) : 0;
         dict_free(&d);
-        return size;
-    }
-    if ((unsigned)v->type >= COL_TYPE_COUNT) {
-        return SIZE_MAX;
+        return fits ? COL_OK : COL_INVALID;
     }
     struct stats s;
     stats_compute(v, &s);
     size_t width = col_type_width(v->type), prefix = prefix_bytes(s.null_count, v->count);
-    switch (encoding) {
-    case COL_ENC_PLAIN:
-        return prefix + (size_t)v->count * width;
-    case COL_ENC_BITPACK:
-        if (!col_type_is_integer(v->type)) {
-            return SIZE_MAX;
-        }
-        return prefix +
-               col_packed_bytes(v->count, col_bit_width((uint64_t)s.max - (uint64_t)s.min));
-    case COL_ENC_RLE:
-        return prefix + (size_t)s.runs * (width + 4);
-    case COL_ENC_DICT:
-    case COL_ENCODING_COUNT:
-        break;
+    if (encoding == COL_ENC_PLAIN) {
+        *size = prefix + (size_t)v->count * width;
+    } else if (encoding == COL_ENC_BITPACK) {
+        uint32_t bits = col_bit_width((uint64_t)s.max - (uint64_t)s.min);
+        *size = prefix + col_packed_bytes(v->count, bits);
+    } else {
+        *size = prefix + (size_t)s.runs * (width + 4); /* RLE */
     }
-    return SIZE_MAX;
+    return COL_OK;
+}
+
+size_t
+col_encoded_size(enum col_encoding encoding, const struct col_values *v)
+{
+    assert(v != NULL);
+    size_t size = 0;
+    return encoded_size(encoding, v, &size) == COL_OK ? size : SIZE_MAX;
 }
 
 enum col_encoding
@@ -293,7 +294,7 @@ bits_pack(uint64_t *words, uint32_t count, uint32_t width,
         uint64_t bit = (uint64_t)i * width;
         uint32_t word = (uint32_t)(bit / 64), shift = (uint32_t)(bit % 64);
         words[word] |= x << shift;
-        if (shift + width > 64) { /* the value crosses into the next word */
+        if (shift != 0 && shift + width > 64) { /* the value crosses into the next word */
             words[word + 1] |= x >> (64 - shift);
         }
     }
@@ -408,8 +409,10 @@ encode_dict(const struct dict *d, uint32_t count, char *chunk, char *p)
     return words + col_packed_bytes(count, width);
 }
 
+/* Checks v and sizes it: the values no chunk may hold, an encoding that does not apply. */
 static col_status
-encode_check(enum col_encoding encoding, const struct col_values *v, struct col_error *err)
+encode_check(enum col_encoding encoding, const struct col_values *v, size_t *size,
+             struct col_error *err)
 {
     for (uint32_t row = 0; row < v->count; row++) {
         if (!col_is_valid(v->validity, row)) {
@@ -424,7 +427,11 @@ encode_check(enum col_encoding encoding, const struct col_values *v, struct col_
                             COL_STRING_SIZE_MAX);
         }
     }
-    if (col_encoded_size(encoding, v) == SIZE_MAX) {
+    col_status status = encoded_size(encoding, v, size);
+    if (status == COL_NOMEM) {
+        return col_fail(err, COL_NOMEM, "out of memory sizing a dictionary");
+    }
+    if (status != COL_OK) {
         return col_fail(err, COL_INVALID, "%s does not apply to a %s chunk of %u rows",
                         col_encoding_name(encoding), col_type_name(v->type), v->count);
     }
@@ -461,11 +468,11 @@ col_encode(enum col_encoding encoding, const struct col_values *v, void *out, si
            struct col_error *err)
 {
     assert(v != NULL && out != NULL);
-    col_status status = encode_check(encoding, v, err);
+    size_t size = 0;
+    col_status status = encode_check(encoding, v, &size, err);
     if (status != COL_OK) {
         return status;
     }
-    size_t size = col_encoded_size(encoding, v);
     if (out_size < size) {
         return col_fail(err, COL_TOO_BIG, "%zu bytes to write, room for %zu", size, out_size);
     }

@@ -370,6 +370,69 @@ test_a_cache_keeps_nothing_corrupt(void **state)
     fixture_close(&f);
 }
 
+#define MANY_GROUPS 3000u /* row groups of one row: 6,000 chunks, past any first table size */
+
+/* Claim: the cache keeps thousands of chunks apart: 6,000 pinned at once (three tables' worth
+ * of a small cache's first hash table) each unpin the chunk they pinned, in any order, and
+ * pinned again all are hot and right; a chunk past the table's is COL_INVALID. */
+static void
+test_a_cache_holds_thousands_of_chunks(void **state)
+{
+    (void)state;
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
+    char dir[TEST_PATH_MAX], path[TEST_PATH_MAX];
+    test_dir_make(dir);
+    test_path(path, dir, "many.kcol");
+    struct col_schema schema = {2, {{"id", COL_INT64, 0}, {"half", COL_INT32, 0}}};
+    struct col_writer *w = NULL;
+    assert_status(col_writer_open(path, &schema, 1, &w, NULL), COL_OK);
+    static int64_t ids[MANY_GROUPS];
+    static int32_t halves[MANY_GROUPS];
+    for (uint32_t row = 0; row < MANY_GROUPS; row++) {
+        ids[row] = (int64_t)row * 7919;
+        halves[row] = (int32_t)(row / 2);
+    }
+    struct col_values columns[2] = {{COL_INT64, MANY_GROUPS, ids, NULL},
+                                    {COL_INT32, MANY_GROUPS, halves, NULL}};
+    assert_status(col_writer_append(w, columns, NULL), COL_OK);
+    assert_status(col_writer_finish(w, NULL), COL_OK);
+    struct col_table *t = NULL;
+    assert_status(col_table_open(path, &t, NULL), COL_OK);
+    struct col_cache *c = NULL;
+    assert_status(col_cache_open(UINT64_MAX, UINT64_MAX, &c, NULL), COL_OK);
+    static const struct col_chunk *pinned[MANY_GROUPS * 2];
+    static uint32_t order[MANY_GROUPS * 2];
+    for (uint32_t round = 0; round < 2; round++) {
+        for (uint32_t k = 0; k < MANY_GROUPS * 2; k++) {
+            enum col_tier tier;
+            assert_status(col_cache_pin(c, t, k / 2, k % 2, &pinned[k], &tier, NULL), COL_OK);
+            assert_int_equal(tier, round == 0 ? COL_TIER_COLD : COL_TIER_HOT);
+            order[k] = k;
+        }
+        for (uint32_t k = MANY_GROUPS * 2 - 1; k > 0; k--) { /* a seeded shuffle */
+            uint32_t j = (uint32_t)kh_rng_below(&rng, k + 1), swap = order[k];
+            order[k] = order[j];
+            order[j] = swap;
+        }
+        for (uint32_t i = 0; i < MANY_GROUPS * 2; i++) {
+            uint32_t k = order[i], g = k / 2;
+            int64_t want = k % 2 == 0 ? ids[g] : halves[g];
+            if (pinned[k]->row_count != 1 || chunk_at(pinned[k], 0).i64 != want) {
+                fail_msg("chunk (group %u, column %u) holds %" PRId64 ", want %" PRId64, g, k % 2,
+                         chunk_at(pinned[k], 0).i64, want);
+            }
+            col_cache_unpin(c, pinned[k]);
+        }
+    }
+    const struct col_chunk *chunk = NULL;
+    assert_status(col_cache_pin(c, t, MANY_GROUPS, 0, &chunk, NULL, NULL), COL_INVALID);
+    assert_status(col_cache_pin(c, t, 0, 2, &chunk, NULL, NULL), COL_INVALID);
+    col_cache_close(c);
+    col_table_close(t);
+    test_dir_remove(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -379,6 +442,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_cache_never_evicts_pinned),
         cmocka_unit_test(test_a_cache_threads_share_chunks),
         cmocka_unit_test(test_a_cache_keeps_nothing_corrupt),
+        cmocka_unit_test(test_a_cache_holds_thousands_of_chunks),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

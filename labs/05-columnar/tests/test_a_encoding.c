@@ -206,7 +206,7 @@ test_a_bytes_follow_the_layout(void **state)
      * NULL reads as "a", the smallest valid value), offsets 0 1 2, bytes "ab", zero padding to
      * 40, then codes 1 0 0 at width 1. */
     struct col_str strings[3] = {{"b", 1}, {"zzz", 3}, {"a", 1}};
-    uint64_t validity = 0x5;
+    uint64_t validity = ~0x2ull; /* bits past the third row set: the layout clears them */
     struct col_values s = {COL_STRING, 3, strings, &validity};
     uint8_t dict[48] = {3, 5, 1, 1, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 5};
     uint32_t offsets[3] = {0, 1, 2};
@@ -456,9 +456,38 @@ expect_corrupt(const void *good, size_t size, size_t at, const void *value, size
     free(bad);
 }
 
+/* Fields a damaged file could hold that the fuzzing below rarely builds: a NaN in the first
+ * row of plain doubles and in a run, string and dictionary offsets that do not start at 0, a
+ * dictionary entry twice. */
+static void
+expect_corrupt_fields(void)
+{
+    double doubles[3] = {1.5, 2.5, 2.5};
+    struct col_values d = {COL_FLOAT64, 3, doubles, NULL};
+    size_t size;
+    double nan = __builtin_nan("");
+    void *plain = encode_or_fail(COL_ENC_PLAIN, &d, &size);
+    expect_corrupt(plain, size, 16, &nan, 8, "a NaN in row 0 of plain doubles");
+    free(plain);
+    void *rle = encode_or_fail(COL_ENC_RLE, &d, &size);
+    expect_corrupt(rle, size, 16 + 8, &nan, 8, "a NaN in a run of doubles");
+    free(rle);
+    struct col_str strings[3] = {{"a", 1}, {"b", 1}, {"c", 1}};
+    struct col_values s = {COL_STRING, 3, strings, NULL};
+    uint32_t one = 1;
+    void *text = encode_or_fail(COL_ENC_PLAIN, &s, &size);
+    expect_corrupt(text, size, 16, &one, 4, "string offsets that start at 1");
+    free(text);
+    void *dict = encode_or_fail(COL_ENC_DICT, &s, &size);
+    expect_corrupt(dict, size, 16, &one, 4, "dictionary offsets that start at 1");
+    expect_corrupt(dict, size, 16 + 16 + 1, "a", 1, "a dictionary entry twice ('a' 'a' 'c')");
+    free(dict);
+}
+
 /* Claim: col_decode trusts nothing: each field set out of range is COL_CORRUPT (an unknown
  * encoding, a bit width past the type, a size that is not the layout's, run ends out of order,
- * a code past the dictionary, an unsorted dictionary), and thousands of random damages and
+ * a code past the dictionary, an unsorted or repeating dictionary, offsets that do not start at
+ * 0, a NaN), and thousands of random damages and
  * truncations are refused or read safely, never a read outside the buffer. */
 static void
 test_a_decode_trusts_nothing(void **state)
@@ -489,6 +518,7 @@ test_a_decode_trusts_nothing(void **state)
     b = 0xff; /* codes 3 and up in a dictionary of 3 */
     expect_corrupt(dict, size, size - 8, &b, 1, "a code past the dictionary");
     free(dict);
+    expect_corrupt_fields();
     for (unsigned round = 0; round < FUZZ_ROUNDS; round++) {
         struct test_column c;
         enum col_type type = all_types[kh_rng_below(&rng, KH_ARRAY_LEN(all_types))];

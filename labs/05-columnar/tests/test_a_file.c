@@ -266,7 +266,8 @@ file_size(const char *path)
 
 /* Claim: a byte flipped inside any chunk makes col_chunk_read of that chunk COL_CORRUPT, with
  * a message naming the file, the row group and the column, while every other chunk still
- * reads; so does a chunk whose header says another encoding than the footer. */
+ * reads; a file cut short after it was opened is COL_CORRUPT ("truncated"); a row group or
+ * column past the table's is COL_INVALID. */
 static void
 test_a_corrupt_chunk_is_named(void **state)
 {
@@ -312,6 +313,20 @@ test_a_corrupt_chunk_is_named(void **state)
                          g, m.schema.columns[c].name, err.message);
             }
         }
+    }
+    void *bytes = NULL;
+    size_t size = 0;
+    assert_status(col_chunk_read(t, 3, 0, &bytes, &size, NULL), COL_INVALID);
+    assert_status(col_chunk_read(t, 0, m.schema.column_count, &bytes, &size, NULL), COL_INVALID);
+    /* The file cut short after it was opened: the footer in memory still names the chunk. */
+    const struct col_chunk_meta *last = col_table_chunk(t, 2, m.schema.column_count - 1);
+    assert_int_equal(truncate(path, (off_t)(last->offset + last->size_bytes / 2)), 0);
+    struct col_error err = {0};
+    col_status status = col_chunk_read(t, 2, m.schema.column_count - 1, &bytes, &size, &err);
+    if (status != COL_CORRUPT || strstr(err.message, "truncated") == NULL) {
+        fail_msg("a chunk cut short by a truncated file: %s (%s), want COL_CORRUPT saying "
+                 "'truncated'",
+                 status_name(status), err.message);
     }
     col_table_close(t);
     model_free(&m);
