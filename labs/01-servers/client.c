@@ -38,9 +38,9 @@ client_feed(struct client *c, const char *bytes, size_t size_bytes, uint64_t now
 int
 client_execute(struct client *c, const struct resp_request *request, uint64_t now_ms)
 {
-    /* TODO(part C): hand the request to server_execute (cmd_execute, or the storage backend a
-     * later lab plugs in) and act on its status (CMD_QUIT closes after the reply is written;
-     * CMD_NOT_MINE is pub/sub).
+    /* TODO(part C): hand the request to server_execute(c, request, now_ms) (cmd_execute, or the
+     * storage backend a later lab plugs in, then the server's own commands) and act on its
+     * status (CMD_QUIT closes after the reply is written; CMD_NOT_MINE is pub/sub).
      * TODO(part E): SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE and PUBLISH with the
      * replies Redis sends, and the rule that a subscribed client may only manage its
      * subscriptions, PING and QUIT. */

@@ -103,3 +103,17 @@ dict_random_entry(const struct dict *d, uint64_t *rng_state)
      * random entry of its chain. Make sure it ends even when most buckets are empty. */
     return NULL;
 }
+
+uint64_t
+dict_scan(const struct dict *d, uint64_t cursor, dict_scan_cb scan_cb, void *ctx)
+{
+    assert(d != NULL);
+    assert(scan_cb != NULL);
+    (void)cursor;
+    (void)ctx;
+    /* TODO(part B): Redis's dictScan. Visit bucket cursor & mask of the table (while a resize is
+     * under way: the smaller table's bucket, then every bucket of the larger one that it expands
+     * to), then advance the cursor with its bits reversed: set the bits above the mask,
+     * reverse, add one, reverse back. Return 0 when it wraps. Until then: no key, scan done. */
+    return 0;
+}

@@ -102,6 +102,18 @@ bool dict_rehash_step(struct dict *d, size_t buckets_max);
  * draw, so a seed replays the same picks. Cost O(1) expected while entries >= buckets / 8. */
 struct dict_entry *dict_random_entry(const struct dict *d, uint64_t *rng_state);
 
+/* Called by dict_scan for each entry of a visited bucket. The callback must not change d. */
+typedef void (*dict_scan_cb)(const struct dict_entry *entry, void *ctx);
+
+/* One call of a full scan, Redis's dictScan: visits the bucket cursor names (in both tables
+ * while a resize is under way: every bucket of the larger table that the smaller one's bucket
+ * expands to), calls scan_cb for each of its entries, and returns the next cursor; 0 when the
+ * scan is done. Start with 0. The cursor counts with its bits reversed (add one at the top
+ * bit, carry downwards), so a scan that goes on across any number of resizes still returns
+ * every key that was in d from its start to its end at least once; a key may come twice.
+ * Cost O(1) buckets expected, plus the chain lengths. */
+uint64_t dict_scan(const struct dict *d, uint64_t cursor, dict_scan_cb scan_cb, void *ctx);
+
 /* Entries in both tables. Cost O(1). */
 size_t dict_size(const struct dict *d);
 /* Buckets in both tables (what a resize allocated). Cost O(1). */

@@ -48,7 +48,9 @@ resp_parse(struct resp_parser *p, const void *buf, size_t size_bytes, size_t *co
      * byte per function call. Copy argument bytes into storage you own (p->data, grown as bytes
      * arrive, bounded by p->limits), because the caller reuses buf after the call. Return as
      * soon as one request is complete, with *consumed_bytes saying where it ended: the rest of
-     * buf is the next request's. On an error, record the message and make the failure sticky. */
+     * buf is the next request's. On an error, record the message and make the failure sticky.
+     * An inline line, once whole, is split into arguments by the given resp_inline_next_arg
+     * (resp.h: quotes and escapes as Redis), which can write them in place over the line. */
     return RESP_UNIMPLEMENTED;
 }
 

@@ -140,6 +140,17 @@ void resp_parser_free(struct resp_parser *p);
 resp_status resp_parse(struct resp_parser *p, const void *buf, size_t size_bytes,
                        size_t *consumed_bytes, struct resp_request **request);
 
+/* Given (resp_given.c): the next argument of an inline line, split as Redis's sdssplitargs
+ * does for processInlineBuffer. Arguments are separated by spaces, tabs, '\r' and '\n' (runs of
+ * any isspace byte before one); "double quotes" take the escapes \n \r \t \b \a \\ \" and
+ * \xHH, 'single quotes' take \'; a closing quote must be followed by a space or the end; the
+ * line ends at its first '\0'. Reads line[*at ..], writes the argument's bytes at dst (which may
+ * be line itself: it never passes the bytes already read) and moves *at past it and the byte
+ * that ended it. Returns 1 with *arg_size_bytes set, 0 when no argument is left, or -1 for
+ * unbalanced quotes (Redis's "Protocol error: unbalanced quotes in request"). */
+int resp_inline_next_arg(const char *line, size_t line_size_bytes, size_t *at, char *dst,
+                         size_t *arg_size_bytes);
+
 /* The message of p's first error, e.g. "Protocol error: invalid bulk length", or "" when p has
  * not failed. Borrowed from p, valid until resp_parser_init or resp_parser_free. Messages:
  *   Protocol error: invalid multibulk length     *N not a number, or N > args_max
@@ -148,6 +159,7 @@ resp_status resp_parse(struct resp_parser *p, const void *buf, size_t size_bytes
  *   Protocol error: too big mbulk count string   a *N line longer than inline_size_bytes_max
  *   Protocol error: too big bulk count string    a $N line longer than inline_size_bytes_max
  *   Protocol error: too big inline request       an inline line longer than inline max
+ *   Protocol error: unbalanced quotes in request an inline line resp_inline_next_arg refuses
  *   Protocol error: expected '\r\n' after bulk data   (Redis skips these two bytes unchecked)
  *   Protocol error: too big request              over request_size_bytes_max (see above)
  *   out of memory                                after RESP_NOMEM

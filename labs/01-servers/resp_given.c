@@ -102,3 +102,111 @@ resp_buf_append(struct resp_buf *b, const void *bytes, size_t size_bytes)
     b->size_bytes += size_bytes;
     return RESP_OK;
 }
+
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static bool
+is_split_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
+}
+
+/* One byte of a "double-quoted" argument at line[*r]: an escape, the closing quote (1), or
+ * itself. Returns 0 to go on, 1 at the closing quote, -1 for a quote not followed by a space. */
+static int
+double_quoted_byte(const char *line, size_t size, size_t *r, char *dst, size_t *w)
+{
+    char c = line[*r];
+    if (c == '\\' && *r + 3 < size && line[*r + 1] == 'x' && hex_value(line[*r + 2]) >= 0 &&
+        hex_value(line[*r + 3]) >= 0) {
+        dst[(*w)++] = (char)(hex_value(line[*r + 2]) * 16 + hex_value(line[*r + 3]));
+        *r += 4;
+    } else if (c == '\\' && *r + 1 < size) {
+        static const char from[] = "nrtba", to[] = "\n\r\t\b\a";
+        const char *escape = memchr(from, line[*r + 1], sizeof(from) - 1);
+        dst[(*w)++] = escape != NULL ? to[escape - from] : line[*r + 1];
+        *r += 2;
+    } else if (c == '"') {
+        *r += 1;
+        return *r < size && !is_split_space(line[*r]) ? -1 : 1;
+    } else {
+        dst[(*w)++] = c;
+        *r += 1;
+    }
+    return 0;
+}
+
+int
+resp_inline_next_arg(const char *line, size_t line_size_bytes, size_t *at, char *dst,
+                     size_t *arg_size_bytes)
+{
+    assert(line != NULL || line_size_bytes == 0);
+    assert(*at <= line_size_bytes);
+    /* The line is a C string to Redis: it ends at a '\0'. Only bytes from *at on are the
+     * client's; before them a caller splitting in place has written its own '\0's. */
+    const char *nul = memchr(line + *at, '\0', line_size_bytes - *at);
+    size_t size = nul != NULL ? (size_t)(nul - line) : line_size_bytes;
+    size_t r = *at, w = 0;
+    while (r < size && is_split_space(line[r])) {
+        r++;
+    }
+    if (r >= size) {
+        *at = size;
+        return 0;
+    }
+    enum { PLAIN, DOUBLE, SINGLE } state = PLAIN;
+    for (;;) {
+        if (r >= size) {
+            if (state != PLAIN) {
+                return -1; /* the line ended inside quotes */
+            }
+            break;
+        }
+        char c = line[r];
+        if (state == DOUBLE) {
+            int rc = double_quoted_byte(line, size, &r, dst, &w);
+            if (rc < 0) {
+                return -1;
+            }
+            if (rc == 1) {
+                break;
+            }
+        } else if (state == SINGLE) {
+            if (c == '\\' && r + 1 < size && line[r + 1] == '\'') {
+                dst[w++] = '\'';
+                r += 2;
+            } else if (c == '\'') {
+                r++;
+                if (r < size && !is_split_space(line[r])) {
+                    return -1;
+                }
+                break;
+            } else {
+                dst[w++] = c;
+                r++;
+            }
+        } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            break; /* Redis's sdssplitargs ends a plain argument at these four only */
+        } else {
+            state = c == '"' ? DOUBLE : c == '\'' ? SINGLE : PLAIN;
+            if (state == PLAIN) {
+                dst[w++] = c;
+            }
+            r++;
+        }
+    }
+    assert(w <= r - *at); /* dst never passes what was read: in place is safe */
+    *at = r < size ? r + 1 : size;
+    *arg_size_bytes = w;
+    return 1;
+}

@@ -95,6 +95,19 @@ struct server {
     pthread_mutex_t lock;
     bool is_locked_model;       /* true for sequential, threads and pool: take `lock` */
     atomic_size_t client_count; /* connected clients, for clients_max */
+    atomic_size_t clients_max;  /* config.clients_max, changed at run time by CONFIG SET */
+    /* Every connected client, for CLIENT LIST and KILL, INFO and PUBSUB (server_given.c):
+     * clients_lock guards the list and the links; a client is in it from client_init until
+     * client_free, whose fd stays open while it is. */
+    pthread_mutex_t clients_lock;
+    struct client *clients; /* the newest first */
+    atomic_uint_fast64_t next_client_id;
+    uint64_t started_ms; /* server_now_ms when it opened, for INFO's uptime */
+    /* INFO's counters (relaxed atomics: counted on every model's threads). */
+    atomic_uint_fast64_t connections_total;
+    atomic_uint_fast64_t connections_rejected;
+    atomic_uint_fast64_t commands_total;
+    atomic_uint_fast64_t expired_keys_active; /* deleted by the cron's active expiry */
 };
 
 /* Called with out_lock held after a publisher appended to c->out from another thread, so the
@@ -120,6 +133,14 @@ struct client {
     int wake_fd;              /* threads model: an eventfd the client's thread polls; else -1 */
     int epoll_fd;             /* pool and epoll: the epoll instance watching fd */
     uint32_t events;          /* epoll: the events registered for fd now */
+    /* Given (server_given.c, server_commands_given.c): CLIENT ID, CLIENT SETNAME and the
+     * server's list of clients. id and created_ms never change; name and name_size_bytes are
+     * written by the client's own commands (under server->lock in the locked models). */
+    uint64_t id;
+    uint64_t created_ms;
+    char *name; /* owned, or NULL: no name */
+    size_t name_size_bytes;
+    struct client *prev, *next; /* server->clients, under server->clients_lock */
 };
 
 /* ---- Given (server_given.c) -------------------------------------------------------------- */
@@ -136,12 +157,19 @@ void server_close(struct server *server);
 /* Unix time in milliseconds, the clock EXPIRE and TTL count in; it never jumps (it is anchored
  * to the wall clock once, then advanced by the monotonic clock). */
 uint64_t server_now_ms(void);
-/* Executes one store request for the server: through config.backend when one is plugged in,
- * else cmd_execute on server->store; the same contract and statuses as cmd_execute. This is
- * what client_execute calls for every command that is not pub/sub. The caller holds
- * server->lock in the locked models. */
-cmd_status server_execute(struct server *server, const struct resp_request *req, uint64_t now_ms,
-                          struct resp_buf *out);
+/* Executes one request for client c, its reply appended to c->out: a store command through
+ * config.backend when one is plugged in, else cmd_execute on server->store; then, for what the
+ * store leaves to the server (CMD_NOT_MINE), the commands that concern connections and the
+ * server itself: CLIENT, HELLO, CONFIG, INFO, RESET and PUBSUB (server_commands_given.c). The
+ * same contract and statuses as cmd_execute: CMD_NOT_MINE is left only for SUBSCRIBE,
+ * UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE and PUBLISH, which are client_execute's (part E).
+ * This is what client_execute calls for every command. The caller holds server->lock in the
+ * locked models, and c->out_lock. */
+cmd_status server_execute(struct client *c, const struct resp_request *req, uint64_t now_ms);
+/* The server's own commands (CLIENT, HELLO, CONFIG, INFO, RESET, PUBSUB) for c, as
+ * server_execute runs them. CMD_NOT_MINE, appending nothing, for any other command. */
+cmd_status server_command_execute(struct client *c, const struct resp_request *req,
+                                  uint64_t now_ms);
 /* Makes fd non-blocking. Returns 0 or -1 with errno set. */
 int server_set_nonblocking(int fd);
 /* Accepts one connection; refuses it with Redis's error when clients_max are connected.

@@ -54,16 +54,21 @@ server_model_name(enum server_model model)
 }
 
 cmd_status
-server_execute(struct server *server, const struct resp_request *req, uint64_t now_ms,
-               struct resp_buf *out)
+server_execute(struct client *c, const struct resp_request *req, uint64_t now_ms)
 {
     assert(req->argc >= 1);
+    struct server *server = c->server;
     const struct server_config *config = &server->config;
+    atomic_fetch_add_explicit(&server->commands_total, 1, memory_order_relaxed);
+    cmd_status status;
     if (config->backend_ops == NULL) {
-        return cmd_execute(server->store, req, now_ms, out);
+        status = cmd_execute(server->store, req, now_ms, &c->out);
+    } else {
+        assert(config->backend != NULL);
+        status =
+            config->backend_ops->execute_cb(config->backend, server->store, req, now_ms, &c->out);
     }
-    assert(config->backend != NULL);
-    return config->backend_ops->execute_cb(config->backend, server->store, req, now_ms, out);
+    return status == CMD_NOT_MINE ? server_command_execute(c, req, now_ms) : status;
 }
 
 int
@@ -75,7 +80,11 @@ server_open(struct server *server, const struct server_config *config, struct st
     server->is_locked_model = config->model != SERVER_EPOLL;
     pubsub_init(&server->pubsub);
     pthread_mutex_init(&server->lock, NULL);
+    pthread_mutex_init(&server->clients_lock, NULL);
     atomic_init(&server->client_count, 0);
+    atomic_init(&server->clients_max, config->clients_max);
+    atomic_init(&server->next_client_id, 1);
+    server->started_ms = server_now_ms();
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(config->port)};
@@ -104,6 +113,7 @@ server_close(struct server *server)
     close(server->listen_fd);
     pubsub_free(&server->pubsub);
     pthread_mutex_destroy(&server->lock);
+    pthread_mutex_destroy(&server->clients_lock);
 }
 
 static uint64_t anchor_wall_ms; /* Unix time at the first call; set once by anchor_clocks */
@@ -152,14 +162,16 @@ server_accept(struct server *server)
         if (fd < 0) {
             return -1; /* EAGAIN, EINTR, EMFILE: the caller decides */
         }
-        if (atomic_fetch_add(&server->client_count, 1) >= server->config.clients_max) {
+        if (atomic_fetch_add(&server->client_count, 1) >= atomic_load(&server->clients_max)) {
             atomic_fetch_sub(&server->client_count, 1);
+            atomic_fetch_add_explicit(&server->connections_rejected, 1, memory_order_relaxed);
             static const char refusal[] = "-ERR max number of clients reached\r\n"; /* Redis's */
             ssize_t ignored = send(fd, refusal, sizeof(refusal) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
             (void)ignored;
             close(fd);
             continue;
         }
+        atomic_fetch_add_explicit(&server->connections_total, 1, memory_order_relaxed);
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* replies go out now */
         return fd;
@@ -172,8 +184,9 @@ server_cron(struct server *server)
     if (server->is_locked_model) {
         pthread_mutex_lock(&server->lock);
     }
-    store_expire_cycle(server->store, server_now_ms(), SERVER_EXPIRE_SAMPLE_MAX,
-                       SERVER_EXPIRE_ROUNDS_MAX);
+    size_t expired = store_expire_cycle(server->store, server_now_ms(), SERVER_EXPIRE_SAMPLE_MAX,
+                                        SERVER_EXPIRE_ROUNDS_MAX);
+    atomic_fetch_add_explicit(&server->expired_keys_active, expired, memory_order_relaxed);
     store_rehash_step(server->store, SERVER_REHASH_BUCKETS_PER_TICK);
     if (server->is_locked_model) {
         pthread_mutex_unlock(&server->lock);
@@ -231,6 +244,15 @@ client_init(struct client *c, struct server *server, int fd)
         return -1;
     }
     c->last_active_ms = server_now_ms();
+    c->created_ms = c->last_active_ms;
+    c->id = atomic_fetch_add(&server->next_client_id, 1);
+    pthread_mutex_lock(&server->clients_lock);
+    c->next = server->clients;
+    if (c->next != NULL) {
+        c->next->prev = c;
+    }
+    server->clients = c;
+    pthread_mutex_unlock(&server->clients_lock);
     return 0;
 }
 
@@ -245,6 +267,20 @@ client_free(struct client *c)
     if (server->is_locked_model) {
         pthread_mutex_unlock(&server->lock);
     }
+    pthread_mutex_lock(&server->clients_lock); /* out of the list before its fd closes */
+    if (c->prev != NULL) {
+        c->prev->next = c->next;
+    } else {
+        assert(server->clients == c);
+        server->clients = c->next;
+    }
+    if (c->next != NULL) {
+        c->next->prev = c->prev;
+    }
+    c->prev = c->next = NULL;
+    pthread_mutex_unlock(&server->clients_lock);
+    free(c->name);
+    c->name = NULL;
     resp_parser_free(&c->parser);
     resp_buf_free(&c->out);
     pthread_mutex_destroy(&c->out_lock);

@@ -61,6 +61,24 @@ store_size(const struct store *s)
     return dict_size(&s->keys);
 }
 
+/* ---- Given: do not change (the given commands reach the dict through these two) ---- */
+
+struct dict *
+store_keys(struct store *s)
+{
+    assert(s != NULL);
+    return &s->keys;
+}
+
+uint64_t *
+store_rng_state(struct store *s)
+{
+    assert(s != NULL);
+    return &s->rng_state;
+}
+
+/* ---- End of the given part ---- */
+
 size_t
 store_volatile_count(const struct store *s)
 {

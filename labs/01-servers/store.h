@@ -47,9 +47,9 @@ const char *cmd_strerror(cmd_status status);
  *                 PUNSUBSCRIBE, PUBLISH: pub/sub lives in the server).
  *   CMD_NOMEM     out of memory: the keyspace is consistent, but the reply may be missing or cut
  *                 short, so the server must close the connection.
- * Commands: PING ECHO SET GET DEL EXISTS INCR DECR INCRBY DECRBY MGET MSET EXPIRE PEXPIRE TTL
- * PTTL PERSIST DBSIZE FLUSHALL SELECT QUIT, and enough of COMMAND, CONFIG GET, HELLO and CLIENT
- * for redis-cli and redis-benchmark. Cost: O(1) per key named, plus O(value) to copy it. */
+ * Commands: every row of the catalog (commands.h), the README's table. Those the server
+ * answers itself (pub/sub, CLIENT, HELLO, CONFIG, INFO, RESET, PUBSUB) return CMD_NOT_MINE.
+ * Cost: O(1) per key named, plus O(value) to copy it (KEYS, FLUSHALL: O(keys)). */
 cmd_status cmd_execute(struct store *s, const struct resp_request *req, uint64_t now_ms,
                        struct resp_buf *out);
 
@@ -107,6 +107,13 @@ size_t store_volatile_count(const struct store *s);
 
 /* Deletes every key. Cost O(keys + buckets). */
 void store_flush(struct store *s);
+
+/* The keyspace's dict (key -> struct store_value *) and the random state of its sampler, for
+ * the given commands that walk or draw keys (SCAN, KEYS, RANDOMKEY in commands_given.c).
+ * Borrowed: valid while s lives; a caller changes the dict only through the calls above. */
+struct dict;
+struct dict *store_keys(struct store *s);
+uint64_t *store_rng_state(struct store *s);
 
 /* ---- Storage backends: how a later lab puts the keyspace on disk or behind consensus -------
  * The server keeps the keyspace in a struct store, in memory. A storage backend is a later

@@ -262,7 +262,7 @@ client_execute(struct client *c, const struct resp_request *request, uint64_t no
                                    request->argc > 1 ? request->argv[1].size_bytes : 0) == RESP_OK;
         return is_ok ? 0 : -1;
     }
-    cmd_status status = server_execute(c->server, request, now_ms, &c->out);
+    cmd_status status = server_execute(c, request, now_ms);
     switch (status) {
     case CMD_OK:
         return 0;

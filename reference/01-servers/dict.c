@@ -358,3 +358,62 @@ dict_random_entry(const struct dict *d, uint64_t *rng_state)
     assert(chain != NULL);
     return chain;
 }
+
+/* The cursor's bits reversed, so that adding one counts from the top bit down. */
+static uint64_t
+reverse_bits(uint64_t v)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0; i < 64; i++, v >>= 1) {
+        r = (r << 1) | (v & 1u);
+    }
+    return r;
+}
+
+/* The next cursor after one in a table of mask + 1 buckets: set every bit above the mask, add
+ * one to the reversed cursor, reverse back. A smaller table's bucket i is a larger one's
+ * buckets i, i + size, i + 2 size ...: they share their low bits, and a reversed count walks
+ * them in a row, so a resize between calls skips none of them (Redis's dictScan comment). */
+static uint64_t
+cursor_next(uint64_t cursor, uint64_t mask)
+{
+    cursor |= ~mask;
+    return reverse_bits(reverse_bits(cursor) + 1);
+}
+
+static void
+scan_chain(const struct dict_table *t, uint64_t cursor, dict_scan_cb scan_cb, void *ctx)
+{
+    for (const struct dict_entry *e = t->buckets[cursor & (t->bucket_count - 1)]; e != NULL;
+         e = e->next) {
+        scan_cb(e, ctx);
+    }
+}
+
+uint64_t
+dict_scan(const struct dict *d, uint64_t cursor, dict_scan_cb scan_cb, void *ctx)
+{
+    assert(d != NULL);
+    assert(scan_cb != NULL);
+    if (dict_size(d) == 0) {
+        return 0;
+    }
+    if (!dict_is_rehashing(d)) {
+        const struct dict_table *t = &d->tables[0];
+        scan_chain(t, cursor, scan_cb, ctx);
+        return cursor_next(cursor, t->bucket_count - 1);
+    }
+    const struct dict_table *small = &d->tables[0], *large = &d->tables[1];
+    if (small->bucket_count > large->bucket_count) {
+        small = &d->tables[1];
+        large = &d->tables[0];
+    }
+    uint64_t small_mask = small->bucket_count - 1, large_mask = large->bucket_count - 1;
+    scan_chain(small, cursor, scan_cb, ctx);
+    /* Then every bucket of the larger table that the smaller one's bucket expands to. */
+    do {
+        scan_chain(large, cursor, scan_cb, ctx);
+        cursor = cursor_next(cursor, large_mask);
+    } while (cursor & (small_mask ^ large_mask));
+    return cursor;
+}

@@ -285,41 +285,31 @@ step_bulk_crlf(struct resp_parser *p, const char **at)
     return request_finish(p);
 }
 
-static bool
-is_inline_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
+static const char ERR_UNBALANCED_QUOTES[] = "Protocol error: unbalanced quotes in request";
 
-/* Splits the line stored in data into arguments in place: each token moves left over the
- * spaces before it and gets a '\0', so the arguments end up contiguous like bulk ones. */
+/* Splits the line stored in data into arguments in place, as Redis does (the given
+ * resp_inline_next_arg: quotes and escapes): each argument moves left over what was read before
+ * it and gets a '\0', so the arguments end up contiguous like bulk ones. */
 static resp_status
 inline_split(struct resp_parser *p, size_t line_size_bytes)
 {
     char *line = p->data;
     size_t write = 0;
     size_t read = 0;
-    while (read < line_size_bytes) {
-        while (read < line_size_bytes && is_inline_space(line[read])) {
-            read++;
-        }
-        size_t start = read;
-        while (read < line_size_bytes && !is_inline_space(line[read])) {
-            read++;
-        }
-        if (read == start) {
+    for (;;) {
+        size_t arg_size_bytes = 0;
+        int rc = resp_inline_next_arg(line, line_size_bytes, &read, line + write, &arg_size_bytes);
+        if (rc == 0) {
             break;
         }
-        size_t token_size_bytes = read - start;
-        if (read < line_size_bytes) {
-            read++; /* past the space that ended the token: the '\0' below may land on it */
+        if (rc < 0) {
+            return parser_fail(p, RESP_PROTOCOL_ERROR, ERR_UNBALANCED_QUOTES);
         }
-        assert(write <= start);
-        memmove(line + write, line + start, token_size_bytes);
-        write += token_size_bytes;
-        line[write++] = '\0'; /* on a space already read, or the spare byte after the line */
-        assert(write <= read || write == line_size_bytes + 1);
-        if (args_push(p, token_size_bytes) != RESP_OK) {
+        write += arg_size_bytes;
+        /* On the byte that ended the argument (already read), or the spare byte after the line. */
+        assert(write <= read);
+        line[write++] = '\0';
+        if (args_push(p, arg_size_bytes) != RESP_OK) {
             return RESP_NOMEM;
         }
     }
@@ -347,8 +337,9 @@ step_inline(struct resp_parser *p, const char **at, const char *end)
         return RESP_NEED_MORE;
     }
     *at += 1;
-    if (inline_split(p, p->data_size_bytes) != RESP_OK) {
-        return RESP_NOMEM;
+    resp_status split = inline_split(p, p->data_size_bytes);
+    if (split != RESP_OK) {
+        return split;
     }
     if (p->request.argc == 0) {
         request_clear(p);

@@ -66,6 +66,20 @@ store_size(const struct store *s)
     return dict_size(&s->keys);
 }
 
+struct dict *
+store_keys(struct store *s)
+{
+    assert(s != NULL);
+    return &s->keys;
+}
+
+uint64_t *
+store_rng_state(struct store *s)
+{
+    assert(s != NULL);
+    return &s->rng_state;
+}
+
 size_t
 store_volatile_count(const struct store *s)
 {

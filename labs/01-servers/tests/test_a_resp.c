@@ -271,6 +271,47 @@ test_a_parse_single_multibulk_request(void **state)
     resp_parser_free(&p);
 }
 
+/* A stream the parser must refuse with exactly this message. */
+struct error_case {
+    const char *stream;
+    size_t stream_size_bytes;
+    const char *message;
+};
+
+#define ERROR_CASE(stream, message)                                                                \
+    {                                                                                              \
+        stream, sizeof(stream) - 1, message                                                        \
+    }
+
+/* Checks one error case given whole and fed one byte per call: both must fail, with the same
+ * Redis message, before the stream ends (a limit must hold however the bytes arrive). */
+static void
+check_error_case(const struct resp_limits *limits, const struct error_case *c)
+{
+    char escaped[256];
+    kh_bytes_escape(c->stream, c->stream_size_bytes, escaped, sizeof(escaped));
+    for (int bytewise = 0; bytewise <= 1; bytewise++) {
+        struct parsed got;
+        parsed_init(&got);
+        if (bytewise) {
+            parse_bytewise(limits, c->stream, c->stream_size_bytes, &got);
+        } else {
+            parse_stream(limits, c->stream, c->stream_size_bytes, NULL, 0, &got);
+        }
+        const char *how = bytewise ? "fed one byte per call" : "given whole";
+        if (got.status != RESP_PROTOCOL_ERROR) {
+            fail_msg("\"%s\" %s returned %s after %zu requests, expected RESP_PROTOCOL_ERROR "
+                     "\"%s\"",
+                     escaped, how, resp_status_name(got.status), got.request_count, c->message);
+        }
+        if (strcmp(got.error, c->message) != 0) {
+            fail_msg("\"%s\" %s failed with \"%s\", expected \"%s\"", escaped, how, got.error,
+                     c->message);
+        }
+        parsed_free(&got);
+    }
+}
+
 /* Inline requests end at '\n' with or without '\r', split on runs of spaces, tabs, '\v' and
  * '\f', quotes are ordinary bytes, and a blank line is skipped. */
 static void
@@ -284,12 +325,28 @@ test_a_parse_inline_requests(void **state)
         VALID_CASE("blank lines skipped", "\r\n\n  \r\nPING\n", "*1 4:PING\n", 1),
         VALID_CASE("bytes that mean something in multibulk", "ECHO $3 *1\r\n",
                    "*3 4:ECHO 2:$3 2:*1\n", 1),
-        VALID_CASE("vertical tab and form feed separate too", "SET\vk\fv\r\n", "*3 3:SET 1:k 1:v\n",
+        /* Redis's sdssplitargs skips any isspace() run before an argument, but ends a plain one
+         * only at a space, tab, CR or LF: a vertical tab or form feed inside it is kept. */
+        VALID_CASE("vertical tab and form feed lead, but do not split", "\v\fSET\vk v\r\n",
+                   "*2 5:SET\vk 1:v\n", 1),
+        VALID_CASE("double quotes group words", "ECHO \"a b\"\n", "*2 4:ECHO 3:a b\n", 1),
+        VALID_CASE("escapes in double quotes", "SET k \"\\x41\\n\\\"\"\r\n",
+                   "*3 3:SET 1:k 3:A\n\"\n", 1),
+        VALID_CASE("single quotes, an empty argument", "SET 'it\\'s' ''\n", "*3 3:SET 4:it's 0:\n",
                    1),
-        VALID_CASE("quotes are ordinary bytes", "ECHO \"a b\"\n", "*3 4:ECHO 2:\"a 2:b\"\n", 1),
     };
     for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
         check_valid_cut(&cases[i], NULL, 0);
+    }
+    /* A quote left open, or a closing quote glued to the next word, is a protocol error. */
+    static const char unbalanced[] = "Protocol error: unbalanced quotes in request";
+    static const struct error_case errors[] = {
+        ERROR_CASE("set \"\"\"test-key\"\"\" test-value\r\n", unbalanced),
+        ERROR_CASE("ECHO \"abc\r\n", unbalanced),
+        ERROR_CASE("ECHO 'abc'def\n", unbalanced),
+    };
+    for (size_t i = 0; i < KH_ARRAY_LEN(errors); i++) {
+        check_error_case(NULL, &errors[i]);
     }
 }
 
@@ -638,47 +695,6 @@ test_a_random_fragmentation_parses_the_same(void **state)
 }
 
 /* ---- Malformed input and limits --------------------------------------------------------- */
-
-/* A stream the parser must refuse with exactly this message. */
-struct error_case {
-    const char *stream;
-    size_t stream_size_bytes;
-    const char *message;
-};
-
-#define ERROR_CASE(stream, message)                                                                \
-    {                                                                                              \
-        stream, sizeof(stream) - 1, message                                                        \
-    }
-
-/* Checks one error case given whole and fed one byte per call: both must fail, with the same
- * Redis message, before the stream ends (a limit must hold however the bytes arrive). */
-static void
-check_error_case(const struct resp_limits *limits, const struct error_case *c)
-{
-    char escaped[256];
-    kh_bytes_escape(c->stream, c->stream_size_bytes, escaped, sizeof(escaped));
-    for (int bytewise = 0; bytewise <= 1; bytewise++) {
-        struct parsed got;
-        parsed_init(&got);
-        if (bytewise) {
-            parse_bytewise(limits, c->stream, c->stream_size_bytes, &got);
-        } else {
-            parse_stream(limits, c->stream, c->stream_size_bytes, NULL, 0, &got);
-        }
-        const char *how = bytewise ? "fed one byte per call" : "given whole";
-        if (got.status != RESP_PROTOCOL_ERROR) {
-            fail_msg("\"%s\" %s returned %s after %zu requests, expected RESP_PROTOCOL_ERROR "
-                     "\"%s\"",
-                     escaped, how, resp_status_name(got.status), got.request_count, c->message);
-        }
-        if (strcmp(got.error, c->message) != 0) {
-            fail_msg("\"%s\" %s failed with \"%s\", expected \"%s\"", escaped, how, got.error,
-                     c->message);
-        }
-        parsed_free(&got);
-    }
-}
 
 /* Lengths that are not strict non-negative decimals, and an argument not starting with '$', are
  * protocol errors with Redis's messages. */

@@ -430,6 +430,80 @@ test_b_dict_random_entry_covers_every_key(void **state)
     assert_null(dict_random_entry(&d, &rng_state));
 }
 
+#define SCAN_KEYS                                                                                  \
+    200u /* kept for the whole scan, few enough that the dict shrinks after the churn */
+
+struct scan_seen {
+    uint32_t count[MODEL_KEYS]; /* how often each stable key was returned */
+};
+
+static void
+scan_seen_cb(const struct dict_entry *entry, void *ctx)
+{
+    struct scan_seen *seen = ctx;
+    uint32_t i = 0;
+    for (unsigned b = 0; b < 4 && b + 1 < entry->key_size_bytes; b++) {
+        i |= (uint32_t)(unsigned char)entry->key[1 + b] << (8 * b);
+    }
+    if (entry->key_size_bytes == 5 && i < MODEL_KEYS) {
+        seen->count[i]++;
+    }
+}
+
+/* The claim: a full dict_scan, with inserts and deletes of other keys between its calls that
+ * grow the dict through a resize (scanned mid-rehash) and shrink it through another, returns
+ * every key that was in the dict from the scan's start to its end at least once: the
+ * reverse-binary cursor of Redis's dictScan. The dict is grown and shrunk in seeded steps. */
+static void
+test_b_dict_scan_during_a_rehash_misses_nothing(void **state)
+{
+    (void)state;
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
+    struct dict d;
+    dict_init(&d, kh_rng_next(&rng));
+    char key[KEY_SIZE_BYTES_MAX];
+    for (uint32_t i = 0; i < SCAN_KEYS; i++) { /* the stable keys: 5 bytes each */
+        key_of(i, key);
+        assert_int_equal(dict_insert(&d, key, 5, (void *)(uintptr_t)1, NULL), DICT_OK);
+    }
+    static struct scan_seen seen;
+    memset(&seen, 0, sizeof(seen));
+    uint64_t cursor = 0;
+    size_t calls = 0, calls_mid_rehash = 0, peak_buckets = 0;
+    uint32_t churn = 0; /* 4-byte keys added, then taken away again, between calls */
+    do {
+        calls_mid_rehash += dict_is_rehashing(&d);
+        cursor = dict_scan(&d, cursor, scan_seen_cb, &seen);
+        calls++;
+        peak_buckets = dict_bucket_count(&d) > peak_buckets ? dict_bucket_count(&d) : peak_buckets;
+        bool is_growing = calls < 40;
+        for (unsigned n = (unsigned)kh_rng_below(&rng, 64); n > 0; n--) {
+            if (is_growing) {
+                key_of(churn++, key);
+                dict_insert(&d, key, 4, (void *)(uintptr_t)1, NULL);
+            } else if (churn > 0) {
+                key_of(--churn, key);
+                dict_delete(&d, key, 4, NULL);
+            }
+        }
+        assert_true(calls < 100000); /* a cursor that never comes back to 0 */
+    } while (cursor != 0);
+    for (uint32_t i = 0; i < SCAN_KEYS; i++) {
+        if (seen.count[i] == 0) {
+            fail_msg("key %u was in the dict for the whole scan, and dict_scan never returned it "
+                     "(%zu calls, %zu of them mid-rehash)",
+                     i, calls, calls_mid_rehash);
+        }
+    }
+    if (calls_mid_rehash == 0 || dict_bucket_count(&d) >= peak_buckets) {
+        fail_msg("the scan saw no resize under way, or the dict never shrank (%zu buckets at the "
+                 "end, %zu at the peak): the test must be changed",
+                 dict_bucket_count(&d), peak_buckets);
+    }
+    dict_clear(&d, NULL, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -440,6 +514,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_dict_random_entry_covers_every_key),
         cmocka_unit_test(test_b_dict_entries_never_move_and_finds_finish_a_rehash),
         cmocka_unit_test(test_b_dict_deletes_finish_a_rehash),
+        cmocka_unit_test(test_b_dict_scan_during_a_rehash_misses_nothing),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -1,5 +1,6 @@
 /* test_d_epoll.c -- lab 01 part D: the epoll event loop, over loopback: many clients, stalled
  * clients, pipelining, partial writes to slow readers, output limits, idle timeouts, junk. */
+#include "replies_table.h"
 #include "server_scenarios.h"
 
 #include <errno.h>
@@ -249,6 +250,57 @@ test_d_epoll_survives_malformed_requests(void **state)
     server_stop(&s);
 }
 
+/* The claim: the epoll server answers every request of the conformance table
+ * (tests/redis7_replies.txt) as redis-server 7.0 does, byte for byte or within the table's
+ * pattern: the store's commands, inline requests with quotes, and what only a server knows
+ * (CLIENT with per-connection ids and names, HELLO, CONFIG GET and SET, INFO, TIME, RESET,
+ * PUBSUB), closing the connection where Redis closes it. About 0.1 s. */
+static void
+test_d_epoll_answers_as_redis_7(void **state)
+{
+    (void)state;
+    static struct table t;
+    table_load(&t);
+    struct test_server server;
+    server_start(&server, "epoll", NULL);
+    struct kh_rclient c;
+    client_connect(&c, &server);
+    static char got[REPLY_SIZE_MAX];
+    for (size_t i = 0; i < t.step_count; i++) {
+        const struct table_step *step = &t.steps[i];
+        if (step->kind == TABLE_CLOSED) {
+            expect_closed(&c, step->request);
+            kh_rclient_close(&c);
+            client_connect(&c, &server);
+            continue;
+        }
+        if (step->kind == TABLE_RAW) {
+            char line[1024];
+            int size = snprintf(line, sizeof(line), "%s\r\n", step->request);
+            assert_int_equal(kh_net_write_all(c.fd, line, (size_t)size), 0);
+        } else {
+            char words[1024];
+            snprintf(words, sizeof(words), "%s", step->request);
+            struct resp_arg argv[TABLE_ARGS_MAX];
+            const char *argv_text[TABLE_ARGS_MAX];
+            size_t argc = table_split(words, argv, TABLE_ARGS_MAX);
+            for (size_t a = 0; a < argc; a++) {
+                argv_text[a] = argv[a].bytes; /* each ends in the '\0' table_split wrote */
+            }
+            assert_int_equal(kh_rclient_send(&c, argc, argv_text), 0);
+        }
+        ssize_t size = kh_rclient_reply(&c, got, sizeof(got), REPLY_TIMEOUT_MS);
+        if (size < 0) {
+            fail_msg("tests/redis7_replies.txt line %zu: no reply to '%s' within %d ms", step->line,
+                     step->request, REPLY_TIMEOUT_MS);
+        }
+        table_check(step, "on the epoll server", got, (size_t)size);
+    }
+    kh_rclient_close(&c);
+    server_stop(&server);
+    table_free(&t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -264,6 +316,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_epoll_survives_malformed_requests),
         cmocka_unit_test(test_d_epoll_quit_and_protocol_error_close_after_the_reply),
         cmocka_unit_test(test_d_epoll_max_clients_refused_then_freed),
+        cmocka_unit_test(test_d_epoll_answers_as_redis_7),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }
