@@ -280,19 +280,28 @@ group_of(struct agg_table *t, const struct key_row *k, uint64_t h, uint32_t *gro
     return COL_OK;
 }
 
-/* Every selected row's hash, then its group: t->group[i] for selection index i. */
+static void
+key_row_of(const struct agg_table *t, const struct batch *b, uint32_t row, struct key_row *k)
+{
+    for (uint32_t j = 0; j < t->spec.key_count; j++) {
+        const struct vec *v = &b->columns[t->spec.keys[j]];
+        k->is_valid[j] = vec_is_valid(v, row);
+        k->values[j] = k->is_valid[j] ? vec_value(v, row) : (union col_datum){0};
+    }
+}
+
+/* Every selected row's hash, then every row's group: t->group[i] for selection index i. Two
+ * passes, so the first is a tight loop the second's memory stalls do not interrupt. */
 static col_status
 rows_to_groups(struct agg_table *t, const struct batch *b, struct col_error *err)
 {
+    struct key_row k;
     for (uint32_t i = 0; i < b->selected_count; i++) {
-        struct key_row k;
-        uint32_t row = batch_row(b, i);
-        for (uint32_t j = 0; j < t->spec.key_count; j++) {
-            const struct vec *v = &b->columns[t->spec.keys[j]];
-            k.is_valid[j] = vec_is_valid(v, row);
-            k.values[j] = k.is_valid[j] ? vec_value(v, row) : (union col_datum){0};
-        }
+        key_row_of(t, b, batch_row(b, i), &k);
         t->hash[i] = key_hash(t, &k);
+    }
+    for (uint32_t i = 0; i < b->selected_count; i++) {
+        key_row_of(t, b, batch_row(b, i), &k);
         col_status status = group_of(t, &k, t->hash[i], &t->group[i], err);
         if (status != COL_OK) {
             return status;
