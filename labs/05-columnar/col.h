@@ -142,6 +142,12 @@ col_validity_words(uint32_t count)
 /* Compares two strings as bytes, a prefix first: <0, 0 or >0. */
 int col_str_compare(struct col_str a, struct col_str b);
 
+/* Hashing. col_hash_mix scrambles 64 bits so that each input bit reaches every output bit
+ * (MurmurHash3's 64-bit finalizer, Appleby 2011): a hash table can then take low bits as its
+ * bucket. col_hash_bytes hashes bytes (FNV-1a, then mixed). Given; O(1) and O(size_bytes). */
+uint64_t col_hash_mix(uint64_t h);
+uint64_t col_hash_bytes(const void *bytes, size_t size_bytes);
+
 /* CRC-32C (Castagnoli), the checksum of every chunk and footer: the SSE4.2 instruction where
  * the CPU has it, else a table. Chains: col_crc32c(col_crc32c(0, a), b) is the CRC of a then
  * b. Check value: the bytes "123456789" give 0xE3069283 (RFC 3720, B.4). O(size_bytes). */

@@ -128,6 +128,27 @@ col_str_compare(struct col_str a, struct col_str b)
     return (a.size_bytes > b.size_bytes) - (a.size_bytes < b.size_bytes);
 }
 
+uint64_t
+col_hash_mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
+uint64_t
+col_hash_bytes(const void *bytes, size_t size_bytes)
+{
+    const unsigned char *p = bytes;
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a's offset basis and prime */
+    for (size_t i = 0; i < size_bytes; i++) {
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    }
+    return col_hash_mix(h);
+}
+
 /* CRC-32C. The polynomial 0x1EDC6F41 (Castagnoli), bit-reversed, as iSCSI and ext4 use it. */
 #define CRC32C_POLY_REFLECTED 0x82F63B78u
 

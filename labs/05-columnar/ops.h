@@ -1,8 +1,8 @@
-/* ops.h -- part B: the operators that keep rows (lab 05): hash aggregation, and (to come) hash
- * join and sort with top-N. Each takes batches as they come (add), can take in another of its
- * kind built by another thread over other rows (merge: part D), and gives its rows at the end
- * (finish) as a struct mat. Read struct agg_spec and agg_table_add first. Your code goes in
- * aggregate.c. */
+/* ops.h -- part B: the operators that keep rows (lab 05): hash aggregation, hash join, and sort
+ * with top-N. Each takes batches as they come (add), can take in another of its kind built by
+ * another thread over other rows (merge: part D), and gives its rows at the end (finish) as a
+ * struct mat, or for a join, its matches batch by batch. Read struct agg_spec and
+ * agg_table_add first. Your code goes in aggregate.c, join.c and sort.c. */
 #ifndef KEEL_OPS_H
 #define KEEL_OPS_H
 
@@ -86,5 +86,102 @@ col_status agg_table_finish(struct agg_table *t, struct mat *out, struct col_err
 uint64_t agg_table_group_count(const struct agg_table *t);
 
 void agg_table_free(struct agg_table *t);
+
+/* ---- Hash join ------------------------------------------------------------------------------ */
+
+#define JOIN_KEYS_MAX 4u           /* columns of one equality: Q5 joins on two */
+#define JOIN_ROWS_MAX (1ull << 31) /* build rows a join keeps */
+
+/* An inner equi-join: build side rows (the smaller input, kept in a table) matched with probe
+ * side rows (streamed) where every build_keys[i] equals probe_keys[i]. Keys compare as values:
+ * integers of any width alike, decimals at one scale, strings by bytes, dates; a NULL key
+ * matches nothing. */
+struct join_spec {
+    uint32_t key_count;
+    uint32_t build_keys[JOIN_KEYS_MAX];
+    uint32_t probe_keys[JOIN_KEYS_MAX];
+};
+
+struct join_table; /* the build side: filled by one thread, then read by any number */
+struct join_probe; /* one thread's probe: its cursor and output buffers */
+
+/* Yours (join.c). */
+
+/* A table for build rows of build_column_count columns of these types. Returns COL_OK with
+ * *out owned by the caller (join_table_free), COL_INVALID (a key past the columns, or key
+ * types that cannot be equal: checked again at join_probe_new against the probe side), or
+ * COL_NOMEM. */
+col_status join_table_new(const struct join_spec *spec, uint32_t build_column_count,
+                          const enum col_type *types, const uint8_t *scales,
+                          struct join_table **out, struct col_error *err);
+
+/* Copies the selected rows of b, every column, into the table. COL_OK, COL_NOMEM, or
+ * COL_TOO_BIG past JOIN_ROWS_MAX. Not after join_table_finish. */
+col_status join_table_add(struct join_table *t, const struct batch *b, struct col_error *err);
+
+/* Moves every row of from into into (same spec and columns), leaving from empty. */
+col_status join_table_merge(struct join_table *into, struct join_table *from,
+                            struct col_error *err);
+
+/* Builds the hash index over the rows: after it, the table is read-only and any number of
+ * threads may probe it at once. COL_OK or COL_NOMEM. */
+col_status join_table_finish(struct join_table *t, struct col_error *err);
+
+uint64_t join_table_row_count(const struct join_table *t);
+void join_table_free(struct join_table *t);
+
+/* A probe of t (finished) by batches of probe_column_count columns of these types: owned by
+ * the caller (join_probe_free), one per thread. COL_INVALID when a probe key cannot equal its
+ * build key (a string against a number, decimals of two scales). */
+col_status join_probe_new(const struct join_table *t, uint32_t probe_column_count,
+                          const enum col_type *types, const uint8_t *scales,
+                          struct join_probe **out, struct col_error *err);
+void join_probe_free(struct join_probe *p);
+
+/* Starts matching the selected rows of in, which must stay valid until the last
+ * join_probe_next for it. */
+void join_probe_begin(struct join_probe *p, const struct batch *in);
+
+/* Fills out with the next matches, up to COL_VECTOR_SIZE: one row per (probe row, build row)
+ * pair whose keys are equal, in the probe rows' order; out's columns are in's columns followed
+ * by the build side's, flat (or dictionary, as in's were), every row selected. out points into
+ * p and t: valid until the next call with p. out->row_count is 0 when in has no more matches. */
+col_status join_probe_next(struct join_probe *p, struct batch *out, struct col_error *err);
+
+/* ---- Sort and top-N ------------------------------------------------------------------------- */
+
+#define SORT_KEYS_MAX 8u
+
+struct sort_key {
+    uint32_t column;
+    bool is_descending;
+};
+
+/* ORDER BY keys[0], keys[1], ... : each compared as its type compares (strings by bytes, numbers
+ * by value), NULL before every value (as SQLite orders: first ascending, last descending); rows
+ * equal on every key in no set order. limit 0 keeps every row; limit n keeps the first n
+ * (ORDER BY ... LIMIT n: a top-N that never holds many more rows than n). */
+struct sort_spec {
+    uint32_t key_count;
+    struct sort_key keys[SORT_KEYS_MAX];
+    uint64_t limit;
+};
+
+struct sort_table;
+
+/* Yours (sort.c). */
+
+col_status sort_table_new(const struct sort_spec *spec, uint32_t column_count,
+                          const enum col_type *types, const uint8_t *scales,
+                          struct sort_table **out, struct col_error *err);
+/* Copies the selected rows of b, every column. COL_OK or COL_NOMEM. */
+col_status sort_table_add(struct sort_table *t, const struct batch *b, struct col_error *err);
+/* Moves from's rows into into (same spec and columns), leaving from empty. */
+col_status sort_table_merge(struct sort_table *into, struct sort_table *from,
+                            struct col_error *err);
+/* The rows in order into out (initialized here; mat_free it): all of them, or the first limit.
+ * The table is spent: only sort_table_free may follow. */
+col_status sort_table_finish(struct sort_table *t, struct mat *out, struct col_error *err);
+void sort_table_free(struct sort_table *t);
 
 #endif

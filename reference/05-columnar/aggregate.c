@@ -46,26 +46,6 @@ struct agg_table {
     uint32_t group[COL_VECTOR_SIZE];
 };
 
-static uint64_t
-mix(uint64_t h)
-{
-    h ^= h >> 33; /* MurmurHash3's finalizer: every input bit reaches every output bit */
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
-}
-
-static uint64_t
-hash_string(struct col_str s)
-{
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (uint32_t i = 0; i < s.size_bytes; i++) {
-        h = (h ^ (unsigned char)s.ptr[i]) * 0x100000001b3ull;
-    }
-    return mix(h);
-}
-
 /* The hash of one value: numbers by their bits (1.50 and 1.5 never meet: a key column has one
  * type and scale), strings by their bytes. */
 static uint64_t
@@ -75,11 +55,11 @@ hash_value(enum col_type type, union col_datum d, bool is_valid)
         return NULL_HASH;
     }
     if (type == COL_STRING) {
-        return hash_string(d.str);
+        return col_hash_bytes(d.str.ptr, d.str.size_bytes);
     }
     uint64_t bits;
     memcpy(&bits, &d, sizeof(bits));
-    return mix(bits);
+    return col_hash_mix(bits);
 }
 
 col_status
@@ -216,7 +196,7 @@ key_hash(const struct agg_table *t, const struct key_row *k)
         if (t->out_types[i] == COL_FLOAT64 && d.f64 == 0) {
             d.f64 = 0; /* -0.0 = 0.0, so they hash alike */
         }
-        h = mix(h ^ hash_value(t->out_types[i], d, k->is_valid[i]));
+        h = col_hash_mix(h ^ hash_value(t->out_types[i], d, k->is_valid[i]));
     }
     return h;
 }

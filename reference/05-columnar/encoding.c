@@ -87,16 +87,6 @@ str_order(const void *a, const void *b)
     return col_str_compare(*(const struct col_str *)a, *(const struct col_str *)b);
 }
 
-static uint64_t
-str_hash(struct col_str s)
-{
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, 64 bits */
-    for (uint32_t i = 0; i < s.size_bytes; i++) {
-        h = (h ^ (unsigned char)s.ptr[i]) * 0x100000001b3ull;
-    }
-    return h;
-}
-
 static bool
 str_equal(struct col_str a, struct col_str b)
 {
@@ -138,7 +128,7 @@ dict_build(const struct col_values *v, bool with_codes, struct dict *d)
     }
     for (uint32_t row = 0; row < v->count && d->count <= COL_DICT_ENTRIES_MAX; row++) {
         struct col_str s = col_is_valid(v->validity, row) ? values[row] : smallest;
-        uint32_t slot = (uint32_t)str_hash(s) & (slots - 1);
+        uint32_t slot = (uint32_t)col_hash_bytes(s.ptr, s.size_bytes) & (slots - 1);
         while (slot_entry[slot] != 0 && !str_equal(d->entries[slot_entry[slot] - 1], s)) {
             slot = (slot + 1) & (slots - 1);
         }
