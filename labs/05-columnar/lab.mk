@@ -14,7 +14,7 @@ LABS += 05-columnar
 05-columnar_GIVEN_SRCS := col_given.c colwriter_given.c colreader_given.c csv_given.c vec_given.c expr_given.c ops_given.c
 05-columnar_REFERENCE_SRCS :=
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
-05-columnar_TESTS := test_a_encoding test_a_file test_a_cache test_a_memory test_b_expr test_b_aggregate test_b_join test_b_sort
+05-columnar_TESTS := test_a_encoding test_a_file test_a_cache test_a_memory test_b_expr test_b_aggregate test_b_join test_b_sort test_b_memory
 # bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
 05-columnar_BENCHES := bench_encoding
 05-columnar_PEER_BENCHES :=

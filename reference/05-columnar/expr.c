@@ -339,9 +339,14 @@ compare_rows(const struct vec *a, const struct vec *c, const uint16_t *rows, uin
              void *x_buf, void *y_buf, int8_t *cmp)
 {
     if (a->type == COL_STRING) {
+        /* A NULL row's string may point anywhere (a CASE that took no branch there): only the
+         * valid ones are read. */
         for (uint32_t i = 0; i < count; i++) {
-            int order = col_str_compare(str_at(a, rows[i]), str_at(c, rows[i]));
-            cmp[rows[i]] = (int8_t)((order > 0) - (order < 0));
+            uint32_t r = rows[i];
+            int order = vec_is_valid(a, r) && vec_is_valid(c, r)
+                            ? col_str_compare(str_at(a, r), str_at(c, r))
+                            : 0;
+            cmp[r] = (int8_t)((order > 0) - (order < 0));
         }
     } else if (a->type == COL_FLOAT64 || c->type == COL_FLOAT64) {
         const double *x = as_f64(a, rows, count, x_buf), *y = as_f64(c, rows, count, y_buf);
@@ -505,8 +510,10 @@ case_copy(const struct expr *e, const struct vec *v, const uint16_t *rows, uint3
 {
     bool never = false;
     if (v->kind == VEC_CONSTANT && !bit_at(v, 0)) { /* THEN NULL: no value, whatever its type */
+        size_t width = col_type_width(e->type);
         for (uint32_t i = 0; i < count; i++) {
             set_valid(validity, rows[i], false);
+            memset((char *)out + (size_t)rows[i] * width, 0, width);
         }
         return;
     }
@@ -575,8 +582,10 @@ eval_case(const struct expr *e, const struct batch *b, const uint16_t *rows, uin
             memcpy(hit, left, left_count * sizeof(uint16_t));
             result = e->args[e->arg_count - 1];
         } else {
-            for (uint32_t i = 0; i < left_count; i++) { /* no ELSE: NULL */
+            size_t width = col_type_width(e->type);
+            for (uint32_t i = 0; i < left_count; i++) { /* no ELSE: NULL, its slot zeroed */
                 set_valid(validity, left[i], false);
+                memset((char *)values + (size_t)left[i] * width, 0, width);
             }
             break;
         }

@@ -28,8 +28,6 @@ struct join_table {
 struct join_probe {
     const struct join_table *t;
     uint32_t column_count; /* the probe side's */
-    enum col_type types[VEC_COLUMNS_MAX];
-    uint8_t scales[VEC_COLUMNS_MAX];
     const struct batch *in;
     uint32_t next_index; /* selection index of the probe row under way */
     bool is_started;     /* that row's chain has been begun */
@@ -214,10 +212,6 @@ join_probe_new(const struct join_table *t, uint32_t probe_column_count, const en
     }
     p->t = t;
     p->column_count = probe_column_count;
-    for (uint32_t c = 0; c < probe_column_count; c++) {
-        p->types[c] = types[c];
-        p->scales[c] = scales != NULL ? scales[c] : 0;
-    }
     for (uint32_t c = 0; c < probe_column_count + t->column_count; c++) {
         p->columns[c] = malloc((size_t)COL_VECTOR_SIZE * 16);
         if (p->columns[c] == NULL) {

@@ -469,10 +469,11 @@ gen_condition(struct expr_pool *p, struct kh_rng *rng, unsigned depth)
     case 8:
     case 9:
     case 10: {
-        struct expr *col =
-            expr_column(p, side == GEN_DATE     ? TB_D
-                           : side == GEN_STRING ? (kh_rng_below(rng, 2) ? TB_S : TB_T)
-                                                : (uint32_t)kh_rng_below(rng, 3));
+        static const uint32_t flat_numbers[] = {TB_I, TB_J, TB_P, TB_Q, TB_F};
+        struct expr *col = expr_column(
+            p, side == GEN_DATE     ? TB_D
+               : side == GEN_STRING ? (kh_rng_below(rng, 2) ? TB_S : TB_T)
+                                    : flat_numbers[kh_rng_below(rng, KH_ARRAY_LEN(flat_numbers))]);
         struct expr *c = gen_constant(p, rng, side);
         return kh_rng_below(rng, 2) ? expr_op(p, cmp, 2, col, c) : expr_op(p, cmp, 2, c, col);
     }
@@ -512,9 +513,13 @@ gen_tree(struct expr_pool *p, struct kh_rng *rng, enum gen_class class, unsigned
     if (depth == 0 || kh_rng_below(rng, 3) == 0) {
         return gen_leaf(p, rng, class);
     }
-    if (kh_rng_below(rng, 5) == 0) {
-        return expr_op(p, EXPR_CASE, 3, gen_condition(p, rng, depth - 1),
-                       gen_tree(p, rng, class, depth - 1), gen_tree(p, rng, class, depth - 1));
+    if (kh_rng_below(rng, 5) == 0) { /* with an ELSE, or without (NULL where no WHEN holds) */
+        struct expr *when = gen_condition(p, rng, depth - 1);
+        struct expr *then = gen_tree(p, rng, class, depth - 1);
+        if (kh_rng_below(rng, 3) == 0) {
+            return expr_op(p, EXPR_CASE, 2, when, then);
+        }
+        return expr_op(p, EXPR_CASE, 3, when, then, gen_tree(p, rng, class, depth - 1));
     }
     if (class == GEN_DATE) {
         return expr_op(p, kh_rng_below(rng, 2) ? EXPR_ADD : EXPR_SUB, 2, gen_leaf(p, rng, GEN_DATE),

@@ -468,6 +468,8 @@ expect_corrupt_fields(void)
     double nan = __builtin_nan("");
     void *plain = encode_or_fail(COL_ENC_PLAIN, &d, &size);
     expect_corrupt(plain, size, 16, &nan, 8, "a NaN in row 0 of plain doubles");
+    uint8_t flags = 0x02;
+    expect_corrupt(plain, size, 2, &flags, 1, "a flag bit the layout does not define");
     free(plain);
     void *rle = encode_or_fail(COL_ENC_RLE, &d, &size);
     expect_corrupt(rle, size, 16 + 8, &nan, 8, "a NaN in a run of doubles");
@@ -477,6 +479,8 @@ expect_corrupt_fields(void)
     uint32_t one = 1;
     void *text = encode_or_fail(COL_ENC_PLAIN, &s, &size);
     expect_corrupt(text, size, 16, &one, 4, "string offsets that start at 1");
+    uint32_t back[2] = {2, 1}; /* offsets 0 2 1 3: the second string ends before it starts */
+    expect_corrupt(text, size, 16 + 4, back, sizeof(back), "string offsets that go back");
     free(text);
     void *dict = encode_or_fail(COL_ENC_DICT, &s, &size);
     expect_corrupt(dict, size, 16, &one, 4, "dictionary offsets that start at 1");
@@ -548,6 +552,31 @@ test_a_decode_trusts_nothing(void **state)
     }
 }
 
+/* Claim: DICT takes a chunk of exactly COL_DICT_ENTRIES_MAX distinct strings and gives them
+ * back, and refuses one more (SIZE_MAX, COL_INVALID). */
+static void
+test_a_dictionary_at_its_limit(void **state)
+{
+    (void)state;
+    uint32_t count = COL_DICT_ENTRIES_MAX + 1;
+    char *text = malloc((size_t)count * 8);
+    struct col_str *strings = malloc(count * sizeof(struct col_str));
+    assert_non_null(text);
+    assert_non_null(strings);
+    for (uint32_t i = 0; i < count; i++) {
+        snprintf(text + (size_t)i * 8, 8, "%07x", i * 2654435761u % 0x10000000u);
+        strings[i] = (struct col_str){text + (size_t)i * 8, 7};
+    }
+    struct col_values at_limit = {COL_STRING, COL_DICT_ENTRIES_MAX, strings, NULL};
+    round_trip(COL_ENC_DICT, &at_limit, "DICT of 65,536 distinct strings");
+    struct col_values past = {COL_STRING, count, strings, NULL};
+    assert_true(col_encoded_size(COL_ENC_DICT, &past) == SIZE_MAX);
+    static char out[64] __attribute__((aligned(8)));
+    assert_status(col_encode(COL_ENC_DICT, &past, out, sizeof(out), NULL), COL_INVALID);
+    free(strings);
+    free(text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -561,6 +590,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_a_nulls_follow_the_rule),
         cmocka_unit_test(test_a_encode_refuses_bad_input),
         cmocka_unit_test(test_a_decode_trusts_nothing),
+        cmocka_unit_test(test_a_dictionary_at_its_limit),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -21,11 +21,12 @@ model_make(struct model *m, struct kh_rng *rng, uint32_t rows)
 {
     static const enum col_type types[] = {COL_INT32,   COL_INT64, COL_DECIMAL,
                                           COL_FLOAT64, COL_DATE,  COL_STRING};
-    m->schema.column_count = 2 + (uint32_t)kh_rng_below(rng, 9);
+    m->schema.column_count = 6 + (uint32_t)kh_rng_below(rng, 5); /* every type, some twice */
     m->rows = rows;
     for (uint32_t c = 0; c < m->schema.column_count; c++) {
         struct col_column *col = &m->schema.columns[c];
-        col->type = types[(c + kh_rng_below(rng, 2)) % KH_ARRAY_LEN(types)];
+        col->type =
+            c < KH_ARRAY_LEN(types) ? types[c] : types[kh_rng_below(rng, KH_ARRAY_LEN(types))];
         col->scale = col->type == COL_DECIMAL ? (uint8_t)kh_rng_below(rng, 5) : 0;
         snprintf(col->name, sizeof(col->name), "c%u_%s", c, col_type_name(col->type));
         test_column_make(&m->columns[c], rng, col->type, rows,

@@ -291,8 +291,9 @@ test_b_group_by_merges_tables(void **state)
     }
 }
 
-/* Claim: SUM past 64 bits is COL_TOO_BIG naming it, not a wrapped sum; and a GROUP BY of
- * 100,000 distinct keys keeps them all apart. */
+/* Claim: SUM past 64 bits is COL_TOO_BIG naming it, not a wrapped sum; a GROUP BY of
+ * 100,000 distinct keys keeps them all apart; MAX and MIN of 61,440 strings keep the right
+ * ones, however many copies that takes. */
 static void
 test_b_group_by_limits(void **state)
 {
@@ -336,6 +337,71 @@ test_b_group_by_limits(void **state)
     assert_int_equal(total, 50 * COL_VECTOR_SIZE);
     mat_free(&out);
     agg_table_free(a);
+    /* MAX of 60,000 ever larger strings: each a new copy the table keeps, megabytes in all. */
+    struct agg_spec longest = {.func_count = 2, .fns = {AGG_MAX, AGG_MIN}, .args = {TB_T, TB_T}};
+    assert_status(agg_table_new(&longest, TB_COLUMNS, types, scales, &a, NULL), COL_OK);
+    static char text[COL_VECTOR_SIZE][16];
+    for (uint32_t n = 0; n < 30; n++) {
+        for (uint32_t row = 0; row < COL_VECTOR_SIZE; row++) {
+            int size = snprintf(text[row], sizeof(text[row]), "k%08u", n * COL_VECTOR_SIZE + row);
+            t.t[row] = (struct col_str){text[row], (uint32_t)size};
+        }
+        assert_status(agg_table_add(a, &t.b, NULL), COL_OK);
+    }
+    assert_status(agg_table_finish(a, &out, NULL), COL_OK);
+    struct col_str max = mat_value(&out, 0, 0).str, min = mat_value(&out, 1, 0).str;
+    if (max.size_bytes != 9 || memcmp(max.ptr, "k00061439", 9) != 0 || min.size_bytes != 9 ||
+        memcmp(min.ptr, "k00000000", 9) != 0) {
+        fail_msg("MAX and MIN of k00000000 .. k00061439 are '%.*s' and '%.*s'", (int)max.size_bytes,
+                 max.ptr, (int)min.size_bytes, min.ptr);
+    }
+    mat_free(&out);
+    agg_table_free(a);
+}
+
+/* Claim: a merge takes MIN and MAX from the table that has values when the other's group has
+ * only NULLs, and -0.0 and 0.0 are one group. */
+static void
+test_b_group_by_merge_edges(void **state)
+{
+    (void)state;
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
+    static struct test_batch t;
+    test_batch_make(&t, &rng, 4, 0, false);
+    enum col_type types[TB_COLUMNS];
+    uint8_t scales[TB_COLUMNS];
+    test_batch_types(&t, types, scales);
+    struct agg_spec spec = {.key_count = 1,
+                            .keys = {TB_F},
+                            .func_count = 3,
+                            .fns = {AGG_MIN, AGG_MAX, AGG_COUNT_STAR},
+                            .args = {TB_I, TB_I}};
+    struct agg_table *a = NULL, *b = NULL;
+    assert_status(agg_table_new(&spec, TB_COLUMNS, types, scales, &a, NULL), COL_OK);
+    assert_status(agg_table_new(&spec, TB_COLUMNS, types, scales, &b, NULL), COL_OK);
+    for (uint32_t row = 0; row < 4; row++) {
+        t.f[row] = row % 2 ? -0.0 : 0.0;
+        t.i[row] = 5 + (int32_t)row;
+    }
+    uint64_t all_null = 0;
+    t.b.columns[TB_I].validity = &all_null; /* table a: the group's values all NULL */
+    assert_status(agg_table_add(a, &t.b, NULL), COL_OK);
+    t.b.columns[TB_I].validity = NULL; /* table b: 5, 6, 7, 8 */
+    assert_status(agg_table_add(b, &t.b, NULL), COL_OK);
+    assert_status(agg_table_merge(a, b, NULL), COL_OK);
+    struct mat out;
+    assert_status(agg_table_finish(a, &out, NULL), COL_OK);
+    if (out.row_count != 1 || mat_value(&out, 1, 0).i64 != 5 || mat_value(&out, 2, 0).i64 != 8 ||
+        mat_value(&out, 3, 0).i64 != 8) {
+        fail_msg("GROUP BY -0.0 / 0.0 merged: %llu groups, MIN %lld, MAX %lld, COUNT %lld; want "
+                 "1 group, 5, 8, 8",
+                 (unsigned long long)out.row_count, (long long)mat_value(&out, 1, 0).i64,
+                 (long long)mat_value(&out, 2, 0).i64, (long long)mat_value(&out, 3, 0).i64);
+    }
+    mat_free(&out);
+    agg_table_free(a);
+    agg_table_free(b);
 }
 
 int
@@ -345,6 +411,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_group_by_matches_row_at_a_time),
         cmocka_unit_test(test_b_group_by_merges_tables),
         cmocka_unit_test(test_b_group_by_limits),
+        cmocka_unit_test(test_b_group_by_merge_edges),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

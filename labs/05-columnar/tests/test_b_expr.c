@@ -48,8 +48,10 @@ test_b_values_match_row_at_a_time(void **state)
     static struct expr_pool pool;
     unsigned checked = 0;
     for (unsigned tree = 0; tree < TREES; tree++) {
-        test_batch_make(&t, &rng, 1 + (uint32_t)kh_rng_below(&rng, COL_VECTOR_SIZE),
-                        tree % 4 == 0 ? 0 : 15, tree % 2 == 1);
+        /* Every fifth batch full and unselected: loops must stop at the last row. */
+        uint32_t rows =
+            tree % 5 == 0 ? COL_VECTOR_SIZE : 1 + (uint32_t)kh_rng_below(&rng, COL_VECTOR_SIZE);
+        test_batch_make(&t, &rng, rows, tree % 4 == 0 ? 0 : 15, tree % 2 == 1 && tree % 5 != 0);
         pool.used = 0;
         struct expr *e = gen_tree(&pool, &rng, (enum gen_class)kh_rng_below(&rng, 4), 3);
         struct expr_state *s = prepare(e, &t);
@@ -101,8 +103,9 @@ test_b_select_matches_row_at_a_time(void **state)
     static struct expr_pool pool;
     static uint16_t out[COL_VECTOR_SIZE];
     for (unsigned tree = 0; tree < TREES; tree++) {
-        test_batch_make(&t, &rng, 1 + (uint32_t)kh_rng_below(&rng, COL_VECTOR_SIZE),
-                        tree % 4 == 0 ? 0 : 15, tree % 2 == 1);
+        uint32_t rows =
+            tree % 5 == 0 ? COL_VECTOR_SIZE : 1 + (uint32_t)kh_rng_below(&rng, COL_VECTOR_SIZE);
+        test_batch_make(&t, &rng, rows, tree % 4 == 0 ? 0 : 15, tree % 2 == 1 && tree % 5 != 0);
         pool.used = 0;
         struct expr *e = gen_tree(&pool, &rng, GEN_CONDITION, 2);
         struct expr_state *s = prepare(e, &t);
@@ -206,12 +209,32 @@ test_b_rules_at_their_edges(void **state)
     expect_result(expr_op(p, EXPR_IN, 3, expr_int(p, 5), expr_int(p, 4), expr_null(p)), &t, "NULL");
     expect_result(expr_op(p, EXPR_IN, 3, expr_int(p, 4), expr_int(p, 4), expr_null(p)), &t, "1");
     expect_result(expr_op(p, EXPR_CASE, 2, false_, expr_int(p, 3)), &t, "NULL");
+    /* A CASE with no ELSE, evaluated on one state twice: every row taken, then none: the
+     * second time every row is NULL, whatever the first left in the buffers. */
+    static struct test_batch full;
+    test_batch_make(&full, &rng, COL_VECTOR_SIZE, 0, false);
+    struct expr *taken_or_not =
+        expr_op(p, EXPR_CASE, 2, expr_op(p, EXPR_GE, 2, expr_column(p, TB_K), expr_int(p, 0)),
+                expr_column(p, TB_I));
+    struct expr_state *s = prepare(taken_or_not, &full);
+    assert_non_null(s);
+    struct vec out;
+    full.k = 5;
+    assert_status(expr_eval(taken_or_not, &full.b, s, &out, NULL), COL_OK);
+    full.k = -5;
+    assert_status(expr_eval(taken_or_not, &full.b, s, &out, NULL), COL_OK);
+    for (uint32_t row = 0; row < COL_VECTOR_SIZE; row++) {
+        if (vec_is_valid(&out, row)) {
+            fail_msg("CASE WHEN k >= 0 THEN i END with k = -5: row %u is not NULL", row);
+        }
+    }
+    expr_state_free(s);
     free(p);
 }
 
 /* Claim: an integer overflow is COL_TOO_BIG with a message naming the expression, not a
- * wrapped value; and CASE evaluates a THEN only for the rows its WHEN takes, so a THEN that
- * would overflow elsewhere does not. */
+ * wrapped value, also from inside a CASE and from a filter's AND; and CASE evaluates a THEN
+ * only for the rows its WHEN takes, so a THEN that would overflow elsewhere does not. */
 static void
 test_b_overflow_is_an_error(void **state)
 {
@@ -250,6 +273,35 @@ test_b_overflow_is_an_error(void **state)
         int64_t want = t.i[row] <= 0 ? INT64_MAX + t.i[row] : 0;
         assert_int_equal(vec_value(&out, row).i64, want);
     }
+    expr_state_free(s);
+    /* The same THEN where its WHEN holds for the rows that overflow: the error comes out of
+     * CASE, and out of a filter's AND whose first argument is that CASE. */
+    struct expr *taken = expr_op(
+        p, EXPR_CASE, 3, expr_op(p, EXPR_GE, 2, expr_column(p, TB_I), expr_int(p, 0)),
+        expr_op(p, EXPR_ADD, 2, expr_int(p, INT64_MAX), expr_column(p, TB_I)), expr_int(p, 0));
+    s = prepare(taken, &t);
+    assert_non_null(s);
+    assert_status(expr_eval(taken, &t.b, s, &out, &err), COL_TOO_BIG);
+    expr_state_free(s);
+    struct expr *filter =
+        expr_op(p, EXPR_AND, 2,
+                expr_op(p, EXPR_GT, 2,
+                        expr_op(p, EXPR_ADD, 2, expr_int(p, INT64_MAX), expr_column(p, TB_I)),
+                        expr_int(p, 0)),
+                expr_op(p, EXPR_EQ, 2, expr_column(p, TB_I), expr_column(p, TB_I)));
+    s = prepare(filter, &t);
+    assert_non_null(s);
+    static uint16_t kept[COL_VECTOR_SIZE];
+    uint32_t kept_count = 0;
+    assert_status(expr_select(filter, &t.b, s, kept, &kept_count, &err), COL_TOO_BIG);
+    expr_state_free(s);
+    /* An overflow two levels down: (INT64_MAX + i) * 1. */
+    struct expr *nested = expr_op(
+        p, EXPR_MUL, 2, expr_op(p, EXPR_ADD, 2, expr_int(p, INT64_MAX), expr_column(p, TB_I)),
+        expr_int(p, 1));
+    s = prepare(nested, &t);
+    assert_non_null(s);
+    assert_status(expr_eval(nested, &t.b, s, &out, &err), COL_TOO_BIG);
     expr_state_free(s);
     free(p);
 }

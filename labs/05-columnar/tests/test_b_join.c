@@ -190,8 +190,9 @@ test_b_join_matches_nested_loop(void **state)
 }
 
 /* Claim: one probe row that matches 5,000 build rows gets all 5,000, over three output
- * batches, each build row once; a NULL key meets nothing, not even a NULL; keys that can
- * never be equal (a string and an integer, decimals of two scales) are COL_INVALID. */
+ * batches, each build row once; a NULL key meets nothing, not even a NULL; -0.0 meets 0.0;
+ * a join of no keys, or of keys that can never be equal (a string and an integer, decimals of
+ * two scales), is COL_INVALID. */
 static void
 test_b_join_many_matches_and_nulls(void **state)
 {
@@ -252,10 +253,38 @@ test_b_join_many_matches_and_nulls(void **state)
     }
     join_probe_free(p);
     join_table_free(t);
+    /* -0.0 and 0.0 are equal keys (they hash alike); a probe side whose other columns differ
+     * in type from the build side's joins all the same. */
+    static struct test_batch f;
+    test_batch_make(&f, &rng, 2, 0, false);
+    f.f[0] = -0.0;
+    f.f[1] = 0.0;
+    struct join_spec doubles = {.key_count = 1, .build_keys = {TB_F}, .probe_keys = {TB_F}};
+    assert_status(join_table_new(&doubles, TB_COLUMNS, types, scales, &t, NULL), COL_OK);
+    assert_status(join_table_add(t, &f.b, NULL), COL_OK);
+    assert_status(join_table_finish(t, NULL), COL_OK);
+    enum col_type other_types[TB_COLUMNS];
+    memcpy(other_types, types, sizeof(other_types));
+    other_types[TB_I] = COL_STRING; /* column 0 of the probe side: not a key */
+    f.b.columns[TB_I].type = COL_STRING;
+    f.b.columns[TB_I].data = f.t;
+    assert_status(join_probe_new(t, TB_COLUMNS, other_types, scales, &p, NULL), COL_OK);
+    join_probe_begin(p, &f.b);
+    assert_status(join_probe_next(p, &out, NULL), COL_OK);
+    if (out.row_count != 4) {
+        fail_msg("keys -0.0 and 0.0 against -0.0 and 0.0 gave %u matches, want 4", out.row_count);
+    }
+    join_probe_free(p);
+    join_table_free(t);
+    struct join_spec no_keys = {.key_count = 0};
+    assert_status(join_table_new(&no_keys, TB_COLUMNS, types, scales, &t, NULL), COL_INVALID);
+    struct join_spec past = {.key_count = 1, .build_keys = {TB_COLUMNS}, .probe_keys = {TB_I}};
+    assert_status(join_table_new(&past, TB_COLUMNS, types, scales, &t, NULL), COL_INVALID);
     /* Keys that can never be equal: a string against an integer, decimals of two scales. */
     struct join_spec strings = {.key_count = 1, .build_keys = {TB_S}, .probe_keys = {TB_I}};
     struct join_spec scales_differ = {.key_count = 1, .build_keys = {TB_P}, .probe_keys = {TB_Q}};
-    const struct join_spec *bad[] = {&strings, &scales_differ};
+    struct join_spec numbers = {.key_count = 1, .build_keys = {TB_I}, .probe_keys = {TB_T}};
+    const struct join_spec *bad[] = {&strings, &scales_differ, &numbers};
     for (size_t i = 0; i < KH_ARRAY_LEN(bad); i++) {
         assert_status(join_table_new(bad[i], TB_COLUMNS, types, scales, &t, NULL), COL_OK);
         assert_status(join_table_finish(t, NULL), COL_OK);
