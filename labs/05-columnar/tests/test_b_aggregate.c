@@ -384,11 +384,11 @@ test_b_group_by_merge_edges(void **state)
         t.f[row] = row % 2 ? -0.0 : 0.0;
         t.i[row] = 5 + (int32_t)row;
     }
+    assert_status(agg_table_add(a, &t.b, NULL), COL_OK); /* table a: 5, 6, 7, 8 */
     uint64_t all_null = 0;
-    t.b.columns[TB_I].validity = &all_null; /* table a: the group's values all NULL */
-    assert_status(agg_table_add(a, &t.b, NULL), COL_OK);
-    t.b.columns[TB_I].validity = NULL; /* table b: 5, 6, 7, 8 */
+    t.b.columns[TB_I].validity = &all_null; /* table b, merged into a: all NULL */
     assert_status(agg_table_add(b, &t.b, NULL), COL_OK);
+    t.b.columns[TB_I].validity = NULL;
     assert_status(agg_table_merge(a, b, NULL), COL_OK);
     struct mat out;
     assert_status(agg_table_finish(a, &out, NULL), COL_OK);

@@ -8,7 +8,7 @@
 
 #define ALLOCATIONS_MAX 200 /* a call that still allocates after this many failed is looping */
 
-static struct test_batch g_batch;
+static struct test_batch g_batch, g_other; /* g_other's keys are not g_batch's */
 static enum col_type g_types[TB_COLUMNS];
 static uint8_t g_scales[TB_COLUMNS];
 
@@ -59,9 +59,9 @@ aggregate_scenario(int n, bool *did_fail, int step)
     } else {
         assert_status(agg_table_new(&spec, TB_COLUMNS, g_types, g_scales, &a, NULL), COL_OK);
         assert_status(agg_table_new(&spec, TB_COLUMNS, g_types, g_scales, &b, NULL), COL_OK);
-        if (step >= 2) {
+        if (step >= 2) { /* so that a merge makes groups */
             assert_status(agg_table_add(a, &g_batch.b, NULL), COL_OK);
-            assert_status(agg_table_add(b, &g_batch.b, NULL), COL_OK);
+            assert_status(agg_table_add(b, &g_other.b, NULL), COL_OK);
         }
         arm(n);
         status = step == 1   ? agg_table_add(a, &g_batch.b, NULL)
@@ -181,6 +181,10 @@ test_b_out_of_memory_is_a_status(void **state)
     struct kh_rng rng;
     kh_rng_seed(&rng, kh_test_seed());
     test_batch_make(&g_batch, &rng, COL_VECTOR_SIZE, 10, true);
+    test_batch_make(&g_other, &rng, COL_VECTOR_SIZE, 10, true);
+    for (uint32_t row = 0; row < COL_VECTOR_SIZE; row++) {
+        g_other.i[row] += 5000; /* past g_batch's keys, -1,000 .. 1,000 */
+    }
     test_batch_types(&g_batch, g_types, g_scales);
     static const char *const agg_names[] = {"agg_table_new", "agg_table_add", "agg_table_merge",
                                             "agg_table_finish"};
