@@ -5,6 +5,7 @@
  * errors are Redis 7.0's: src/networking.c (CLIENT, HELLO, RESET), src/config.c, src/server.c
  * (INFO) and src/pubsub.c. */
 #include "commands.h"
+#include "glob.h"
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -420,28 +421,45 @@ config_value(const struct server *server, enum config_param param, char *text, s
     }
 }
 
+/* Marks in is_matched each setting pattern matches, counting the new ones in *matched. Names
+ * are lower case and Redis ignores case here, so the pattern is matched in lower case, through
+ * a copy (on the stack up to CMD_KEY_COPY_SIZE_BYTES, else on the heap). False on out of
+ * memory. */
+static bool
+config_match(const struct resp_arg *pattern, bool is_matched[], size_t *matched)
+{
+    char small[CMD_KEY_COPY_SIZE_BYTES];
+    char *lower = pattern->size_bytes <= sizeof(small) ? small : malloc(pattern->size_bytes);
+    if (lower == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < pattern->size_bytes; i++) {
+        char ch = pattern->bytes[i];
+        lower[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    }
+    for (size_t p = 0; p < CONFIG_PARAM_COUNT; p++) {
+        if (!is_matched[p] &&
+            glob_match(lower, pattern->size_bytes, config_names[p], strlen(config_names[p]))) {
+            is_matched[p] = true;
+            (*matched)++;
+        }
+    }
+    if (lower != small) {
+        free(lower);
+    }
+    return true;
+}
+
 /* CONFIG GET pattern...: name and value of every setting any pattern matches, each once, in
- * the table's order. A pattern is Redis's glob over the whole name, ignoring case (names are
- * lower case, so the pattern is lowered first; part E's matcher does the rest). */
+ * the table's order. A pattern is Redis's glob over the whole name, ignoring case. */
 static cmd_status
 config_get(struct client *c, const struct resp_request *req)
 {
     bool is_matched[CONFIG_PARAM_COUNT] = {false};
     size_t matched = 0;
     for (size_t j = 2; j < req->argc; j++) {
-        char pattern[256];
-        size_t size =
-            req->argv[j].size_bytes < sizeof(pattern) ? req->argv[j].size_bytes : sizeof(pattern);
-        for (size_t i = 0; i < size; i++) {
-            char ch = req->argv[j].bytes[i];
-            pattern[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-        }
-        for (size_t p = 0; p < CONFIG_PARAM_COUNT; p++) {
-            if (!is_matched[p] &&
-                pubsub_glob_match(pattern, size, config_names[p], strlen(config_names[p]))) {
-                is_matched[p] = true;
-                matched++;
-            }
+        if (!config_match(&req->argv[j], is_matched, &matched)) {
+            return CMD_NOMEM;
         }
     }
     resp_status status = resp_buf_array(&c->out, 2 * matched);
@@ -532,42 +550,54 @@ is_first_subscriber(const struct client *first, const char *name, size_t size, b
     return true;
 }
 
-/* PUBSUB CHANNELS [pattern] (is_count false) or NUMPAT (is_pattern, is_count): the distinct
- * channels (or patterns) that have a subscriber. */
+/* A channel or pattern name as a client holds it: borrowed, binary (it may hold '\0'). */
+struct name_ref {
+    const char *bytes;
+    size_t size_bytes;
+};
+
+/* PUBSUB CHANNELS [pattern] (is_pattern false) or NUMPAT (is_pattern true): the distinct
+ * channels (or patterns) that have a subscriber. The names are collected as (pointer, size)
+ * pairs, borrowed from the clients under clients_lock, so a name with '\0' bytes is replied
+ * whole. O(clients x subscriptions) for the walk, squared for the duplicates. */
 static cmd_status
 pubsub_distinct(struct client *c, const struct resp_arg *pattern, bool is_pattern)
 {
-    struct text names = {0}; /* the names, each followed by its size_t size */
-    size_t count = 0;
+    struct name_ref *names = NULL; /* owned array of borrowed names */
+    size_t count = 0, capacity = 0;
     for (const struct client *o = c->server->clients; o != NULL; o = o->next) {
         for (size_t i = 0; i < (is_pattern ? o->sub.pattern_count : o->sub.channel_count); i++) {
-            const char *name = is_pattern ? o->sub.patterns[i] : NULL;
-            size_t size = is_pattern ? o->sub.pattern_sizes[i] : 0;
-            if (!is_pattern) {
-                pubsub_client_channel(&o->sub, i, &name, &size);
+            struct name_ref name = {NULL, 0};
+            if (is_pattern) {
+                name.bytes = o->sub.patterns[i];
+                name.size_bytes = o->sub.pattern_sizes[i];
+            } else {
+                pubsub_client_channel(&o->sub, i, &name.bytes, &name.size_bytes);
             }
-            if (is_first_subscriber(o, name, size, is_pattern) &&
-                (pattern == NULL ||
-                 pubsub_glob_match(pattern->bytes, pattern->size_bytes, name, size))) {
-                count++;
-                text_printf(&names, "%zu:", size);
-                text_printf(&names, "%.*s", (int)size, name);
+            if (!is_first_subscriber(o, name.bytes, name.size_bytes, is_pattern) ||
+                (pattern != NULL &&
+                 !glob_match(pattern->bytes, pattern->size_bytes, name.bytes, name.size_bytes))) {
+                continue;
             }
+            if (count == capacity) {
+                size_t grown_capacity = capacity == 0 ? 16 : 2 * capacity;
+                struct name_ref *grown = realloc(names, grown_capacity * sizeof(*grown));
+                if (grown == NULL) {
+                    free(names);
+                    return CMD_NOMEM;
+                }
+                names = grown;
+                capacity = grown_capacity;
+            }
+            names[count++] = name;
         }
     }
-    if (is_pattern) {
-        free(names.bytes);
-        return cmd_replied(resp_buf_integer(&c->out, (int64_t)count));
+    resp_status status =
+        is_pattern ? resp_buf_integer(&c->out, (int64_t)count) : resp_buf_array(&c->out, count);
+    for (size_t i = 0; !is_pattern && i < count && status == RESP_OK; i++) {
+        status = resp_buf_bulk(&c->out, names[i].bytes, names[i].size_bytes);
     }
-    resp_status status = names.is_out_of_memory ? RESP_NOMEM : resp_buf_array(&c->out, count);
-    for (size_t at = 0; at < names.size_bytes && status == RESP_OK;) {
-        size_t size = strtoull(names.bytes + at, NULL, 10);
-        at = (size_t)((char *)memchr(names.bytes + at, ':', names.size_bytes - at) - names.bytes) +
-             1;
-        status = resp_buf_bulk(&c->out, names.bytes + at, size);
-        at += size;
-    }
-    free(names.bytes);
+    free(names);
     return cmd_replied(status);
 }
 

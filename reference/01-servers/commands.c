@@ -79,9 +79,12 @@ cmd_exists(struct store *s, const struct resp_request *req, uint64_t now_ms, str
 
 enum { EXPIRE_NX = 1 << 0, EXPIRE_XX = 1 << 1, EXPIRE_GT = 1 << 2, EXPIRE_LT = 1 << 3 };
 
-/* EXPIRE's NX|XX|GT|LT, with parseExtendedExpireArgumentsOrReply's messages (expire.c). */
-static cmd_status
-expire_parse_options(const struct resp_request *req, unsigned *flags, struct resp_buf *out)
+/* EXPIRE's NX|XX|GT|LT, with parseExtendedExpireArgumentsOrReply's messages (expire.c).
+ * Returns true, replying nothing, when they are fine; else replies the error and sets
+ * *replied to its status. */
+static bool
+expire_parse_options(const struct resp_request *req, unsigned *flags, struct resp_buf *out,
+                     cmd_status *replied)
 {
     static const char *const words[] = {"nx", "xx", "gt", "lt"};
     for (size_t j = 3; j < req->argc; j++) {
@@ -91,20 +94,23 @@ expire_parse_options(const struct resp_request *req, unsigned *flags, struct res
         }
         if (w == 4) {
             /* "%s" of the argument stops at its first '\0', as Redis's does. */
-            return cmd_replied(
-                resp_buf_errorf(out, "ERR Unsupported option %s", req->argv[j].bytes));
+            *replied =
+                cmd_replied(resp_buf_errorf(out, "ERR Unsupported option %s", req->argv[j].bytes));
+            return false;
         }
         *flags |= 1u << w;
     }
     if ((*flags & EXPIRE_NX) && (*flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT))) {
-        return cmd_replied(resp_buf_error(
+        *replied = cmd_replied(resp_buf_error(
             out, "ERR NX and XX, GT or LT options at the same time are not compatible"));
+        return false;
     }
     if ((*flags & EXPIRE_GT) && (*flags & EXPIRE_LT)) {
-        return cmd_replied(
+        *replied = cmd_replied(
             resp_buf_error(out, "ERR GT and LT options at the same time are not compatible"));
+        return false;
     }
-    return CMD_UNIMPLEMENTED; /* no reply: go on */
+    return true;
 }
 
 /* Whether NX|XX|GT|LT let a key whose TTL is current_ms (or STORE_EXPIRE_NONE) take when_ms.
@@ -131,8 +137,8 @@ expire_generic(struct store *s, const struct resp_request *req, uint64_t now_ms,
     assert(base_ms >= 0);
     assert(unit_ms == 1 || unit_ms == 1000);
     unsigned flags = 0;
-    cmd_status status = expire_parse_options(req, &flags, out);
-    if (status != CMD_UNIMPLEMENTED) {
+    cmd_status status;
+    if (!expire_parse_options(req, &flags, out, &status)) {
         return status;
     }
     int64_t when_ms;

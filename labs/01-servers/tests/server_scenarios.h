@@ -179,9 +179,10 @@ connect_once_served(struct test_server *s, struct kh_rclient *c, const char *why
              why, SCENARIO_RETRY_MS, s->model, reply);
 }
 
-/* With --max-clients 2 a third connection gets Redis's error and is closed, and once a client
- * leaves its place is given back: the model accepts through server_accept and frees every
- * client it closes with client_free, which keeps the count (server.h). */
+/* With --max-clients 2 a third connection gets Redis's error and is closed, once a client
+ * leaves its place is given back, and CONFIG SET maxclients 4 lets two more in: the model
+ * accepts through server_accept, frees every client it closes with client_free, which keeps
+ * the count, and sizes nothing by the start-up limit (server.h). */
 static TEST_UNUSED void
 max_clients_refused_then_freed(const char *model)
 {
@@ -202,6 +203,20 @@ max_clients_refused_then_freed(const char *model)
                         "one of two clients left (--max-clients 2), and every closed client must "
                         "go through client_free, which gives its place back");
     EXPECT(&b, "+PONG\r\n", "PING");
+    /* CONFIG SET maxclients raises the limit at run time, as in Redis 7: past the start-up value,
+     * so a model that sized anything by config.clients_max (an assertion, an array) breaks. */
+    EXPECT(&b, "+OK\r\n", "CONFIG", "SET", "maxclients", "4");
+    struct kh_rclient third, fourth, fifth;
+    connect_once_served(&s, &third, "a third client after CONFIG SET maxclients 4 (started at 2)");
+    connect_once_served(&s, &fourth, "a fourth client after CONFIG SET maxclients 4");
+    client_connect(&fifth, &s);
+    expect_pushed(&fifth, "-ERR max number of clients reached\r\n",
+                  "a fifth connection after CONFIG SET maxclients 4");
+    expect_closed(&fifth, "a fifth connection after CONFIG SET maxclients 4");
+    kh_rclient_close(&fifth);
+    EXPECT(&b, "+PONG\r\n", "PING");
+    kh_rclient_close(&fourth);
+    kh_rclient_close(&third);
     kh_rclient_close(&next);
     kh_rclient_close(&b);
     server_stop(&s);

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <stdint.h>
 
 #define T0 UINT64_C(1700000000000)
 #define ARGS_MAX 64u
@@ -536,11 +536,8 @@ test_b_commands_answer_as_redis_7(void **state)
         snprintf(words, sizeof(words), "%s", step->request);
         struct resp_arg argv[TABLE_ARGS_MAX];
         size_t argc = table_split(words, argv, TABLE_ARGS_MAX);
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now); /* the table's absolute times are Unix time */
-        uint64_t now_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
         resp_buf_reset(&out);
-        cmd_status status = run(s, now_ms, argc, argv, &out);
+        cmd_status status = run(s, T0, argc, argv, &out); /* a fixed now: the run replays */
         if (status != CMD_OK) {
             fail_msg("tests/redis7_replies.txt line %zu: '%s' returned %s, expected CMD_OK",
                      step->line, step->request, cmd_status_name(status));
@@ -676,6 +673,152 @@ test_b_store_out_of_memory_changes_nothing(void **state)
 #endif
 }
 
+/* ---- RANDOMKEY and SCAN through the command ---------------------------------------------- */
+
+#define RANDOMKEY_EXPIRED_KEYS 5000u /* a cap of 100 draws finds the live key 1 time in 50 */
+
+/* The claim: RANDOMKEY answers with a live key whenever one exists, however many expired keys
+ * surround it: a master deletes each expired key it draws and draws again (dbRandomKey in
+ * db.c; the cap of 100 draws is for replicas). Nil only once no live key is left. */
+static void
+test_b_randomkey_finds_the_one_live_key_among_expired_ones(void **state)
+{
+    (void)state;
+    struct store *s = store_new();
+    EXPECT(s, T0, "$-1\r\n", "RANDOMKEY");
+    EXPECT(s, T0, "+OK\r\n", "SET", "live", "v");
+    for (unsigned i = 0; i < RANDOMKEY_EXPIRED_KEYS; i++) {
+        char key[32];
+        int size = snprintf(key, sizeof(key), "expired:%u", i);
+        assert_cmd_status(store_set(s, key, (size_t)size, "v", 1, false), CMD_OK);
+        assert_cmd_status(store_set_expire(s, key, (size_t)size, (int64_t)T0 + 1), CMD_OK);
+    }
+    EXPECT(s, T0 + 10, "$4\r\nlive\r\n", "RANDOMKEY");
+    EXPECT(s, T0 + 10, "$4\r\nlive\r\n", "RANDOMKEY");
+    EXPECT(s, T0 + 10, ":1\r\n", "DEL", "live");
+    EXPECT(s, T0 + 10, "$-1\r\n", "RANDOMKEY");
+    assert_int_equal(store_size(s), 0); /* every expired key drawn was deleted */
+    store_destroy(s);
+}
+
+#define SCAN_KEYS 1500u /* "key:N" */
+#define SCAN_OTHER 500u /* "other:N", which MATCH key:* leaves out */
+#define SCAN_CALLS_MAX 100000u
+
+/* Reads the decimal at *at up to "\r\n" and moves past both. */
+static size_t
+reply_number(const char *reply, size_t size, size_t *at)
+{
+    size_t n = 0;
+    while (*at < size && reply[*at] >= '0' && reply[*at] <= '9') {
+        n = n * 10 + (size_t)(reply[(*at)++] - '0');
+    }
+    assert_true(*at + 2 <= size && reply[*at] == '\r');
+    *at += 2;
+    return n;
+}
+
+/* Runs SCAN with options from cursor "0" until the cursor comes back to "0", counting in
+ * seen[] each key:N (seen[N]) and other:N (seen[SCAN_KEYS + N]) it returns. */
+static void
+scan_all(struct store *s, const char *const options[], size_t option_count, unsigned seen[])
+{
+    char cursor[32] = "0";
+    struct resp_buf out;
+    resp_buf_init(&out);
+    for (unsigned calls = 0;; calls++) {
+        assert_true(calls < SCAN_CALLS_MAX);
+        struct resp_arg argv[8] = {{"SCAN", 4}, {cursor, strlen(cursor)}};
+        for (size_t i = 0; i < option_count; i++) {
+            argv[2 + i].bytes = options[i];
+            argv[2 + i].size_bytes = strlen(options[i]);
+        }
+        resp_buf_reset(&out);
+        assert_cmd_status(run(s, T0, 2 + option_count, argv, &out), CMD_OK);
+        const char *r = out.data;
+        size_t at = 0;
+        assert_true(out.size_bytes > 8 && memcmp(r, "*2\r\n$", 5) == 0);
+        at = 5;
+        size_t cursor_size = reply_number(r, out.size_bytes, &at);
+        assert_true(cursor_size > 0 && cursor_size < sizeof(cursor));
+        memcpy(cursor, r + at, cursor_size);
+        cursor[cursor_size] = '\0';
+        at += cursor_size + 2;
+        assert_true(r[at] == '*');
+        at++;
+        size_t count = reply_number(r, out.size_bytes, &at);
+        for (size_t k = 0; k < count; k++) {
+            assert_true(r[at] == '$');
+            at++;
+            size_t size = reply_number(r, out.size_bytes, &at);
+            char key[32];
+            assert_true(size < sizeof(key));
+            memcpy(key, r + at, size);
+            key[size] = '\0';
+            at += size + 2;
+            unsigned n;
+            if (sscanf(key, "key:%u", &n) == 1 && n < SCAN_KEYS) {
+                seen[n]++;
+            } else if (sscanf(key, "other:%u", &n) == 1 && n < SCAN_OTHER) {
+                seen[SCAN_KEYS + n]++;
+            } else {
+                fail_msg("SCAN returned '%s', a key never set", key);
+            }
+        }
+        assert_int_equal(at, out.size_bytes);
+        if (strcmp(cursor, "0") == 0) {
+            break;
+        }
+    }
+    resp_buf_free(&out);
+}
+
+/* The claim: a full SCAN through the command, from cursor 0 back to 0, returns every key of a
+ * store that does not change exactly once, with the default COUNT, with COUNT 7 and 1000, and
+ * with MATCH (only the keys that match, each once); a cursor is a bulk string. */
+static void
+test_b_scan_returns_every_key_exactly_once(void **state)
+{
+    (void)state;
+    struct store *s = store_new();
+    for (unsigned i = 0; i < SCAN_KEYS + SCAN_OTHER; i++) {
+        char key[32];
+        int size = i < SCAN_KEYS ? snprintf(key, sizeof(key), "key:%u", i)
+                                 : snprintf(key, sizeof(key), "other:%u", i - SCAN_KEYS);
+        assert_cmd_status(store_set(s, key, (size_t)size, "v", 1, false), CMD_OK);
+    }
+    store_rehash_step(s, SIZE_MAX); /* a table at rest: no move between two calls */
+    static const struct {
+        const char *options[4];
+        size_t option_count;
+        bool is_match_key;
+    } runs[] = {
+        {{NULL}, 0, false},
+        {{"COUNT", "7"}, 2, false},
+        {{"COUNT", "1000"}, 2, false},
+        {{"MATCH", "key:*"}, 2, true},
+        {{"MATCH", "key:*", "COUNT", "3"}, 4, true},
+    };
+    static unsigned seen[SCAN_KEYS + SCAN_OTHER];
+    for (size_t r = 0; r < KH_ARRAY_LEN(runs); r++) {
+        memset(seen, 0, sizeof(seen));
+        scan_all(s, runs[r].options, runs[r].option_count, seen);
+        for (unsigned i = 0; i < SCAN_KEYS + SCAN_OTHER; i++) {
+            unsigned want = runs[r].is_match_key && i >= SCAN_KEYS ? 0 : 1;
+            if (seen[i] != want) {
+                fail_msg("SCAN run %zu (%s %s %s %s): key %s:%u returned %u times, want %u", r,
+                         runs[r].options[0] ? runs[r].options[0] : "",
+                         runs[r].options[1] ? runs[r].options[1] : "",
+                         runs[r].options[2] ? runs[r].options[2] : "",
+                         runs[r].options[3] ? runs[r].options[3] : "",
+                         i < SCAN_KEYS ? "key" : "other", i < SCAN_KEYS ? i : i - SCAN_KEYS,
+                         seen[i], want);
+            }
+        }
+    }
+    store_destroy(s);
+}
+
 /* ---- The randomized model test (hidden) ------------------------------------------------- */
 
 #define MODEL_KEYS 40u
@@ -796,6 +939,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_commands_answer_as_redis_7),
         cmocka_unit_test(test_b_store_values_end_in_a_nul),
         cmocka_unit_test(test_b_store_out_of_memory_changes_nothing),
+        cmocka_unit_test(test_b_randomkey_finds_the_one_live_key_among_expired_ones),
+        cmocka_unit_test(test_b_scan_returns_every_key_exactly_once),
         cmocka_unit_test(test_b_random_commands_match_a_model),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
