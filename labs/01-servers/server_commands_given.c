@@ -150,18 +150,31 @@ client_line(struct text *t, const struct client *c, uint64_t now_ms, const char 
                 c->sub.pattern_count, current_cmd);
 }
 
-/* CLIENT LIST [ID id...]; the caller holds server->lock in the locked models, so no client's
- * name or subscriptions change under it. */
+/* CLIENT LIST [ID id...], oldest first, as Redis lists them (ascending ids: server->clients is
+ * newest first and in id order, so it is walked back from its tail). An ID that is not an
+ * integer is Redis's "Invalid client ID"; one no client has lists nothing. The caller holds
+ * server->lock in the locked models, so no client's name or subscriptions change under it. */
 static cmd_status
 client_list(struct client *c, const struct resp_request *req, uint64_t now_ms)
 {
     if (req->argc > 2 && !(req->argc > 3 && cmd_arg_is(&req->argv[2], "id"))) {
         return cmd_replied(resp_buf_error(&c->out, CMD_ERR_SYNTAX));
     }
+    for (size_t i = 3; i < req->argc; i++) {
+        int64_t id;
+        if (!cmd_parse_i64(req->argv[i].bytes, req->argv[i].size_bytes, &id)) {
+            return cmd_replied(resp_buf_error(&c->out, "ERR Invalid client ID"));
+        }
+    }
     struct text t = {0};
     struct server *server = c->server;
     pthread_mutex_lock(&server->clients_lock);
-    for (const struct client *o = server->clients; o != NULL; o = o->next) {
+    const struct client *last = server->clients;
+    while (last != NULL && last->next != NULL) {
+        last = last->next;
+    }
+    for (const struct client *o = last; o != NULL; o = o->prev) {
+        assert(o->prev == NULL || o->prev->id > o->id); /* newest first, in id order */
         bool is_listed = req->argc == 2;
         for (size_t i = 3; i < req->argc && !is_listed; i++) {
             int64_t id;
@@ -176,44 +189,103 @@ client_list(struct client *c, const struct resp_request *req, uint64_t now_ms)
     return reply_text(&c->out, &t);
 }
 
+/* What CLIENT KILL's filters ask for (clientKillCommand, networking.c). */
+struct kill_filter {
+    const struct resp_arg *addr;  /* NULL: any */
+    const struct resp_arg *laddr; /* NULL: any */
+    int64_t id;                   /* -1: any */
+    int type;                     /* -1: any; else 0 normal, 1 pubsub, 2 master or replica */
+    bool is_skip_me;
+};
+
+/* Reads the new form's filters into f, or replies Redis's error and returns false. */
+static bool
+kill_filter_parse(struct client *c, const struct resp_request *req, struct kill_filter *f,
+                  cmd_status *replied)
+{
+    static const char *const types[] = {"normal", "pubsub", "master", "replica", "slave"};
+    for (size_t j = 2; j < req->argc; j += 2) {
+        const struct resp_arg *option = &req->argv[j];
+        const struct resp_arg *value = j + 1 < req->argc ? &req->argv[j + 1] : NULL;
+        const char *error = NULL;
+        if (value == NULL) {
+            error = CMD_ERR_SYNTAX;
+        } else if (cmd_arg_is(option, "id")) {
+            if (!cmd_parse_i64(value->bytes, value->size_bytes, &f->id) || f->id <= 0) {
+                error = "ERR client-id should be greater than 0";
+            }
+        } else if (cmd_arg_is(option, "addr") || cmd_arg_is(option, "laddr")) {
+            *(cmd_arg_is(option, "addr") ? &f->addr : &f->laddr) = value;
+        } else if (cmd_arg_is(option, "type")) {
+            size_t t = 0;
+            while (t < 5 && !cmd_arg_is(value, types[t])) {
+                t++;
+            }
+            if (t == 5) {
+                *replied = cmd_replied(
+                    resp_buf_errorf(&c->out, "ERR Unknown client type '%s'", value->bytes));
+                return false;
+            }
+            f->type = t < 2 ? (int)t : 2; /* this server has no master and no replicas */
+        } else if (cmd_arg_is(option, "user")) {
+            if (!cmd_arg_is(value, "default")) { /* the only user, as Redis without ACLs */
+                *replied =
+                    cmd_replied(resp_buf_errorf(&c->out, "ERR No such user '%s'", value->bytes));
+                return false;
+            }
+        } else if (cmd_arg_is(option, "skipme") &&
+                   (cmd_arg_is(value, "yes") || cmd_arg_is(value, "no"))) {
+            f->is_skip_me = cmd_arg_is(value, "yes");
+        } else {
+            error = CMD_ERR_SYNTAX;
+        }
+        if (error != NULL) {
+            *replied = cmd_replied(resp_buf_error(&c->out, error));
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+is_address(int fd, bool is_local, const struct resp_arg *wanted)
+{
+    char addr[64];
+    format_address(fd, is_local, addr, sizeof(addr));
+    return strlen(addr) == wanted->size_bytes &&
+           memcmp(addr, wanted->bytes, wanted->size_bytes) == 0;
+}
+
+/* True when client o passes every filter of f (c is the client asking). */
+static bool
+kill_filter_matches(const struct kill_filter *f, const struct client *c, const struct client *o)
+{
+    int type = pubsub_client_count(&o->sub) > 0 ? 1 : 0;
+    return (f->id < 0 || o->id == (uint64_t)f->id) &&
+           (f->addr == NULL || is_address(o->fd, false, f->addr)) &&
+           (f->laddr == NULL || is_address(o->fd, true, f->laddr)) &&
+           (f->type < 0 || f->type == type) && !(o == c && f->is_skip_me);
+}
+
 /* CLIENT KILL addr:port (the old form: +OK or an error) or CLIENT KILL ID id | ADDR addr |
- * SKIPME yes/no ... (the new form: how many were killed). A killed client is shut down, so
- * whichever thread serves it reads the end of its stream and frees it; c itself closes once its
- * reply is written, as Redis's CLIENT_CLOSE_AFTER_REPLY. */
+ * LADDR addr | TYPE type | USER name | SKIPME yes/no ... (the new form: how many were
+ * killed). A killed client is shut down, so whichever thread serves it reads the end of its
+ * stream and frees it; c itself closes once its reply is written, as Redis's
+ * CLIENT_CLOSE_AFTER_REPLY. */
 static cmd_status
 client_kill(struct client *c, const struct resp_request *req)
 {
     bool is_old_form = req->argc == 3;
-    const struct resp_arg *addr_wanted = is_old_form ? &req->argv[2] : NULL;
-    int64_t id_wanted = -1;
-    bool is_skip_me = true;
-    for (size_t j = 2; !is_old_form && j < req->argc; j += 2) {
-        const struct resp_arg *value = j + 1 < req->argc ? &req->argv[j + 1] : NULL;
-        if (value != NULL && cmd_arg_is(&req->argv[j], "id")) {
-            if (!cmd_parse_i64(value->bytes, value->size_bytes, &id_wanted) || id_wanted <= 0) {
-                return cmd_replied(
-                    resp_buf_error(&c->out, "ERR client-id should be greater than 0"));
-            }
-        } else if (value != NULL && cmd_arg_is(&req->argv[j], "addr")) {
-            addr_wanted = value;
-        } else if (value != NULL && cmd_arg_is(&req->argv[j], "skipme") &&
-                   (cmd_arg_is(value, "yes") || cmd_arg_is(value, "no"))) {
-            is_skip_me = cmd_arg_is(value, "yes");
-        } else {
-            return cmd_replied(resp_buf_error(&c->out, CMD_ERR_SYNTAX));
-        }
+    struct kill_filter f = {is_old_form ? &req->argv[2] : NULL, NULL, -1, -1, !is_old_form};
+    cmd_status replied;
+    if (!is_old_form && !kill_filter_parse(c, req, &f, &replied)) {
+        return replied;
     }
     int64_t killed = 0;
     struct server *server = c->server;
     pthread_mutex_lock(&server->clients_lock);
     for (struct client *o = server->clients; o != NULL; o = o->next) {
-        char addr[64];
-        format_address(o->fd, false, addr, sizeof(addr));
-        if ((id_wanted > 0 && o->id != (uint64_t)id_wanted) ||
-            (addr_wanted != NULL &&
-             (strlen(addr) != addr_wanted->size_bytes ||
-              memcmp(addr, addr_wanted->bytes, addr_wanted->size_bytes) != 0)) ||
-            (o == c && is_skip_me && !is_old_form)) {
+        if (!kill_filter_matches(&f, c, o)) {
             continue;
         }
         killed++;
@@ -474,8 +546,29 @@ config_get(struct client *c, const struct resp_request *req)
     return cmd_replied(status);
 }
 
-/* CONFIG SET name value [name value ...]: all or nothing, as Redis 7. Checks every pair first
- * (a known name, not twice, changeable, a valid value), then applies them. */
+/* The setting named name, or CONFIG_PARAM_COUNT for none. */
+static size_t
+config_param_of(const struct resp_arg *name)
+{
+    size_t p = 0;
+    while (p < CONFIG_PARAM_COUNT && !cmd_arg_is(name, config_names[p])) {
+        p++;
+    }
+    return p;
+}
+
+static cmd_status
+config_set_failed(struct client *c, const struct resp_arg *name, const char *why)
+{
+    return cmd_replied(
+        resp_buf_errorf(&c->out, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                        name->bytes, why));
+}
+
+/* CONFIG SET name value [name value ...]: all or nothing, in configSetCommand's order (config.c,
+ * Redis 7.0): the names pair by pair, an immutable or repeated one failing at once and an
+ * unknown one reported after the walk (later pairs are then not checked); then the values;
+ * then they are applied. Only maxclients changes here. */
 static cmd_status
 config_set(struct client *c, const struct resp_request *req)
 {
@@ -483,34 +576,35 @@ config_set(struct client *c, const struct resp_request *req)
         return cmd_replied(resp_buf_error(&c->out, CMD_ERR_SYNTAX));
     }
     bool is_named[CONFIG_PARAM_COUNT] = {false};
-    int64_t clients_max = -1;
+    const struct resp_arg *unknown = NULL;
     for (size_t j = 2; j < req->argc; j += 2) {
-        const struct resp_arg *name = &req->argv[j];
-        size_t p = 0;
-        while (p < CONFIG_PARAM_COUNT && !cmd_arg_is(name, config_names[p])) {
-            p++;
+        size_t p = config_param_of(&req->argv[j]);
+        if (p == CONFIG_PARAM_COUNT || unknown != NULL) {
+            unknown = unknown != NULL ? unknown : &req->argv[j];
+            continue;
         }
-        const char *why = NULL;
-        const struct resp_arg *value = &req->argv[j + 1];
-        if (p == CONFIG_PARAM_COUNT) {
-            return cmd_replied(resp_buf_errorf(
-                &c->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
-                name->bytes));
-        } else if (is_named[p]) {
-            why = "duplicate parameter";
-        } else if (p != CONFIG_MAXCLIENTS) {
-            why = "can't set immutable config";
-        } else if (!cmd_parse_i64(value->bytes, value->size_bytes, &clients_max)) {
-            why = "argument couldn't be parsed into an integer";
-        } else if (clients_max < 1 || clients_max > UINT32_MAX) {
-            why = "argument must be between 1 and 4294967295 inclusive";
+        if (p != CONFIG_MAXCLIENTS) {
+            return config_set_failed(c, &req->argv[j], "can't set immutable config");
         }
-        if (why != NULL) {
-            return cmd_replied(resp_buf_errorf(
-                &c->out, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
-                name->bytes, why));
+        if (is_named[p]) {
+            return config_set_failed(c, &req->argv[j], "duplicate parameter");
         }
         is_named[p] = true;
+    }
+    if (unknown != NULL) {
+        return cmd_replied(resp_buf_errorf(
+            &c->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
+            unknown->bytes));
+    }
+    assert(req->argc == 4); /* one changeable setting, named once */
+    int64_t clients_max;
+    const struct resp_arg *value = &req->argv[3];
+    if (!cmd_parse_i64(value->bytes, value->size_bytes, &clients_max)) {
+        return config_set_failed(c, &req->argv[2], "argument couldn't be parsed into an integer");
+    }
+    if (clients_max < 1 || clients_max > UINT32_MAX) {
+        return config_set_failed(c, &req->argv[2],
+                                 "argument must be between 1 and 4294967295 inclusive");
     }
     atomic_store(&c->server->clients_max, (size_t)clients_max);
     return cmd_reply_ok(&c->out);

@@ -614,8 +614,9 @@ test_b_store_values_end_in_a_nul(void **state)
 }
 
 /* The claim: store_set and store_set_expire, when an allocation fails, return CMD_NOMEM with the
- * store unchanged (store.h), and a command that runs out of memory returns CMD_NOMEM; either
- * way nothing is leaked: once the store is destroyed, every block it took is back. Each
+ * store unchanged (store.h), and a command that runs out of memory returns CMD_NOMEM, RENAME
+ * and COPY REPLACE with the keyspace unchanged too (the destination is not lost); either way
+ * nothing is leaked: once the store is destroyed, every block it took is back. Each
  * allocation of each call in turn fails on a fresh store, until the call needs no more. In
  * plain builds only. */
 static void
@@ -626,12 +627,24 @@ test_b_store_out_of_memory_changes_nothing(void **state)
     printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
 #else
     enum { ALLOCATIONS_MAX = 64 };
-    static char big[1000];
+    static char big[1000], big_text[1001];
     memset(big, 'b', sizeof(big));
-    static const char *const names[] = {"store_set of a new key", "store_set of a bigger value",
-                                        "store_set_expire", "SET new value PX 5000"};
+    memcpy(big_text, big, sizeof(big)); /* the same bytes as a C string, for SET */
+    static const char *const names[] = {"store_set of a new key",
+                                        "store_set of a bigger value",
+                                        "store_set_expire",
+                                        "SET new value PX 5000",
+                                        "RENAME src old (src has a TTL, old none)",
+                                        "RENAME src new",
+                                        "COPY src old REPLACE"};
     const struct resp_arg set_px[] = {{"SET", 3}, {"new", 3}, {"value", 5}, {"PX", 2}, {"5000", 4}};
-    for (int call = 0; call < 4; call++) {
+    const struct resp_arg rename_old[] = {{"RENAME", 6}, {"src", 3}, {"old", 3}};
+    const struct resp_arg rename_new[] = {{"RENAME", 6}, {"src", 3}, {"new", 3}};
+    const struct resp_arg copy_old[] = {{"COPY", 4}, {"src", 3}, {"old", 3}, {"REPLACE", 7}};
+    const struct resp_arg *const requests[] = {set_px, rename_old, rename_new, copy_old};
+    const size_t request_sizes[] = {KH_ARRAY_LEN(set_px), KH_ARRAY_LEN(rename_old),
+                                    KH_ARRAY_LEN(rename_new), KH_ARRAY_LEN(copy_old)};
+    for (int call = 0; call < 7; call++) {
         bool has_fired = true;
         for (int64_t fail_at = 0; has_fired; fail_at++) {
             if (fail_at == ALLOCATIONS_MAX) {
@@ -640,25 +653,30 @@ test_b_store_out_of_memory_changes_nothing(void **state)
             int64_t live_before = kh_oom_live_blocks();
             struct store *s = store_new();
             EXPECT(s, T0, "+OK\r\n", "SET", "old", "small");
+            if (call >= 4) { /* a value bigger than old's, so the copy must allocate */
+                EXPECT(s, T0, "+OK\r\n", "SET", "src", big_text, "PX", "5000");
+            }
             struct resp_buf out;
             resp_buf_init(&out);
             assert_resp_status(resp_buf_reserve(&out, 4096), RESP_OK); /* no reply allocates */
             kh_oom_arm(fail_at);
             cmd_status status = call == 0   ? store_set(s, "new", 3, "value", 5, false)
                                 : call == 1 ? store_set(s, "old", 3, big, sizeof(big), false)
-                                : call == 2 ? store_set_expire(s, "old", 3, (int64_t)T0 + 5000)
-                                            : run(s, T0, KH_ARRAY_LEN(set_px), set_px, &out);
+                                : call == 2
+                                    ? store_set_expire(s, "old", 3, (int64_t)T0 + 5000)
+                                    : run(s, T0, request_sizes[call - 3], requests[call - 3], &out);
             has_fired = kh_oom_disarm();
             if (status != CMD_OK && !(has_fired && status == CMD_NOMEM)) {
                 fail_msg("%s, allocation %" PRId64 " failing: returned %s; expected CMD_OK or "
                          "CMD_NOMEM",
                          names[call], fail_at, cmd_status_name(status));
             }
-            if (status == CMD_NOMEM && call < 3) { /* store.h: s unchanged */
+            if (status == CMD_NOMEM && call != 3) { /* store.h: s unchanged; so RENAME, COPY */
                 EXPECT(s, T0, "$5\r\nsmall\r\n", "GET", "old");
                 EXPECT(s, T0, ":-1\r\n", "PTTL", "old");
                 EXPECT(s, T0, "$-1\r\n", "GET", "new");
-                EXPECT(s, T0, ":1\r\n", "DBSIZE");
+                EXPECT(s, T0, call >= 4 ? ":5000\r\n" : ":-2\r\n", "PTTL", "src");
+                EXPECT(s, T0, call >= 4 ? ":2\r\n" : ":1\r\n", "DBSIZE");
             }
             resp_buf_free(&out);
             store_destroy(s);
