@@ -173,6 +173,9 @@ cmd_status server_execute(struct client *c, const struct resp_request *req, uint
  * server_execute runs them. CMD_NOT_MINE, appending nothing, for any other command. */
 cmd_status server_command_execute(struct client *c, const struct resp_request *req,
                                   uint64_t now_ms);
+/* CONFIG GET pattern... and CONFIG SET name value ... for c (server_config_given.c), as
+ * server_command_execute runs them; req is a CONFIG request of at least two words. */
+cmd_status server_config_execute(struct client *c, const struct resp_request *req);
 /* Makes fd non-blocking. Returns 0 or -1 with errno set. */
 int server_set_nonblocking(int fd);
 /* Accepts one connection; refuses it with Redis's error when clients_max are connected.
