@@ -3,7 +3,8 @@
  * it. cmd_execute (commands.c, part B) looks a request up here; COMMAND, COMMAND INFO and
  * COMMAND DOCS describe the server from it, so what a client discovers is what runs. Read
  * struct cmd_spec, then the list of handlers: the part B ones are yours (commands.c,
- * strings.c), the rest are given (commands_given.c), or answered by the server (server.h). */
+ * strings.c), the rest are given (commands_given.c; the catalog is commands_catalog_given.c),
+ * or answered by the server (server.h). The limits every command file shares are below. */
 #ifndef KEEL_COMMANDS_H
 #define KEEL_COMMANDS_H
 
@@ -66,6 +67,23 @@ const struct cmd_spec *cmd_spec_find(const char *name, size_t name_size_bytes);
 size_t cmd_spec_count(void);
 const struct cmd_spec *cmd_spec_at(size_t i);
 
+/* ---- Limits (given; each with its unit and source) ----------------------------------------- */
+
+/* The longest string SETRANGE and APPEND may make: Redis's proto-max-bulk-len, 512 MiB. */
+#define CMD_STRING_SIZE_BYTES_MAX ((size_t)512 * 1024 * 1024)
+/* INCRBYFLOAT's number as text, either way: Redis's MAX_LONG_DOUBLE_CHARS (util.h), 5 KiB. */
+#define CMD_LONG_DOUBLE_TEXT_SIZE_BYTES_MAX 5120u
+/* The longest int64 in decimal, "-9223372036854775808", is 20 bytes; 24 with room for '\0'. */
+#define CMD_I64_TEXT_SIZE_BYTES 24u
+/* A command name's longest, with room: "pexpiretime" and "punsubscribe" are 12 bytes. */
+#define CMD_NAME_SIZE_BYTES_MAX 16u
+/* One word of a catalog row's flags or ACL categories: "@keyspace" and "allow_busy" are the
+ * longest, 10 bytes. */
+#define CMD_WORD_SIZE_BYTES_MAX 32u
+/* Keys and CONFIG GET patterns up to this size are copied on the stack, longer ones on the
+ * heap: a copy, not a limit (bytes). */
+#define CMD_KEY_COPY_SIZE_BYTES 256u
+
 /* ---- Helpers every handler shares (given) ------------------------------------------------ */
 
 #define CMD_ERR_NOT_INTEGER "ERR value is not an integer or out of range"
@@ -89,8 +107,8 @@ bool cmd_arg_is(const struct resp_arg *arg, const char *word);
 /* Redis's string2ll (util.c): an optional '-', then digits with no leading zero ("0" itself is
  * fine), nothing else, within int64. False, *value untouched, otherwise. */
 bool cmd_parse_i64(const char *bytes, size_t size_bytes, int64_t *value);
-/* Redis's string2ld for INCRBYFLOAT: a finite long double, no spaces, at most 5,120 bytes
- * (MAX_LONG_DOUBLE_CHARS). False otherwise. */
+/* Redis's string2ld for INCRBYFLOAT: a finite long double, no spaces, at most
+ * CMD_LONG_DOUBLE_TEXT_SIZE_BYTES_MAX bytes. False otherwise. */
 bool cmd_parse_long_double(const char *bytes, size_t size_bytes, long double *value);
 /* Formats value as Redis's ld2string in LD_STR_HUMAN mode (%.17Lf, trailing zeros and a
  * trailing '.' dropped, "-0" as "0"). Returns the length, or 0 when it does not fit. */
@@ -175,7 +193,29 @@ cmd_status cmd_decrby(struct store *s, const struct resp_request *req, uint64_t 
 cmd_status cmd_incrbyfloat(struct store *s, const struct resp_request *req, uint64_t now_ms,
                            struct resp_buf *out);
 
-/* The longest string SETRANGE and APPEND may make: Redis's proto-max-bulk-len, 512 MiB. */
-#define CMD_STRING_SIZE_BYTES_MAX ((size_t)512 * 1024 * 1024)
+/* ---- Given handlers (commands_given.c): the same store calls, boilerplate ---------------- */
+
+cmd_status cmd_dbsize(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                      struct resp_buf *out);
+cmd_status cmd_flushall(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                        struct resp_buf *out);
+cmd_status cmd_flushdb(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                       struct resp_buf *out);
+cmd_status cmd_select(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                      struct resp_buf *out);
+cmd_status cmd_time(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                    struct resp_buf *out);
+cmd_status cmd_type(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                    struct resp_buf *out);
+cmd_status cmd_object(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                      struct resp_buf *out);
+cmd_status cmd_touch(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                     struct resp_buf *out);
+cmd_status cmd_randomkey(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                         struct resp_buf *out);
+cmd_status cmd_keys(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                    struct resp_buf *out);
+cmd_status cmd_scan(struct store *s, const struct resp_request *req, uint64_t now_ms,
+                    struct resp_buf *out);
 
 #endif

@@ -113,7 +113,9 @@ dict_scan(const struct dict *d, uint64_t cursor, dict_scan_cb scan_cb, void *ctx
     (void)ctx;
     /* TODO(part B): Redis's dictScan. Visit bucket cursor & mask of the table (while a resize is
      * under way: the smaller table's bucket, then every bucket of the larger one that it expands
-     * to), then advance the cursor with its bits reversed: set the bits above the mask,
-     * reverse, add one, reverse back. Return 0 when it wraps. Until then: no key, scan done. */
+     * to). The next cursor counts up from the high bits of the mask, not the low ones: work out
+     * why that order survives a table that doubles or halves between two calls (dict.c's long
+     * comment in Redis, and dict.h, explain it). Return 0 when the count wraps. Until then: no
+     * key, scan done. */
     return 0;
 }

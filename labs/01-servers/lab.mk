@@ -6,7 +6,8 @@ LABS += 01-servers
 01-servers_STUDENT_SRCS := resp.c dict.c store.c commands.c strings.c client.c pubsub.c server_blocking.c \
   server_pool.c server_epoll.c
 01-servers_GIVEN_SRCS := resp_given.c store_given.c commands_given.c server_given.c \
-  server_commands_given.c server_main.c
+  server_commands_given.c server_main.c glob_given.c commands_catalog_given.c \
+  server_config_given.c
 01-servers_NEEDS :=
 01-servers_TESTS := test_a_resp test_b_dict test_b_store test_c_servers test_d_epoll test_e_pubsub
 01-servers_BENCHES := bench_resp bench_servers bench_conns bench_fuzz

@@ -68,13 +68,10 @@ void pubsub_client_channel(const struct pubsub_client *c, size_t i, const char *
                            size_t *name_size);
 
 /* PUBLISH: delivers "message" to each subscriber of channel and "pmessage" to each client with
- * a matching pattern (once per matching pattern, as Redis does). Returns how many deliveries
- * were made, PUBLISH's reply. Returns (size_t)-1 on out of memory, having delivered nothing. */
+ * a pattern that matches it (once per matching pattern, as Redis does; glob.h's given
+ * glob_match decides). Returns how many deliveries were made, PUBLISH's reply. Returns (size_t)-1
+ * on out of memory, having delivered nothing. */
 size_t pubsub_publish(struct pubsub *ps, const char *channel, size_t channel_size,
                       const char *message, size_t message_size);
-
-/* Redis's glob: * ? [abc] [^a] [a-z] and \x escapes. Binary safe. */
-bool pubsub_glob_match(const char *pattern, size_t pattern_size, const char *text,
-                       size_t text_size);
 
 #endif

@@ -52,7 +52,7 @@ enum server_model { SERVER_MODEL_LIST(SERVER_MODEL_ENUM_ENTRY) };
 struct server_config {
     enum server_model model;
     uint16_t port;      /* 0: any free port (printed to stderr once bound) */
-    size_t clients_max; /* further connections get an error and are closed */
+    size_t clients_max; /* at start-up; server->clients_max is the limit now (CONFIG SET) */
     size_t threads;     /* pool workers */
     size_t queue_size;  /* pool queue capacity */
     /* The pool's queue: NULL for the pool's own (part C); lab 02 part F plugs its ring in here. */
@@ -95,7 +95,10 @@ struct server {
     pthread_mutex_t lock;
     bool is_locked_model;       /* true for sequential, threads and pool: take `lock` */
     atomic_size_t client_count; /* connected clients, for clients_max */
-    atomic_size_t clients_max;  /* config.clients_max, changed at run time by CONFIG SET */
+    /* Further connections get an error and are closed. config.clients_max at start-up; CONFIG
+     * SET maxclients lowers or raises it at run time (Redis 7 does both), so no model may size
+     * anything by config.clients_max or assume the limit stays put. */
+    atomic_size_t clients_max;
     /* Every connected client, for CLIENT LIST and KILL, INFO and PUBSUB (server_given.c):
      * clients_lock guards the list and the links; a client is in it from client_init until
      * client_free, whose fd stays open while it is. */
@@ -170,6 +173,9 @@ cmd_status server_execute(struct client *c, const struct resp_request *req, uint
  * server_execute runs them. CMD_NOT_MINE, appending nothing, for any other command. */
 cmd_status server_command_execute(struct client *c, const struct resp_request *req,
                                   uint64_t now_ms);
+/* CONFIG GET pattern... and CONFIG SET name value ... for c (server_config_given.c), as
+ * server_command_execute runs them; req is a CONFIG request of at least two words. */
+cmd_status server_config_execute(struct client *c, const struct resp_request *req);
 /* Makes fd non-blocking. Returns 0 or -1 with errno set. */
 int server_set_nonblocking(int fd);
 /* Accepts one connection; refuses it with Redis's error when clients_max are connected.

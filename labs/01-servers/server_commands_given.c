@@ -1,10 +1,11 @@
 /* server_commands_given.c -- the commands lab 01's server answers itself, because they concern
  * connections or the server rather than the keyspace (given; students do not change it):
- * CLIENT, HELLO, CONFIG, INFO, RESET and PUBSUB. server_execute calls server_command_execute
- * for what cmd_execute leaves to the server. Read server_command_execute first. Replies and
- * errors are Redis 7.0's: src/networking.c (CLIENT, HELLO, RESET), src/config.c, src/server.c
- * (INFO) and src/pubsub.c. */
+ * CLIENT, HELLO, CONFIG (server_config_given.c), INFO, RESET and PUBSUB. server_execute calls
+ * server_command_execute for what cmd_execute leaves to the server. Read server_command_execute
+ * first. Replies and errors are Redis 7.0's: src/networking.c (CLIENT, HELLO, RESET), src/config.c,
+ * src/server.c (INFO) and src/pubsub.c. */
 #include "commands.h"
+#include "glob.h"
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -149,18 +150,31 @@ client_line(struct text *t, const struct client *c, uint64_t now_ms, const char 
                 c->sub.pattern_count, current_cmd);
 }
 
-/* CLIENT LIST [ID id...]; the caller holds server->lock in the locked models, so no client's
- * name or subscriptions change under it. */
+/* CLIENT LIST [ID id...], oldest first, as Redis lists them (ascending ids: server->clients is
+ * newest first and in id order, so it is walked back from its tail). An ID that is not an
+ * integer is Redis's "Invalid client ID"; one no client has lists nothing. The caller holds
+ * server->lock in the locked models, so no client's name or subscriptions change under it. */
 static cmd_status
 client_list(struct client *c, const struct resp_request *req, uint64_t now_ms)
 {
     if (req->argc > 2 && !(req->argc > 3 && cmd_arg_is(&req->argv[2], "id"))) {
         return cmd_replied(resp_buf_error(&c->out, CMD_ERR_SYNTAX));
     }
+    for (size_t i = 3; i < req->argc; i++) {
+        int64_t id;
+        if (!cmd_parse_i64(req->argv[i].bytes, req->argv[i].size_bytes, &id)) {
+            return cmd_replied(resp_buf_error(&c->out, "ERR Invalid client ID"));
+        }
+    }
     struct text t = {0};
     struct server *server = c->server;
     pthread_mutex_lock(&server->clients_lock);
-    for (const struct client *o = server->clients; o != NULL; o = o->next) {
+    const struct client *last = server->clients;
+    while (last != NULL && last->next != NULL) {
+        last = last->next;
+    }
+    for (const struct client *o = last; o != NULL; o = o->prev) {
+        assert(o->prev == NULL || o->prev->id > o->id); /* newest first, in id order */
         bool is_listed = req->argc == 2;
         for (size_t i = 3; i < req->argc && !is_listed; i++) {
             int64_t id;
@@ -175,44 +189,103 @@ client_list(struct client *c, const struct resp_request *req, uint64_t now_ms)
     return reply_text(&c->out, &t);
 }
 
+/* What CLIENT KILL's filters ask for (clientKillCommand, networking.c). */
+struct kill_filter {
+    const struct resp_arg *addr;  /* NULL: any */
+    const struct resp_arg *laddr; /* NULL: any */
+    int64_t id;                   /* -1: any */
+    int type;                     /* -1: any; else 0 normal, 1 pubsub, 2 master or replica */
+    bool is_skip_me;
+};
+
+/* Reads the new form's filters into f, or replies Redis's error and returns false. */
+static bool
+kill_filter_parse(struct client *c, const struct resp_request *req, struct kill_filter *f,
+                  cmd_status *replied)
+{
+    static const char *const types[] = {"normal", "pubsub", "master", "replica", "slave"};
+    for (size_t j = 2; j < req->argc; j += 2) {
+        const struct resp_arg *option = &req->argv[j];
+        const struct resp_arg *value = j + 1 < req->argc ? &req->argv[j + 1] : NULL;
+        const char *error = NULL;
+        if (value == NULL) {
+            error = CMD_ERR_SYNTAX;
+        } else if (cmd_arg_is(option, "id")) {
+            if (!cmd_parse_i64(value->bytes, value->size_bytes, &f->id) || f->id <= 0) {
+                error = "ERR client-id should be greater than 0";
+            }
+        } else if (cmd_arg_is(option, "addr") || cmd_arg_is(option, "laddr")) {
+            *(cmd_arg_is(option, "addr") ? &f->addr : &f->laddr) = value;
+        } else if (cmd_arg_is(option, "type")) {
+            size_t t = 0;
+            while (t < 5 && !cmd_arg_is(value, types[t])) {
+                t++;
+            }
+            if (t == 5) {
+                *replied = cmd_replied(
+                    resp_buf_errorf(&c->out, "ERR Unknown client type '%s'", value->bytes));
+                return false;
+            }
+            f->type = t < 2 ? (int)t : 2; /* this server has no master and no replicas */
+        } else if (cmd_arg_is(option, "user")) {
+            if (!cmd_arg_is(value, "default")) { /* the only user, as Redis without ACLs */
+                *replied =
+                    cmd_replied(resp_buf_errorf(&c->out, "ERR No such user '%s'", value->bytes));
+                return false;
+            }
+        } else if (cmd_arg_is(option, "skipme") &&
+                   (cmd_arg_is(value, "yes") || cmd_arg_is(value, "no"))) {
+            f->is_skip_me = cmd_arg_is(value, "yes");
+        } else {
+            error = CMD_ERR_SYNTAX;
+        }
+        if (error != NULL) {
+            *replied = cmd_replied(resp_buf_error(&c->out, error));
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+is_address(int fd, bool is_local, const struct resp_arg *wanted)
+{
+    char addr[64];
+    format_address(fd, is_local, addr, sizeof(addr));
+    return strlen(addr) == wanted->size_bytes &&
+           memcmp(addr, wanted->bytes, wanted->size_bytes) == 0;
+}
+
+/* True when client o passes every filter of f (c is the client asking). */
+static bool
+kill_filter_matches(const struct kill_filter *f, const struct client *c, const struct client *o)
+{
+    int type = pubsub_client_count(&o->sub) > 0 ? 1 : 0;
+    return (f->id < 0 || o->id == (uint64_t)f->id) &&
+           (f->addr == NULL || is_address(o->fd, false, f->addr)) &&
+           (f->laddr == NULL || is_address(o->fd, true, f->laddr)) &&
+           (f->type < 0 || f->type == type) && !(o == c && f->is_skip_me);
+}
+
 /* CLIENT KILL addr:port (the old form: +OK or an error) or CLIENT KILL ID id | ADDR addr |
- * SKIPME yes/no ... (the new form: how many were killed). A killed client is shut down, so
- * whichever thread serves it reads the end of its stream and frees it; c itself closes once its
- * reply is written, as Redis's CLIENT_CLOSE_AFTER_REPLY. */
+ * LADDR addr | TYPE type | USER name | SKIPME yes/no ... (the new form: how many were
+ * killed). A killed client is shut down, so whichever thread serves it reads the end of its
+ * stream and frees it; c itself closes once its reply is written, as Redis's
+ * CLIENT_CLOSE_AFTER_REPLY. */
 static cmd_status
 client_kill(struct client *c, const struct resp_request *req)
 {
     bool is_old_form = req->argc == 3;
-    const struct resp_arg *addr_wanted = is_old_form ? &req->argv[2] : NULL;
-    int64_t id_wanted = -1;
-    bool is_skip_me = true;
-    for (size_t j = 2; !is_old_form && j < req->argc; j += 2) {
-        const struct resp_arg *value = j + 1 < req->argc ? &req->argv[j + 1] : NULL;
-        if (value != NULL && cmd_arg_is(&req->argv[j], "id")) {
-            if (!cmd_parse_i64(value->bytes, value->size_bytes, &id_wanted) || id_wanted <= 0) {
-                return cmd_replied(
-                    resp_buf_error(&c->out, "ERR client-id should be greater than 0"));
-            }
-        } else if (value != NULL && cmd_arg_is(&req->argv[j], "addr")) {
-            addr_wanted = value;
-        } else if (value != NULL && cmd_arg_is(&req->argv[j], "skipme") &&
-                   (cmd_arg_is(value, "yes") || cmd_arg_is(value, "no"))) {
-            is_skip_me = cmd_arg_is(value, "yes");
-        } else {
-            return cmd_replied(resp_buf_error(&c->out, CMD_ERR_SYNTAX));
-        }
+    struct kill_filter f = {is_old_form ? &req->argv[2] : NULL, NULL, -1, -1, !is_old_form};
+    cmd_status replied;
+    if (!is_old_form && !kill_filter_parse(c, req, &f, &replied)) {
+        return replied;
     }
     int64_t killed = 0;
     struct server *server = c->server;
     pthread_mutex_lock(&server->clients_lock);
     for (struct client *o = server->clients; o != NULL; o = o->next) {
-        char addr[64];
-        format_address(o->fd, false, addr, sizeof(addr));
-        if ((id_wanted > 0 && o->id != (uint64_t)id_wanted) ||
-            (addr_wanted != NULL &&
-             (strlen(addr) != addr_wanted->size_bytes ||
-              memcmp(addr, addr_wanted->bytes, addr_wanted->size_bytes) != 0)) ||
-            (o == c && is_skip_me && !is_old_form)) {
+        if (!kill_filter_matches(&f, c, o)) {
             continue;
         }
         killed++;
@@ -337,179 +410,6 @@ execute_reset(struct client *c)
     return cmd_replied(resp_buf_simple(&c->out, "RESET"));
 }
 
-/* ---- CONFIG ------------------------------------------------------------------------------- */
-
-enum config_param {
-    CONFIG_BIND,
-    CONFIG_PORT,
-    CONFIG_TCP_BACKLOG,
-    CONFIG_TIMEOUT,
-    CONFIG_MAXCLIENTS,
-    CONFIG_MAXMEMORY,
-    CONFIG_MAXMEMORY_POLICY,
-    CONFIG_DATABASES,
-    CONFIG_SAVE,
-    CONFIG_APPENDONLY,
-    CONFIG_HZ,
-    CONFIG_PROTO_MAX_BULK_LEN,
-    CONFIG_CLIENT_QUERY_BUFFER_LIMIT,
-    CONFIG_PARAM_COUNT,
-};
-
-/* The settings this server has, by Redis's names: every one CONFIG GET can match. Only
- * maxclients changes at run time (server_accept reads it on every accept). */
-static const char *const config_names[CONFIG_PARAM_COUNT] = {"bind",
-                                                             "port",
-                                                             "tcp-backlog",
-                                                             "timeout",
-                                                             "maxclients",
-                                                             "maxmemory",
-                                                             "maxmemory-policy",
-                                                             "databases",
-                                                             "save",
-                                                             "appendonly",
-                                                             "hz",
-                                                             "proto-max-bulk-len",
-                                                             "client-query-buffer-limit"};
-
-/* The value of param, as CONFIG GET prints it. */
-static void
-config_value(const struct server *server, enum config_param param, char *text, size_t text_size)
-{
-    switch (param) {
-    case CONFIG_BIND:
-        snprintf(text, text_size, "127.0.0.1"); /* server_open binds loopback only */
-        return;
-    case CONFIG_PORT:
-        snprintf(text, text_size, "%u", server->port);
-        return;
-    case CONFIG_TCP_BACKLOG:
-        snprintf(text, text_size, "511"); /* server_given.c's LISTEN_BACKLOG */
-        return;
-    case CONFIG_TIMEOUT: /* seconds, as Redis's; --idle-timeout-ms is finer */
-        snprintf(text, text_size, "%" PRIu64, server->config.idle_timeout_ms / 1000);
-        return;
-    case CONFIG_MAXCLIENTS:
-        snprintf(text, text_size, "%zu", atomic_load(&server->clients_max));
-        return;
-    case CONFIG_MAXMEMORY:
-        snprintf(text, text_size, "0"); /* no limit: the store never evicts */
-        return;
-    case CONFIG_MAXMEMORY_POLICY:
-        snprintf(text, text_size, "noeviction");
-        return;
-    case CONFIG_DATABASES:
-        snprintf(text, text_size, "1");
-        return;
-    case CONFIG_SAVE:
-        snprintf(text, text_size, "%s", ""); /* no snapshots */
-        return;
-    case CONFIG_APPENDONLY:
-        snprintf(text, text_size, "%s", server->config.backend_ops != NULL ? "yes" : "no");
-        return;
-    case CONFIG_HZ:
-        snprintf(text, text_size, "%u", 1000u / SERVER_CRON_INTERVAL_MS);
-        return;
-    case CONFIG_PROTO_MAX_BULK_LEN:
-        snprintf(text, text_size, "%zu", RESP_BULK_SIZE_BYTES_MAX);
-        return;
-    default:
-        assert(param == CONFIG_CLIENT_QUERY_BUFFER_LIMIT);
-        snprintf(text, text_size, "%zu", RESP_REQUEST_SIZE_BYTES_MAX);
-        return;
-    }
-}
-
-/* CONFIG GET pattern...: name and value of every setting any pattern matches, each once, in
- * the table's order. A pattern is Redis's glob over the whole name, ignoring case (names are
- * lower case, so the pattern is lowered first; part E's matcher does the rest). */
-static cmd_status
-config_get(struct client *c, const struct resp_request *req)
-{
-    bool is_matched[CONFIG_PARAM_COUNT] = {false};
-    size_t matched = 0;
-    for (size_t j = 2; j < req->argc; j++) {
-        char pattern[256];
-        size_t size =
-            req->argv[j].size_bytes < sizeof(pattern) ? req->argv[j].size_bytes : sizeof(pattern);
-        for (size_t i = 0; i < size; i++) {
-            char ch = req->argv[j].bytes[i];
-            pattern[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-        }
-        for (size_t p = 0; p < CONFIG_PARAM_COUNT; p++) {
-            if (!is_matched[p] &&
-                pubsub_glob_match(pattern, size, config_names[p], strlen(config_names[p]))) {
-                is_matched[p] = true;
-                matched++;
-            }
-        }
-    }
-    resp_status status = resp_buf_array(&c->out, 2 * matched);
-    for (size_t p = 0; p < CONFIG_PARAM_COUNT && status == RESP_OK; p++) {
-        if (is_matched[p]) {
-            char value[64];
-            config_value(c->server, (enum config_param)p, value, sizeof(value));
-            status = resp_buf_bulk(&c->out, config_names[p], strlen(config_names[p]));
-            status = status == RESP_OK ? resp_buf_bulk(&c->out, value, strlen(value)) : status;
-        }
-    }
-    return cmd_replied(status);
-}
-
-/* CONFIG SET name value [name value ...]: all or nothing, as Redis 7. Checks every pair first
- * (a known name, not twice, changeable, a valid value), then applies them. */
-static cmd_status
-config_set(struct client *c, const struct resp_request *req)
-{
-    if (req->argc < 4 || req->argc % 2 != 0) {
-        return cmd_replied(resp_buf_error(&c->out, CMD_ERR_SYNTAX));
-    }
-    bool is_named[CONFIG_PARAM_COUNT] = {false};
-    int64_t clients_max = -1;
-    for (size_t j = 2; j < req->argc; j += 2) {
-        const struct resp_arg *name = &req->argv[j];
-        size_t p = 0;
-        while (p < CONFIG_PARAM_COUNT && !cmd_arg_is(name, config_names[p])) {
-            p++;
-        }
-        const char *why = NULL;
-        const struct resp_arg *value = &req->argv[j + 1];
-        if (p == CONFIG_PARAM_COUNT) {
-            return cmd_replied(resp_buf_errorf(
-                &c->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
-                name->bytes));
-        } else if (is_named[p]) {
-            why = "duplicate parameter";
-        } else if (p != CONFIG_MAXCLIENTS) {
-            why = "can't set immutable config";
-        } else if (!cmd_parse_i64(value->bytes, value->size_bytes, &clients_max)) {
-            why = "argument couldn't be parsed into an integer";
-        } else if (clients_max < 1 || clients_max > UINT32_MAX) {
-            why = "argument must be between 1 and 4294967295 inclusive";
-        }
-        if (why != NULL) {
-            return cmd_replied(resp_buf_errorf(
-                &c->out, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
-                name->bytes, why));
-        }
-        is_named[p] = true;
-    }
-    atomic_store(&c->server->clients_max, (size_t)clients_max);
-    return cmd_reply_ok(&c->out);
-}
-
-static cmd_status
-execute_config(struct client *c, const struct resp_request *req)
-{
-    if (cmd_arg_is(&req->argv[1], "get")) {
-        return req->argc < 3 ? cmd_reply_arity(&c->out, "config|get") : config_get(c, req);
-    }
-    if (cmd_arg_is(&req->argv[1], "set")) {
-        return req->argc < 4 ? cmd_reply_arity(&c->out, "config|set") : config_set(c, req);
-    }
-    return cmd_reply_unknown_subcommand(&c->out, &req->argv[1], "CONFIG");
-}
-
 /* ---- PUBSUB ------------------------------------------------------------------------------- */
 
 /* Channels are counted from the clients' own lists: the registry's table is part E's, and
@@ -532,42 +432,54 @@ is_first_subscriber(const struct client *first, const char *name, size_t size, b
     return true;
 }
 
-/* PUBSUB CHANNELS [pattern] (is_count false) or NUMPAT (is_pattern, is_count): the distinct
- * channels (or patterns) that have a subscriber. */
+/* A channel or pattern name as a client holds it: borrowed, binary (it may hold '\0'). */
+struct name_ref {
+    const char *bytes;
+    size_t size_bytes;
+};
+
+/* PUBSUB CHANNELS [pattern] (is_pattern false) or NUMPAT (is_pattern true): the distinct
+ * channels (or patterns) that have a subscriber. The names are collected as (pointer, size)
+ * pairs, borrowed from the clients under clients_lock, so a name with '\0' bytes is replied
+ * whole. O(clients x subscriptions) for the walk, squared for the duplicates. */
 static cmd_status
 pubsub_distinct(struct client *c, const struct resp_arg *pattern, bool is_pattern)
 {
-    struct text names = {0}; /* the names, each followed by its size_t size */
-    size_t count = 0;
+    struct name_ref *names = NULL; /* owned array of borrowed names */
+    size_t count = 0, capacity = 0;
     for (const struct client *o = c->server->clients; o != NULL; o = o->next) {
         for (size_t i = 0; i < (is_pattern ? o->sub.pattern_count : o->sub.channel_count); i++) {
-            const char *name = is_pattern ? o->sub.patterns[i] : NULL;
-            size_t size = is_pattern ? o->sub.pattern_sizes[i] : 0;
-            if (!is_pattern) {
-                pubsub_client_channel(&o->sub, i, &name, &size);
+            struct name_ref name = {NULL, 0};
+            if (is_pattern) {
+                name.bytes = o->sub.patterns[i];
+                name.size_bytes = o->sub.pattern_sizes[i];
+            } else {
+                pubsub_client_channel(&o->sub, i, &name.bytes, &name.size_bytes);
             }
-            if (is_first_subscriber(o, name, size, is_pattern) &&
-                (pattern == NULL ||
-                 pubsub_glob_match(pattern->bytes, pattern->size_bytes, name, size))) {
-                count++;
-                text_printf(&names, "%zu:", size);
-                text_printf(&names, "%.*s", (int)size, name);
+            if (!is_first_subscriber(o, name.bytes, name.size_bytes, is_pattern) ||
+                (pattern != NULL &&
+                 !glob_match(pattern->bytes, pattern->size_bytes, name.bytes, name.size_bytes))) {
+                continue;
             }
+            if (count == capacity) {
+                size_t grown_capacity = capacity == 0 ? 16 : 2 * capacity;
+                struct name_ref *grown = realloc(names, grown_capacity * sizeof(*grown));
+                if (grown == NULL) {
+                    free(names);
+                    return CMD_NOMEM;
+                }
+                names = grown;
+                capacity = grown_capacity;
+            }
+            names[count++] = name;
         }
     }
-    if (is_pattern) {
-        free(names.bytes);
-        return cmd_replied(resp_buf_integer(&c->out, (int64_t)count));
+    resp_status status =
+        is_pattern ? resp_buf_integer(&c->out, (int64_t)count) : resp_buf_array(&c->out, count);
+    for (size_t i = 0; !is_pattern && i < count && status == RESP_OK; i++) {
+        status = resp_buf_bulk(&c->out, names[i].bytes, names[i].size_bytes);
     }
-    resp_status status = names.is_out_of_memory ? RESP_NOMEM : resp_buf_array(&c->out, count);
-    for (size_t at = 0; at < names.size_bytes && status == RESP_OK;) {
-        size_t size = strtoull(names.bytes + at, NULL, 10);
-        at = (size_t)((char *)memchr(names.bytes + at, ':', names.size_bytes - at) - names.bytes) +
-             1;
-        status = resp_buf_bulk(&c->out, names.bytes + at, size);
-        at += size;
-    }
-    free(names.bytes);
+    free(names);
     return cmd_replied(status);
 }
 
@@ -741,7 +653,8 @@ server_command_execute(struct client *c, const struct resp_request *req, uint64_
     }
     switch (spec->name[0]) {
     case 'c':
-        return spec->name[1] == 'l' ? execute_client(c, req, now_ms) : execute_config(c, req);
+        return spec->name[1] == 'l' ? execute_client(c, req, now_ms)
+                                    : server_config_execute(c, req);
     case 'h':
         return execute_hello(c, req);
     case 'i':

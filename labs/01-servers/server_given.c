@@ -245,8 +245,9 @@ client_init(struct client *c, struct server *server, int fd)
     }
     c->last_active_ms = server_now_ms();
     c->created_ms = c->last_active_ms;
-    c->id = atomic_fetch_add(&server->next_client_id, 1);
     pthread_mutex_lock(&server->clients_lock);
+    /* The id is taken under the lock, so the list is in id order: CLIENT LIST walks it back. */
+    c->id = atomic_fetch_add(&server->next_client_id, 1);
     c->next = server->clients;
     if (c->next != NULL) {
         c->next->prev = c;

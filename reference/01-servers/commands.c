@@ -79,9 +79,12 @@ cmd_exists(struct store *s, const struct resp_request *req, uint64_t now_ms, str
 
 enum { EXPIRE_NX = 1 << 0, EXPIRE_XX = 1 << 1, EXPIRE_GT = 1 << 2, EXPIRE_LT = 1 << 3 };
 
-/* EXPIRE's NX|XX|GT|LT, with parseExtendedExpireArgumentsOrReply's messages (expire.c). */
-static cmd_status
-expire_parse_options(const struct resp_request *req, unsigned *flags, struct resp_buf *out)
+/* EXPIRE's NX|XX|GT|LT, with parseExtendedExpireArgumentsOrReply's messages (expire.c).
+ * Returns true, replying nothing, when they are fine; else replies the error and sets
+ * *replied to its status. */
+static bool
+expire_parse_options(const struct resp_request *req, unsigned *flags, struct resp_buf *out,
+                     cmd_status *replied)
 {
     static const char *const words[] = {"nx", "xx", "gt", "lt"};
     for (size_t j = 3; j < req->argc; j++) {
@@ -91,20 +94,23 @@ expire_parse_options(const struct resp_request *req, unsigned *flags, struct res
         }
         if (w == 4) {
             /* "%s" of the argument stops at its first '\0', as Redis's does. */
-            return cmd_replied(
-                resp_buf_errorf(out, "ERR Unsupported option %s", req->argv[j].bytes));
+            *replied =
+                cmd_replied(resp_buf_errorf(out, "ERR Unsupported option %s", req->argv[j].bytes));
+            return false;
         }
         *flags |= 1u << w;
     }
     if ((*flags & EXPIRE_NX) && (*flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT))) {
-        return cmd_replied(resp_buf_error(
+        *replied = cmd_replied(resp_buf_error(
             out, "ERR NX and XX, GT or LT options at the same time are not compatible"));
+        return false;
     }
     if ((*flags & EXPIRE_GT) && (*flags & EXPIRE_LT)) {
-        return cmd_replied(
+        *replied = cmd_replied(
             resp_buf_error(out, "ERR GT and LT options at the same time are not compatible"));
+        return false;
     }
-    return CMD_UNIMPLEMENTED; /* no reply: go on */
+    return true;
 }
 
 /* Whether NX|XX|GT|LT let a key whose TTL is current_ms (or STORE_EXPIRE_NONE) take when_ms.
@@ -131,8 +137,8 @@ expire_generic(struct store *s, const struct resp_request *req, uint64_t now_ms,
     assert(base_ms >= 0);
     assert(unit_ms == 1 || unit_ms == 1000);
     unsigned flags = 0;
-    cmd_status status = expire_parse_options(req, &flags, out);
-    if (status != CMD_UNIMPLEMENTED) {
+    cmd_status status;
+    if (!expire_parse_options(req, &flags, out, &status)) {
         return status;
     }
     int64_t when_ms;
@@ -241,17 +247,39 @@ cmd_persist(struct store *s, const struct resp_request *req, uint64_t now_ms, st
     return cmd_replied(resp_buf_integer(out, 1));
 }
 
-/* Copies src's value and TTL to dst (which the caller has checked or means to replace). The
- * value is borrowed from the store, so it is copied before dst is written. */
+/* Copies src's value and TTL to dst, replacing what dst holds (the caller has checked src
+ * lives at now_ms and is not dst). On CMD_NOMEM s is as it was: a new dst is deleted again; an
+ * old dst gets its TTL first and its value second, and a value that does not fit puts the old
+ * TTL back (updating or removing a TTL that exists allocates nothing). Deleting dst first, as
+ * the obvious version does, would lose it when the copy then runs out of memory. */
 static cmd_status
-copy_key(struct store *s, const struct store_value *v, const struct resp_arg *dst)
+copy_key(struct store *s, const struct resp_arg *src, const struct resp_arg *dst, uint64_t now_ms)
 {
+    const struct store_value *v = store_lookup(s, src->bytes, src->size_bytes, now_ms);
+    assert(v != NULL);
     int64_t expire_at_ms = v->expire_at_ms;
-    if (store_set(s, dst->bytes, dst->size_bytes, v->bytes, v->size_bytes, false) != CMD_OK) {
+    const struct store_value *old = store_lookup(s, dst->bytes, dst->size_bytes, now_ms);
+    if (old == NULL) {
+        v = store_lookup(s, src->bytes, src->size_bytes, now_ms); /* borrowed again */
+        if (store_set(s, dst->bytes, dst->size_bytes, v->bytes, v->size_bytes, false) != CMD_OK) {
+            return CMD_NOMEM;
+        }
+        if (expire_at_ms != STORE_EXPIRE_NONE &&
+            store_set_expire(s, dst->bytes, dst->size_bytes, expire_at_ms) != CMD_OK) {
+            store_delete(s, dst->bytes, dst->size_bytes);
+            return CMD_NOMEM;
+        }
+        return CMD_OK;
+    }
+    int64_t old_expire_at_ms = old->expire_at_ms;
+    if (store_set_expire(s, dst->bytes, dst->size_bytes, expire_at_ms) != CMD_OK) {
         return CMD_NOMEM;
     }
-    if (expire_at_ms != STORE_EXPIRE_NONE &&
-        store_set_expire(s, dst->bytes, dst->size_bytes, expire_at_ms) != CMD_OK) {
+    v = store_lookup(s, src->bytes, src->size_bytes, now_ms); /* borrowed again */
+    if (store_set(s, dst->bytes, dst->size_bytes, v->bytes, v->size_bytes, true) != CMD_OK) {
+        cmd_status undone = store_set_expire(s, dst->bytes, dst->size_bytes, old_expire_at_ms);
+        assert(undone == CMD_OK); /* its TTL entry exists, or goes: nothing to allocate */
+        (void)undone;
         return CMD_NOMEM;
     }
     return CMD_OK;
@@ -282,12 +310,8 @@ rename_generic(struct store *s, const struct resp_request *req, uint64_t now_ms,
     if (is_nx && has_dst) {
         return cmd_replied(resp_buf_integer(out, 0));
     }
-    if (has_dst) {
-        store_delete(s, dst->bytes, dst->size_bytes); /* its TTL must not stay behind */
-    }
-    v = store_lookup(s, src->bytes, src->size_bytes, now_ms); /* still there: borrowed again */
-    if (copy_key(s, v, dst) != CMD_OK) {
-        return CMD_NOMEM;
+    if (copy_key(s, src, dst, now_ms) != CMD_OK) {
+        return CMD_NOMEM; /* nothing changed */
     }
     store_delete(s, src->bytes, src->size_bytes);
     return is_nx ? cmd_replied(resp_buf_integer(out, 1)) : cmd_reply_ok(out);
@@ -337,14 +361,11 @@ cmd_copy(struct store *s, const struct resp_request *req, uint64_t now_ms, struc
     if (v == NULL) {
         return cmd_replied(resp_buf_integer(out, 0));
     }
-    if (store_lookup(s, dst->bytes, dst->size_bytes, now_ms) != NULL) {
-        if (!is_replace) {
-            return cmd_replied(resp_buf_integer(out, 0));
-        }
-        store_delete(s, dst->bytes, dst->size_bytes);
-        v = store_lookup(s, src->bytes, src->size_bytes, now_ms);
+    if (store_lookup(s, dst->bytes, dst->size_bytes, now_ms) != NULL && !is_replace) {
+        return cmd_replied(resp_buf_integer(out, 0));
     }
-    return copy_key(s, v, dst) == CMD_OK ? cmd_replied(resp_buf_integer(out, 1)) : CMD_NOMEM;
+    return copy_key(s, src, dst, now_ms) == CMD_OK ? cmd_replied(resp_buf_integer(out, 1))
+                                                   : CMD_NOMEM;
 }
 
 /* ---- Dispatch --------------------------------------------------------------------------- */

@@ -27,7 +27,7 @@ struct loop {
     struct server *server;
     int epoll_fd;             /* owned */
     struct loop_client *head; /* owned: every connected client, newest first */
-    size_t client_count;      /* entries on the list; at most server->config.clients_max */
+    size_t client_count;      /* entries on the list; at most server->clients_max, now */
     char read_buf[SERVER_READ_SIZE_BYTES]; /* shared: the parser keeps what it needs */
 };
 
@@ -60,7 +60,9 @@ loop_link(struct loop *loop, struct loop_client *lc)
     loop->head = lc;
     loop->client_count++;
     assert(loop_has(loop, lc));
-    assert(loop->client_count <= loop->server->config.clients_max); /* server_accept refuses */
+    /* server_accept refuses past the limit as it is now: CONFIG SET maxclients may have raised
+     * it above config.clients_max, the start-up value, and nothing here is sized by that. */
+    assert(loop->client_count <= atomic_load(&loop->server->clients_max));
 }
 
 /* Takes lc off the list. O(1). */

@@ -12,11 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The longest int64 in decimal, "-9223372036854775808", is 20 bytes. */
-#define I64_TEXT_SIZE_BYTES 24u
-/* Redis's MAX_LONG_DOUBLE_CHARS: ld2string's buffer, 5 KiB. */
-#define LONG_DOUBLE_TEXT_SIZE_BYTES 5120u
-
 cmd_status
 cmd_get(struct store *s, const struct resp_request *req, uint64_t now_ms, struct resp_buf *out)
 {
@@ -107,20 +102,24 @@ set_expire_at(const struct resp_arg *arg, unsigned flags, uint64_t now_ms, int64
     return true;
 }
 
-/* The expire time an option names, or an error reply: "invalid expire time in 'NAME' command"
- * for a time that is not positive or overflows, "not an integer" for a word. */
-static cmd_status
-expire_or_reply(const struct resp_arg *expire, unsigned flags, uint64_t now_ms,
-                const char *fullname, int64_t *expire_at_ms, struct resp_buf *out)
+/* Whether expire (NULL: none) names a valid time: then *expire_at_ms is it (STORE_EXPIRE_NONE
+ * for none) and nothing is replied. Else the error is replied and *replied is its status:
+ * "invalid expire time in 'NAME' command" for a time that is not positive or overflows, "not
+ * an integer" for a word. */
+static bool
+expire_is_valid_or_reply(const struct resp_arg *expire, unsigned flags, uint64_t now_ms,
+                         const char *fullname, int64_t *expire_at_ms, struct resp_buf *out,
+                         cmd_status *replied)
 {
     *expire_at_ms = STORE_EXPIRE_NONE;
     bool is_integer = true;
     if (expire == NULL || set_expire_at(expire, flags, now_ms, expire_at_ms, &is_integer)) {
-        return CMD_UNIMPLEMENTED; /* no reply: go on */
+        return true;
     }
-    return cmd_replied(
+    *replied = cmd_replied(
         is_integer ? resp_buf_errorf(out, "ERR invalid expire time in '%s' command", fullname)
                    : resp_buf_error(out, CMD_ERR_NOT_INTEGER));
+    return false;
 }
 
 /* SET and its shorter forms once the options are known: setGenericCommand in t_string.c.
@@ -166,8 +165,8 @@ cmd_set(struct store *s, const struct resp_request *req, uint64_t now_ms, struct
         return cmd_replied(resp_buf_error(out, CMD_ERR_SYNTAX));
     }
     int64_t expire_at_ms;
-    cmd_status status = expire_or_reply(expire, flags, now_ms, "set", &expire_at_ms, out);
-    if (status != CMD_UNIMPLEMENTED) {
+    cmd_status status;
+    if (!expire_is_valid_or_reply(expire, flags, now_ms, "set", &expire_at_ms, out, &status)) {
         return status;
     }
     return set_generic(s, &req->argv[1], &req->argv[2], flags, expire_at_ms, now_ms, false, out);
@@ -186,8 +185,9 @@ setex_generic(struct store *s, const struct resp_request *req, uint64_t now_ms, 
               const char *fullname, struct resp_buf *out)
 {
     int64_t expire_at_ms;
-    cmd_status status = expire_or_reply(&req->argv[2], flag, now_ms, fullname, &expire_at_ms, out);
-    if (status != CMD_UNIMPLEMENTED) {
+    cmd_status status;
+    if (!expire_is_valid_or_reply(&req->argv[2], flag, now_ms, fullname, &expire_at_ms, out,
+                                  &status)) {
         return status;
     }
     return set_generic(s, &req->argv[1], &req->argv[3], flag, expire_at_ms, now_ms, false, out);
@@ -226,8 +226,9 @@ cmd_getdel(struct store *s, const struct resp_request *req, uint64_t now_ms, str
     return CMD_OK;
 }
 
-/* GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: getexCommand in t_string.c. A time
- * already past deletes the key after its value is replied. */
+/* GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: getexCommand in t_string.c, in its
+ * order: the options' syntax, then a missing key is nil (its time is never checked), then the
+ * time. A time already past deletes the key after its value is replied. */
 cmd_status
 cmd_getex(struct store *s, const struct resp_request *req, uint64_t now_ms, struct resp_buf *out)
 {
@@ -236,18 +237,19 @@ cmd_getex(struct store *s, const struct resp_request *req, uint64_t now_ms, stru
     if (!set_parse_options(req, 2, SET_ANY_EXPIRE | SET_PERSIST, &flags, &expire)) {
         return cmd_replied(resp_buf_error(out, CMD_ERR_SYNTAX));
     }
+    const struct resp_arg *key = &req->argv[1];
+    if (store_lookup(s, key->bytes, key->size_bytes, now_ms) == NULL) {
+        return cmd_replied(resp_buf_null_bulk(out));
+    }
     int64_t expire_at_ms;
-    cmd_status status = expire_or_reply(expire, flags, now_ms, "getex", &expire_at_ms, out);
-    if (status != CMD_UNIMPLEMENTED) {
+    cmd_status status;
+    if (!expire_is_valid_or_reply(expire, flags, now_ms, "getex", &expire_at_ms, out, &status)) {
         return status;
     }
-    const struct resp_arg *key = &req->argv[1];
     const struct store_value *v = store_lookup(s, key->bytes, key->size_bytes, now_ms);
+    assert(v != NULL); /* found above, and nothing ran since */
     if (cmd_reply_value(out, v) != CMD_OK) {
         return CMD_NOMEM;
-    }
-    if (v == NULL) {
-        return CMD_OK;
     }
     if ((flags & (SET_EXAT | SET_PXAT)) && expire_at_ms <= (int64_t)now_ms) {
         store_delete(s, key->bytes, key->size_bytes); /* a time past: the key goes at once */
@@ -445,7 +447,7 @@ incr_by(struct store *s, const struct resp_arg *key, int64_t by, uint64_t now_ms
         return cmd_replied(resp_buf_error(out, "ERR increment or decrement would overflow"));
     }
     int64_t now = old + by;
-    char text[I64_TEXT_SIZE_BYTES];
+    char text[CMD_I64_TEXT_SIZE_BYTES];
     int length = snprintf(text, sizeof(text), "%" PRId64, now);
     assert(length > 0);
     assert((size_t)length < sizeof(text));
@@ -507,7 +509,7 @@ cmd_incrbyfloat(struct store *s, const struct resp_request *req, uint64_t now_ms
     if (isnan(sum) || isinf(sum)) {
         return cmd_replied(resp_buf_error(out, "ERR increment would produce NaN or Infinity"));
     }
-    char text[LONG_DOUBLE_TEXT_SIZE_BYTES];
+    char text[CMD_LONG_DOUBLE_TEXT_SIZE_BYTES_MAX];
     size_t length = cmd_format_long_double(sum, text, sizeof(text));
     if (length == 0) {
         return cmd_replied(resp_buf_error(out, CMD_ERR_NOT_FLOAT));

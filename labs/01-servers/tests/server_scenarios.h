@@ -9,6 +9,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define SCENARIO_CLIENTS_MANY 50
 #define SCENARIO_INCRS_PER_CLIENT 500
@@ -179,9 +180,10 @@ connect_once_served(struct test_server *s, struct kh_rclient *c, const char *why
              why, SCENARIO_RETRY_MS, s->model, reply);
 }
 
-/* With --max-clients 2 a third connection gets Redis's error and is closed, and once a client
- * leaves its place is given back: the model accepts through server_accept and frees every
- * client it closes with client_free, which keeps the count (server.h). */
+/* With --max-clients 2 a third connection gets Redis's error and is closed, once a client
+ * leaves its place is given back, and CONFIG SET maxclients 4 lets two more in: the model
+ * accepts through server_accept, frees every client it closes with client_free, which keeps
+ * the count, and sizes nothing by the start-up limit (server.h). */
 static TEST_UNUSED void
 max_clients_refused_then_freed(const char *model)
 {
@@ -202,8 +204,158 @@ max_clients_refused_then_freed(const char *model)
                         "one of two clients left (--max-clients 2), and every closed client must "
                         "go through client_free, which gives its place back");
     EXPECT(&b, "+PONG\r\n", "PING");
+    /* CONFIG SET maxclients raises the limit at run time, as in Redis 7: past the start-up value,
+     * so a model that sized anything by config.clients_max (an assertion, an array) breaks. */
+    EXPECT(&b, "+OK\r\n", "CONFIG", "SET", "maxclients", "4");
+    struct kh_rclient third, fourth, fifth;
+    connect_once_served(&s, &third, "a third client after CONFIG SET maxclients 4 (started at 2)");
+    connect_once_served(&s, &fourth, "a fourth client after CONFIG SET maxclients 4");
+    client_connect(&fifth, &s);
+    expect_pushed(&fifth, "-ERR max number of clients reached\r\n",
+                  "a fifth connection after CONFIG SET maxclients 4");
+    expect_closed(&fifth, "a fifth connection after CONFIG SET maxclients 4");
+    kh_rclient_close(&fifth);
+    EXPECT(&b, "+PONG\r\n", "PING");
+    kh_rclient_close(&fourth);
+    kh_rclient_close(&third);
     kh_rclient_close(&next);
     kh_rclient_close(&b);
+    server_stop(&s);
+}
+
+/* Sends argv to c and returns its reply, NUL-terminated, in a static buffer (valid until the
+ * next call); fails the test on no reply. */
+static TEST_UNUSED const char *
+reply_text_of(struct kh_rclient *c, size_t argc, const char *const argv[], ssize_t *size)
+{
+    static char got[REPLY_SIZE_MAX];
+    assert_int_equal(kh_rclient_send(c, argc, argv), 0);
+    *size = kh_rclient_reply(c, got, sizeof(got), REPLY_TIMEOUT_MS);
+    if (*size < 0) {
+        fail_msg("no reply to %s %s within %d ms", argv[0], argc > 1 ? argv[1] : "",
+                 REPLY_TIMEOUT_MS);
+    }
+    return got;
+}
+
+/* CLIENT ID of c, parsed from ":N\r\n". */
+static TEST_UNUSED unsigned long long
+client_id_of(struct kh_rclient *c, const char *model)
+{
+    const char *const argv[] = {"CLIENT", "ID"};
+    ssize_t size;
+    const char *got = reply_text_of(c, 2, argv, &size);
+    unsigned long long id = 0;
+    if (sscanf(got, ":%llu\r\n", &id) != 1 || id == 0) {
+        fail_msg("CLIENT ID on the %s server: want :N with N > 0, got %.40s", model, got);
+    }
+    return id;
+}
+
+/* How many lines of c's CLIENT LIST there are, and whether one has "id=ID ". */
+static TEST_UNUSED size_t
+client_list_lines(struct kh_rclient *c, unsigned long long id, bool *has_id)
+{
+    const char *const argv[] = {"CLIENT", "LIST"};
+    ssize_t size;
+    const char *got = reply_text_of(c, 2, argv, &size);
+    char wanted[48];
+    snprintf(wanted, sizeof(wanted), "id=%llu ", id);
+    size_t lines = 0;
+    *has_id = false;
+    const char *line = strstr(got, "\r\n"); /* after "$size": the text's first line */
+    assert_non_null(line);
+    line += 2;
+    for (const char *end = strchr(line, '\n'); end != NULL && *line != '\r';
+         line = end + 1, end = strchr(line, '\n')) {
+        *has_id |= strncmp(line, wanted, strlen(wanted)) == 0;
+        lines++;
+    }
+    return lines;
+}
+
+/* Waits up to 2 s for c's CLIENT LIST to show want lines (a killed client is freed by its own
+ * thread or loop turn, a moment after the kill's reply). */
+static TEST_UNUSED void
+expect_client_list_lines(struct kh_rclient *c, size_t want, const char *model, const char *when)
+{
+    size_t lines = 0;
+    for (int tries = 0; tries <= 200; tries++) {
+        bool ignored;
+        lines = client_list_lines(c, 0, &ignored);
+        if (lines == want) {
+            return;
+        }
+        usleep(10 * 1000);
+    }
+    fail_msg("CLIENT LIST on the %s server %s: %zu lines after 2 s, want %zu", model, when, lines,
+             want);
+}
+
+/* Three connections get three different ids, which CLIENT LIST shows, one line each, and
+ * CLIENT LIST ID picks out; CLIENT KILL ID and CLIENT KILL addr:port really close the named
+ * connection (its socket reads EOF) and leave the others served. */
+static TEST_UNUSED void
+client_ids_list_and_kill(const char *model)
+{
+    struct test_server s;
+    server_start(&s, model, NULL);
+    struct kh_rclient a, b, c;
+    client_connect(&a, &s);
+    client_connect(&b, &s);
+    client_connect(&c, &s);
+    unsigned long long ids[3];
+    ids[0] = client_id_of(&a, model);
+    ids[1] = client_id_of(&b, model);
+    ids[2] = client_id_of(&c, model);
+    if (ids[0] == ids[1] || ids[1] == ids[2] || ids[0] == ids[2]) {
+        fail_msg("CLIENT ID on the %s server: three connections got %llu, %llu, %llu; each must "
+                 "have its own",
+                 model, ids[0], ids[1], ids[2]);
+    }
+    /* server_start's own probe connection may still be on the list for a moment. */
+    expect_client_list_lines(&a, 3, model, "with three clients connected");
+    for (int i = 0; i < 3; i++) {
+        bool has_id;
+        size_t lines = client_list_lines(&a, ids[i], &has_id);
+        if (lines != 3 || !has_id) {
+            fail_msg("CLIENT LIST on the %s server: %zu lines, want 3, and id=%llu %s", model,
+                     lines, ids[i], has_id ? "is there" : "is missing");
+        }
+    }
+    char id_text[24];
+    snprintf(id_text, sizeof(id_text), "%llu", ids[1]);
+    EXPECT(&b, "+OK\r\n", "CLIENT", "SETNAME", "bee");
+    const char *const list_b[] = {"CLIENT", "LIST", "ID", id_text};
+    ssize_t size;
+    const char *got = reply_text_of(&a, 4, list_b, &size);
+    char wanted[48];
+    snprintf(wanted, sizeof(wanted), "id=%llu ", ids[1]);
+    size_t newlines = 0; /* "$size\r\n", one line's '\n', the bulk's "\r\n" */
+    for (const char *n = strchr(got, '\n'); n != NULL; n = strchr(n + 1, '\n')) {
+        newlines++;
+    }
+    if (strstr(got, wanted) == NULL || strstr(got, " name=bee ") == NULL || newlines != 3) {
+        fail_msg("CLIENT LIST ID %s on the %s server: want b's one line, named bee; got %.200s",
+                 id_text, model, got);
+    }
+    EXPECT(&a, ":1\r\n", "CLIENT", "KILL", "ID", id_text);
+    expect_closed(&b, "the connection CLIENT KILL ID named");
+    kh_rclient_close(&b);
+    expect_client_list_lines(&a, 2, model, "after CLIENT KILL ID");
+    /* The old form, CLIENT KILL addr:port, with c's address as CLIENT INFO gives it. */
+    const char *const info[] = {"CLIENT", "INFO"};
+    got = reply_text_of(&c, 2, info, &size);
+    const char *addr = strstr(got, " addr=");
+    assert_non_null(addr);
+    char addr_text[64];
+    assert_int_equal(sscanf(addr, " addr=%63s", addr_text), 1);
+    EXPECT(&a, "+OK\r\n", "CLIENT", "KILL", addr_text);
+    expect_closed(&c, "the connection CLIENT KILL addr:port named");
+    kh_rclient_close(&c);
+    expect_client_list_lines(&a, 1, model, "after CLIENT KILL addr:port");
+    EXPECT(&a, "+PONG\r\n", "PING");
+    kh_rclient_close(&a);
     server_stop(&s);
 }
 

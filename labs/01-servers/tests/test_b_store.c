@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <stdint.h>
 
 #define T0 UINT64_C(1700000000000)
 #define ARGS_MAX 64u
@@ -536,11 +536,8 @@ test_b_commands_answer_as_redis_7(void **state)
         snprintf(words, sizeof(words), "%s", step->request);
         struct resp_arg argv[TABLE_ARGS_MAX];
         size_t argc = table_split(words, argv, TABLE_ARGS_MAX);
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now); /* the table's absolute times are Unix time */
-        uint64_t now_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
         resp_buf_reset(&out);
-        cmd_status status = run(s, now_ms, argc, argv, &out);
+        cmd_status status = run(s, T0, argc, argv, &out); /* a fixed now: the run replays */
         if (status != CMD_OK) {
             fail_msg("tests/redis7_replies.txt line %zu: '%s' returned %s, expected CMD_OK",
                      step->line, step->request, cmd_status_name(status));
@@ -617,8 +614,9 @@ test_b_store_values_end_in_a_nul(void **state)
 }
 
 /* The claim: store_set and store_set_expire, when an allocation fails, return CMD_NOMEM with the
- * store unchanged (store.h), and a command that runs out of memory returns CMD_NOMEM; either
- * way nothing is leaked: once the store is destroyed, every block it took is back. Each
+ * store unchanged (store.h), and a command that runs out of memory returns CMD_NOMEM, RENAME
+ * and COPY REPLACE with the keyspace unchanged too (the destination is not lost); either way
+ * nothing is leaked: once the store is destroyed, every block it took is back. Each
  * allocation of each call in turn fails on a fresh store, until the call needs no more. In
  * plain builds only. */
 static void
@@ -629,12 +627,24 @@ test_b_store_out_of_memory_changes_nothing(void **state)
     printf("a sanitizer owns the allocator in this build: out of memory is not injected\n");
 #else
     enum { ALLOCATIONS_MAX = 64 };
-    static char big[1000];
+    static char big[1000], big_text[1001];
     memset(big, 'b', sizeof(big));
-    static const char *const names[] = {"store_set of a new key", "store_set of a bigger value",
-                                        "store_set_expire", "SET new value PX 5000"};
+    memcpy(big_text, big, sizeof(big)); /* the same bytes as a C string, for SET */
+    static const char *const names[] = {"store_set of a new key",
+                                        "store_set of a bigger value",
+                                        "store_set_expire",
+                                        "SET new value PX 5000",
+                                        "RENAME src old (src has a TTL, old none)",
+                                        "RENAME src new",
+                                        "COPY src old REPLACE"};
     const struct resp_arg set_px[] = {{"SET", 3}, {"new", 3}, {"value", 5}, {"PX", 2}, {"5000", 4}};
-    for (int call = 0; call < 4; call++) {
+    const struct resp_arg rename_old[] = {{"RENAME", 6}, {"src", 3}, {"old", 3}};
+    const struct resp_arg rename_new[] = {{"RENAME", 6}, {"src", 3}, {"new", 3}};
+    const struct resp_arg copy_old[] = {{"COPY", 4}, {"src", 3}, {"old", 3}, {"REPLACE", 7}};
+    const struct resp_arg *const requests[] = {set_px, rename_old, rename_new, copy_old};
+    const size_t request_sizes[] = {KH_ARRAY_LEN(set_px), KH_ARRAY_LEN(rename_old),
+                                    KH_ARRAY_LEN(rename_new), KH_ARRAY_LEN(copy_old)};
+    for (int call = 0; call < 7; call++) {
         bool has_fired = true;
         for (int64_t fail_at = 0; has_fired; fail_at++) {
             if (fail_at == ALLOCATIONS_MAX) {
@@ -643,25 +653,30 @@ test_b_store_out_of_memory_changes_nothing(void **state)
             int64_t live_before = kh_oom_live_blocks();
             struct store *s = store_new();
             EXPECT(s, T0, "+OK\r\n", "SET", "old", "small");
+            if (call >= 4) { /* a value bigger than old's, so the copy must allocate */
+                EXPECT(s, T0, "+OK\r\n", "SET", "src", big_text, "PX", "5000");
+            }
             struct resp_buf out;
             resp_buf_init(&out);
             assert_resp_status(resp_buf_reserve(&out, 4096), RESP_OK); /* no reply allocates */
             kh_oom_arm(fail_at);
             cmd_status status = call == 0   ? store_set(s, "new", 3, "value", 5, false)
                                 : call == 1 ? store_set(s, "old", 3, big, sizeof(big), false)
-                                : call == 2 ? store_set_expire(s, "old", 3, (int64_t)T0 + 5000)
-                                            : run(s, T0, KH_ARRAY_LEN(set_px), set_px, &out);
+                                : call == 2
+                                    ? store_set_expire(s, "old", 3, (int64_t)T0 + 5000)
+                                    : run(s, T0, request_sizes[call - 3], requests[call - 3], &out);
             has_fired = kh_oom_disarm();
             if (status != CMD_OK && !(has_fired && status == CMD_NOMEM)) {
                 fail_msg("%s, allocation %" PRId64 " failing: returned %s; expected CMD_OK or "
                          "CMD_NOMEM",
                          names[call], fail_at, cmd_status_name(status));
             }
-            if (status == CMD_NOMEM && call < 3) { /* store.h: s unchanged */
+            if (status == CMD_NOMEM && call != 3) { /* store.h: s unchanged; so RENAME, COPY */
                 EXPECT(s, T0, "$5\r\nsmall\r\n", "GET", "old");
                 EXPECT(s, T0, ":-1\r\n", "PTTL", "old");
                 EXPECT(s, T0, "$-1\r\n", "GET", "new");
-                EXPECT(s, T0, ":1\r\n", "DBSIZE");
+                EXPECT(s, T0, call >= 4 ? ":5000\r\n" : ":-2\r\n", "PTTL", "src");
+                EXPECT(s, T0, call >= 4 ? ":2\r\n" : ":1\r\n", "DBSIZE");
             }
             resp_buf_free(&out);
             store_destroy(s);
@@ -674,6 +689,152 @@ test_b_store_out_of_memory_changes_nothing(void **state)
         }
     }
 #endif
+}
+
+/* ---- RANDOMKEY and SCAN through the command ---------------------------------------------- */
+
+#define RANDOMKEY_EXPIRED_KEYS 5000u /* a cap of 100 draws finds the live key 1 time in 50 */
+
+/* The claim: RANDOMKEY answers with a live key whenever one exists, however many expired keys
+ * surround it: a master deletes each expired key it draws and draws again (dbRandomKey in
+ * db.c; the cap of 100 draws is for replicas). Nil only once no live key is left. */
+static void
+test_b_randomkey_finds_the_one_live_key_among_expired_ones(void **state)
+{
+    (void)state;
+    struct store *s = store_new();
+    EXPECT(s, T0, "$-1\r\n", "RANDOMKEY");
+    EXPECT(s, T0, "+OK\r\n", "SET", "live", "v");
+    for (unsigned i = 0; i < RANDOMKEY_EXPIRED_KEYS; i++) {
+        char key[32];
+        int size = snprintf(key, sizeof(key), "expired:%u", i);
+        assert_cmd_status(store_set(s, key, (size_t)size, "v", 1, false), CMD_OK);
+        assert_cmd_status(store_set_expire(s, key, (size_t)size, (int64_t)T0 + 1), CMD_OK);
+    }
+    EXPECT(s, T0 + 10, "$4\r\nlive\r\n", "RANDOMKEY");
+    EXPECT(s, T0 + 10, "$4\r\nlive\r\n", "RANDOMKEY");
+    EXPECT(s, T0 + 10, ":1\r\n", "DEL", "live");
+    EXPECT(s, T0 + 10, "$-1\r\n", "RANDOMKEY");
+    assert_int_equal(store_size(s), 0); /* every expired key drawn was deleted */
+    store_destroy(s);
+}
+
+#define SCAN_KEYS 1500u /* "key:N" */
+#define SCAN_OTHER 500u /* "other:N", which MATCH key:* leaves out */
+#define SCAN_CALLS_MAX 100000u
+
+/* Reads the decimal at *at up to "\r\n" and moves past both. */
+static size_t
+reply_number(const char *reply, size_t size, size_t *at)
+{
+    size_t n = 0;
+    while (*at < size && reply[*at] >= '0' && reply[*at] <= '9') {
+        n = n * 10 + (size_t)(reply[(*at)++] - '0');
+    }
+    assert_true(*at + 2 <= size && reply[*at] == '\r');
+    *at += 2;
+    return n;
+}
+
+/* Runs SCAN with options from cursor "0" until the cursor comes back to "0", counting in
+ * seen[] each key:N (seen[N]) and other:N (seen[SCAN_KEYS + N]) it returns. */
+static void
+scan_all(struct store *s, const char *const options[], size_t option_count, unsigned seen[])
+{
+    char cursor[32] = "0";
+    struct resp_buf out;
+    resp_buf_init(&out);
+    for (unsigned calls = 0;; calls++) {
+        assert_true(calls < SCAN_CALLS_MAX);
+        struct resp_arg argv[8] = {{"SCAN", 4}, {cursor, strlen(cursor)}};
+        for (size_t i = 0; i < option_count; i++) {
+            argv[2 + i].bytes = options[i];
+            argv[2 + i].size_bytes = strlen(options[i]);
+        }
+        resp_buf_reset(&out);
+        assert_cmd_status(run(s, T0, 2 + option_count, argv, &out), CMD_OK);
+        const char *r = out.data;
+        size_t at = 0;
+        assert_true(out.size_bytes > 8 && memcmp(r, "*2\r\n$", 5) == 0);
+        at = 5;
+        size_t cursor_size = reply_number(r, out.size_bytes, &at);
+        assert_true(cursor_size > 0 && cursor_size < sizeof(cursor));
+        memcpy(cursor, r + at, cursor_size);
+        cursor[cursor_size] = '\0';
+        at += cursor_size + 2;
+        assert_true(r[at] == '*');
+        at++;
+        size_t count = reply_number(r, out.size_bytes, &at);
+        for (size_t k = 0; k < count; k++) {
+            assert_true(r[at] == '$');
+            at++;
+            size_t size = reply_number(r, out.size_bytes, &at);
+            char key[32];
+            assert_true(size < sizeof(key));
+            memcpy(key, r + at, size);
+            key[size] = '\0';
+            at += size + 2;
+            unsigned n;
+            if (sscanf(key, "key:%u", &n) == 1 && n < SCAN_KEYS) {
+                seen[n]++;
+            } else if (sscanf(key, "other:%u", &n) == 1 && n < SCAN_OTHER) {
+                seen[SCAN_KEYS + n]++;
+            } else {
+                fail_msg("SCAN returned '%s', a key never set", key);
+            }
+        }
+        assert_int_equal(at, out.size_bytes);
+        if (strcmp(cursor, "0") == 0) {
+            break;
+        }
+    }
+    resp_buf_free(&out);
+}
+
+/* The claim: a full SCAN through the command, from cursor 0 back to 0, returns every key of a
+ * store that does not change exactly once, with the default COUNT, with COUNT 7 and 1000, and
+ * with MATCH (only the keys that match, each once); a cursor is a bulk string. */
+static void
+test_b_scan_returns_every_key_exactly_once(void **state)
+{
+    (void)state;
+    struct store *s = store_new();
+    for (unsigned i = 0; i < SCAN_KEYS + SCAN_OTHER; i++) {
+        char key[32];
+        int size = i < SCAN_KEYS ? snprintf(key, sizeof(key), "key:%u", i)
+                                 : snprintf(key, sizeof(key), "other:%u", i - SCAN_KEYS);
+        assert_cmd_status(store_set(s, key, (size_t)size, "v", 1, false), CMD_OK);
+    }
+    store_rehash_step(s, SIZE_MAX); /* a table at rest: no move between two calls */
+    static const struct {
+        const char *options[4];
+        size_t option_count;
+        bool is_match_key;
+    } runs[] = {
+        {{NULL}, 0, false},
+        {{"COUNT", "7"}, 2, false},
+        {{"COUNT", "1000"}, 2, false},
+        {{"MATCH", "key:*"}, 2, true},
+        {{"MATCH", "key:*", "COUNT", "3"}, 4, true},
+    };
+    static unsigned seen[SCAN_KEYS + SCAN_OTHER];
+    for (size_t r = 0; r < KH_ARRAY_LEN(runs); r++) {
+        memset(seen, 0, sizeof(seen));
+        scan_all(s, runs[r].options, runs[r].option_count, seen);
+        for (unsigned i = 0; i < SCAN_KEYS + SCAN_OTHER; i++) {
+            unsigned want = runs[r].is_match_key && i >= SCAN_KEYS ? 0 : 1;
+            if (seen[i] != want) {
+                fail_msg("SCAN run %zu (%s %s %s %s): key %s:%u returned %u times, want %u", r,
+                         runs[r].options[0] ? runs[r].options[0] : "",
+                         runs[r].options[1] ? runs[r].options[1] : "",
+                         runs[r].options[2] ? runs[r].options[2] : "",
+                         runs[r].options[3] ? runs[r].options[3] : "",
+                         i < SCAN_KEYS ? "key" : "other", i < SCAN_KEYS ? i : i - SCAN_KEYS,
+                         seen[i], want);
+            }
+        }
+    }
+    store_destroy(s);
 }
 
 /* ---- The randomized model test (hidden) ------------------------------------------------- */
@@ -796,6 +957,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_b_commands_answer_as_redis_7),
         cmocka_unit_test(test_b_store_values_end_in_a_nul),
         cmocka_unit_test(test_b_store_out_of_memory_changes_nothing),
+        cmocka_unit_test(test_b_randomkey_finds_the_one_live_key_among_expired_ones),
+        cmocka_unit_test(test_b_scan_returns_every_key_exactly_once),
         cmocka_unit_test(test_b_random_commands_match_a_model),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));

@@ -260,6 +260,17 @@ test_c_pool_max_clients_refused_then_freed(void **state)
     max_clients_refused_then_freed("pool");
 }
 
+/* Claim: on thread-per-connection and the pool, each connection has its own CLIENT ID, CLIENT
+ * LIST shows every connection once, and CLIENT KILL (by id, and by addr:port) closes exactly
+ * the connection it names. About 0.1 s a model. */
+static void
+test_c_client_ids_list_and_kill_on_threads_and_pool(void **state)
+{
+    (void)state;
+    client_ids_list_and_kill("threads");
+    client_ids_list_and_kill("pool");
+}
+
 /* Claim: thread-per-connection and the pool drop a client whose unread replies pass
  * --output-limit-bytes, as the event loop does: the limit is every model's. */
 static void
@@ -388,6 +399,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_c_pool_max_clients_refused_then_freed),
         cmocka_unit_test(test_c_output_limit_drops_slow_reader_on_threads_and_pool),
         cmocka_unit_test(test_c_threads_idle_client_is_closed),
+        cmocka_unit_test(test_c_client_ids_list_and_kill_on_threads_and_pool),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -158,13 +158,24 @@ test_d_epoll_quit_and_protocol_error_close_after_the_reply(void **state)
     quit_and_protocol_error_close_after_the_reply("epoll");
 }
 
-/* Claim: the loop refuses a connection past --max-clients with Redis's error and gives a
- * leaving client's place back. */
+/* Claim: the loop refuses a connection past --max-clients with Redis's error, gives a leaving
+ * client's place back, and takes more clients once CONFIG SET maxclients raises the limit past
+ * its start-up value. */
 static void
 test_d_epoll_max_clients_refused_then_freed(void **state)
 {
     (void)state;
     max_clients_refused_then_freed("epoll");
+}
+
+/* Claim: on the event loop too, each connection has its own CLIENT ID, CLIENT LIST shows
+ * every connection once, and CLIENT KILL (by id, and by addr:port) closes exactly the
+ * connection it names. About 0.1 s. */
+static void
+test_d_epoll_client_ids_list_and_kill(void **state)
+{
+    (void)state;
+    client_ids_list_and_kill("epoll");
 }
 
 /* Claim: the event loop holds 1,000 connections at once and answers each. */
@@ -317,6 +328,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_epoll_quit_and_protocol_error_close_after_the_reply),
         cmocka_unit_test(test_d_epoll_max_clients_refused_then_freed),
         cmocka_unit_test(test_d_epoll_answers_as_redis_7),
+        cmocka_unit_test(test_d_epoll_client_ids_list_and_kill),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }

@@ -1,12 +1,14 @@
 /* test_e_pubsub.c -- lab 01 part E: pub/sub through the epoll server (fan-out, patterns,
  * dropping closed subscribers, subscribed-mode rules), through the threaded models (a published
- * message wakes silent subscribers), and the glob matcher and the registry on their own (with
- * out of memory injected by kh_oom.h in plain builds). */
+ * message wakes silent subscribers), PUBSUB's introspection of real subscribers, and the
+ * registry on its own (with out of memory injected by kh_oom.h in plain builds). */
 #include "kh_oom.h"
 #include "pubsub.h"
 #include "server_test.h"
 
 #include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
 
 #define SUBSCRIBERS 100
 
@@ -217,86 +219,126 @@ test_e_pool_publish_wakes_a_silent_subscriber(void **state)
     publish_reaches_a_silent_subscriber("pool");
 }
 
-/* Matches pattern against text from copies of exactly their sizes (a sanitizer sees a read
- * past either end), and again with a '\0' after the pattern, as the server stores patterns: a
- * read past the end would then see a byte that can match. Fails unless both give is_match. */
+/* Sends one request whose words may hold '\0' bytes (words[i] is sizes[i] bytes). */
 static void
-expect_glob(const char *pattern, size_t pattern_size, const char *text, size_t text_size,
-            bool is_match)
+send_binary(struct kh_rclient *c, size_t argc, const char *const words[], const size_t sizes[])
 {
-    char *exact_pattern = malloc(pattern_size > 0 ? pattern_size : 1);
-    char *exact_text = malloc(text_size > 0 ? text_size : 1);
-    char *terminated = malloc(pattern_size + 1);
-    assert_non_null(exact_pattern);
-    assert_non_null(exact_text);
-    assert_non_null(terminated);
-    memcpy(exact_pattern, pattern, pattern_size);
-    memcpy(exact_text, text, text_size);
-    memcpy(terminated, pattern, pattern_size);
-    terminated[pattern_size] = '\0';
-    bool got = pubsub_glob_match(exact_pattern, pattern_size, exact_text, text_size);
-    bool got_terminated = pubsub_glob_match(terminated, pattern_size, exact_text, text_size);
-    free(exact_pattern);
-    free(exact_text);
-    free(terminated);
-    char shown[64];
-    kh_bytes_escape(text, text_size, shown, sizeof(shown));
-    if (got != is_match || got_terminated != is_match) {
-        fail_msg("pattern '%s' against \"%s\": expected %s, got %s (%s with a '\\0' after the "
-                 "pattern)",
-                 pattern, shown, is_match ? "a match" : "no match", got ? "a match" : "no match",
-                 got_terminated ? "a match" : "no match");
+    char request[512];
+    int used = snprintf(request, sizeof(request), "*%zu\r\n", argc);
+    for (size_t i = 0; i < argc; i++) {
+        assert_true(sizes[i] < 64 && (size_t)used + sizes[i] + 32 < sizeof(request));
+        used += snprintf(request + used, sizeof(request) - (size_t)used, "$%zu\r\n", sizes[i]);
+        memcpy(request + used, words[i], sizes[i]);
+        used += (int)sizes[i];
+        used += snprintf(request + used, sizeof(request) - (size_t)used, "\r\n");
     }
+    assert_int_equal(kh_net_write_all(c->fd, request, (size_t)used), 0);
 }
 
-/* Claim: the glob matcher follows Redis's rules for * ? [set] [^set] [a-z] and escapes, and
- * reads nothing past the end of the pattern or the text. */
+/* Reads one reply and checks it byte for byte against want[0 .. want_size), '\0's included. */
 static void
-test_e_glob_matching(void **state)
+expect_reply_bytes(struct kh_rclient *c, const char *want, size_t want_size, const char *what)
+{
+    static char got[REPLY_SIZE_MAX];
+    ssize_t size = kh_rclient_reply(c, got, sizeof(got), REPLY_TIMEOUT_MS);
+    if (size < 0) {
+        fail_msg("no reply to %s within %d ms", what, REPLY_TIMEOUT_MS);
+    }
+    kh_assert_bytes_equal(what, strlen(what), want, want_size, got, (size_t)size);
+}
+
+/* A string literal and its size, '\0's included (sizeof counts them; strlen would not). */
+#define LITERAL(text) text, sizeof(text) - 1
+
+#define BINARY_A "a\0b" /* 3 bytes: two channel names with '\0' in them */
+#define BINARY_Z "z\0"  /* 2 bytes */
+
+/* Claim: PUBSUB CHANNELS, NUMSUB and NUMPAT count the subscriptions real clients hold, each
+ * distinct name once, and reply channel names with '\0' bytes whole (binary safe, nothing read
+ * past a name), so a client subscribed through part E is what the introspection reports. */
+static void
+test_e_pubsub_channels_numsub_numpat_count_real_subscribers(void **state)
 {
     (void)state;
+    struct test_server s;
+    server_start(&s, "epoll", NULL);
+    struct kh_rclient one, two, asker;
+    client_connect(&one, &s);
+    client_connect(&two, &s);
+    client_connect(&asker, &s);
+    EXPECT(&asker, "*0\r\n", "PUBSUB", "CHANNELS");
+    const char *const sub_one[] = {"SUBSCRIBE", BINARY_A, "plain"};
+    const size_t sub_one_sizes[] = {9, 3, 5};
+    send_binary(&one, 3, sub_one, sub_one_sizes);
+    expect_reply_bytes(&one, LITERAL("*3\r\n$9\r\nsubscribe\r\n$3\r\na\0b\r\n:1\r\n"),
+                       "SUBSCRIBE a\\0b (first reply)");
+    expect_pushed(&one, "*3\r\n$9\r\nsubscribe\r\n$5\r\nplain\r\n:2\r\n", "SUBSCRIBE plain");
+    const char *const sub_two[] = {"SUBSCRIBE", BINARY_A, BINARY_Z};
+    const size_t sub_two_sizes[] = {9, 3, 2};
+    send_binary(&two, 3, sub_two, sub_two_sizes);
+    expect_reply_bytes(&two, LITERAL("*3\r\n$9\r\nsubscribe\r\n$3\r\na\0b\r\n:1\r\n"),
+                       "the second client's SUBSCRIBE a\\0b");
+    expect_reply_bytes(&two, LITERAL("*3\r\n$9\r\nsubscribe\r\n$2\r\nz\0\r\n:2\r\n"),
+                       "the second client's SUBSCRIBE z\\0");
+    EXPECT(&one, "*3\r\n$10\r\npsubscribe\r\n$2\r\np*\r\n:3\r\n", "PSUBSCRIBE", "p*");
+    EXPECT(&two, "*3\r\n$10\r\npsubscribe\r\n$2\r\np*\r\n:3\r\n", "PSUBSCRIBE", "p*");
+    EXPECT(&two, "*3\r\n$10\r\npsubscribe\r\n$2\r\nq?\r\n:4\r\n", "PSUBSCRIBE", "q?");
+
+    /* Three distinct channels in whatever order: the reply's size and each element. */
+    static char got[REPLY_SIZE_MAX];
+    const char *const channels[] = {"PUBSUB", "CHANNELS"};
+    assert_int_equal(kh_rclient_send(&asker, 2, channels), 0);
+    ssize_t size = kh_rclient_reply(&asker, got, sizeof(got), REPLY_TIMEOUT_MS);
     static const struct {
-        const char *pattern;
-        const char *text;
-        bool is_match;
-    } cases[] = {
-        {"*", "", true},
-        {"*", "anything", true},
-        {"news.*", "news.", true},
-        {"news.*", "new", false},
-        {"h?llo", "hello", true},
-        {"h?llo", "hllo", false},
-        {"h[ae]llo", "hallo", true},
-        {"h[ae]llo", "hillo", false},
-        {"h[^e]llo", "hallo", true},
-        {"h[^e]llo", "hello", false},
-        {"h[a-c]t", "hbt", true},
-        {"h[a-c]t", "hdt", false},
-        {"a\\*b", "a*b", true},
-        {"a\\*b", "axb", false},
-        {"*a*b*", "xxaxxbxx", true},
-        {"*a*b*", "xxbxxaxx", false},
-        {"a*", "b", false},
-        {"", "", true},
-        {"abc", "abcd", false},
-        {"a**b", "ab", true},
-        /* Redis's edges, checked with KEYS on redis-server 7.0: a range may run backwards, a
-         * '-' before ']' makes a range ending in ']', and an unclosed class runs to the end. */
-        {"[z-a]", "m", true},
-        {"[a-]", "]", true},
-        {"[a-]", "-", false},
-        {"x[ab", "xa", true},
-        /* An unclosed class whose last two bytes are "a-" holds 'a' and '-': no range. */
-        {"x[a-", "x-", true},
-        {"x[a-", "xB", false},
-    };
-    for (size_t i = 0; i < KH_ARRAY_LEN(cases); i++) {
-        expect_glob(cases[i].pattern, strlen(cases[i].pattern), cases[i].text,
-                    strlen(cases[i].text), cases[i].is_match);
+        const char *bytes;
+        size_t size;
+    } elements[] = {{"$3\r\na\0b\r\n", 9}, {"$5\r\nplain\r\n", 11}, {"$2\r\nz\0\r\n", 8}};
+    if (size != 4 + 9 + 11 + 8 || memcmp(got, "*3\r\n", 4) != 0) {
+        fail_msg("PUBSUB CHANNELS: want 3 channels (a\\0b, plain, z\\0) in a reply of 32 bytes, "
+                 "got %zd bytes starting %.12s",
+                 size, size > 0 ? got : "");
     }
-    /* Channels are binary: a '\0' in the text matches only what names it. */
-    expect_glob("x[ab", 4, "x\0", 2, false);
-    expect_glob("x?", 2, "x\0", 2, true);
+    for (size_t i = 0; i < KH_ARRAY_LEN(elements); i++) {
+        if (memmem(got, (size_t)size, elements[i].bytes, elements[i].size) == NULL) {
+            fail_msg("PUBSUB CHANNELS: channel %zu of a\\0b, plain, z\\0 is missing or cut", i);
+        }
+    }
+    const char *const matching[] = {"PUBSUB", "CHANNELS", "a*"};
+    const size_t matching_sizes[] = {6, 8, 2};
+    send_binary(&asker, 3, matching, matching_sizes);
+    expect_reply_bytes(&asker, LITERAL("*1\r\n$3\r\na\0b\r\n"), "PUBSUB CHANNELS a*");
+    const char *const numsub[] = {"PUBSUB", "NUMSUB", BINARY_A, BINARY_Z, "plain", "nobody"};
+    const size_t numsub_sizes[] = {6, 6, 3, 2, 5, 6};
+    send_binary(&asker, 6, numsub, numsub_sizes);
+    expect_reply_bytes(&asker,
+                       LITERAL("*8\r\n$3\r\na\0b\r\n:2\r\n$2\r\nz\0\r\n:1\r\n$5\r\nplain\r\n:1\r\n"
+                               "$6\r\nnobody\r\n:0\r\n"),
+                       "PUBSUB NUMSUB a\\0b z\\0 plain nobody");
+    EXPECT(&asker, ":2\r\n", "PUBSUB", "NUMPAT"); /* p* twice and q?: two distinct patterns */
+    kh_rclient_close(&two);
+    /* After a subscriber leaves (once the server has seen the close: up to 2 s), only what the
+     * other still holds is counted. */
+    const char *const numpat[] = {"PUBSUB", "NUMPAT"};
+    for (int tries = 0;; tries++) {
+        assert_int_equal(kh_rclient_send(&asker, 2, numpat), 0);
+        size = kh_rclient_reply(&asker, got, sizeof(got), REPLY_TIMEOUT_MS);
+        if (size == 4 && memcmp(got, ":1\r\n", 4) == 0) {
+            break;
+        }
+        if (tries == 200) {
+            fail_msg("PUBSUB NUMPAT still %.*s 2 s after the second subscriber closed; want :1",
+                     (int)(size > 0 ? size - 2 : 0), got);
+        }
+        usleep(10 * 1000);
+    }
+    send_binary(&asker, 6, numsub, numsub_sizes);
+    expect_reply_bytes(&asker,
+                       LITERAL("*8\r\n$3\r\na\0b\r\n:1\r\n$2\r\nz\0\r\n:0\r\n$5\r\nplain\r\n:1\r\n"
+                               "$6\r\nnobody\r\n:0\r\n"),
+                       "PUBSUB NUMSUB after a client left");
+    kh_rclient_close(&one);
+    kh_rclient_close(&asker);
+    server_stop(&s);
 }
 
 /* Counts what a registry test's subscriber was handed. */
@@ -445,7 +487,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_e_pattern_subscriptions),
         cmocka_unit_test(test_e_closed_subscriber_is_dropped),
         cmocka_unit_test(test_e_subscribed_mode_rules),
-        cmocka_unit_test(test_e_glob_matching),
+        cmocka_unit_test(test_e_pubsub_channels_numsub_numpat_count_real_subscribers),
         cmocka_unit_test(test_e_threads_publish_wakes_a_silent_subscriber),
         cmocka_unit_test(test_e_pool_publish_wakes_a_silent_subscriber),
         cmocka_unit_test(test_e_registry_returns_what_changed),

@@ -86,6 +86,19 @@ expect(struct kh_rclient *c, size_t argc, const char *const argv[], const char *
     }
 }
 
+/* Fails unless key's TTL is about 1000 s (set with 1000 s a moment before a restart). */
+static void
+expect_ttl_about_1000_s(struct kh_rclient *c, const char *key)
+{
+    char reply[64];
+    assert_int_equal(kh_rclient_send(c, 2, (const char *[]){"TTL", key}), 0);
+    assert_true(kh_rclient_reply(c, reply, sizeof(reply), REPLY_TIMEOUT_MS) > 0);
+    long ttl = strtol(reply + 1, NULL, 10);
+    if (reply[0] != ':' || ttl < 990 || ttl > 1000) {
+        fail_msg("TTL %s after a restart should be about 1000 s, the server says %s", key, reply);
+    }
+}
+
 /* Claim: SET, DEL, INCR and EXPIRE answered by the server are all there after kill -9 and a
  * restart, and a key that was never set is still missing. */
 static void
@@ -110,13 +123,65 @@ test_e_set_survives_kill_9(void **state)
     expect(&c, 2, (const char *[]){"GET", "doomed"}, "$-1\r\n");
     expect(&c, 2, (const char *[]){"GET", "counter"}, "$1\r\n2\r\n");
     expect(&c, 2, (const char *[]){"GET", "never"}, "$-1\r\n");
-    char reply[64];
-    assert_int_equal(kh_rclient_send(&c, 2, (const char *[]){"TTL", "ttl"}), 0);
-    assert_true(kh_rclient_reply(&c, reply, sizeof(reply), REPLY_TIMEOUT_MS) > 0);
-    long ttl = strtol(reply + 1, NULL, 10);
-    if (reply[0] != ':' || ttl < 990 || ttl > 1000) {
-        fail_msg("TTL after a restart should be about 1000 s, the server says %s", reply);
-    }
+    expect_ttl_about_1000_s(&c, "ttl");
+    kh_rclient_close(&c);
+    server_stop(&s);
+}
+
+/* Claim: every write command of lab 01's catalog, not only SET, DEL and INCR, is written
+ * through to the store: SETEX, PSETEX, APPEND, SETRANGE, GETSET, GETDEL, MSETNX, INCRBYFLOAT,
+ * RENAME (the old name gone), RENAMENX, COPY, PERSIST, EXPIREAT and UNLINK answered before
+ * kill -9 read back the same after a restart. */
+static void
+test_e_every_write_command_survives_kill_9(void **state)
+{
+    (void)state;
+    struct durable_server s;
+    server_init(&s);
+    struct kh_rclient c;
+    assert_int_equal(kh_rclient_connect(&c, s.port), 0);
+    expect(&c, 4, (const char *[]){"SETEX", "setex", "1000", "v1"}, "+OK\r\n");
+    expect(&c, 4, (const char *[]){"PSETEX", "psetex", "1000000", "v2"}, "+OK\r\n");
+    expect(&c, 3, (const char *[]){"APPEND", "append", "ab"}, ":2\r\n");
+    expect(&c, 3, (const char *[]){"APPEND", "append", "cd"}, ":4\r\n");
+    expect(&c, 3, (const char *[]){"SET", "setrange", "hello"}, "+OK\r\n");
+    expect(&c, 4, (const char *[]){"SETRANGE", "setrange", "1", "EY"}, ":5\r\n");
+    expect(&c, 3, (const char *[]){"GETSET", "getset", "new"}, "$-1\r\n");
+    expect(&c, 3, (const char *[]){"SET", "getdel", "gone"}, "+OK\r\n");
+    expect(&c, 2, (const char *[]){"GETDEL", "getdel"}, "$4\r\ngone\r\n");
+    expect(&c, 5, (const char *[]){"MSETNX", "m1", "a", "m2", "b"}, ":1\r\n");
+    expect(&c, 3, (const char *[]){"INCRBYFLOAT", "float", "1.5"}, "$3\r\n1.5\r\n");
+    expect(&c, 3, (const char *[]){"SET", "src", "moved"}, "+OK\r\n");
+    expect(&c, 3, (const char *[]){"RENAME", "src", "dst"}, "+OK\r\n");
+    expect(&c, 3, (const char *[]){"SET", "nxsrc", "nx"}, "+OK\r\n");
+    expect(&c, 3, (const char *[]){"RENAMENX", "nxsrc", "nxdst"}, ":1\r\n");
+    expect(&c, 3, (const char *[]){"COPY", "dst", "copy"}, ":1\r\n");
+    expect(&c, 5, (const char *[]){"SET", "persist", "p", "EX", "5"}, "+OK\r\n");
+    expect(&c, 2, (const char *[]){"PERSIST", "persist"}, ":1\r\n");
+    expect(&c, 3, (const char *[]){"SET", "at", "t"}, "+OK\r\n");
+    expect(&c, 3, (const char *[]){"EXPIREAT", "at", "4102444800"}, ":1\r\n");
+    expect(&c, 3, (const char *[]){"SET", "unlink", "u"}, "+OK\r\n");
+    expect(&c, 2, (const char *[]){"UNLINK", "unlink"}, ":1\r\n");
+    kh_rclient_close(&c);
+    server_kill_and_restart(&s);
+    assert_int_equal(kh_rclient_connect(&c, s.port), 0);
+    expect(&c, 2, (const char *[]){"GET", "setex"}, "$2\r\nv1\r\n");
+    expect(&c, 2, (const char *[]){"GET", "psetex"}, "$2\r\nv2\r\n");
+    expect(&c, 2, (const char *[]){"GET", "append"}, "$4\r\nabcd\r\n");
+    expect(&c, 2, (const char *[]){"GET", "setrange"}, "$5\r\nhEYlo\r\n");
+    expect(&c, 2, (const char *[]){"GET", "getset"}, "$3\r\nnew\r\n");
+    expect(&c, 2, (const char *[]){"GET", "getdel"}, "$-1\r\n");
+    expect(&c, 3, (const char *[]){"MGET", "m1", "m2"}, "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    expect(&c, 2, (const char *[]){"GET", "float"}, "$3\r\n1.5\r\n");
+    expect(&c, 2, (const char *[]){"GET", "src"}, "$-1\r\n");
+    expect(&c, 2, (const char *[]){"GET", "dst"}, "$5\r\nmoved\r\n");
+    expect(&c, 2, (const char *[]){"GET", "nxsrc"}, "$-1\r\n");
+    expect(&c, 2, (const char *[]){"GET", "nxdst"}, "$2\r\nnx\r\n");
+    expect(&c, 2, (const char *[]){"GET", "copy"}, "$5\r\nmoved\r\n");
+    expect(&c, 2, (const char *[]){"TTL", "persist"}, ":-1\r\n");
+    expect(&c, 2, (const char *[]){"EXPIRETIME", "at"}, ":4102444800\r\n");
+    expect(&c, 2, (const char *[]){"GET", "unlink"}, "$-1\r\n");
+    expect_ttl_about_1000_s(&c, "setex");
     kh_rclient_close(&c);
     server_stop(&s);
 }
@@ -176,6 +241,7 @@ main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e_set_survives_kill_9),
+        cmocka_unit_test(test_e_every_write_command_survives_kill_9),
         cmocka_unit_test(test_e_acked_sets_survive_kill_under_load),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
