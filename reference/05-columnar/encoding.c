@@ -94,6 +94,37 @@ str_equal(struct col_str a, struct col_str b)
            (a.size_bytes == 0 || !memcmp(a.ptr, b.ptr, a.size_bytes));
 }
 
+/* Sorts the entries, then gives each row its code: a slot's entry becomes its place in sorted
+ * order. false (nothing left allocated) when out of memory. */
+static bool
+dict_code(struct dict *d, uint32_t count, const uint32_t *slot_entry, const uint32_t *row_slot)
+{
+    uint32_t *order = malloc((d->count + 1u) * sizeof(uint32_t));
+    d->codes = malloc((count + 1u) * sizeof(uint32_t));
+    struct col_str *unsorted = malloc((d->count + 1u) * sizeof(struct col_str));
+    if (order == NULL || d->codes == NULL || unsorted == NULL) {
+        free(order);
+        free(unsorted);
+        free(d->codes);
+        d->codes = NULL;
+        return false;
+    }
+    memcpy(unsorted, d->entries, d->count * sizeof(struct col_str));
+    qsort(d->entries, d->count, sizeof(struct col_str), str_order);
+    for (uint32_t e = 0; e < d->count; e++) {
+        struct col_str *found =
+            bsearch(&unsorted[e], d->entries, d->count, sizeof(struct col_str), str_order);
+        assert(found != NULL);
+        order[e] = (uint32_t)(found - d->entries);
+    }
+    for (uint32_t row = 0; row < count; row++) {
+        d->codes[row] = order[slot_entry[row_slot[row]] - 1];
+    }
+    free(order);
+    free(unsorted);
+    return true;
+}
+
 /* Finds the distinct strings by hashing (a slot per distinct string, a table at most half
  * full), then sorts them. With codes, also each row's code. false when out of memory; a chunk
  * over COL_DICT_ENTRIES_MAX distinct strings gives count COL_DICT_ENTRIES_MAX + 1. */
@@ -141,33 +172,12 @@ dict_build(const struct col_values *v, bool with_codes, struct dict *d)
             row_slot[row] = slot;
         }
     }
-    if (d->count <= COL_DICT_ENTRIES_MAX && with_codes) {
-        /* Sort, then renumber: a slot's entry becomes its place in sorted order. */
-        uint32_t *order = malloc((d->count + 1u) * sizeof(uint32_t));
-        d->codes = malloc((v->count + 1u) * sizeof(uint32_t));
-        struct col_str *unsorted = malloc((d->count + 1u) * sizeof(struct col_str));
-        if (order == NULL || d->codes == NULL || unsorted == NULL) {
-            free(order);
-            free(unsorted);
-            free(slot_entry);
-            free(row_slot);
-            free(d->codes);
-            free(d->entries);
-            return false;
-        }
-        memcpy(unsorted, d->entries, d->count * sizeof(struct col_str));
-        qsort(d->entries, d->count, sizeof(struct col_str), str_order);
-        for (uint32_t e = 0; e < d->count; e++) {
-            struct col_str *found =
-                bsearch(&unsorted[e], d->entries, d->count, sizeof(struct col_str), str_order);
-            assert(found != NULL);
-            order[e] = (uint32_t)(found - d->entries);
-        }
-        for (uint32_t row = 0; row < v->count; row++) {
-            d->codes[row] = order[slot_entry[row_slot[row]] - 1];
-        }
-        free(order);
-        free(unsorted);
+    if (d->count <= COL_DICT_ENTRIES_MAX && with_codes &&
+        !dict_code(d, v->count, slot_entry, row_slot)) {
+        free(slot_entry);
+        free(row_slot);
+        free(d->entries);
+        return false;
     }
     free(slot_entry);
     free(row_slot);

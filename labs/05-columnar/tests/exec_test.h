@@ -58,6 +58,25 @@ tb_word(struct kh_rng *rng)
     return (struct col_str){w, (uint32_t)strlen(w)};
 }
 
+/* t's dictionary for column s: up to 8 words, sorted and distinct, as a chunk's dictionary
+ * is; returns how many. */
+static TEST_UNUSED uint32_t
+tb_dict_make(struct test_batch *t, struct kh_rng *rng)
+{
+    uint32_t dict_count = 1 + (uint32_t)kh_rng_below(rng, 8);
+    for (uint32_t e = 0; e < dict_count; e++) {
+        t->s_dict[e] = tb_word(rng);
+    }
+    qsort(t->s_dict, dict_count, sizeof(struct col_str), tb_str_order);
+    uint32_t distinct = 1;
+    for (uint32_t e = 1; e < dict_count; e++) {
+        if (col_str_compare(t->s_dict[e], t->s_dict[distinct - 1]) != 0) {
+            t->s_dict[distinct++] = t->s_dict[e];
+        }
+    }
+    return distinct;
+}
+
 /* Fills t with rows rows of small values (no product of three overflows), NULLs at
  * null_percent, and a random selection of about half the rows when is_selected. Values in a
  * NULL row are 0 (as PLAIN writes them). */
@@ -67,17 +86,7 @@ test_batch_make(struct test_batch *t, struct kh_rng *rng, uint32_t rows, unsigne
 {
     memset(t, 0, sizeof(*t));
     memset(t->validity, 0xff, sizeof(t->validity));
-    uint32_t dict_count = 1 + (uint32_t)kh_rng_below(rng, 8);
-    for (uint32_t e = 0; e < dict_count; e++) {
-        t->s_dict[e] = tb_word(rng);
-    }
-    qsort(t->s_dict, dict_count, sizeof(struct col_str), tb_str_order);
-    uint32_t distinct = 1; /* sorted and distinct, as a chunk's dictionary is */
-    for (uint32_t e = 1; e < dict_count; e++) {
-        if (col_str_compare(t->s_dict[e], t->s_dict[distinct - 1]) != 0) {
-            t->s_dict[distinct++] = t->s_dict[e];
-        }
-    }
+    uint32_t distinct = tb_dict_make(t, rng);
     for (uint32_t row = 0; row < rows; row++) {
         t->i[row] = (int32_t)kh_rng_below(rng, 2001) - 1000;
         t->j[row] = (int64_t)kh_rng_below(rng, 2000001) - 1000000;

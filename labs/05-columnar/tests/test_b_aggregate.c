@@ -167,6 +167,43 @@ spec_make(struct agg_spec *spec, struct kh_rng *rng)
     }
 }
 
+/* Fails unless every reference group is a row of out with the reference's aggregates. */
+static void
+expect_groups(const struct agg_spec *spec, const struct ref_agg *r, const struct mat *out,
+              const enum col_type *types, const uint8_t *scales, bool is_merged, unsigned round)
+{
+    for (uint32_t g = 0; g < r->groups; g++) { /* find each reference group among the rows */
+        uint64_t row = 0;
+        for (; row < out->row_count; row++) {
+            uint32_t k = 0;
+            while (k < spec->key_count && value_matches(r->g[g].keys[k], out, k, row)) {
+                k++;
+            }
+            if (k == spec->key_count) {
+                break;
+            }
+        }
+        if (row == out->row_count) {
+            char a[96];
+            fail_msg("round %u: no row for group %u (first key %s)", round, g,
+                     spec->key_count ? rv_text(r->g[g].keys[0], a) : "-");
+        }
+        for (uint32_t f = 0; f < spec->func_count; f++) {
+            struct rv want = ref_result(r, spec, types, scales, g, f);
+            if (!value_matches(want, out, spec->key_count + f, row)) {
+                char a[96], b[96];
+                struct rv got = {.is_null = !mat_is_valid(out, spec->key_count + f, row),
+                                 .type = out->types[spec->key_count + f],
+                                 .scale = out->scales[spec->key_count + f],
+                                 .v = mat_value(out, spec->key_count + f, row)};
+                fail_msg("round %u%s: %s(#%u) of group %u is %s, want %s", round,
+                         is_merged ? " (merged)" : "", agg_fn_name(spec->fns[f]), spec->args[f], g,
+                         rv_text(got, a), rv_text(want, b));
+            }
+        }
+    }
+}
+
 /* Runs spec over the batches into one table, or two merged; checks the rows against ref. */
 static void
 check_group_by(const struct agg_spec *spec, struct test_batch *batches, uint32_t batch_count,
@@ -209,36 +246,7 @@ check_group_by(const struct agg_spec *spec, struct test_batch *batches, uint32_t
         fail_msg("round %u (%u keys%s): %llu groups, want %u", round, spec->key_count,
                  is_merged ? ", merged" : "", (unsigned long long)out.row_count, ref.groups);
     }
-    for (uint32_t g = 0; g < ref.groups; g++) { /* find each reference group among the rows */
-        uint64_t row = 0;
-        for (; row < out.row_count; row++) {
-            uint32_t k = 0;
-            while (k < spec->key_count && value_matches(ref.g[g].keys[k], &out, k, row)) {
-                k++;
-            }
-            if (k == spec->key_count) {
-                break;
-            }
-        }
-        if (row == out.row_count) {
-            char a[96];
-            fail_msg("round %u: no row for group %u (first key %s)", round, g,
-                     spec->key_count ? rv_text(ref.g[g].keys[0], a) : "-");
-        }
-        for (uint32_t f = 0; f < spec->func_count; f++) {
-            struct rv want = ref_result(&ref, spec, types, scales, g, f);
-            if (!value_matches(want, &out, spec->key_count + f, row)) {
-                char a[96], b[96];
-                struct rv got = {.is_null = !mat_is_valid(&out, spec->key_count + f, row),
-                                 .type = out.types[spec->key_count + f],
-                                 .scale = out.scales[spec->key_count + f],
-                                 .v = mat_value(&out, spec->key_count + f, row)};
-                fail_msg("round %u%s: %s(#%u) of group %u is %s, want %s", round,
-                         is_merged ? " (merged)" : "", agg_fn_name(spec->fns[f]), spec->args[f], g,
-                         rv_text(got, a), rv_text(want, b));
-            }
-        }
-    }
+    expect_groups(spec, &ref, &out, types, scales, is_merged, round);
     mat_free(&out);
     agg_table_free(t[0]);
     agg_table_free(t[1]);

@@ -50,6 +50,37 @@ keys_match(const struct join_spec *spec, const struct batch *probe, uint32_t pro
     return true;
 }
 
+/* Marks in seen[] (by build id) every build row whose keys equal probe row prow's; returns how
+ * many there are. */
+static uint32_t
+mark_matches(const struct join_spec *spec, const struct batch *in, uint32_t prow,
+             struct test_batch *build, uint8_t *seen)
+{
+    uint32_t count = 0;
+    for (uint32_t bn = 0; bn < SIDE_BATCHES; bn++) {
+        for (uint32_t s = 0; s < build[bn].b.selected_count; s++) {
+            uint32_t brow = batch_row(&build[bn].b, s);
+            if (keys_match(spec, in, prow, &build[bn].b, brow)) {
+                if (seen != NULL) {
+                    seen[build[bn].j[brow]] = 1;
+                }
+                count++;
+            }
+        }
+    }
+    return count;
+}
+
+/* Fails if probe row prow (probe id id) has a match: the join gave it no output row. */
+static void
+expect_unmatched(const struct join_spec *spec, const struct batch *in, uint32_t prow,
+                 struct test_batch *build, int64_t id, unsigned round)
+{
+    if (mark_matches(spec, in, prow, build, NULL) > 0) {
+        fail_msg("round %u: probe row %lld has matches but no output row", round, (long long)id);
+    }
+}
+
 /* Runs the join of build batches into a table (or two merged), probes with each probe batch,
  * and checks every output row against the nested loop. */
 static void
@@ -95,20 +126,8 @@ check_join(const struct join_spec *spec, struct test_batch *build, struct test_b
                                  round, last_probe, owed);
                     }
                     while (i < in->selected_count && probe[n].j[batch_row(in, i)] != probe_id) {
-                        uint32_t prow = batch_row(in, i);
-                        for (uint32_t bn = 0; bn < SIDE_BATCHES; bn++) {
-                            for (uint32_t s = 0; s < build[bn].b.selected_count; s++) {
-                                if (keys_match(spec, in, prow, &build[bn].b,
-                                               batch_row(&build[bn].b, s))) {
-                                    fail_msg("round %u%s: probe row %lld matches build row %lld "
-                                             "but no output row says so",
-                                             round, is_merged ? " (merged)" : "",
-                                             (long long)probe[n].j[prow],
-                                             (long long)build[bn].j[batch_row(&build[bn].b, s)]);
-                                }
-                            }
-                        }
-                        i++;
+                        uint32_t skipped = batch_row(in, i++);
+                        expect_unmatched(spec, in, skipped, build, probe[n].j[skipped], round);
                     }
                     if (i == in->selected_count) {
                         fail_msg(
@@ -116,18 +135,8 @@ check_join(const struct join_spec *spec, struct test_batch *build, struct test_b
                             "order",
                             round, (long long)probe_id);
                     }
-                    uint32_t prow = batch_row(in, i);
                     memset(seen, 0, sizeof(seen));
-                    owed = 0;
-                    for (uint32_t bn = 0; bn < SIDE_BATCHES; bn++) {
-                        for (uint32_t s = 0; s < build[bn].b.selected_count; s++) {
-                            uint32_t brow = batch_row(&build[bn].b, s);
-                            if (keys_match(spec, in, prow, &build[bn].b, brow)) {
-                                seen[build[bn].j[brow]] = 1;
-                                owed++;
-                            }
-                        }
-                    }
+                    owed = mark_matches(spec, in, batch_row(in, i), build, seen);
                     last_probe = (uint32_t)probe_id;
                     i++;
                 }
@@ -145,15 +154,8 @@ check_join(const struct join_spec *spec, struct test_batch *build, struct test_b
                      owed);
         }
         for (; i < in->selected_count; i++) { /* rows after the last output: no matches */
-            uint32_t prow = batch_row(in, i);
-            for (uint32_t bn = 0; bn < SIDE_BATCHES; bn++) {
-                for (uint32_t s = 0; s < build[bn].b.selected_count; s++) {
-                    if (keys_match(spec, in, prow, &build[bn].b, batch_row(&build[bn].b, s))) {
-                        fail_msg("round %u: probe row %lld has matches but no output row", round,
-                                 (long long)probe[n].j[prow]);
-                    }
-                }
-            }
+            expect_unmatched(spec, in, batch_row(in, i), build, probe[n].j[batch_row(in, i)],
+                             round);
         }
     }
     join_probe_free(p);
@@ -186,6 +188,54 @@ test_b_join_matches_nested_loop(void **state)
         side_make(build, &rng, rows_max, 0);
         side_make(probe, &rng, rows_max, 0);
         check_join(&spec, build, probe, round % 3 == 2, round);
+    }
+}
+
+/* -0.0 meets 0.0; probe columns that are not keys may be of any type; a join of no keys, of a
+ * key past the columns, or of keys that cannot be equal is COL_INVALID. */
+static void
+check_key_kinds(struct kh_rng *rng, const enum col_type *types, const uint8_t *scales)
+{
+    struct join_table *t = NULL;
+    struct join_probe *p = NULL;
+    struct batch out;
+    /* -0.0 and 0.0 are equal keys (they hash alike); a probe side whose other columns differ
+     * in type from the build side's joins all the same. */
+    static struct test_batch f;
+    test_batch_make(&f, rng, 2, 0, false);
+    f.f[0] = -0.0;
+    f.f[1] = 0.0;
+    struct join_spec doubles = {.key_count = 1, .build_keys = {TB_F}, .probe_keys = {TB_F}};
+    assert_status(join_table_new(&doubles, TB_COLUMNS, types, scales, &t, NULL), COL_OK);
+    assert_status(join_table_add(t, &f.b, NULL), COL_OK);
+    assert_status(join_table_finish(t, NULL), COL_OK);
+    enum col_type other_types[TB_COLUMNS];
+    memcpy(other_types, types, sizeof(other_types));
+    other_types[TB_I] = COL_STRING; /* column 0 of the probe side: not a key */
+    f.b.columns[TB_I].type = COL_STRING;
+    f.b.columns[TB_I].data = f.t;
+    assert_status(join_probe_new(t, TB_COLUMNS, other_types, scales, &p, NULL), COL_OK);
+    join_probe_begin(p, &f.b);
+    assert_status(join_probe_next(p, &out, NULL), COL_OK);
+    if (out.row_count != 4) {
+        fail_msg("keys -0.0 and 0.0 against -0.0 and 0.0 gave %u matches, want 4", out.row_count);
+    }
+    join_probe_free(p);
+    join_table_free(t);
+    struct join_spec no_keys = {.key_count = 0};
+    assert_status(join_table_new(&no_keys, TB_COLUMNS, types, scales, &t, NULL), COL_INVALID);
+    struct join_spec past = {.key_count = 1, .build_keys = {TB_COLUMNS}, .probe_keys = {TB_I}};
+    assert_status(join_table_new(&past, TB_COLUMNS, types, scales, &t, NULL), COL_INVALID);
+    /* Keys that can never be equal: a string against an integer, decimals of two scales. */
+    struct join_spec strings = {.key_count = 1, .build_keys = {TB_S}, .probe_keys = {TB_I}};
+    struct join_spec scales_differ = {.key_count = 1, .build_keys = {TB_P}, .probe_keys = {TB_Q}};
+    struct join_spec numbers = {.key_count = 1, .build_keys = {TB_I}, .probe_keys = {TB_T}};
+    const struct join_spec *bad[] = {&strings, &scales_differ, &numbers};
+    for (size_t i = 0; i < KH_ARRAY_LEN(bad); i++) {
+        assert_status(join_table_new(bad[i], TB_COLUMNS, types, scales, &t, NULL), COL_OK);
+        assert_status(join_table_finish(t, NULL), COL_OK);
+        assert_status(join_probe_new(t, TB_COLUMNS, types, scales, &p, NULL), COL_INVALID);
+        join_table_free(t);
     }
 }
 
@@ -253,44 +303,7 @@ test_b_join_many_matches_and_nulls(void **state)
     }
     join_probe_free(p);
     join_table_free(t);
-    /* -0.0 and 0.0 are equal keys (they hash alike); a probe side whose other columns differ
-     * in type from the build side's joins all the same. */
-    static struct test_batch f;
-    test_batch_make(&f, &rng, 2, 0, false);
-    f.f[0] = -0.0;
-    f.f[1] = 0.0;
-    struct join_spec doubles = {.key_count = 1, .build_keys = {TB_F}, .probe_keys = {TB_F}};
-    assert_status(join_table_new(&doubles, TB_COLUMNS, types, scales, &t, NULL), COL_OK);
-    assert_status(join_table_add(t, &f.b, NULL), COL_OK);
-    assert_status(join_table_finish(t, NULL), COL_OK);
-    enum col_type other_types[TB_COLUMNS];
-    memcpy(other_types, types, sizeof(other_types));
-    other_types[TB_I] = COL_STRING; /* column 0 of the probe side: not a key */
-    f.b.columns[TB_I].type = COL_STRING;
-    f.b.columns[TB_I].data = f.t;
-    assert_status(join_probe_new(t, TB_COLUMNS, other_types, scales, &p, NULL), COL_OK);
-    join_probe_begin(p, &f.b);
-    assert_status(join_probe_next(p, &out, NULL), COL_OK);
-    if (out.row_count != 4) {
-        fail_msg("keys -0.0 and 0.0 against -0.0 and 0.0 gave %u matches, want 4", out.row_count);
-    }
-    join_probe_free(p);
-    join_table_free(t);
-    struct join_spec no_keys = {.key_count = 0};
-    assert_status(join_table_new(&no_keys, TB_COLUMNS, types, scales, &t, NULL), COL_INVALID);
-    struct join_spec past = {.key_count = 1, .build_keys = {TB_COLUMNS}, .probe_keys = {TB_I}};
-    assert_status(join_table_new(&past, TB_COLUMNS, types, scales, &t, NULL), COL_INVALID);
-    /* Keys that can never be equal: a string against an integer, decimals of two scales. */
-    struct join_spec strings = {.key_count = 1, .build_keys = {TB_S}, .probe_keys = {TB_I}};
-    struct join_spec scales_differ = {.key_count = 1, .build_keys = {TB_P}, .probe_keys = {TB_Q}};
-    struct join_spec numbers = {.key_count = 1, .build_keys = {TB_I}, .probe_keys = {TB_T}};
-    const struct join_spec *bad[] = {&strings, &scales_differ, &numbers};
-    for (size_t i = 0; i < KH_ARRAY_LEN(bad); i++) {
-        assert_status(join_table_new(bad[i], TB_COLUMNS, types, scales, &t, NULL), COL_OK);
-        assert_status(join_table_finish(t, NULL), COL_OK);
-        assert_status(join_probe_new(t, TB_COLUMNS, types, scales, &p, NULL), COL_INVALID);
-        join_table_free(t);
-    }
+    check_key_kinds(&rng, types, scales);
 }
 
 int
