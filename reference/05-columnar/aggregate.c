@@ -1,8 +1,8 @@
 /* aggregate.c -- part B: hash aggregation (ops.h). Read agg_table_add first: it hashes every
  * row's keys, then finds every row's group, then runs one loop per aggregate over the rows, so
  * each loop does one thing over plain arrays. Groups live in an open-addressing table of group
- * numbers; their keys in a struct mat, their aggregates in one array, a row of AGG_FUNCS_MAX
- * accumulators a group. */
+ * numbers; their keys in a struct mat, their aggregates in one array, one accumulator per
+ * aggregate a group (acc_stride of them). */
 #include "ops.h"
 
 #include <assert.h>
@@ -35,9 +35,10 @@ struct agg_table {
     enum col_type out_types[AGG_KEYS_MAX + AGG_FUNCS_MAX];
     uint8_t out_scales[AGG_KEYS_MAX + AGG_FUNCS_MAX];
     uint64_t group_count;
-    struct mat keys;  /* a row per group (no columns when there are no keys) */
-    uint64_t *hashes; /* per group */
-    struct acc *accs; /* func_count per group */
+    struct mat keys;     /* a row per group (no columns when there are no keys) */
+    uint64_t *hashes;    /* per group */
+    struct acc *accs;    /* acc_stride per group */
+    uint32_t acc_stride; /* func_count, at least 1 so a group of keys alone still has a row */
     uint64_t group_capacity;
     uint32_t *slots; /* group + 1; 0 is empty */
     uint64_t slot_count;
@@ -78,6 +79,7 @@ agg_table_new(const struct agg_spec *spec, uint32_t column_count, const enum col
         return status;
     }
     t->spec = *spec;
+    t->acc_stride = spec->func_count > 0 ? spec->func_count : 1;
     memcpy(t->types, types, column_count * sizeof(types[0]));
     for (uint32_t c = 0; c < column_count; c++) {
         t->scales[c] = scales != NULL ? scales[c] : 0;
@@ -149,7 +151,7 @@ groups_reserve(struct agg_table *t, uint64_t groups, struct col_error *err)
         if (hashes != NULL) {
             t->hashes = hashes;
         }
-        struct acc *accs = realloc(t->accs, capacity * AGG_FUNCS_MAX * sizeof(struct acc));
+        struct acc *accs = realloc(t->accs, capacity * t->acc_stride * sizeof(struct acc));
         if (accs != NULL) {
             t->accs = accs;
         }
@@ -251,7 +253,7 @@ group_of(struct agg_table *t, const struct key_row *k, uint64_t h, uint32_t *gro
     }
     uint32_t g = (uint32_t)t->group_count++;
     t->hashes[g] = h;
-    memset(&t->accs[(uint64_t)g * AGG_FUNCS_MAX], 0, AGG_FUNCS_MAX * sizeof(struct acc));
+    memset(&t->accs[(uint64_t)g * t->acc_stride], 0, t->acc_stride * sizeof(struct acc));
     mask = t->slot_count - 1; /* the slots may have grown */
     for (at = h & mask; t->slots[at] != 0; at = (at + 1) & mask) {
     }
@@ -329,7 +331,7 @@ update(struct agg_table *t, uint32_t f, const struct batch *b, struct col_error 
     struct acc *accs = t->accs + f;
     if (fn == AGG_COUNT_STAR) {
         for (uint32_t i = 0; i < b->selected_count; i++) {
-            accs[(uint64_t)t->group[i] * AGG_FUNCS_MAX].count++;
+            accs[(uint64_t)t->group[i] * t->acc_stride].count++;
         }
         return COL_OK;
     }
@@ -339,7 +341,7 @@ update(struct agg_table *t, uint32_t f, const struct batch *b, struct col_error 
         v->validity == NULL) { /* the common case: a sum over a plain column */
         const int64_t *x = v->data;
         for (uint32_t i = 0; i < b->selected_count; i++) {
-            struct acc *a = &accs[(uint64_t)t->group[i] * AGG_FUNCS_MAX];
+            struct acc *a = &accs[(uint64_t)t->group[i] * t->acc_stride];
             a->sum += x[batch_row(b, i)];
             a->count++;
         }
@@ -347,7 +349,7 @@ update(struct agg_table *t, uint32_t f, const struct batch *b, struct col_error 
     }
     for (uint32_t i = 0; i < b->selected_count; i++) {
         uint32_t row = batch_row(b, i);
-        if (vec_is_valid(v, row) && !acc_add(t, &accs[(uint64_t)t->group[i] * AGG_FUNCS_MAX], fn,
+        if (vec_is_valid(v, row) && !acc_add(t, &accs[(uint64_t)t->group[i] * t->acc_stride], fn,
                                              v->type, vec_value(v, row))) {
             return col_fail(err, COL_NOMEM, "out of memory for %s", agg_fn_name(fn));
         }
@@ -404,6 +406,7 @@ agg_table_merge(struct agg_table *into, struct agg_table *from, struct col_error
 {
     assert(into != NULL && from != NULL);
     assert(into->spec.key_count == from->spec.key_count);
+    assert(into->acc_stride == from->acc_stride);
     col_status status = single_group(into, err);
     for (uint64_t g = 0; status == COL_OK && g < from->group_count; g++) {
         struct key_row k;
@@ -416,8 +419,8 @@ agg_table_merge(struct agg_table *into, struct agg_table *from, struct col_error
         for (uint32_t f = 0; status == COL_OK && f < from->spec.func_count; f++) {
             enum col_type type =
                 from->spec.fns[f] == AGG_COUNT_STAR ? COL_INT64 : from->types[from->spec.args[f]];
-            if (!acc_merge(into, &into->accs[(uint64_t)target * AGG_FUNCS_MAX + f],
-                           &from->accs[g * AGG_FUNCS_MAX + f], from->spec.fns[f], type)) {
+            if (!acc_merge(into, &into->accs[(uint64_t)target * into->acc_stride + f],
+                           &from->accs[g * from->acc_stride + f], from->spec.fns[f], type)) {
                 status = col_fail(err, COL_NOMEM, "out of memory merging groups");
             }
         }
@@ -436,7 +439,7 @@ static col_status
 result_of(const struct agg_table *t, uint32_t f, uint64_t g, union col_datum *value, bool *is_null,
           struct col_error *err)
 {
-    const struct acc *a = &t->accs[g * AGG_FUNCS_MAX + f];
+    const struct acc *a = &t->accs[g * t->acc_stride + f];
     enum agg_fn fn = t->spec.fns[f];
     enum col_type in = fn == AGG_COUNT_STAR ? COL_INT64 : t->types[t->spec.args[f]];
     uint8_t scale = fn == AGG_COUNT_STAR ? 0 : t->scales[t->spec.args[f]];
