@@ -347,4 +347,17 @@ encode_or_fail(enum col_encoding encoding, const struct col_values *v, size_t *s
     return out;
 }
 
+/* Opens the table file at path, failing the test on any status but COL_OK. */
+static TEST_UNUSED struct col_table *
+table_open_or_fail(const char *path)
+{
+    struct col_table *t = NULL;
+    struct col_error err = {0};
+    col_status status = col_table_open(path, &t, &err);
+    if (status != COL_OK) {
+        fail_msg("col_table_open(%s) is %s: %s", path, status_name(status), err.message);
+    }
+    return t;
+}
+
 #endif

@@ -94,18 +94,6 @@ model_write(const struct model *m, struct kh_rng *rng, const char *path, uint32_
     }
 }
 
-static struct col_table *
-open_or_fail(const char *path)
-{
-    struct col_table *t = NULL;
-    struct col_error err = {0};
-    col_status status = col_table_open(path, &t, &err);
-    if (status != COL_OK) {
-        fail_msg("col_table_open(%s) is %s: %s", path, status_name(status), err.message);
-    }
-    return t;
-}
-
 /* Reads and decodes one chunk, failing the test on any status but COL_OK. */
 static struct col_chunk *
 chunk_or_fail(const struct col_table *t, uint32_t group, uint32_t column)
@@ -147,7 +135,7 @@ test_a_file_round_trips(void **state)
             m.rows = m.rows < 300 ? m.rows : 300; /* a row per group: many groups */
         }
         model_write(&m, &rng, path, group_rows);
-        struct col_table *t = open_or_fail(path);
+        struct col_table *t = table_open_or_fail(path);
         const struct col_schema *schema = col_table_schema(t);
         assert_int_equal(schema->column_count, m.schema.column_count);
         for (uint32_t c = 0; c < schema->column_count; c++) {
@@ -203,7 +191,7 @@ test_a_zone_maps_are_exact(void **state)
     }
     m.columns[1].v.validity = m.columns[1].validity;
     model_write(&m, &rng, path, 1000);
-    struct col_table *t = open_or_fail(path);
+    struct col_table *t = table_open_or_fail(path);
     uint64_t validity[1000 / 64 + 1];
     for (uint32_t g = 0; g < col_table_group_count(t); g++) {
         for (uint32_t c = 0; c < m.schema.column_count; c++) {
@@ -285,7 +273,7 @@ test_a_corrupt_chunk_is_named(void **state)
     struct model m;
     model_make(&m, &rng, 3000);
     model_write(&m, &rng, path, 1000);
-    struct col_table *t = open_or_fail(path);
+    struct col_table *t = table_open_or_fail(path);
     uint32_t group = (uint32_t)kh_rng_below(&rng, 3);
     uint32_t column = (uint32_t)kh_rng_below(&rng, m.schema.column_count);
     const struct col_chunk_meta *meta = col_table_chunk(t, group, column);
@@ -444,7 +432,7 @@ test_a_failed_write_keeps_the_old_table(void **state)
     assert_status(col_writer_finish(w, NULL), COL_INVALID);
     assert_int_equal(file_size(path), size);
     assert_int_not_equal(access(tmp, F_OK), 0);
-    struct col_table *t = open_or_fail(path);
+    struct col_table *t = table_open_or_fail(path);
     assert_int_equal(col_table_row_count(t), 1500);
     col_table_close(t);
     model_free(&m);
@@ -489,7 +477,7 @@ test_a_csv_loads_typed_values(void **state)
         fail_msg("col_load_csv is %s: %s", status_name(status), err.message);
     }
     assert_int_equal(rows, 3);
-    struct col_table *t = open_or_fail(path);
+    struct col_table *t = table_open_or_fail(path);
     struct col_chunk *chunks[5];
     for (uint32_t c = 0; c < 5; c++) {
         chunks[c] = chunk_or_fail(t, 0, c);
