@@ -4,6 +4,7 @@
  * say; RLE and dictionary chunks travel as constant and dictionary vectors; a corrupt chunk is
  * an error naming it, unless no row needs it. Read test_c_scan_matches_row_at_a_time first. */
 #include "scan_test.h"
+#include "tpch.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -1227,6 +1228,117 @@ test_c_morsels_from_two_threads_cover_the_table(void **state)
     test_dir_remove(dir);
 }
 
+/* ---- On the lab's data -------------------------------------------------------------------- */
+
+/* Q6's filter and sum, row at a time over lineitem.tbl (the generator's text of the same rows):
+ * the count of rows kept and sum(l_extendedprice * l_discount) in units of 1/10,000. */
+static void
+q6_from_text(const char *path, uint64_t *rows, int64_t *revenue)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    *rows = 0;
+    *revenue = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *field[16], *at = line;
+        for (uint32_t c = 0; c < 16; c++) {
+            field[c] = at;
+            at = strchr(at, '|');
+            assert_non_null(at);
+            *at++ = '\0';
+        }
+        int64_t quantity, price, discount;
+        assert_true(col_decimal_parse(field[4], strlen(field[4]), 2, &quantity));
+        assert_true(col_decimal_parse(field[5], strlen(field[5]), 2, &price));
+        assert_true(col_decimal_parse(field[6], strlen(field[6]), 2, &discount));
+        if (strcmp(field[10], "1994-01-01") >= 0 && strcmp(field[10], "1995-01-01") < 0 &&
+            discount >= 5 && discount <= 7 && quantity < 2400) {
+            (*rows)++;
+            *revenue += price * discount;
+        }
+    }
+    fclose(f);
+}
+
+/* Claim: on the lab's generated lineitem (tpch.h, scale 0.002), a scan with TPC-H Q6's filter,
+ * written as the planner writes it (l_shipdate >= date AND l_shipdate < date AND l_discount
+ * BETWEEN 0.05 AND 0.07 AND l_quantity < 24), keeps the rows the generator's own text says
+ * it should: their count and sum(l_extendedprice * l_discount), exactly; and reads
+ * l_extendedprice only for them. */
+static void
+test_c_q6_filter_on_generated_lineitem(void **state)
+{
+    (void)state;
+    char dir[TEST_PATH_MAX], path[TEST_PATH_MAX], text[TEST_PATH_MAX];
+    test_dir_make(dir);
+    struct tpch_options o = {
+        .scale = 0.002, .seed = kh_test_seed(), .with_tbl = true, .group_rows = 4096};
+    struct col_error err = {0};
+    if (tpch_generate(&o, dir, &err) != COL_OK) {
+        fail_msg("tpch_generate: %s", err.message);
+    }
+    test_path(path, dir, "lineitem" COL_FILE_SUFFIX);
+    test_path(text, dir, "lineitem.tbl");
+    uint64_t want_rows;
+    int64_t want_revenue;
+    q6_from_text(text, &want_rows, &want_revenue);
+    struct col_table *t = table_open_or_fail(path);
+    struct col_cache *cache = cache_open_or_fail();
+    /* Batch columns: l_shipdate, l_discount, l_quantity, l_extendedprice. */
+    static struct expr_pool pool;
+    pool.used = 0;
+    int32_t from = col_date_from_ymd(1994, 1, 1), to = col_date_from_ymd(1995, 1, 1);
+    struct expr *filters[4] = {
+        expr_op(&pool, EXPR_GE, 2, expr_column(&pool, 0), expr_date(&pool, from)),
+        expr_op(&pool, EXPR_LT, 2, expr_column(&pool, 0), expr_date(&pool, to)),
+        expr_op(&pool, EXPR_AND, 2,
+                expr_op(&pool, EXPR_GE, 2, expr_column(&pool, 1), expr_decimal(&pool, 5, 2)),
+                expr_op(&pool, EXPR_LE, 2, expr_column(&pool, 1), expr_decimal(&pool, 7, 2))),
+        expr_op(&pool, EXPR_LT, 2, expr_column(&pool, 2), expr_int(&pool, 24))};
+    enum col_type types[4] = {COL_DATE, COL_DECIMAL, COL_DECIMAL, COL_DECIMAL};
+    uint8_t scales[4] = {0, 2, 2, 2};
+    struct scan_spec spec = {
+        .table = t, .cache = cache, .column_count = 4, .columns = {10, 6, 4, 5}, .filter_count = 4};
+    for (uint32_t f = 0; f < 4; f++) {
+        resolve_or_fail(filters[f], 4, types, scales);
+        spec.filters[f] = filters[f];
+    }
+    struct scan *s = scan_new_or_fail(&spec);
+    scan_begin(s, 0, col_table_group_count(t));
+    struct batch out;
+    uint64_t rows = 0;
+    int64_t revenue = 0;
+    for (;;) {
+        col_status status = scan_next(s, &out, &err);
+        if (status != COL_OK) {
+            fail_msg("scan_next is %s: %s", status_name(status), err.message);
+        }
+        if (out.row_count == 0) {
+            break;
+        }
+        for (uint32_t i = 0; i < out.selected_count; i++) {
+            uint32_t row = batch_row(&out, i);
+            revenue += vec_value(&out.columns[3], row).i64 * vec_value(&out.columns[1], row).i64;
+            rows++;
+        }
+    }
+    struct scan_stats st;
+    scan_stats(s, &st);
+    scan_free(s);
+    if (rows != want_rows || revenue != want_revenue || st.columns[3].rows_touched != rows ||
+        want_rows == 0) {
+        fail_msg("Q6 on lineitem at scale 0.002 (seed %" PRIu64 "): %" PRIu64
+                 " rows, revenue %" PRId64 " (l_extendedprice read for %" PRIu64
+                 " rows); the .tbl text says %" PRIu64 " rows, %" PRId64,
+                 o.seed, rows, revenue, st.columns[3].rows_touched, want_rows, want_revenue);
+    }
+    col_cache_forget(cache, t);
+    col_cache_close(cache);
+    col_table_close(t);
+    test_dir_remove(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1239,6 +1351,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_c_scan_refuses_bad_specs),
         cmocka_unit_test(test_c_corrupt_chunk_stops_only_the_scans_that_need_it),
         cmocka_unit_test(test_c_morsels_from_two_threads_cover_the_table),
+        cmocka_unit_test(test_c_q6_filter_on_generated_lineitem),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }
