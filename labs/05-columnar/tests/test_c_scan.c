@@ -827,6 +827,34 @@ test_c_columns_are_read_only_for_survivors(void **state)
                      st.columns[c].rows_touched, col_table_chunk(t, odd_group, c)->size_bytes);
         }
     }
+    /* One row left after the first conjunct still meets the second: a = 7 AND b = its b,
+     * then a = 7 AND b = another value (no row). */
+    for (int64_t delta = 0; delta < 2; delta++) {
+        pool.used = 0;
+        struct expr *both =
+            expr_op(&pool, EXPR_AND, 2,
+                    expr_op(&pool, EXPR_EQ, 2, expr_column(&pool, 0), expr_int(&pool, 7)),
+                    expr_op(&pool, EXPR_EQ, 2, expr_column(&pool, 1),
+                            expr_int(&pool, g_late.b[LATE_ODD_ROW] + delta)));
+        resolve_or_fail(both, 3, types, scales);
+        spec.filters[0] = both;
+        s = scan_new_or_fail(&spec);
+        scan_begin(s, 0, LATE_GROUPS);
+        rows = 0;
+        for (;;) {
+            assert_status(scan_next(s, &out, NULL), COL_OK);
+            if (out.row_count == 0) {
+                break;
+            }
+            rows += out.selected_count;
+        }
+        scan_free(s);
+        if (rows != (delta == 0 ? 1u : 0u)) {
+            fail_msg("WHERE a = 7 AND b = %" PRId64 ": %u rows; want %u (after a = 7 one row is "
+                     "left, and the second conjunct still decides it)",
+                     g_late.b[LATE_ODD_ROW] + delta, rows, delta == 0 ? 1u : 0u);
+        }
+    }
     col_cache_forget(cache, t);
     late_scan(t, cache, 2, -1, false, COL_TIER_COLD);
     late_scan(t, cache, 2, -1, false, COL_TIER_HOT);
