@@ -32,27 +32,27 @@
 
 #include "col.h"
 
-#define SQL_NAME_SIZE_MAX 64u /* an identifier's bytes, with the NUL */
-#define SQL_ARGS_MAX 16u      /* of one node: IN lists, CASE arms */
-#define SQL_ITEMS_MAX 64u     /* select items */
-#define SQL_TABLES_MAX 8u     /* tables in FROM: Q5 has 6 */
-#define SQL_GROUP_MAX 8u      /* GROUP BY expressions */
-#define SQL_ORDER_MAX 8u      /* ORDER BY items */
+#define SQL_NAME_SIZE_MAX 64u   /* an identifier's bytes, with the NUL */
+#define SQL_ARGS_MAX 16u        /* of one node: IN lists, CASE arms */
+#define SQL_ITEMS_MAX 64u       /* select items */
+#define SQL_TABLES_MAX 8u       /* tables in FROM: Q5 has 6 */
+#define SQL_GROUP_MAX 8u        /* GROUP BY expressions */
+#define SQL_ORDER_MAX 8u        /* ORDER BY items */
 #define SQL_TEXT_MAX (1u << 20) /* bytes of one statement */
 
 enum sql_kind {
-    SQL_COLUMN,    /* table (may be "") and name */
-    SQL_LITERAL,   /* type, scale, is_null, value */
-    SQL_NEGATE,    /* - args[0] */
-    SQL_NOT,       /* NOT args[0] */
-    SQL_BINARY,    /* args[0] op args[1] */
-    SQL_BETWEEN,   /* args[0] [NOT] BETWEEN args[1] AND args[2] */
-    SQL_IN,        /* args[0] [NOT] IN (args[1], ...) */
-    SQL_LIKE,      /* args[0] [NOT] LIKE args[1] */
-    SQL_IS_NULL,   /* args[0] IS [NOT] NULL */
-    SQL_CASE,      /* WHEN args[0] THEN args[1] ... [ELSE args[arg_count - 1] when has_else];
-                    * CASE x WHEN v ... is given as WHEN x = v (x's node repeated) */
-    SQL_AGGREGATE, /* fn over args[0], or COUNT(*) with no args */
+    SQL_COLUMN,      /* table (may be "") and name */
+    SQL_LITERAL,     /* type, scale, is_null, value */
+    SQL_NEGATE,      /* - args[0] */
+    SQL_NOT,         /* NOT args[0] */
+    SQL_BINARY,      /* args[0] op args[1] */
+    SQL_BETWEEN,     /* args[0] [NOT] BETWEEN args[1] AND args[2] */
+    SQL_IN,          /* args[0] [NOT] IN (args[1], ...) */
+    SQL_LIKE,        /* args[0] [NOT] LIKE args[1] */
+    SQL_IS_NULL,     /* args[0] IS [NOT] NULL */
+    SQL_CASE,        /* WHEN args[0] THEN args[1] ... [ELSE args[arg_count - 1] when has_else];
+                      * CASE x WHEN v ... is given as WHEN x = v (x's node repeated) */
+    SQL_AGGREGATE,   /* fn over args[0], or COUNT(*) with no args */
     SQL_EXTRACT_YEAR /* EXTRACT(YEAR FROM args[0]) */
 };
 
@@ -75,18 +75,18 @@ enum sql_aggregate { SQL_COUNT_STAR, SQL_COUNT, SQL_SUM, SQL_AVG, SQL_MIN, SQL_M
 
 struct sql_node {
     enum sql_kind kind;
-    uint32_t pos;               /* byte offset in the statement's text where the node starts */
+    uint32_t pos;                  /* byte offset in the statement's text where the node starts */
     char table[SQL_NAME_SIZE_MAX]; /* COLUMN: the qualifier, "" when none */
     char name[SQL_NAME_SIZE_MAX];  /* COLUMN */
-    enum col_type type;         /* LITERAL: INT64, DECIMAL, FLOAT64, STRING, DATE; INT32 for
-                                 * TRUE (1) and FALSE (0) */
-    uint8_t scale;              /* LITERAL DECIMAL */
-    bool is_null;               /* LITERAL NULL */
-    union col_datum value;      /* LITERAL; a string points into the statement's arena */
-    enum sql_binary_op op;      /* BINARY */
-    enum sql_aggregate fn;      /* AGGREGATE */
-    bool is_negated;            /* NOT BETWEEN, NOT IN, NOT LIKE, IS NOT NULL */
-    bool has_else;              /* CASE */
+    enum col_type type;            /* LITERAL: INT64, DECIMAL, FLOAT64, STRING, DATE; INT32 for
+                                    * TRUE (1) and FALSE (0) */
+    uint8_t scale;                 /* LITERAL DECIMAL */
+    bool is_null;                  /* LITERAL NULL */
+    union col_datum value;         /* LITERAL; a string points into the statement's arena */
+    enum sql_binary_op op;         /* BINARY */
+    enum sql_aggregate fn;         /* AGGREGATE */
+    bool is_negated;               /* NOT BETWEEN, NOT IN, NOT LIKE, IS NOT NULL */
+    bool has_else;                 /* CASE */
     uint32_t arg_count;
     struct sql_node *args[SQL_ARGS_MAX];
 };
@@ -120,7 +120,7 @@ struct sql_select {
     struct sql_item items[SQL_ITEMS_MAX];
     uint32_t table_count;
     struct sql_table_ref tables[SQL_TABLES_MAX];
-    struct sql_node *where;  /* NULL when none */
+    struct sql_node *where; /* NULL when none */
     uint32_t group_count;
     struct sql_node *group_by[SQL_GROUP_MAX];
     struct sql_node *having; /* NULL when none */
