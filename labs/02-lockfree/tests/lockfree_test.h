@@ -30,6 +30,14 @@
     8000u                   /* every stress test takes under 1 s on the reference, 2 s under       \
                                sanitizers on a busy 2-core machine */
 #define HISTORY_OPS_MAX 96u /* per round: 3 threads x 32, checked in well under 1 ms */
+/* The longest stress loops also stop once this much wall time has passed since they began, and
+ * the test then checks what ran. On an idle machine they finish in well under it; on a busy one
+ * (a CI machine running other jobs: two spinning threads sharing a core, a FIFO lock handed to a
+ * preempted thread, a wakeup waiting for a time slice) they run fewer iterations instead of
+ * missing TEST_DEADLINE_MS. A lost or repeated value, or a lock that lets two in, still fails in
+ * the iterations that ran; a thread stuck for good still misses the deadline, which leaves
+ * 5 s after the budget for the last iteration under way. */
+#define TEST_BUDGET_MS 3000u
 
 /* Iteration counts of the longest loops shrink tenfold in the chaos build (make CHAOS=1),
  * whose random delays make each atomic step microseconds slower, and under ThreadSanitizer,
@@ -43,6 +51,13 @@ static inline uint64_t
 test_iterations(uint64_t count)
 {
     return kh_chaos_is_enabled() || TEST_IS_SLOW_BUILD ? count / 10 + 1 : count;
+}
+
+/* True once TEST_BUDGET_MS has passed since start_ms (a kh_clock_now_ms reading). */
+static inline bool
+test_budget_is_spent(uint64_t start_ms)
+{
+    return kh_clock_now_ms() - start_ms >= TEST_BUDGET_MS;
 }
 
 /* Fills memory an init function is given with every bit set, as a recycled malloc block or a

@@ -123,6 +123,7 @@ struct flow {
     struct ring_mpmc_slot slots[FLOW_CAPACITY];
     atomic_uint producers_done;
     atomic_uint errors;
+    uint64_t pushed[FLOW_PRODUCERS]; /* by each producer: TEST_BUDGET_MS may cut it short */
     uint8_t *seen[FLOW_PRODUCERS];
     char first_error[160];
 };
@@ -142,7 +143,10 @@ flow_body(void *arg)
     struct test_thread *th = arg;
     struct flow *f = th->ctx;
     if (th->index < FLOW_PRODUCERS) {
-        for (uint64_t i = 0; i < test_iterations(FLOW_VALUES); i++) {
+        uint64_t start_ms = kh_clock_now_ms();
+        uint64_t i = 0;
+        for (; i < test_iterations(FLOW_VALUES) && (i % 64 != 0 || !test_budget_is_spent(start_ms));
+             i++) {
             for (uint32_t k = 0; ring_mpmc_try_push(&f->ring, value_of(th->index, i)) == RING_FULL;
                  k++) {
                 if (k % 64 == 63) {
@@ -150,6 +154,7 @@ flow_body(void *arg)
                 }
             }
         }
+        f->pushed[th->index] = i; /* before the release that producers_done's increment is */
         atomic_fetch_add(&f->producers_done, 1);
         return NULL;
     }
@@ -199,10 +204,14 @@ test_e_mpmc_every_value_once_in_producer_order(void **state)
         fail_msg("%u errors; the first: %s", atomic_load(&f.errors), f.first_error);
     }
     for (unsigned p = 0; p < FLOW_PRODUCERS; p++) {
-        for (uint64_t i = 0; i < test_iterations(FLOW_VALUES); i++) {
-            if (!f.seen[p][i]) {
+        for (uint64_t i = 0; i < FLOW_VALUES; i++) {
+            if (i < f.pushed[p] && !f.seen[p][i]) {
                 fail_msg("producer %u's value %llu was pushed and never popped", p,
                          (unsigned long long)i);
+            }
+            if (i >= f.pushed[p] && f.seen[p][i]) {
+                fail_msg("producer %u's value %llu was popped and never pushed (it pushed %llu)", p,
+                         (unsigned long long)i, (unsigned long long)f.pushed[p]);
             }
         }
         free(f.seen[p]);
@@ -213,6 +222,7 @@ struct spsc_flow {
     struct ring_spsc ring;
     uint64_t slots[FLOW_CAPACITY];
     atomic_bool is_producer_done;
+    uint64_t pushed; /* TEST_BUDGET_MS may cut it short of SPSC_VALUES */
     uint64_t bad_at;
     bool has_error;
 };
@@ -226,13 +236,16 @@ spsc_body(void *arg)
     struct spsc_flow *f = th->ctx;
     uint64_t values = test_iterations(SPSC_VALUES);
     if (th->index == 0) {
-        for (uint64_t i = 0; i < values; i++) {
+        uint64_t start_ms = kh_clock_now_ms();
+        uint64_t i = 0;
+        for (; i < values && (i % 1024 != 0 || !test_budget_is_spent(start_ms)); i++) {
             for (uint32_t k = 0; ring_spsc_try_push(&f->ring, i * 7 + 1) == RING_FULL; k++) {
                 if (k % 64 == 63) {
                     sched_yield();
                 }
             }
         }
+        f->pushed = i; /* before the release store of is_producer_done */
         atomic_store(&f->is_producer_done, true);
         return NULL;
     }
@@ -243,6 +256,9 @@ spsc_body(void *arg)
             bool is_done = atomic_load(&f->is_producer_done);
             if (ring_spsc_try_pop(&f->ring, &v) == RING_OK) {
                 break;
+            }
+            if (is_done && i == f->pushed) {
+                return NULL; /* the producer stopped at the budget, and every value came */
             }
             if (is_done) {
                 f->has_error = true; /* the producer is done and the value never came */
@@ -513,7 +529,13 @@ window_body(void *arg)
         w->is_spsc ? &w->spsc.not_empty.sleeper_count : &w->mpmc.not_empty.sleeper_count;
     uint64_t aim_pauses = RING_SPINS_BEFORE_SLEEP;
     uint64_t aimed_rounds_missing = 0; /* rounds whose push came before the pop began */
+    uint64_t start_ms = kh_clock_now_ms();
     for (uint64_t round = 1; round <= w->rounds + aimed_rounds_missing; round++) {
+        if (test_budget_is_spent(start_ms)) {
+            printf("%s ring: %llu rounds within %u ms (a busy machine)\n",
+                   w->is_spsc ? "SPSC" : "MPMC", (unsigned long long)round - 1, TEST_BUDGET_MS);
+            break;
+        }
         kh_chaos_seed(kh_test_seed() + round); /* the chaos build: another interleaving */
         uint64_t jitter = kh_rng_below(&rng, 2 * WINDOW_JITTER_PAUSES + 1);
         uint64_t delay_pauses = aim_pauses + jitter > WINDOW_JITTER_PAUSES

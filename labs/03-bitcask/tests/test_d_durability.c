@@ -191,7 +191,10 @@ test_d_group_commit_shares_fsyncs(void **state)
     fsyncs -= fsyncs_before;
     printf("group commit: %u puts, %llu fsyncs\n", WRITERS * PUTS_PER_WRITER,
            (unsigned long long)fsyncs);
-    if (fsyncs > WRITERS * PUTS_PER_WRITER / 3) {
+    /* At most one fsync for every two puts: without group commit it is one per put (320). The
+     * reference takes 40-55 on a quiet machine, but 80-120 when its writers share the CPUs
+     * with other work, which a bound of a third (106) failed. */
+    if (fsyncs > WRITERS * PUTS_PER_WRITER / 2) {
         fail_msg("%u puts by %u writers took %llu fsyncs: group commit should share them",
                  WRITERS * PUTS_PER_WRITER, WRITERS, (unsigned long long)fsyncs);
     }
