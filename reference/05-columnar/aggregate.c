@@ -429,7 +429,9 @@ agg_table_merge(struct agg_table *into, struct agg_table *from, struct col_error
         mat_free(&from->keys);
         mat_init(&from->keys, from->spec.key_count, from->out_types, from->out_scales);
         from->group_count = 0;
-        memset(from->slots, 0, from->slot_count * sizeof(uint32_t));
+        if (from->slots != NULL) { /* a table that never took a row has no index yet */
+            memset(from->slots, 0, from->slot_count * sizeof(uint32_t));
+        }
     }
     return status;
 }

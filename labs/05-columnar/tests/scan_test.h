@@ -184,4 +184,89 @@ expect_row(const struct model *m, const struct batch *out, uint32_t row, uint32_
     }
 }
 
+/* ---- Seeded filters ------------------------------------------------------------------------ */
+
+/* A copy of the tree e into pool, column i renamed pos_of[i]: the same filter over the scan's
+ * batch, whose columns are in another order. */
+static TEST_UNUSED struct expr *
+tree_copy(struct expr_pool *pool, const struct expr *e, const uint32_t *pos_of)
+{
+    assert_true(pool->used < EXPR_NODES_MAX);
+    struct expr *n = &pool->nodes[pool->used++];
+    *n = *e;
+    if (e->op == EXPR_COLUMN) {
+        n->column = pos_of[e->column];
+    }
+    for (uint32_t a = 0; a < e->arg_count; a++) {
+        n->args[a] = tree_copy(pool, e->args[a], pos_of);
+    }
+    return n;
+}
+
+static TEST_UNUSED uint64_t
+columns_used(const struct expr *e)
+{
+    uint64_t mask = e->op == EXPR_COLUMN ? 1ull << e->column : 0;
+    for (uint32_t a = 0; a < e->arg_count; a++) {
+        mask |= columns_used(e->args[a]);
+    }
+    return mask;
+}
+
+static TEST_UNUSED void
+resolve_or_fail(struct expr *e, uint32_t column_count, const enum col_type *types,
+                const uint8_t *scales)
+{
+    struct col_error err = {0};
+    if (expr_resolve(e, column_count, types, scales, &err) != COL_OK) {
+        fail_msg("a test's tree does not resolve: %s", err.message);
+    }
+}
+
+/* Whether e overflows at some row of the model (such a tree is drawn again). */
+static TEST_UNUSED bool
+overflows_somewhere(const struct model *m, const struct expr *e)
+{
+    for (uint32_t row = 0; row < m->rows; row++) {
+        if (ref_eval(e, &m->all, row).overflow) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A seeded condition over the model's columns that overflows nowhere: sometimes a comparison
+ * of the clustered date d with a constant, so that zone maps have something to prune. */
+static TEST_UNUSED struct expr *
+draw_filter(struct expr_pool *pool, struct kh_rng *rng, const struct model *m)
+{
+    enum col_type types[TB_COLUMNS];
+    uint8_t scales[TB_COLUMNS];
+    for (uint32_t c = 0; c < TB_COLUMNS; c++) {
+        types[c] = m->all.columns[c].type;
+        scales[c] = m->all.columns[c].scale;
+    }
+    for (;;) {
+        uint32_t used = pool->used;
+        struct expr *e;
+        if (kh_rng_below(rng, 3) == 0) {
+            static const enum expr_op ops[] = {EXPR_EQ, EXPR_NE, EXPR_LT,
+                                               EXPR_LE, EXPR_GT, EXPR_GE};
+            enum expr_op op = ops[kh_rng_below(rng, KH_ARRAY_LEN(ops))];
+            struct expr *d = expr_column(pool, TB_D);
+            struct expr *c = expr_date(pool, 7990 + (int32_t)kh_rng_below(rng, 3020));
+            e = kh_rng_below(rng, 2) ? expr_op(pool, op, 2, d, c) : expr_op(pool, op, 2, c, d);
+        } else {
+            e = gen_condition(pool, rng, (unsigned)kh_rng_below(rng, 3));
+        }
+        assert_non_null(e);
+        /* gen_condition draws some trees the rules refuse (an IN list of another type). */
+        if (expr_resolve(e, TB_COLUMNS, types, scales, NULL) == COL_OK &&
+            !overflows_somewhere(m, e)) {
+            return e;
+        }
+        pool->used = used;
+    }
+}
+
 #endif
