@@ -103,9 +103,9 @@ void scan_begin(struct scan *s, uint32_t first_group, uint32_t end_group);
  * pinned chunk where the chunk's values are plain; dictionary-coded for a DICT chunk; constant
  * for an RLE chunk when one run covers the batch's rows and they are all valid or all NULL;
  * else flat in the scan's own buffer, filled at the selected rows only. out is valid until the
- * next call with s. Returns COL_OK; a status of col_cache_pin (a corrupt chunk: its message
- * names the file, group and column) or of expr_select_rows; the scan may then only be freed
- * or begun again. */
+ * next call with s; at the end its row_count and selected_count are 0. Returns COL_OK; a status of
+ * col_cache_pin (a corrupt chunk: its message names the file, group and column) or of
+ * expr_select_rows; the scan may then only be freed or begun again. */
 col_status scan_next(struct scan *s, struct batch *out, struct col_error *err);
 
 /* A copy of s's counts since scan_new. */

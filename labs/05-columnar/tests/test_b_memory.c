@@ -3,42 +3,12 @@
  * failed in turn (kh_oom.h), and everything made is then freed with nothing left over. Under a
  * sanitizer the allocator is the sanitizer's, and the test says so. */
 #include "exec_test.h"
-#include "kh_oom.h"
+#include "oom_test.h"
 #include "ops.h"
-
-#define ALLOCATIONS_MAX 200 /* a call that still allocates after this many failed is looping */
 
 static struct test_batch g_batch, g_other; /* g_other's keys are not g_batch's */
 static enum col_type g_types[TB_COLUMNS];
 static uint8_t g_scales[TB_COLUMNS];
-
-/* Arms the n-th allocation from now to fail (none when n < 0, or under a sanitizer). */
-static void
-arm(int n)
-{
-#if KH_OOM_IS_INJECTABLE
-    if (n >= 0) {
-        kh_oom_arm(n);
-    }
-#else
-    (void)n;
-#endif
-}
-
-/* Stops failing; whether an allocation failed since arm. */
-static bool
-disarm(void)
-{
-#if KH_OOM_IS_INJECTABLE
-    return kh_oom_disarm();
-#else
-    return false;
-#endif
-}
-
-/* Each scenario makes what it needs, runs one call with allocation n failed, frees all, and
- * returns that call's status; *did_fail says whether an allocation failed. */
-typedef col_status scenario_fn(int n, bool *did_fail);
 
 static col_status
 aggregate_scenario(int n, bool *did_fail, int step)
@@ -128,43 +98,6 @@ sort_scenario(int n, bool *did_fail, int step)
     }
     sort_table_free(t);
     return status;
-}
-
-/* Fails allocation n = 0, 1, ... of the scenario's call until it runs through: each failure
- * must be COL_NOMEM (or COL_OK, when may_succeed: a library call that copes by itself), and
- * leave no block allocated once the scenario has freed what it made. */
-static void
-fail_each_allocation(const char *name, col_status (*scenario)(int, bool *, int), int step,
-                     bool may_succeed)
-{
-#if KH_OOM_IS_INJECTABLE
-    for (int n = 0; n <= ALLOCATIONS_MAX; n++) {
-        int64_t live = kh_oom_live_blocks();
-        bool did_fail = false;
-        col_status status = scenario(n, &did_fail, step);
-        if (kh_oom_live_blocks() != live) {
-            fail_msg("%s with allocation %d failed: %" PRId64 " blocks left allocated", name, n,
-                     kh_oom_live_blocks() - live);
-        }
-        if (!did_fail) {
-            if (status != COL_OK) {
-                fail_msg("%s with no allocation failed is %s", name, status_name(status));
-            }
-            return;
-        }
-        if (status != COL_NOMEM && !(may_succeed && status == COL_OK)) {
-            fail_msg("%s with allocation %d failed is %s, want COL_NOMEM", name, n,
-                     status_name(status));
-        }
-    }
-    fail_msg("%s still allocates after %d failures", name, ALLOCATIONS_MAX);
-#else
-    bool did_fail;
-    (void)may_succeed;
-    if (scenario(-1, &did_fail, step) != COL_OK) {
-        fail_msg("%s with no allocation failed is not COL_OK", name);
-    }
-#endif
 }
 
 /* Claim: when memory runs out, agg_table_new, _add, _merge and _finish, join_table_add and

@@ -33,6 +33,10 @@ scan_and_check(const struct model *m, const struct scan_spec *spec, struct expr 
             fail_msg("%s: scan_next is %s: %s", what, status_name(status), err.message);
         }
         if (out.row_count == 0) {
+            if (out.selected_count != 0) {
+                fail_msg("%s: the end of the scan (0 rows) says %u rows are selected", what,
+                         out.selected_count);
+            }
             break;
         }
         if (out.selected_count == 0 || out.column_count != spec->column_count ||
@@ -780,6 +784,36 @@ test_c_columns_are_read_only_for_survivors(void **state)
     late_scan(t, cache, 2, 70, false, COL_TIER_HOT);
     col_cache_forget(cache, t);
     late_scan(t, cache, 0, 700, false, COL_TIER_COLD);
+    /* Begun again after one batch (as a LIMIT stops a scan): the first batch's pins are let go
+     * (col_cache_close asserts), and the second run gives every row. */
+    spec.filter_count = 0;
+    s = scan_new_or_fail(&spec);
+    scan_begin(s, 0, LATE_GROUPS);
+    assert_status(scan_next(s, &out, NULL), COL_OK);
+    scan_begin(s, 1, LATE_GROUPS);
+    assert_status(scan_next(s, &out, NULL), COL_OK);
+    if (vec_value(&out.columns[0], 0).i64 != g_late.a[LATE_GROUP_ROWS]) {
+        fail_msg("a scan begun again at row group 1 gives a = %" PRId64
+                 " first; want row %u's %" PRId64 " (group 0's chunk still in use?)",
+                 vec_value(&out.columns[0], 0).i64, LATE_GROUP_ROWS, g_late.a[LATE_GROUP_ROWS]);
+    }
+    scan_begin(s, 0, LATE_GROUPS);
+    rows = 0;
+    for (;;) {
+        assert_status(scan_next(s, &out, NULL), COL_OK);
+        if (out.row_count == 0) {
+            break;
+        }
+        assert_int_equal(vec_value(&out.columns[0], 0).i64, g_late.a[rows]);
+        rows += out.selected_count;
+    }
+    if (rows != LATE_ROWS) {
+        fail_msg("a scan begun again gave %u rows; want %u", rows, LATE_ROWS);
+    }
+    scan_begin(s, 0, 1);
+    assert_status(scan_next(s, &out, NULL), COL_OK);
+    scan_free(s);
+    col_cache_forget(cache, t); /* asserts that no chunk is still pinned */
     col_cache_close(cache);
     col_table_close(t);
     test_dir_remove(dir);
@@ -789,10 +823,77 @@ test_c_columns_are_read_only_for_survivors(void **state)
 
 #define RUNS_ROWS (6u * COL_VECTOR_SIZE)
 
+#define TAIL_GROUP_ROWS (COL_VECTOR_SIZE + 100u) /* a full batch, then 100 rows */
+
+/* Two row groups of TAIL_GROUP_ROWS rows: 0 until row 2000 of each, then 2^40 (two runs, so RLE;
+ * the second covers the short last batch). Group 0 has a NULL at row 5 (so its chunk has a
+ * validity bitmap) and its last batch all valid: a constant. Group 1's last row is NULL: flat.
+ * Group 2's last batch is all NULL: a NULL constant. */
+static void
+runs_in_short_batches(const char *dir, struct col_cache *cache)
+{
+    char path[TEST_PATH_MAX];
+    test_path(path, dir, "tail" COL_FILE_SUFFIX);
+    static int64_t v[3 * TAIL_GROUP_ROWS];
+    static uint64_t validity[3 * TAIL_GROUP_ROWS / 64 + 1];
+    memset(validity, 0, sizeof(validity));
+    for (uint32_t row = 0; row < 3 * TAIL_GROUP_ROWS; row++) {
+        v[row] = row % TAIL_GROUP_ROWS < 2000 ? 0 : 1ll << 40;
+        /* Group 1's first 28 rows are NULL too: whatever a chunk keeps of the bits past its
+         * last row, they are then not "valid". */
+        bool is_null = row == 5 || row == 2 * TAIL_GROUP_ROWS - 1 ||
+                       (row >= TAIL_GROUP_ROWS && row < TAIL_GROUP_ROWS + 28) ||
+                       row >= 2 * TAIL_GROUP_ROWS + COL_VECTOR_SIZE;
+        validity[row / 64] |= (uint64_t)!is_null << (row % 64);
+    }
+    struct col_schema schema = {1, {{"v", COL_INT64, 0}}};
+    struct col_writer *w = NULL;
+    assert_status(col_writer_open(path, &schema, TAIL_GROUP_ROWS, &w, NULL), COL_OK);
+    struct col_values column = {COL_INT64, 3 * TAIL_GROUP_ROWS, v, validity};
+    assert_status(col_writer_append(w, &column, NULL), COL_OK);
+    assert_status(col_writer_finish(w, NULL), COL_OK);
+    struct col_table *t = table_open_or_fail(path);
+    assert_int_equal(col_table_chunk(t, 0, 0)->encoding, COL_ENC_RLE);
+    struct scan_spec spec = {.table = t, .cache = cache, .column_count = 1, .columns = {0}};
+    struct scan *s = scan_new_or_fail(&spec);
+    scan_begin(s, 0, 3);
+    static const enum vec_kind want_kind[6] = {VEC_FLAT, VEC_CONSTANT, VEC_FLAT,
+                                               VEC_FLAT, VEC_FLAT,     VEC_CONSTANT};
+    struct batch out;
+    for (uint32_t batch = 0; batch < 6; batch++) {
+        assert_status(scan_next(s, &out, NULL), COL_OK);
+        uint32_t first = (batch / 2) * TAIL_GROUP_ROWS + (batch % 2) * COL_VECTOR_SIZE;
+        if (out.row_count != (batch % 2 ? 100u : COL_VECTOR_SIZE) ||
+            out.columns[0].kind != want_kind[batch]) {
+            fail_msg("batch %u (rows %u..): %u rows, a vector of kind %d; want %u rows, kind %d "
+                     "(%s)",
+                     batch, first, out.row_count, (int)out.columns[0].kind,
+                     batch % 2 ? 100u : COL_VECTOR_SIZE, (int)want_kind[batch],
+                     want_kind[batch] == VEC_CONSTANT
+                         ? "one run, its 100 rows all valid or all NULL"
+                         : "runs or NULLs change in it");
+        }
+        for (uint32_t row = 0; row < out.row_count; row++) {
+            bool is_valid = col_is_valid(validity, first + row);
+            if (vec_is_valid(&out.columns[0], row) != is_valid ||
+                (is_valid && vec_value(&out.columns[0], row).i64 != v[first + row])) {
+                fail_msg("table row %u: the short batch's value or NULL is wrong", first + row);
+            }
+        }
+    }
+    assert_status(scan_next(s, &out, NULL), COL_OK);
+    assert_int_equal(out.row_count, 0);
+    scan_free(s);
+    col_cache_forget(cache, t);
+    col_table_close(t);
+}
+
 /* Claim: an RLE chunk's batch is a constant vector when one run covers its rows and they are
  * all valid (or all NULL: a NULL constant), and flat otherwise, right at every selected row; a
  * dictionary chunk's batch is a dictionary vector. One row group of six batches: runs 7 (rows
- * 0-4999), 8 (row 5000), 9 (the rest), batch 3 all NULL, batch 5 NULL at a few rows. */
+ * 0-4999), 8 (row 5000), 9 (the rest); batch 1 NULL at its first row only, batch 3 all NULL,
+ * batch 5 NULL at a few rows. Then short last batches (100 rows), all valid or NULL at the last
+ * row only. */
 static void
 test_c_batches_keep_runs_and_codes(void **state)
 {
@@ -809,7 +910,8 @@ test_c_batches_keep_runs_and_codes(void **state)
         r[row] = row < 5000 ? 7 : row == 5000 ? 8 : 9;
         id[row] = row;
         s[row] = (struct col_str){words[row % 3], (uint32_t)strlen(words[row % 3])};
-        bool is_null = (row >= 3 * COL_VECTOR_SIZE && row < 4 * COL_VECTOR_SIZE) ||
+        bool is_null = row == COL_VECTOR_SIZE ||
+                       (row >= 3 * COL_VECTOR_SIZE && row < 4 * COL_VECTOR_SIZE) ||
                        (row >= 5 * COL_VECTOR_SIZE && row % 97 == 0);
         if (is_null) {
             validity[row / 64] &= ~(1ull << (row % 64));
@@ -828,7 +930,7 @@ test_c_batches_keep_runs_and_codes(void **state)
     assert_int_equal(col_table_chunk(t, 0, 0)->encoding, COL_ENC_RLE);
     assert_int_equal(col_table_chunk(t, 0, 1)->encoding, COL_ENC_DICT);
     struct col_cache *cache = cache_open_or_fail();
-    static const enum vec_kind want_kind[6] = {VEC_CONSTANT, VEC_CONSTANT, VEC_FLAT,
+    static const enum vec_kind want_kind[6] = {VEC_CONSTANT, VEC_FLAT,     VEC_FLAT,
                                                VEC_CONSTANT, VEC_CONSTANT, VEC_FLAT};
     for (uint32_t pass = 0; pass < 2; pass++) {
         /* Pass 0 reads every row; pass 1 only rows where id % 5 = 3 (a filter on id first, so
@@ -895,8 +997,10 @@ test_c_batches_keep_runs_and_codes(void **state)
             fail_msg("pass %u: %u rows out; want %u", pass, rows, want_rows);
         }
     }
-    col_cache_close(cache);
+    col_cache_forget(cache, t);
     col_table_close(t);
+    runs_in_short_batches(dir, cache);
+    col_cache_close(cache);
     test_dir_remove(dir);
 }
 
@@ -951,6 +1055,41 @@ test_c_scan_refuses_bad_specs(void **state)
                      bad[i].what, status_name(status), err.message);
         }
     }
+    /* And the most columns a scan may read, VEC_COLUMNS_MAX, are fine. */
+    char wide_path[TEST_PATH_MAX];
+    test_path(wide_path, dir, "wide" COL_FILE_SUFFIX);
+    struct col_schema wide = {COL_COLUMNS_MAX, {{"", COL_INT32, 0}}};
+    static int32_t values[COL_COLUMNS_MAX][10];
+    struct col_values columns[COL_COLUMNS_MAX];
+    for (uint32_t c = 0; c < COL_COLUMNS_MAX; c++) {
+        wide.columns[c] = (struct col_column){.type = COL_INT32};
+        snprintf(wide.columns[c].name, COL_NAME_SIZE_MAX, "w%u", c);
+        for (uint32_t row = 0; row < 10; row++) {
+            values[c][row] = (int32_t)(c * 100 + row);
+        }
+        columns[c] = (struct col_values){COL_INT32, 10, values[c], NULL};
+    }
+    struct col_writer *w = NULL;
+    assert_status(col_writer_open(wide_path, &wide, 10, &w, NULL), COL_OK);
+    assert_status(col_writer_append(w, columns, NULL), COL_OK);
+    assert_status(col_writer_finish(w, NULL), COL_OK);
+    struct col_table *wt = table_open_or_fail(wide_path);
+    struct scan_spec all = {.table = wt, .cache = cache, .column_count = VEC_COLUMNS_MAX};
+    for (uint32_t c = 0; c < VEC_COLUMNS_MAX; c++) {
+        all.columns[c] = VEC_COLUMNS_MAX - 1 - c;
+    }
+    struct scan *s = scan_new_or_fail(&all);
+    scan_begin(s, 0, 1);
+    struct batch out;
+    assert_status(scan_next(s, &out, NULL), COL_OK);
+    if (out.row_count != 10 || out.column_count != VEC_COLUMNS_MAX ||
+        vec_value(&out.columns[0], 3).i64 != (VEC_COLUMNS_MAX - 1) * 100 + 3) {
+        fail_msg("a scan of all %u columns (in reverse) gives %u rows of %u columns",
+                 VEC_COLUMNS_MAX, out.row_count, out.column_count);
+    }
+    scan_free(s);
+    col_cache_forget(cache, wt);
+    col_table_close(wt);
     col_cache_close(cache);
     col_table_close(t);
     test_dir_remove(dir);
@@ -991,12 +1130,16 @@ test_c_corrupt_chunk_stops_only_the_scans_that_need_it(void **state)
     uint8_t scales[3] = {0, 0, 0};
     struct expr *only = expr_op(&pool, EXPR_EQ, 2, expr_column(&pool, 0), expr_int(&pool, 7));
     resolve_or_fail(only, 3, types, scales);
-    for (uint32_t pass = 0; pass < 2; pass++) {
+    for (uint32_t pass = 0; pass < 3; pass++) {
+        if (pass == 2) { /* a filter's own column damaged: a, in group 4 */
+            damage_chunk(path, t, 4, 0);
+            col_cache_forget(cache, t);
+        }
         struct scan_spec spec = {.table = t,
                                  .cache = cache,
                                  .column_count = 3,
                                  .columns = {0, 1, 2},
-                                 .filter_count = pass == 0 ? 1 : 0,
+                                 .filter_count = pass == 1 ? 0 : 1,
                                  .filters = {only}};
         struct scan *s = scan_new_or_fail(&spec);
         scan_begin(s, 0, LATE_GROUPS);
@@ -1019,6 +1162,11 @@ test_c_corrupt_chunk_stops_only_the_scans_that_need_it(void **state)
         const char *named = strstr(err.message, path);
         snprintf(rest, sizeof(rest), "%.*s%s", named ? (int)(named - err.message) : 0, err.message,
                  named ? named + strlen(path) : "");
+        if (pass == 2 && (status != COL_CORRUPT || named == NULL || strstr(rest, "4") == NULL)) {
+            fail_msg("WHERE a = 7 over a table whose a is damaged in group 4 is %s (%s); want "
+                     "COL_CORRUPT naming the file and row group 4",
+                     status_name(status), err.message);
+        }
         if (pass == 1 && (status != COL_CORRUPT || named == NULL || strstr(rest, "3") == NULL ||
                           strchr(rest, 'c') == NULL || rows != 3 * LATE_GROUP_ROWS)) {
             fail_msg("a scan of every row is %s (%s) after %u rows; want COL_CORRUPT after the "

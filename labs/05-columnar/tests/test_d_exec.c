@@ -5,6 +5,7 @@
  * test_d_group_by_on_threads_matches_row_at_a_time first. */
 #include "agg_test.h"
 #include "exec.h"
+#include "oom_test.h"
 #include "scan_test.h"
 
 #include <fcntl.h>
@@ -480,6 +481,69 @@ test_d_first_error_stops_every_thread(void **state)
     teardown(dir, t, cache);
 }
 
+/* ---- Out of memory ---------------------------------------------------------------------- */
+
+static char g_oom_path[TEST_PATH_MAX];
+
+/* Step 0: scan_new. Step 1: a scan-and-GROUP-BY exec_run on one thread. Each with its own
+ * cache, so that nothing the call made outlives the scenario. */
+static col_status
+exec_scenario(int n, bool *did_fail, int step)
+{
+    struct col_table *t = table_open_or_fail(g_oom_path);
+    struct col_cache *cache = cache_open_or_fail();
+    struct exec_pipeline p;
+    scan_pipeline(&p, t, cache, NULL);
+    p.sink = EXEC_SINK_AGGREGATE;
+    p.agg = (struct agg_spec){.key_count = 1,
+                              .keys = {TB_S},
+                              .func_count = 2,
+                              .fns = {AGG_SUM, AGG_MAX},
+                              .args = {TB_J, TB_T}};
+    col_status status;
+    if (step == 0) {
+        struct scan *s = NULL;
+        arm(n);
+        status = scan_new(&p.scan, &s, NULL);
+        *did_fail = disarm();
+        scan_free(s);
+    } else {
+        struct exec_result r = {0};
+        arm(n);
+        status = exec_run(&p, 1, &r, NULL, NULL);
+        *did_fail = disarm();
+        if (status == COL_OK) {
+            exec_result_free(&r);
+        }
+    }
+    col_cache_forget(cache, t);
+    col_cache_close(cache);
+    col_table_close(t);
+    return status;
+}
+
+/* Claim: when memory runs out, scan_new and exec_run return COL_NOMEM (whichever allocation
+ * fails: an operator's state, a sink, a chunk the cache reads), and nothing stays allocated or
+ * pinned. */
+static void
+test_d_out_of_memory_is_a_status(void **state)
+{
+    (void)state;
+#if !KH_OOM_IS_INJECTABLE
+    printf("a sanitizer owns the allocator in this build: out of memory is not injected, and "
+           "each call is only run once\n");
+#endif
+    struct kh_rng rng;
+    kh_rng_seed(&rng, kh_test_seed());
+    char dir[TEST_PATH_MAX];
+    test_dir_make(dir);
+    test_path(g_oom_path, dir, "t" COL_FILE_SUFFIX);
+    model_make(&g_model, &rng, 3 * GROUP_ROWS, GROUP_ROWS, 10, g_oom_path);
+    fail_each_allocation("scan_new", exec_scenario, 0, false);
+    fail_each_allocation("exec_run", exec_scenario, 1, false);
+    test_dir_remove(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -489,6 +553,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_d_sort_of_a_materialized_result),
         cmocka_unit_test(test_d_counts_add_up),
         cmocka_unit_test(test_d_first_error_stops_every_thread),
+        cmocka_unit_test(test_d_out_of_memory_is_a_status),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }
