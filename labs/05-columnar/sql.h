@@ -1,8 +1,8 @@
-/* sql.h -- part E: SQL text to a syntax tree (lab 05). Given code (sql_parse_given.c): the
- * student's work is the engine; the parser is the kit's, and real. It reads one statement of
- * the SELECT subset the lab runs (TPC-H's Q1, Q3, Q5, Q6, Q10 and Q12 among them) and gives
- * a tree the planner (plan.h) types and turns into operators. A mistake is an error with the
- * position of the token where the text stopped making sense.
+/* sql.h -- part E: SQL text to a syntax tree (lab 05). Given code (sql_parse_given.c, over the
+ * tokens of sql_lex_given.c): the student's work is the engine; the parser is the kit's, and
+ * real. It reads one statement of the SELECT subset the lab runs (TPC-H's Q1, Q3, Q5, Q6, Q10
+ * and Q12 among them) and gives a tree the planner (plan.h) types and turns into operators. A
+ * mistake is an error with the position of the token where the text stopped making sense.
  *
  * The grammar (keywords in any case; identifiers folded to lower case unless "quoted"):
  *
@@ -24,7 +24,7 @@
  *               most 18), 1e3 or 1.5e-2 (FLOAT64), 'string' ('' for a quote), NULL, TRUE,
  *               FALSE, DATE 'YYYY-MM-DD', and DATE '...' +/- INTERVAL 'n' DAY|MONTH|YEAR folded
  *               to a DATE (a month past its last day lands on the last day: 1994-01-31 + 1
- *               month is 1994-02-28)
+ *               month is 1994-02-28); n may be unquoted, and qgen's DAY (3) is read too
  *   comments    -- to the end of the line, and / * ... * /
  */
 #ifndef KEEL_SQL_H
@@ -39,6 +39,10 @@
 #define SQL_GROUP_MAX 8u        /* GROUP BY expressions */
 #define SQL_ORDER_MAX 8u        /* ORDER BY items */
 #define SQL_TEXT_MAX (1u << 20) /* bytes of one statement */
+/* Expressions inside one another, "((1))" being 3 deep: the parser recurses once a level, about
+ * 0.5 KiB of stack (1 KiB under ASan), so the deepest fits in 256 KiB. */
+#define SQL_DEPTH_MAX 200u
+#define SQL_NODES_MAX 65536u /* of one statement: at most ~20 MiB of nodes, ~300 bytes each */
 
 enum sql_kind {
     SQL_COLUMN,      /* table (may be "") and name */
@@ -81,7 +85,7 @@ struct sql_node {
     enum col_type type;            /* LITERAL: INT64, DECIMAL, FLOAT64, STRING, DATE; INT32 for
                                     * TRUE (1) and FALSE (0) */
     uint8_t scale;                 /* LITERAL DECIMAL */
-    bool is_null;                  /* LITERAL NULL */
+    bool is_null;                  /* LITERAL NULL (its type INT64, as expr_null's) */
     union col_datum value;         /* LITERAL; a string points into the statement's arena */
     enum sql_binary_op op;         /* BINARY */
     enum sql_aggregate fn;         /* AGGREGATE */
@@ -153,7 +157,9 @@ void sql_select_free(struct sql_select *s);
 /* Writes a caret line for an error at where under the statement's line, e.g.
  *   SELECT x FORM t
  *            ^
- * into out; returns the length it needed. For the shell's messages. */
+ * into out; returns the length it needed. As snprintf: at most out_size - 1 bytes and a NUL
+ * (out may be NULL when out_size is 0), no newline after the caret. Tabs in the line are kept
+ * under it so the caret lines up; other control bytes show as '?'. For the shell's messages. */
 size_t sql_caret(const char *text, size_t size, const struct sql_position *where, char *out,
                  size_t out_size);
 
