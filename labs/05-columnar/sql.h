@@ -143,6 +143,9 @@ struct sql_position {
     uint32_t column;
 };
 
+/* The line and column (from 1) of byte offset in text, which holds at least offset bytes. */
+struct sql_position sql_position_of(const char *text, uint32_t offset);
+
 /* Parses the first statement of text[0 .. size) into *out (freed by sql_select_free), and
  * *used the bytes it took (through the ';' that ends it, or all of them). Returns COL_OK;
  * COL_PARSE with a message "line L, column C: ..." that names what was expected and what was

@@ -97,8 +97,8 @@ to_lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-static struct sql_position
-position_of(const char *text, uint32_t offset)
+struct sql_position
+sql_position_of(const char *text, uint32_t offset)
 {
     struct sql_position pos = {offset, 1, 1};
     for (uint32_t i = 0; i < offset; i++) {
@@ -115,7 +115,7 @@ sql_fail_at(struct sql_parser *p, col_status status, uint32_t offset, const char
     if (p->status != COL_OK) {
         return p->status;
     }
-    struct sql_position pos = position_of(p->text, offset);
+    struct sql_position pos = sql_position_of(p->text, offset);
     if (p->where != NULL) {
         *p->where = pos;
     }
