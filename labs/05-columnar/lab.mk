@@ -11,8 +11,8 @@ LABS += 05-columnar
 05-columnar_STUDENT_SRCS := encoding.c decoding.c chunk.c cache.c expr.c select.c aggregate.c join.c sort.c scan.c exec.c
 # The kit's code beside the skeleton: names, errors, CRC-32C, dates and decimals; the table
 # file's writer and reader; the CSV loader; the TPC-H generator; the SQL parser (sql.h) and
-# planner (plan.h).
-05-columnar_GIVEN_SRCS := col_given.c colwriter_given.c colreader_given.c csv_given.c vec_given.c expr_given.c ops_given.c scan_given.c tpch_given.c exec_given.c sql_lex_given.c sql_parse_given.c plan_given.c
+# planner (plan.h); the SQL shell's line editor (lineedit.h).
+05-columnar_GIVEN_SRCS := col_given.c colwriter_given.c colreader_given.c csv_given.c vec_given.c expr_given.c ops_given.c scan_given.c tpch_given.c exec_given.c sql_lex_given.c sql_parse_given.c plan_given.c lineedit_given.c
 05-columnar_REFERENCE_SRCS :=
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
 05-columnar_TESTS := test_a_encoding test_a_file test_a_cache test_a_memory test_b_expr test_b_aggregate test_b_join test_b_sort test_b_memory test_c_scan test_d_exec test_e_sql
