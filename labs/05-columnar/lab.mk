@@ -17,9 +17,9 @@ LABS += 05-columnar
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
 05-columnar_TESTS := test_a_encoding test_a_file test_a_cache test_a_memory test_b_expr test_b_aggregate test_b_join test_b_sort test_b_memory test_c_scan test_d_exec test_e_sql
 # bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
-05-columnar_BENCHES := bench_encoding
+05-columnar_BENCHES := bench_encoding bench_queries
 05-columnar_PEER_BENCHES :=
-05-columnar_BINS := keel-tpch
+05-columnar_BINS := keel-tpch keel-sql
 # Part E's tests ask SQLite (a kit package) the same queries.
 05-columnar_LIBS := -lsqlite3
 # The cache is shared by threads (part D's workers): TSan watches its tests.

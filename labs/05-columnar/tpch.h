@@ -66,4 +66,10 @@ struct tpch_options {
 col_status tpch_generate(const struct tpch_options *options, const char *dir,
                          struct col_error *err);
 
+/* The text of TPC-H query number (1, 3, 5, 6, 10 or 12; NULL for another) with the
+ * specification's validation parameters, in SQL that both keel-sql and SQLite read: dates as
+ * strings (the planner reads a string compared with a DATE column as a date; SQLite compares
+ * the text) and the intervals worked out (Q1's 1998-12-01 - 90 days is '1998-09-02'). */
+const char *tpch_query(uint32_t number);
+
 #endif

@@ -723,3 +723,87 @@ tpch_generate(const struct tpch_options *o, const char *dir, struct col_error *e
     }
     return make_orders(&g, dir, err);
 }
+
+/* ---- The queries ------------------------------------------------------------------------ */
+
+static const char q1[] =
+    "SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty,\n"
+    "       sum(l_extendedprice) AS sum_base_price,\n"
+    "       sum(l_extendedprice * (1 - l_discount)) AS sum_disc_price,\n"
+    "       sum(l_extendedprice * (1 - l_discount) * (1 + l_tax)) AS sum_charge,\n"
+    "       avg(l_quantity) AS avg_qty, avg(l_extendedprice) AS avg_price,\n"
+    "       avg(l_discount) AS avg_disc, count(*) AS count_order\n"
+    "FROM lineitem\n"
+    "WHERE l_shipdate <= '1998-09-02'\n"
+    "GROUP BY l_returnflag, l_linestatus\n"
+    "ORDER BY l_returnflag, l_linestatus;";
+
+static const char q3[] =
+    "SELECT l_orderkey, sum(l_extendedprice * (1 - l_discount)) AS revenue, o_orderdate,\n"
+    "       o_shippriority\n"
+    "FROM customer, orders, lineitem\n"
+    "WHERE c_mktsegment = 'BUILDING' AND c_custkey = o_custkey AND l_orderkey = o_orderkey\n"
+    "  AND o_orderdate < '1995-03-15' AND l_shipdate > '1995-03-15'\n"
+    "GROUP BY l_orderkey, o_orderdate, o_shippriority\n"
+    "ORDER BY revenue DESC, o_orderdate\n"
+    "LIMIT 10;";
+
+static const char q5[] =
+    "SELECT n_name, sum(l_extendedprice * (1 - l_discount)) AS revenue\n"
+    "FROM customer, orders, lineitem, supplier, nation, region\n"
+    "WHERE c_custkey = o_custkey AND l_orderkey = o_orderkey AND l_suppkey = s_suppkey\n"
+    "  AND c_nationkey = s_nationkey AND s_nationkey = n_nationkey\n"
+    "  AND n_regionkey = r_regionkey AND r_name = 'ASIA'\n"
+    "  AND o_orderdate >= '1994-01-01' AND o_orderdate < '1995-01-01'\n"
+    "GROUP BY n_name\n"
+    "ORDER BY revenue DESC;";
+
+static const char q6[] = "SELECT sum(l_extendedprice * l_discount) AS revenue\n"
+                         "FROM lineitem\n"
+                         "WHERE l_shipdate >= '1994-01-01' AND l_shipdate < '1995-01-01'\n"
+                         "  AND l_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24;";
+
+static const char q10[] =
+    "SELECT c_custkey, c_name, sum(l_extendedprice * (1 - l_discount)) AS revenue, c_acctbal,\n"
+    "       n_name, c_address, c_phone, c_comment\n"
+    "FROM customer, orders, lineitem, nation\n"
+    "WHERE c_custkey = o_custkey AND l_orderkey = o_orderkey\n"
+    "  AND o_orderdate >= '1993-10-01' AND o_orderdate < '1994-01-01'\n"
+    "  AND l_returnflag = 'R' AND c_nationkey = n_nationkey\n"
+    "GROUP BY c_custkey, c_name, c_acctbal, c_phone, n_name, c_address, c_comment\n"
+    "ORDER BY revenue DESC\n"
+    "LIMIT 20;";
+
+static const char q12[] =
+    "SELECT l_shipmode,\n"
+    "       sum(CASE WHEN o_orderpriority = '1-URGENT' OR o_orderpriority = '2-HIGH'\n"
+    "           THEN 1 ELSE 0 END) AS high_line_count,\n"
+    "       sum(CASE WHEN o_orderpriority <> '1-URGENT' AND o_orderpriority <> '2-HIGH'\n"
+    "           THEN 1 ELSE 0 END) AS low_line_count\n"
+    "FROM orders, lineitem\n"
+    "WHERE o_orderkey = l_orderkey AND l_shipmode IN ('MAIL', 'SHIP')\n"
+    "  AND l_commitdate < l_receiptdate AND l_shipdate < l_commitdate\n"
+    "  AND l_receiptdate >= '1994-01-01' AND l_receiptdate < '1995-01-01'\n"
+    "GROUP BY l_shipmode\n"
+    "ORDER BY l_shipmode;";
+
+const char *
+tpch_query(uint32_t number)
+{
+    switch (number) {
+    case 1:
+        return q1;
+    case 3:
+        return q3;
+    case 5:
+        return q5;
+    case 6:
+        return q6;
+    case 10:
+        return q10;
+    case 12:
+        return q12;
+    default:
+        return NULL;
+    }
+}

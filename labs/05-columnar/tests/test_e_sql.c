@@ -7,69 +7,6 @@
 
 #include <fcntl.h>
 
-/* The queries in a dialect both engines read: dates as strings (the planner reads a string
- * compared with a DATE column as a date; SQLite compares the text), the intervals worked out. */
-static const char q1[] =
-    "SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty,\n"
-    "       sum(l_extendedprice) AS sum_base_price,\n"
-    "       sum(l_extendedprice * (1 - l_discount)) AS sum_disc_price,\n"
-    "       sum(l_extendedprice * (1 - l_discount) * (1 + l_tax)) AS sum_charge,\n"
-    "       avg(l_quantity) AS avg_qty, avg(l_extendedprice) AS avg_price,\n"
-    "       avg(l_discount) AS avg_disc, count(*) AS count_order\n"
-    "FROM lineitem\n"
-    "WHERE l_shipdate <= '1998-09-02'\n"
-    "GROUP BY l_returnflag, l_linestatus\n"
-    "ORDER BY l_returnflag, l_linestatus;";
-
-static const char q3[] =
-    "SELECT l_orderkey, sum(l_extendedprice * (1 - l_discount)) AS revenue, o_orderdate,\n"
-    "       o_shippriority\n"
-    "FROM customer, orders, lineitem\n"
-    "WHERE c_mktsegment = 'BUILDING' AND c_custkey = o_custkey AND l_orderkey = o_orderkey\n"
-    "  AND o_orderdate < '1995-03-15' AND l_shipdate > '1995-03-15'\n"
-    "GROUP BY l_orderkey, o_orderdate, o_shippriority\n"
-    "ORDER BY revenue DESC, o_orderdate\n"
-    "LIMIT 10;";
-
-static const char q5[] =
-    "SELECT n_name, sum(l_extendedprice * (1 - l_discount)) AS revenue\n"
-    "FROM customer, orders, lineitem, supplier, nation, region\n"
-    "WHERE c_custkey = o_custkey AND l_orderkey = o_orderkey AND l_suppkey = s_suppkey\n"
-    "  AND c_nationkey = s_nationkey AND s_nationkey = n_nationkey\n"
-    "  AND n_regionkey = r_regionkey AND r_name = 'ASIA'\n"
-    "  AND o_orderdate >= '1994-01-01' AND o_orderdate < '1995-01-01'\n"
-    "GROUP BY n_name\n"
-    "ORDER BY revenue DESC;";
-
-static const char q6[] = "SELECT sum(l_extendedprice * l_discount) AS revenue\n"
-                         "FROM lineitem\n"
-                         "WHERE l_shipdate >= '1994-01-01' AND l_shipdate < '1995-01-01'\n"
-                         "  AND l_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24;";
-
-static const char q10[] =
-    "SELECT c_custkey, c_name, sum(l_extendedprice * (1 - l_discount)) AS revenue, c_acctbal,\n"
-    "       n_name, c_address, c_phone, c_comment\n"
-    "FROM customer, orders, lineitem, nation\n"
-    "WHERE c_custkey = o_custkey AND l_orderkey = o_orderkey\n"
-    "  AND o_orderdate >= '1993-10-01' AND o_orderdate < '1994-01-01'\n"
-    "  AND l_returnflag = 'R' AND c_nationkey = n_nationkey\n"
-    "GROUP BY c_custkey, c_name, c_acctbal, c_phone, n_name, c_address, c_comment\n"
-    "ORDER BY revenue DESC\n"
-    "LIMIT 20;";
-
-static const char q12[] =
-    "SELECT l_shipmode,\n"
-    "       sum(CASE WHEN o_orderpriority = '1-URGENT' OR o_orderpriority = '2-HIGH'\n"
-    "           THEN 1 ELSE 0 END) AS high_line_count,\n"
-    "       sum(CASE WHEN o_orderpriority <> '1-URGENT' AND o_orderpriority <> '2-HIGH'\n"
-    "           THEN 1 ELSE 0 END) AS low_line_count\n"
-    "FROM orders, lineitem\n"
-    "WHERE o_orderkey = l_orderkey AND l_shipmode IN ('MAIL', 'SHIP')\n"
-    "  AND l_commitdate < l_receiptdate AND l_shipdate < l_commitdate\n"
-    "  AND l_receiptdate >= '1994-01-01' AND l_receiptdate < '1995-01-01'\n"
-    "GROUP BY l_shipmode\n"
-    "ORDER BY l_shipmode;";
-
 /* Checks one query on one and on two threads, over tables of row groups of 4,096 rows (so
  * several morsels). */
 static void
@@ -88,7 +25,7 @@ static void
 test_e_q1_matches_sqlite(void **state)
 {
     (void)state;
-    check_query(q1);
+    check_query(tpch_query(1));
 }
 
 /* Claim: Q3 (three tables joined, a GROUP BY on three keys, a top-10) gives SQLite's rows. */
@@ -96,7 +33,7 @@ static void
 test_e_q3_matches_sqlite(void **state)
 {
     (void)state;
-    check_query(q3);
+    check_query(tpch_query(3));
 }
 
 /* Claim: Q5 (six tables, a join on two keys at once) gives SQLite's rows. */
@@ -104,7 +41,7 @@ static void
 test_e_q5_matches_sqlite(void **state)
 {
     (void)state;
-    check_query(q5);
+    check_query(tpch_query(5));
 }
 
 /* Claim: Q6 (a selective filter of four conjuncts and one sum) gives SQLite's revenue. */
@@ -112,7 +49,7 @@ static void
 test_e_q6_matches_sqlite(void **state)
 {
     (void)state;
-    check_query(q6);
+    check_query(tpch_query(6));
 }
 
 /* Claim: Q10 (four tables, GROUP BY seven keys with strings, a top-20) gives SQLite's rows. */
@@ -120,7 +57,7 @@ static void
 test_e_q10_matches_sqlite(void **state)
 {
     (void)state;
-    check_query(q10);
+    check_query(tpch_query(10));
 }
 
 /* Claim: Q12 (CASE inside SUM, IN, comparisons of two columns) gives SQLite's rows. */
@@ -128,7 +65,7 @@ static void
 test_e_q12_matches_sqlite(void **state)
 {
     (void)state;
-    check_query(q12);
+    check_query(tpch_query(12));
 }
 
 /* Claim: EXPLAIN shows the pipelines (scans with their filters, builds, probes, the GROUP BY,
@@ -141,9 +78,9 @@ test_e_explain_shows_pipelines_and_counts(void **state)
     (void)state;
     struct sql_fixture fx;
     sql_fixture_open(&fx, 4096);
-    static char sql[sizeof(q3) + 32];
+    static char sql[4096];
     for (uint32_t analyze = 0; analyze < 2; analyze++) {
-        snprintf(sql, sizeof(sql), "EXPLAIN %s%s", analyze ? "ANALYZE " : "", q3);
+        snprintf(sql, sizeof(sql), "EXPLAIN %s%s", analyze ? "ANALYZE " : "", tpch_query(3));
         struct query_result r;
         struct col_error err = {0};
         size_t used;
@@ -219,7 +156,7 @@ test_e_bad_sql_is_named_and_harmless(void **state)
                  1, 37);
     expect_error(&fx, "SELECT l_comment + 1 FROM lineitem;", COL_PARSE, "+", 1, 8);
     expect_error(&fx, "SELECT count(*) FROM region, nation;", COL_PARSE, "cross join", 1, 22);
-    expect_same_answer(&fx, q6, true, 2);
+    expect_same_answer(&fx, tpch_query(6), true, 2);
     sql_fixture_close(&fx);
 }
 
@@ -253,7 +190,7 @@ test_e_damaged_tables_give_clear_errors(void **state)
     struct sql_fixture fx;
     sql_fixture_open(&fx, 4096);
     damage(&fx, "lineitem", 1, 10); /* l_shipdate of row group 1 */
-    expect_error(&fx, q6, COL_CORRUPT, "lineitem", 0, 0);
+    expect_error(&fx, tpch_query(6), COL_CORRUPT, "lineitem", 0, 0);
     expect_same_answer(&fx, "SELECT count(*), sum(l_quantity) FROM lineitem;", true, 2);
     expect_same_answer(&fx, "SELECT o_orderpriority, count(*) FROM orders GROUP BY 1;", false, 1);
     char path[TEST_PATH_MAX];
