@@ -589,6 +589,21 @@ compile(struct planner *pl, const struct scope *sc, const struct sql_node *n, st
         return compile_column(pl, sc, n, p);
     case SQL_LITERAL:
         return literal(pl, n, p, false);
+    case SQL_NEGATE: { /* -5 is a constant, for IN lists and zone maps alike */
+        const struct sql_node *a = n->args[0];
+        bool is_number = a->kind == SQL_LITERAL && !a->is_null &&
+                         (a->type == COL_INT64 || a->type == COL_DECIMAL || a->type == COL_FLOAT64);
+        if (is_number && (a->type == COL_FLOAT64 || a->value.i64 != INT64_MIN)) {
+            struct expr *e = literal(pl, a, p, false);
+            if (e != NULL && a->type == COL_FLOAT64) {
+                e->value.f64 = -e->value.f64;
+            } else if (e != NULL) {
+                e->value.i64 = -e->value.i64;
+            }
+            return e;
+        }
+        break;
+    }
     case SQL_AGGREGATE:
         plan_fail(pl, n->pos, "an aggregate is not allowed here");
         return NULL;
@@ -606,8 +621,15 @@ compile(struct planner *pl, const struct scope *sc, const struct sql_node *n, st
     if (n->kind == SQL_BETWEEN) { /* x twice, as two nodes: a tree shares no node */
         args[3] = compile(pl, sc, n->args[0], p);
     }
+    /* BETWEEN's bounds and IN's list are compared with the first argument: a string among them
+     * is a date when it is a date. */
+    bool is_date_list =
+        (n->kind == SQL_BETWEEN || n->kind == SQL_IN) && is_date(pl, sc, n->args[0]);
     for (uint32_t i = 0; i < n->arg_count; i++) {
-        args[i] = compile(pl, sc, n->args[i], p);
+        const struct sql_node *a = n->args[i];
+        bool is_string = a->kind == SQL_LITERAL && a->type == COL_STRING && !a->is_null;
+        args[i] =
+            i > 0 && is_date_list && is_string ? literal(pl, a, p, true) : compile(pl, sc, a, p);
         if (args[i] == NULL) {
             if (pl->status == COL_OK) {
                 plan_fail(pl, n->pos, "the expression is too large");
@@ -1168,7 +1190,8 @@ plan_output(struct planner *pl, struct exec_pipeline *pipe, struct pipeline_text
             text_add(tx->sink, " LIMIT %" PRIu64, q->limit);
         }
     }
-    pl->is_limited = q->has_limit && sort.key_count == 0;
+    /* A sort's limit of 0 keeps every row: LIMIT 0 is cut after it instead. */
+    pl->is_limited = q->has_limit && (sort.key_count == 0 || q->limit == 0);
     pl->limit = q->limit;
 }
 
