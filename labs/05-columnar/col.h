@@ -144,7 +144,8 @@ int col_str_compare(struct col_str a, struct col_str b);
 
 /* Hashing. col_hash_mix scrambles 64 bits so that each input bit reaches every output bit
  * (MurmurHash3's 64-bit finalizer, Appleby 2011): a hash table can then take low bits as its
- * bucket. col_hash_bytes hashes bytes (FNV-1a, then mixed). Given; O(1) and O(size_bytes). */
+ * bucket. col_hash_bytes hashes bytes, eight at a time, then mixed. Given; O(1) and
+ * O(size_bytes). */
 uint64_t col_hash_mix(uint64_t h);
 uint64_t col_hash_bytes(const void *bytes, size_t size_bytes);
 
