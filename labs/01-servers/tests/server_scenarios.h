@@ -442,11 +442,13 @@ keys_expire_by_cron(const char *model)
     server_start(&s, model, NULL);
     struct kh_rclient c;
     client_connect(&c, &s);
-    EXPECT(&c, "+OK\r\n", "SET", "read-later", "v", "PX", "100");
-    EXPECT(&c, "+OK\r\n", "SET", "never-read", "v", "PX", "100");
+    /* 300 ms, so that a busy machine taking its time between SET and DBSIZE does not expire
+     * them first. */
+    EXPECT(&c, "+OK\r\n", "SET", "read-later", "v", "PX", "300");
+    EXPECT(&c, "+OK\r\n", "SET", "never-read", "v", "PX", "300");
     EXPECT(&c, "+OK\r\n", "SET", "forever", "v");
     EXPECT(&c, ":3\r\n", "DBSIZE");
-    kh_clock_sleep_ms(600);         /* past the TTL, and several 100 ms cron ticks */
+    kh_clock_sleep_ms(900);         /* past the TTL, and several 100 ms cron ticks */
     EXPECT(&c, ":1\r\n", "DBSIZE"); /* a model without the cron still counts 3 */
     EXPECT(&c, "$-1\r\n", "GET", "read-later");
     kh_rclient_close(&c);
