@@ -151,7 +151,8 @@ struct sql_position sql_position_of(const char *text, uint32_t offset);
  * COL_PARSE with a message "line L, column C: ..." that names what was expected and what was
  * found ("expected FROM, found 'FORM'"), and *where (may be NULL) set; COL_TOO_BIG for a
  * statement over SQL_TEXT_MAX or a list over its limit (naming it); COL_NOMEM. On failure
- * nothing is left allocated. Text with nothing but spaces and comments is COL_NOT_FOUND. */
+ * nothing is left allocated. Text with nothing but spaces and comments is COL_NOT_FOUND (*used
+ * all of it), and so is an empty statement, a ';' alone (*used through it). */
 col_status sql_parse(const char *text, size_t size, struct sql_select *out, size_t *used,
                      struct sql_position *where, struct col_error *err);
 

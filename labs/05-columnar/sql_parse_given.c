@@ -769,6 +769,10 @@ sql_parse(const char *text, size_t size, struct sql_select *out, size_t *used,
         *used = size;
         return col_fail(err, COL_NOT_FOUND, "no statement: only spaces and comments");
     }
+    if (p.tok.kind == SQL_TOKEN_SEMICOLON) { /* an empty statement, as sqlite3 allows: ";;" */
+        *used = (size_t)p.tok.offset + 1;
+        return col_fail(err, COL_NOT_FOUND, "no statement before ';'");
+    }
     out->arena = calloc(1, sizeof(*out->arena));
     if (out->arena == NULL) {
         return col_fail(err, COL_NOMEM, "out of memory parsing a statement");

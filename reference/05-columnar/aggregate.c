@@ -10,8 +10,9 @@
 #include <string.h>
 
 #define SLOTS_MIN 64u
-#define NULL_HASH 0x2545f4914f6cdd1dull /* what a NULL key hashes as */
-#define STRING_BLOCK_BYTES (64u << 10)  /* MIN and MAX strings, in blocks that never move */
+#define NULL_HASH 0x2545f4914f6cdd1dull     /* what a NULL key hashes as */
+#define KEY_HASH_SEED 0x9e3779b97f4a7c15ull /* a row's hash before its first key */
+#define STRING_BLOCK_BYTES (64u << 10)      /* MIN and MAX strings, in blocks that never move */
 
 /* One aggregate of one group. sum: integers and decimals exactly; sum_f: doubles; count: the
  * values seen (not NULL); extreme: MIN or MAX so far, valid once count > 0. */
@@ -44,6 +45,8 @@ struct agg_table {
     uint64_t slot_count;
     struct string_block *strings;
     uint64_t hash[COL_VECTOR_SIZE]; /* the batch's rows */
+    uint64_t *dict_hashes;          /* a dictionary vector's entries, hashed once a batch */
+    uint32_t dict_hash_capacity;
     uint32_t group[COL_VECTOR_SIZE];
 };
 
@@ -99,6 +102,7 @@ agg_table_free(struct agg_table *t)
     free(t->hashes);
     free(t->accs);
     free(t->slots);
+    free(t->dict_hashes);
     while (t->strings != NULL) {
         struct string_block *next = t->strings->next;
         free(t->strings);
@@ -189,20 +193,6 @@ struct key_row {
     bool is_valid[AGG_KEYS_MAX];
 };
 
-static uint64_t
-key_hash(const struct agg_table *t, const struct key_row *k)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull;
-    for (uint32_t i = 0; i < t->spec.key_count; i++) {
-        union col_datum d = k->values[i];
-        if (t->out_types[i] == COL_FLOAT64 && d.f64 == 0) {
-            d.f64 = 0; /* -0.0 = 0.0, so they hash alike */
-        }
-        h = col_hash_mix(h ^ hash_value(t->out_types[i], d, k->is_valid[i]));
-    }
-    return h;
-}
-
 static bool
 key_equal(const struct agg_table *t, const struct key_row *k, uint64_t group)
 {
@@ -272,15 +262,61 @@ key_row_of(const struct agg_table *t, const struct batch *b, uint32_t row, struc
     }
 }
 
-/* Every selected row's hash, then every row's group: t->group[i] for selection index i. Two
- * passes, so the first is a tight loop the second's memory stalls do not interrupt. */
+/* Folds key column j of b into every selected row's hash (KEY_HASH_SEED, then each key's
+ * hash_value mixed in turn): a dictionary's entries hashed once each, a constant's value each
+ * row as any other. -0.0 hashes as 0.0. */
+static col_status
+hash_column(struct agg_table *t, const struct batch *b, uint32_t j, struct col_error *err)
+{
+    const struct vec *v = &b->columns[t->spec.keys[j]];
+    enum col_type type = t->out_types[j];
+    if (v->kind == VEC_DICT) {
+        if (v->dict_count > t->dict_hash_capacity) {
+            uint64_t *grown = realloc(t->dict_hashes, v->dict_count * sizeof(uint64_t));
+            if (grown == NULL) {
+                return col_fail(err, COL_NOMEM, "out of memory hashing a dictionary");
+            }
+            t->dict_hashes = grown;
+            t->dict_hash_capacity = v->dict_count;
+        }
+        for (uint32_t e = 0; e < v->dict_count; e++) {
+            t->dict_hashes[e] = hash_value(type, (union col_datum){.str = v->dict[e]}, true);
+        }
+        const uint32_t *codes = v->data;
+        for (uint32_t i = 0; i < b->selected_count; i++) {
+            uint32_t row = batch_row(b, i);
+            uint64_t hv = vec_is_valid(v, row) ? t->dict_hashes[codes[row]] : NULL_HASH;
+            t->hash[i] = col_hash_mix(t->hash[i] ^ hv);
+        }
+        return COL_OK;
+    }
+    for (uint32_t i = 0; i < b->selected_count; i++) {
+        uint32_t row = v->kind == VEC_CONSTANT ? 0 : batch_row(b, i);
+        bool is_valid = vec_is_valid(v, row);
+        union col_datum d = is_valid ? vec_value(v, row) : (union col_datum){0};
+        if (type == COL_FLOAT64 && d.f64 == 0) {
+            d.f64 = 0; /* -0.0 = 0.0, so they hash alike */
+        }
+        t->hash[i] = col_hash_mix(t->hash[i] ^ hash_value(type, d, is_valid));
+    }
+    return COL_OK;
+}
+
+/* Every selected row's hash, a key column at a time, then every row's group: t->group[i] for
+ * selection index i. Two passes, so the first is tight loops the second's memory stalls do not
+ * interrupt. */
 static col_status
 rows_to_groups(struct agg_table *t, const struct batch *b, struct col_error *err)
 {
     struct key_row k;
     for (uint32_t i = 0; i < b->selected_count; i++) {
-        key_row_of(t, b, batch_row(b, i), &k);
-        t->hash[i] = key_hash(t, &k);
+        t->hash[i] = KEY_HASH_SEED;
+    }
+    for (uint32_t j = 0; j < t->spec.key_count; j++) {
+        col_status status = hash_column(t, b, j, err);
+        if (status != COL_OK) {
+            return status;
+        }
     }
     for (uint32_t i = 0; i < b->selected_count; i++) {
         key_row_of(t, b, batch_row(b, i), &k);
@@ -366,7 +402,7 @@ single_group(struct agg_table *t, struct col_error *err)
     }
     struct key_row none = {0};
     uint32_t g;
-    return group_of(t, &none, key_hash(t, &none), &g, err);
+    return group_of(t, &none, KEY_HASH_SEED, &g, err); /* the hash of no keys */
 }
 
 col_status

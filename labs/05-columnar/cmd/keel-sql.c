@@ -129,8 +129,9 @@ run_sql(struct shell *sh, const char *text, size_t size)
         size_t used = 0;
         col_status status =
             query_run(sh->catalog, text + at, size - at, &sh->options, &r, &used, &where, &err);
-        if (status == COL_NOT_FOUND) {
-            return; /* only spaces and comments were left */
+        if (status == COL_NOT_FOUND) { /* an empty statement, or only spaces and comments */
+            at += used;
+            continue;
         }
         if (status != COL_OK) {
             fprintf(stderr, "Error: %s\n", err.message);
