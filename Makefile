@@ -205,8 +205,8 @@ sandbox: $(HARNESS_BD)/cmd/keel-sandbox ## build the grader's sandbox launcher, 
 	@echo $(HARNESS_BD)/cmd/keel-sandbox
 deps: ## install the Debian packages the kit needs (only those missing)
 	@harness/deps kit
-peers: ## install the comparison peers (redis, leveldb, rocksdb, lmdb, sqlite, ck, ...)
-	@harness/deps peers
+peers: ## install the comparison peers (redis, leveldb, rocksdb, lmdb, sqlite, ck, DuckDB, ...)
+	@KEEL_OUT=$(OUT) harness/deps peers
 handout: ## write out/handout.tar.gz: what students get (no reference/, no mutants) [REVEAL="01-servers ..."]
 	@harness/handout $(OUT)/handout.tar.gz $(foreach l,$(REVEAL),--reveal $(l))
 newlab: ## make lab NAME=NN-name from harness/template [TITLE="..."]; harness/LABS.md says what next

@@ -17,8 +17,11 @@ LABS += 05-columnar
 # tests/NAME.c, one binary per part; tests/rubric gives each test its points.
 05-columnar_TESTS := test_a_encoding test_a_file test_a_cache test_a_memory test_b_expr test_b_aggregate test_b_join test_b_sort test_b_memory test_c_scan test_d_exec test_e_sql
 # bench/NAME.c, each printing CSV; bench/targets states the ratios they must show.
-05-columnar_BENCHES := bench_encoding bench_queries
-05-columnar_PEER_BENCHES :=
+# bench_duckdb races DuckDB, so it is one of the PEER_BENCHES (run only with PEERS=1), built only
+# where `make peers` has installed DuckDB's Node.js package under $(OUT)/peers/duckdb.
+05-columnar_HAS_DUCKDB := $(wildcard $(OUT)/peers/duckdb/node_modules/@duckdb/node-api/package.json)
+05-columnar_BENCHES := bench_encoding bench_queries $(if $(05-columnar_HAS_DUCKDB),bench_duckdb)
+05-columnar_PEER_BENCHES := bench_duckdb
 05-columnar_BINS := keel-tpch keel-sql
 # Part E's tests ask SQLite (a kit package) the same queries.
 05-columnar_LIBS := -lsqlite3

@@ -93,6 +93,18 @@ check_group_by(const struct agg_spec *spec, struct test_batch *batches, uint32_t
     if (is_merged) {
         assert_status(agg_table_merge(t[0], t[1], &err), COL_OK);
         assert_int_equal(agg_table_group_count(t[1]), 0);
+        /* The emptied table takes rows again, and holds their groups only. */
+        static struct ref_agg again;
+        again.groups = 0;
+        assert_status(agg_table_add(t[1], &batches[0].b, &err), COL_OK);
+        ref_add(&again, spec, &batches[0].b);
+        uint64_t want = spec->key_count == 0 ? 1 : again.groups;
+        if (agg_table_group_count(t[1]) != want) {
+            fail_msg("round %u: a table emptied by a merge, given one batch again, holds %llu "
+                     "groups; the batch has %llu",
+                     round, (unsigned long long)agg_table_group_count(t[1]),
+                     (unsigned long long)want);
+        }
     }
     if (spec->key_count == 0 && ref.groups == 0) {
         ref.groups = 1; /* no keys: one row, also over no rows */

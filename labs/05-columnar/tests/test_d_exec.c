@@ -385,8 +385,9 @@ test_d_sort_of_a_materialized_result(void **state)
 /* ---- Counts and errors --------------------------------------------------------------------- */
 
 /* Claim: the counts are exact: the morsels taken add up to the row groups, the source's rows
- * to the scan's, each operator's rows in to the rows out of the one before, the filter's rows
- * out to the rows that pass it, the sink's rows in to the last operator's rows out. */
+ * to the scan's, each operator's rows in to the rows out of the one before (a filter, then a
+ * projection), the filter's rows out to the rows that pass it, the sink's rows in to the last
+ * operator's rows out. */
 static void
 test_d_counts_add_up(void **state)
 {
@@ -405,8 +406,16 @@ test_d_counts_add_up(void **state)
         struct exec_pipeline p;
         scan_pipeline(&p, t, cache, first);
         p.sink = EXEC_SINK_COLLECT;
-        p.op_count = 1;
+        p.op_count = 2;
         p.ops[0] = (struct exec_op){.kind = EXEC_FILTER, .condition = second};
+        /* Then the rows' j and t only. */
+        struct expr *j = expr_column(&pool, TB_J), *t_ = expr_column(&pool, TB_T);
+        resolve_or_fail(j, TB_COLUMNS, p.sink_types, p.sink_scales);
+        resolve_or_fail(t_, TB_COLUMNS, p.sink_types, p.sink_scales);
+        p.ops[1] = (struct exec_op){.kind = EXEC_PROJECT, .expr_count = 2, .exprs = {j, t_}};
+        p.sink_column_count = 2;
+        p.sink_types[0] = COL_INT64;
+        p.sink_types[1] = COL_STRING;
         uint64_t passes_first = 0, passes_both = 0;
         for (uint32_t row = 0; row < g_model.rows; row++) {
             if (model_row_passes(&g_model, &first, 1, row)) {
@@ -425,15 +434,16 @@ test_d_counts_add_up(void **state)
         if (morsels != col_table_group_count(t) || st.threads != threads ||
             st.source_rows != passes_first || st.scan.rows_out != passes_first ||
             st.ops[0].rows_in != passes_first || st.ops[0].rows_out != passes_both ||
+            st.ops[1].rows_in != passes_both || st.ops[1].rows_out != passes_both ||
             st.sink.rows_in != passes_both || st.sink.rows_out != passes_both ||
             r.rows.row_count != passes_both) {
             fail_msg("%u threads: %" PRIu64 " morsels (want %u), source %" PRIu64 " rows, scan "
                      "%" PRIu64 ", filter %" PRIu64 " in and %" PRIu64 " out, sink %" PRIu64
-                     " in and %" PRIu64 " held; want %" PRIu64 " rows from the scan and %" PRIu64
-                     " past the filter",
+                     " in and %" PRIu64 " held, projection %" PRIu64 " in and %" PRIu64
+                     " out; want %" PRIu64 " rows from the scan and %" PRIu64 " past the filter",
                      threads, morsels, col_table_group_count(t), st.source_rows, st.scan.rows_out,
                      st.ops[0].rows_in, st.ops[0].rows_out, st.sink.rows_in, st.sink.rows_out,
-                     passes_first, passes_both);
+                     st.ops[1].rows_in, st.ops[1].rows_out, passes_first, passes_both);
         }
         exec_result_free(&r);
     }
