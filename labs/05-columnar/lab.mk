@@ -20,7 +20,7 @@ LABS += 05-columnar
 # bench_duckdb races DuckDB, so it is one of the PEER_BENCHES (run only with PEERS=1), built only
 # where `make peers` has installed DuckDB's Node.js package under $(OUT)/peers/duckdb.
 05-columnar_HAS_DUCKDB := $(wildcard $(OUT)/peers/duckdb/node_modules/@duckdb/node-api/package.json)
-05-columnar_BENCHES := bench_encoding bench_queries $(if $(05-columnar_HAS_DUCKDB),bench_duckdb)
+05-columnar_BENCHES := bench_encoding bench_queries bench_bandwidth $(if $(05-columnar_HAS_DUCKDB),bench_duckdb)
 05-columnar_PEER_BENCHES := bench_duckdb
 05-columnar_BINS := keel-tpch keel-sql
 # Part E's tests ask SQLite (a kit package) the same queries.
