@@ -67,23 +67,42 @@ as_range(enum expr_op op, int64_t c, int64_t *lo, int64_t *hi)
 /* The rows of an integer column in [lo, hi] (or, when is_ne, other than lo), kept in order.
  * (uint64_t)(x - lo) <= hi - lo is the range in one unsigned compare, and the row is written
  * whether it is kept or not, so the loop has no branch to mispredict. */
+static inline __attribute__((always_inline)) uint32_t
+keep_int_range_loop(const void *data, bool is_narrow, const uint64_t *validity, bool is_ne,
+                    const uint16_t *rows, uint32_t count, int64_t lo, uint64_t span, uint16_t *out)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t r = rows[i];
+        int64_t x = is_narrow ? ((const int32_t *)data)[r] : ((const int64_t *)data)[r];
+        uint32_t keep = is_ne ? x != lo : (uint64_t)x - (uint64_t)lo <= span;
+        if (validity != NULL) {
+            keep &= (uint32_t)(validity[r / 64] >> (r % 64)) & 1u;
+        }
+        out[kept] = (uint16_t)r;
+        kept += keep;
+    }
+    return kept;
+}
+
 static uint32_t
 keep_int_range(const struct vec *v, const uint16_t *rows, uint32_t count, int64_t lo, int64_t hi,
                bool is_ne, uint16_t *out)
 {
+    /* One loop for each case, the constants inlined, so that none tests its case a row. */
     uint64_t span = (uint64_t)hi - (uint64_t)lo;
-    uint32_t kept = 0;
     bool is_narrow = v->type == COL_INT32 || v->type == COL_DATE;
-    const int32_t *narrow = v->data;
-    const int64_t *wide = v->data;
-    for (uint32_t i = 0; i < count; i++) {
-        uint32_t r = rows[i];
-        int64_t x = is_narrow ? narrow[r] : wide[r];
-        bool keep = is_ne ? x != lo : (uint64_t)x - (uint64_t)lo <= span;
-        out[kept] = (uint16_t)r;
-        kept += keep && row_valid(v, r);
+    if (v->validity != NULL) {
+        return keep_int_range_loop(v->data, is_narrow, v->validity, is_ne, rows, count, lo, span,
+                                   out);
     }
-    return kept;
+    if (is_ne) {
+        return is_narrow
+                   ? keep_int_range_loop(v->data, true, NULL, true, rows, count, lo, span, out)
+                   : keep_int_range_loop(v->data, false, NULL, true, rows, count, lo, span, out);
+    }
+    return is_narrow ? keep_int_range_loop(v->data, true, NULL, false, rows, count, lo, span, out)
+                     : keep_int_range_loop(v->data, false, NULL, false, rows, count, lo, span, out);
 }
 
 /* The constant c brought to scale exactly, if it can be: 1.50 at scale 1 is 15, 1.55 is not. */
