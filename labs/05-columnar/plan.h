@@ -9,9 +9,11 @@
  *     column = column conjunct between two tables is a join key. Any other conjunct is a
  *     filter after the join that brings its last table in.
  *   - Joins are left-deep: the largest table is scanned and streamed; each other table is
- *     scanned (with its own conjuncts) into a hash table first, then probed in turn, the
- *     smallest of those joined to what is already there first. A table with no join key to
- *     the others is refused (no cross joins).
+ *     scanned (with its own conjuncts) into a hash table first, then probed in turn. Next comes
+ *     the table tied to those already joined whose rows each probe row meets fewest of, by its
+ *     zone maps (rows over the span of its key's values), then the smallest. A join key is a
+ *     pair of integers, or two columns of one type and scale; a table with no such key to the
+ *     others is refused (no cross joins).
  *   - GROUP BY and aggregates: a projection of the keys and the aggregates' arguments, into a
  *     hash aggregate. HAVING, the select list and ORDER BY then run over its groups.
  *   - ORDER BY (with LIMIT, a top-N) sorts the projected rows; LIMIT alone cuts them.

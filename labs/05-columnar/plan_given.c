@@ -365,6 +365,21 @@ same_node(struct planner *pl, const struct sql_node *a, const struct sql_node *b
     return true;
 }
 
+/* Whether name is a column of some table of FROM. */
+static bool
+is_column_name(const struct planner *pl, const char *name)
+{
+    for (uint32_t b = 0; b < pl->table_count; b++) {
+        const struct col_schema *s = pl->tables[b].schema;
+        for (uint32_t c = 0; c < s->column_count; c++) {
+            if (strcmp(s->columns[c].name, name) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 /* Marks the columns n reads as needed, and returns the bindings it reads. */
 static uint64_t
 note_columns(struct planner *pl, const struct sql_node *n)
@@ -479,8 +494,17 @@ is_date(struct planner *pl, const struct scope *sc, const struct sql_node *n)
     if (n->kind == SQL_LITERAL) {
         return n->type == COL_DATE;
     }
-    if (n->kind != SQL_COLUMN || sc->is_grouped) {
+    if (n->kind != SQL_COLUMN) {
         return false;
+    }
+    if (sc->is_grouped) { /* after GROUP BY, a column is there only as a key */
+        bool is_key = false;
+        for (uint32_t k = 0; k < pl->q->group_count && !is_key; k++) {
+            is_key = same_node(pl, pl->group_by[k], n);
+        }
+        if (!is_key) {
+            return false;
+        }
     }
     uint32_t t, c;
     if (!find_column(pl, n, &t, &c)) {
@@ -696,6 +720,9 @@ compile_typed(struct planner *pl, const struct scope *sc, const struct sql_node 
     struct expr_pool *p = new_pool(pl);
     struct expr *e = p != NULL ? compile(pl, sc, n, p) : NULL;
     if (e == NULL) {
+        if (pl->status == COL_OK) { /* the pool filled at the top node */
+            plan_fail(pl, n->pos, "the expression is too large (at most %u nodes)", EXPR_NODES_MAX);
+        }
         return NULL;
     }
     struct col_error err = {0};
@@ -776,7 +803,7 @@ plan_scan(struct planner *pl, uint32_t b, struct exec_pipeline *pipe, struct pip
             layout_add(pl, l, b, c);
         }
     }
-    if (l->count == 0) { /* SELECT count(*): read the narrowest column for the row count */
+    if (l->count == 0) { /* SELECT count(*): read its first column for the row count */
         layout_add(pl, l, b, 0);
     }
     pipe->source = EXEC_SOURCE_SCAN;
@@ -864,6 +891,16 @@ join_key_of(struct planner *pl, uint32_t k, uint32_t t, uint64_t joined,
     }
     uint32_t ta, ca, tb, cb;
     if (!find_column(pl, n->args[0], &ta, &ca) || !find_column(pl, n->args[1], &tb, &cb)) {
+        return false;
+    }
+    /* A hash join compares keys as values of one kind: integers of either width, or the same
+     * type and scale. Any other pair stays a filter after the join. */
+    const struct col_column *a = &pl->tables[ta].schema->columns[ca];
+    const struct col_column *b = &pl->tables[tb].schema->columns[cb];
+    bool a_int = a->type == COL_INT32 || a->type == COL_INT64;
+    bool b_int = b->type == COL_INT32 || b->type == COL_INT64;
+    bool is_comparable = (a_int && b_int) || (a->type == b->type && a->scale == b->scale);
+    if (!is_comparable) {
         return false;
     }
     if (ta == t && ((joined >> tb) & 1)) {
@@ -1114,10 +1151,16 @@ plan_output(struct planner *pl, struct exec_pipeline *pipe, struct pipeline_text
     snprintf(desc, DESC_SIZE, "PROJECT ");
     const struct sql_node *outs[VEC_COLUMNS_MAX];
     uint32_t count = 0;
+    uint32_t star[VEC_COLUMNS_MAX]; /* SELECT *: the layout column of each, in FROM's order */
     if (q->is_star) {
-        for (uint32_t i = 0; i < l->count && count < VEC_COLUMNS_MAX; i++) {
-            op->exprs[count] = NULL;
-            outs[count++] = NULL;
+        for (uint32_t t = 0; t < pl->table_count; t++) {
+            for (uint32_t c = 0; c < pl->tables[t].schema->column_count; c++) {
+                uint32_t at = layout_find(l, t, c);
+                if (at != UINT32_MAX && count < VEC_COLUMNS_MAX) {
+                    star[count] = at;
+                    outs[count++] = NULL;
+                }
+            }
         }
     } else {
         for (uint32_t i = 0; i < q->item_count; i++) {
@@ -1140,9 +1183,9 @@ plan_output(struct planner *pl, struct exec_pipeline *pipe, struct pipeline_text
     }
     for (uint32_t i = 0; i < count && pl->status == COL_OK; i++) {
         struct expr *e;
-        if (outs[i] == NULL) { /* SELECT *: the i-th column */
+        if (outs[i] == NULL) { /* SELECT *: the i-th column of FROM's tables */
             struct expr_pool *p = new_pool(pl);
-            e = p != NULL ? expr_column(p, i) : NULL;
+            e = p != NULL ? expr_column(p, star[i]) : NULL;
             if (e == NULL || expr_resolve(e, l->count, l->types, l->scales, pl->err) != COL_OK) {
                 plan_engine_fail(pl, COL_NOMEM);
                 return;
@@ -1164,7 +1207,7 @@ plan_output(struct planner *pl, struct exec_pipeline *pipe, struct pipeline_text
                 snprintf(pl->item_names[i], SQL_NAME_SIZE_MAX, "%s", alias);
             } else if (outs[i] == NULL || outs[i]->kind == SQL_COLUMN) {
                 snprintf(pl->item_names[i], SQL_NAME_SIZE_MAX, "%s",
-                         outs[i] == NULL ? l->names[i] : outs[i]->name);
+                         outs[i] == NULL ? l->names[star[i]] : outs[i]->name);
             } else {
                 item_text(pl, q->items[i].pos, pl->item_names[i]);
             }
@@ -1386,6 +1429,13 @@ plan_bind(struct planner *pl)
     for (uint32_t k = 0; k < q->group_count && pl->status == COL_OK; k++) {
         const struct sql_node *g = q->group_by[k];
         pl->group_by[k] = g;
+        if (g->kind == SQL_COLUMN && g->table[0] == '\0' && !is_column_name(pl, g->name)) {
+            for (uint32_t i = 0; i < q->item_count; i++) { /* GROUP BY an item's alias */
+                if (strcmp(q->items[i].alias, g->name) == 0) {
+                    pl->group_by[k] = q->items[i].expr;
+                }
+            }
+        }
         if (g->kind == SQL_LITERAL && g->type == COL_INT64 && !g->is_null) {
             if (q->is_star || g->value.i64 < 1 || (uint64_t)g->value.i64 > q->item_count) {
                 plan_fail(pl, g->pos, "GROUP BY %" PRId64 ": there are %u columns", g->value.i64,
@@ -1410,10 +1460,68 @@ plan_bind(struct planner *pl)
     }
 }
 
+/* Whether the tree at root is at most SQL_DEPTH_MAX deep, found without recursion: the planner
+ * recurses over trees, and the parser builds chains (NOT NOT ..., a + a + ...) as deep as its
+ * node limit. Fails the plan when it is deeper. */
+static bool
+depth_fits(struct planner *pl, const struct sql_node *root)
+{
+    struct frame {
+        const struct sql_node *n;
+        uint32_t depth;
+    };
+    if (root == NULL) {
+        return true;
+    }
+    struct frame *stack = malloc(SQL_NODES_MAX * sizeof(*stack));
+    if (stack == NULL) {
+        plan_engine_fail(pl, col_fail(pl->err, COL_NOMEM, "planner: out of memory"));
+        return false;
+    }
+    uint32_t top = 0;
+    stack[top++] = (struct frame){root, 1};
+    bool is_fit = true;
+    while (top > 0 && is_fit) {
+        struct frame f = stack[--top];
+        if (f.depth > SQL_DEPTH_MAX) {
+            plan_fail(pl, f.n->pos, "the expression nests deeper than %u", SQL_DEPTH_MAX);
+            is_fit = false;
+        }
+        for (uint32_t i = 0; i < f.n->arg_count && is_fit && top < SQL_NODES_MAX; i++) {
+            stack[top++] = (struct frame){f.n->args[i], f.depth + 1};
+        }
+    }
+    free(stack);
+    return is_fit;
+}
+
+static bool
+depths_fit(struct planner *pl)
+{
+    const struct sql_select *q = pl->q;
+    bool is_fit = depth_fits(pl, q->where) && depth_fits(pl, q->having);
+    for (uint32_t i = 0; i < q->item_count && is_fit; i++) {
+        is_fit = depth_fits(pl, q->items[i].expr);
+    }
+    for (uint32_t t = 0; t < q->table_count && is_fit; t++) {
+        is_fit = depth_fits(pl, q->tables[t].join_on);
+    }
+    for (uint32_t k = 0; k < q->group_count && is_fit; k++) {
+        is_fit = depth_fits(pl, q->group_by[k]);
+    }
+    for (uint32_t o = 0; o < q->order_count && is_fit; o++) {
+        is_fit = depth_fits(pl, q->order[o].expr);
+    }
+    return is_fit;
+}
+
 static void
 planner_build(struct planner *pl)
 {
     const struct sql_select *q = pl->q;
+    if (!depths_fit(pl)) {
+        return;
+    }
     for (uint32_t p = 0; p < PLAN_PIPELINES_MAX; p++) {
         pl->texts[p].build_for = -1;
         for (uint32_t k = 0; k < EXEC_OPS_MAX; k++) {

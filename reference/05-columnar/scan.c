@@ -94,7 +94,8 @@ check_spec(const struct scan_spec *spec, struct col_error *err)
     }
     for (uint32_t f = 0; f < spec->filter_count; f++) {
         const struct expr *e = spec->filters[f];
-        if (e == NULL || e->type != COL_INT32 || (columns_of(e) >> spec->column_count) != 0) {
+        bool is_past = spec->column_count < 64 && (columns_of(e) >> spec->column_count) != 0;
+        if (e == NULL || e->type != COL_INT32 || is_past) {
             return col_fail(err, COL_INVALID,
                             "scan: filter %u is not a condition over the scan's %u columns", f,
                             spec->column_count);

@@ -113,9 +113,10 @@ seconds_of(struct timeval t)
 
 /* ---- Statements -------------------------------------------------------------------------- */
 
-/* Runs every statement in text; prints results and errors. */
+/* Runs every statement in text, whose first line is line first_line of the input (0: not
+ * from a script, so no input line is named); prints results and errors. */
 static void
-run_sql(struct shell *sh, const char *text, size_t size)
+run_sql(struct shell *sh, const char *text, size_t size, uint64_t first_line)
 {
     size_t at = 0;
     while (at < size) {
@@ -134,7 +135,17 @@ run_sql(struct shell *sh, const char *text, size_t size)
             continue;
         }
         if (status != COL_OK) {
-            fprintf(stderr, "Error: %s\n", err.message);
+            uint64_t line = first_line;
+            for (size_t i = 0; i < at && line > 0; i++) {
+                line += text[i] == '\n';
+            }
+            const char *what = strstr(err.message, ": "); /* after "line L, column C" */
+            if (line > 0 && status == COL_PARSE && where.line > 0 && what != NULL) {
+                fprintf(stderr, "Error: line %llu of the input, column %u%s\n",
+                        (unsigned long long)(line + where.line - 1), where.column, what);
+            } else {
+                fprintf(stderr, "Error: %s\n", err.message);
+            }
             if (status == COL_PARSE && where.line > 0) {
                 char caret[4096];
                 sql_caret(text + at, size - at, &where, caret, sizeof(caret));
@@ -334,6 +345,7 @@ run_shell(struct shell *sh)
     }
     char *statement = NULL;
     size_t size = 0;
+    uint64_t lines = 0, first_line = 1; /* lines read; the statement's first */
     for (;;) {
         char *line = NULL;
         col_status status = line_editor_read(ed, size == 0 ? "keel> " : "  ...> ", &line, &err);
@@ -343,6 +355,10 @@ run_shell(struct shell *sh)
                 sh->errors++;
             }
             break;
+        }
+        lines++;
+        if (size == 0) {
+            first_line = lines;
         }
         if (size == 0 && line[strspn(line, " \t")] == '.') {
             line_editor_add_history(ed, line);
@@ -376,12 +392,12 @@ run_shell(struct shell *sh)
                 line_editor_add_history(ed, entry);
                 free(entry);
             }
-            run_sql(sh, statement, size);
+            run_sql(sh, statement, size, is_tty ? 0 : first_line);
             size = 0;
         }
     }
-    if (size > strspn(statement, " \t\n")) { /* a last statement without its ';' */
-        run_sql(sh, statement, size);
+    if (statement != NULL && size > strspn(statement, " \t\n")) { /* no ';' at the end */
+        run_sql(sh, statement, size, is_tty ? 0 : first_line);
     }
     free(statement);
     line_editor_close(ed);
@@ -428,7 +444,7 @@ main(int argc, char **argv)
     }
     int code;
     if (command != NULL) {
-        run_sql(&sh, command, strlen(command));
+        run_sql(&sh, command, strlen(command), 0);
         code = sh.errors > 0 ? 1 : 0;
     } else {
         code = run_shell(&sh);

@@ -130,6 +130,8 @@ test_d_group_by_on_threads_matches_row_at_a_time(void **state)
             fail_msg("round %u, %u threads: %" PRIu64 " groups; want %u", round, threads,
                      result.has_rows ? m->row_count : 0, want_groups);
         }
+        static bool seen[GROUPS_MAX];
+        memset(seen, 0, sizeof(seen));
         for (uint64_t row = 0; row < m->row_count; row++) {
             uint32_t g = 0;
             for (; g < ref.groups; g++) {
@@ -144,6 +146,12 @@ test_d_group_by_on_threads_matches_row_at_a_time(void **state)
             if (g == ref.groups && ref.groups > 0) {
                 fail_msg("round %u, %u threads: result row %" PRIu64 " is no group of the rows",
                          round, threads, row);
+            }
+            if (g < ref.groups && seen[g]) {
+                fail_msg("round %u, %u threads: group %u comes out twice", round, threads, g);
+            }
+            if (g < ref.groups) {
+                seen[g] = true;
             }
             for (uint32_t f = 0; f < p.agg.func_count && ref.groups > 0; f++) {
                 struct rv want = ref_result(&ref, &p.agg, p.sink_types, p.sink_scales, g, f);
@@ -467,8 +475,11 @@ test_d_first_error_stops_every_thread(void **state)
     const struct col_chunk_meta *meta = col_table_chunk(t, 7, TB_J);
     int fd = open(path, O_RDWR);
     assert_true(fd >= 0);
-    uint8_t byte = 0xa5;
-    assert_int_equal(pwrite(fd, &byte, 1, (off_t)(meta->offset + meta->size_bytes / 2)), 1);
+    off_t at = (off_t)(meta->offset + meta->size_bytes / 2);
+    uint8_t byte;
+    assert_int_equal(pread(fd, &byte, 1, at), 1);
+    byte ^= 0xa5; /* flipped: whatever it was, it is not now */
+    assert_int_equal(pwrite(fd, &byte, 1, at), 1);
     close(fd);
     struct exec_pipeline p;
     scan_pipeline(&p, t, cache, NULL);

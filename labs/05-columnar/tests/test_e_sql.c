@@ -205,6 +205,39 @@ test_e_damaged_tables_give_clear_errors(void **state)
     sql_fixture_close(&fx);
 }
 
+/* Claim: the forms of SQL the six queries do not use give SQLite's rows too: SELECT * over a
+ * join (columns in FROM's order), JOIN ... ON, HAVING over a grouped date, GROUP BY and ORDER BY
+ * an alias, BETWEEN dates and IN decimals, a negative constant, LIKE, ORDER BY positions and
+ * DESC, LIMIT. */
+static void
+test_e_sql_forms_match_sqlite(void **state)
+{
+    (void)state;
+    static const char *const forms[] = {
+        "SELECT * FROM region, nation WHERE r_regionkey = n_regionkey ORDER BY n_nationkey;",
+        "SELECT o_orderdate, count(*) FROM orders GROUP BY o_orderdate\n"
+        "HAVING o_orderdate >= '1998-07-01' ORDER BY 1;",
+        "SELECT l_returnflag AS f, count(*) AS n FROM lineitem GROUP BY f HAVING count(*) > 10\n"
+        "ORDER BY n DESC;",
+        "SELECT n_name, count(*) FROM nation JOIN region ON n_regionkey = r_regionkey\n"
+        "WHERE r_name <> 'ASIA' GROUP BY n_name ORDER BY n_name LIMIT 5;",
+        "SELECT count(*), sum(l_quantity) FROM lineitem\n"
+        "WHERE l_shipdate BETWEEN '1995-01-01' AND '1995-03-31' AND l_discount IN (0.05, 0.06);",
+        "SELECT c_mktsegment, count(*), min(c_name), max(c_phone) FROM customer\n"
+        "WHERE c_acctbal > -100 GROUP BY 1 ORDER BY 2 DESC, 1;",
+        "SELECT p_brand, p_size, count(*) FROM part WHERE p_size > -5 AND p_brand LIKE 'Brand#1%'\n"
+        "GROUP BY p_brand, p_size ORDER BY 3 DESC, 1, 2 LIMIT 7;",
+        "SELECT s_name, ps_availqty FROM supplier, partsupp\n"
+        "WHERE s_suppkey = ps_suppkey AND ps_partkey = 7 ORDER BY s_name;",
+    };
+    struct sql_fixture fx;
+    sql_fixture_open(&fx, 4096);
+    for (uint32_t i = 0; i < KH_ARRAY_LEN(forms); i++) {
+        expect_same_answer(&fx, forms[i], true, 1 + i % 2);
+    }
+    sql_fixture_close(&fx);
+}
+
 /* ---- Seeded queries over a seeded table ------------------------------------------------ */
 
 #define RANDOM_ROWS 6000u  /* six row groups of 1,000: several morsels */
@@ -405,6 +438,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_e_bad_sql_is_named_and_harmless),
         cmocka_unit_test(test_e_damaged_tables_give_clear_errors),
         cmocka_unit_test(test_e_random_queries_match_sqlite),
+        cmocka_unit_test(test_e_sql_forms_match_sqlite),
     };
     return kh_test_main(argc, argv, tests, KH_ARRAY_LEN(tests));
 }
