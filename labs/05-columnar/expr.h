@@ -189,6 +189,24 @@ expr_order_holds(enum expr_op op, int order)
     }
 }
 
+/* Given: the comparison c op x turned around to x op' c (< to >, <= to >=; =, <> as they are). */
+static inline enum expr_op
+expr_op_flipped(enum expr_op op)
+{
+    switch (op) {
+    case EXPR_LT:
+        return EXPR_GT;
+    case EXPR_LE:
+        return EXPR_GE;
+    case EXPR_GT:
+        return EXPR_LT;
+    case EXPR_GE:
+        return EXPR_LE;
+    default:
+        return op;
+    }
+}
+
 /* Given: whether the string s matches the LIKE pattern (bytes, '%' and '_'). O(|s| * |p|). */
 bool expr_like(struct col_str s, struct col_str pattern);
 

@@ -38,7 +38,8 @@ scan_group_may_match(const struct scan *s, uint32_t group)
 {
     /* TODO(part C): false when a conjunct is column op constant (either way round), IS NULL
      * or IS NOT NULL of a column, and the group's zone map (col_table_chunk) proves it holds
-     * for no row. Compare bounds with scan_value_compare. */
+     * for no row. Compare bounds with scan_value_compare; turn c op x around with
+     * expr_op_flipped. */
     (void)s;
     (void)group;
     return true;

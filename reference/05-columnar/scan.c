@@ -189,24 +189,6 @@ range_may_match(enum expr_op op, int min_vs_c, int max_vs_c)
     }
 }
 
-/* c OP x is x FLIPPED(OP) c. */
-static enum expr_op
-flipped(enum expr_op op)
-{
-    switch (op) {
-    case EXPR_LT:
-        return EXPR_GT;
-    case EXPR_LE:
-        return EXPR_GE;
-    case EXPR_GT:
-        return EXPR_LT;
-    case EXPR_GE:
-        return EXPR_LE;
-    default:
-        return op;
-    }
-}
-
 static bool
 conjunct_may_match(const struct scan *s, const struct expr *e, uint32_t group)
 {
@@ -220,7 +202,7 @@ conjunct_may_match(const struct scan *s, const struct expr *e, uint32_t group)
         if (column->op == EXPR_CONSTANT) {
             column = e->args[1];
             constant = e->args[0];
-            op = flipped(op);
+            op = expr_op_flipped(op);
         }
         if (constant->op != EXPR_CONSTANT) {
             return true;

@@ -20,24 +20,6 @@ row_valid(const struct vec *v, uint32_t row)
     return v->validity == NULL || ((v->validity[row / 64] >> (row % 64)) & 1u) != 0;
 }
 
-/* c op x, turned around to x op' c. */
-static enum expr_op
-flipped(enum expr_op op)
-{
-    switch (op) {
-    case EXPR_LT:
-        return EXPR_GT;
-    case EXPR_LE:
-        return EXPR_GE;
-    case EXPR_GT:
-        return EXPR_LT;
-    case EXPR_GE:
-        return EXPR_LE;
-    default:
-        return op;
-    }
-}
-
 /* x op c as lo <= x <= hi over int64s; false when nothing can hold (x < INT64_MIN). NE is not
  * a range: its caller handles it. */
 static bool
@@ -181,7 +163,7 @@ select_column_constant(const struct expr *e, const struct batch *b, const uint16
     if (col->op == EXPR_CONSTANT) {
         col = e->args[1];
         c = e->args[0];
-        op = flipped(op);
+        op = expr_op_flipped(op);
     }
     if (col->op != EXPR_COLUMN || c->op != EXPR_CONSTANT || c->is_null) {
         return false;
